@@ -1,0 +1,25 @@
+"""Wires the ingest service."""
+
+from fastapi import FastAPI
+
+from ingest.api.twilio import twilio_router
+from ingest.repository import TwilioCredentials
+from ingest.settings import IngestSettings
+from ingest.usecases import WebhookDeps
+from shared.service import build_app, build_infrastructure
+
+
+def create_app(settings: IngestSettings) -> FastAPI:
+    infra = build_infrastructure(settings)
+    deps = WebhookDeps(
+        sessions=infra.sessions,
+        publisher=infra.publisher,
+        credentials=TwilioCredentials(infra.sessions, settings.credentials_cache_seconds),
+    )
+    return build_app(
+        infra,
+        title="Switchboard ingest",
+        description="Carrier webhooks (Twilio, Telnyx) and DMS events: verified, deduplicated, "
+        "handed to Kafka.",
+        routers=[twilio_router(settings, deps)],
+    )

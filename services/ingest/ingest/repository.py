@@ -1,0 +1,67 @@
+"""ingest's queries: carrier credentials, webhook claims, rejected inputs."""
+
+import time
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+class TwilioCredentials:
+    """Auth tokens by Twilio AccountSid, cached briefly: every webhook needs one."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_seconds: float) -> None:
+        self._sessions = sessions
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, tuple[str, UUID] | None]] = {}
+
+    async def lookup(self, account_sid: str) -> tuple[str, UUID] | None:
+        """(auth token, Switchboard account id) for a Twilio AccountSid, or None."""
+        cached = self._cache.get(account_sid)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    text("SELECT auth_token, account_id FROM ingest.twilio_accounts WHERE account_sid = :sid"),
+                    {"sid": account_sid},
+                )
+            ).first()
+        found = (row.auth_token, row.account_id) if row else None
+        self._cache[account_sid] = (time.monotonic() + self._ttl, found)
+        return found
+
+
+async def save_twilio_account(session: AsyncSession, account_sid: str, auth_token: str, account_id: UUID) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO ingest.twilio_accounts (account_sid, auth_token, account_id)"
+            " VALUES (:sid, :token, :account) ON CONFLICT (account_sid)"
+            " DO UPDATE SET auth_token = excluded.auth_token, account_id = excluded.account_id"
+        ),
+        {"sid": account_sid, "token": auth_token, "account": account_id},
+    )
+
+
+async def claim_webhook(session: AsyncSession, carrier: str, kind: str, dedupe_key: str) -> bool:
+    """True for the first delivery of a webhook; False for the carrier's retries."""
+    claimed = await session.execute(
+        text(
+            "INSERT INTO ingest.received_webhooks (carrier, kind, dedupe_key) VALUES (:c, :k, :d)"
+            " ON CONFLICT DO NOTHING RETURNING 1"
+        ),
+        {"c": carrier, "k": kind, "d": dedupe_key},
+    )
+    return claimed.scalar() is not None
+
+
+async def record_rejected(
+    session: AsyncSession, source: str, reason: str, payload: str, account_id: UUID | None
+) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO ingest.rejected_inputs (source, account_id, reason, payload)"
+            " VALUES (:source, :account, :reason, :payload)"
+        ),
+        {"source": source, "account": account_id, "reason": reason, "payload": payload},
+    )

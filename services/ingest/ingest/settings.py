@@ -1,0 +1,12 @@
+from pydantic import AnyHttpUrl
+
+from shared.settings import ServiceSettings
+
+
+class IngestSettings(ServiceSettings):
+    service_name: str = "ingest"
+    http_port: int = 8081
+    # Behind a proxy or load balancer the URL Twilio signed is the public one, not ours.
+    public_base_url: AnyHttpUrl | None = None
+    max_webhook_bytes: int = 64 * 1024
+    credentials_cache_seconds: float = 30.0

@@ -1,0 +1,1 @@
+"""Database plumbing: engines, sessions, per-service migrations, consumer idempotency."""

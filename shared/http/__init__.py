@@ -1,0 +1,1 @@
+"""HTTP conventions shared by the services: error format, auth, health, metrics."""

@@ -1,0 +1,1 @@
+"""Kafka plumbing: the broker, topic creation, publishing with a deadline, resilient consumers."""

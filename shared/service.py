@@ -1,0 +1,135 @@
+"""Wires one service process: FastAPI for HTTP and a FastStream Kafka broker in the same process,
+sharing one lifespan. Each service's `app.py` is the only caller; it passes its own routers,
+consumers and periodic jobs, and this module builds nothing from globals."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.db.engine import create_engine, create_session_factory, ping
+from shared.http.errors import install_error_handlers
+from shared.http.observability import ReadinessCheck, RequestMetrics, observability_router
+from shared.kafka.broker import EventPublisher, build_broker
+from shared.kafka.topics import ensure_topics
+from shared.settings import ServiceSettings
+from shared.telemetry import setup_logging, setup_tracing
+
+log = structlog.get_logger(__name__)
+
+# A periodic job runs until `stop` is set; every replica runs it, so it must lock what it takes.
+BackgroundJob = Callable[[asyncio.Event], Awaitable[None]]
+
+
+@dataclass
+class Infrastructure:
+    """The connections a service's code receives explicitly."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: KafkaBroker
+    publisher: EventPublisher
+    registry: CollectorRegistry
+    tracer_provider: TracerProvider
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+
+
+def build_infrastructure(settings: ServiceSettings) -> Infrastructure:
+    setup_logging(settings)
+    tracer_provider = setup_tracing(settings)
+    registry = CollectorRegistry()
+    engine = create_engine(settings)
+    broker = build_broker(settings, tracer_provider, registry)
+    infra = Infrastructure(
+        settings=settings,
+        engine=engine,
+        sessions=create_session_factory(engine),
+        broker=broker,
+        publisher=EventPublisher(broker, settings),
+        registry=registry,
+        tracer_provider=tracer_provider,
+    )
+    infra.readiness_checks["database"] = lambda: ping(engine)
+    infra.readiness_checks["kafka"] = lambda: _ping_kafka(broker)
+    return infra
+
+
+async def _ping_kafka(broker: KafkaBroker) -> None:
+    if not await broker.ping(timeout=2.0):
+        raise ConnectionError("Kafka does not answer")
+
+
+def build_app(
+    infra: Infrastructure,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    background_jobs: Sequence[BackgroundJob] = (),
+    on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> FastAPI:
+    settings = infra.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        created = await ensure_topics(settings)
+        if created:
+            log.info("topics created", topics=created)
+        await infra.broker.start()
+        for hook in on_startup:
+            await hook()
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(_supervise(job, stop)) for job in background_jobs]
+        log.info("service started", port=settings.http_port)
+        try:
+            yield
+        finally:
+            stop.set()
+            # Stops consuming, lets in-flight handlers finish and commits their offsets.
+            await infra.broker.stop()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for hook in on_shutdown:
+                await hook()
+            await infra.engine.dispose()
+            infra.tracer_provider.shutdown()
+            log.info("service stopped")
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    install_error_handlers(app)
+    app.add_middleware(RequestMetrics, registry=infra.registry)
+    app.include_router(observability_router(infra.registry, infra.readiness_checks))
+    for router in routers:
+        app.include_router(router)
+
+    asyncapi = AsyncAPI(infra.broker, title=f"{title} events", description=description)
+
+    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the Kafka side")
+    async def asyncapi_document() -> dict:
+        return asyncapi.to_specification().to_jsonable()
+
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=infra.tracer_provider, excluded_urls="healthz,readyz,metrics"
+    )
+    return app
+
+
+async def _supervise(job: BackgroundJob, stop: asyncio.Event) -> None:
+    """A failing job is logged and restarted after a pause; it never takes the process down."""
+    while not stop.is_set():
+        try:
+            await job(stop)
+        except Exception:  # noqa: BLE001
+            log.exception("background job failed; restarting", job=getattr(job, "__name__", job))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)

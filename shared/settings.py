@@ -1,0 +1,39 @@
+"""The settings every service has; each service subclasses it with its own fields."""
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str = "switchboard"
+    environment: str = "local"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    database_url: str = "postgresql+asyncpg://switchboard:switchboard@127.0.0.1:55432/switchboard"
+    database_pool_size: int = 10
+
+    kafka_bootstrap_servers: str = "localhost:9092"
+    # Lets several environments (or parallel test runs) share one cluster.
+    kafka_topic_prefix: str = ""
+    kafka_partitions: int = 3
+    kafka_replication_factor: int = 1
+    kafka_publish_timeout_seconds: float = 5.0
+    # How long a consumer retries a failing handler before dead-lettering the message.
+    kafka_handler_retry_seconds: float = 30.0
+
+    jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0123456789")
+    jwt_issuer: str = "switchboard"
+    jwt_ttl_minutes: int = 12 * 60
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")
+
+    shutdown_grace_seconds: float = 15.0
