@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import structlog
-from faststream import Context
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -52,7 +51,7 @@ def subscribe(
     contract: type[EventT] = spec.contract
     topic = publisher.topic(spec)
 
-    async def consume(message: KafkaMessage = Context("message")) -> None:
+    async def consume(message: KafkaMessage) -> None:
         record = message.raw_message
         try:
             async for attempt in AsyncRetrying(

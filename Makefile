@@ -1,0 +1,50 @@
+# `make run` brings the whole system up locally; `make test` runs the whole suite. Both install
+# and start what they need (Python packages, Kafka from Maven Central, PostgreSQL from Debian).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
+
+.PHONY: run test lint format install infra stop-infra migrate seed bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+infra:
+	@bash infra/postgres.sh start
+	@bash infra/kafka.sh start
+
+stop-infra:
+	@bash infra/kafka.sh stop
+	@bash infra/postgres.sh stop
+
+migrate: install infra
+	$(PY) -m devtools.migrate
+
+seed: migrate
+	$(PY) -m devtools.seed
+
+run: install infra
+	$(PY) -m devtools.run
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: install infra lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install infra
+	$(PY) bench/run_all.py
+
+clean: stop-infra
+	rm -rf .state $(VENV)

@@ -1,0 +1,1 @@
+"""A stand-in for the carriers in development and tests (not a service)."""

@@ -1,0 +1,63 @@
+"""`python -m devtools.carrier_simulator` serves the simulator (port 8089): POST /simulate/sms
+with JSON {"from", "to", "body"} sends a correctly signed Twilio inbound webhook to ingest.
+`python -m devtools.carrier_simulator send --from +15145551234 --body "Hi"` does it once."""
+
+import argparse
+import asyncio
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from devtools import demo
+from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
+
+
+class SimulatedSms(BaseModel):
+    body: str
+    from_: str = "+15145551234"
+    to: str = demo.DEALERSHIP_NUMBER
+    account_sid: str = demo.TWILIO_ACCOUNT_SID
+    auth_token: str = demo.TWILIO_AUTH_TOKEN
+
+    model_config = {"populate_by_name": True, "alias_generator": lambda f: "from" if f == "from_" else f}
+
+
+def create_app(ingest_url: str) -> FastAPI:
+    app = FastAPI(title="Switchboard carrier simulator")
+
+    @app.post("/simulate/sms", summary="Send a signed Twilio inbound SMS webhook to ingest")
+    async def simulate(sms: SimulatedSms) -> dict:
+        form = inbound_sms_form(sms.account_sid, sms.from_, sms.to, sms.body)
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await post_inbound(client, ingest_url, sms.auth_token, form)
+        return {"message_sid": form["MessageSid"], "ingest_status": response.status_code}
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools.carrier_simulator")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "send"])
+    parser.add_argument("--ingest-url", default="http://127.0.0.1:8081")
+    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--from", dest="from_number", default="+15145551234")
+    parser.add_argument("--to", default=demo.DEALERSHIP_NUMBER)
+    parser.add_argument("--body", default="Hello, is my car ready?")
+    args = parser.parse_args()
+    if args.command == "serve":
+        uvicorn.run(create_app(args.ingest_url), host="127.0.0.1", port=args.port, log_level="warning")
+        return
+
+    async def send_once() -> None:
+        form = inbound_sms_form(demo.TWILIO_ACCOUNT_SID, args.from_number, args.to, args.body)
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await post_inbound(client, args.ingest_url, demo.TWILIO_AUTH_TOKEN, form)
+        print(response.status_code, form["MessageSid"])
+
+    asyncio.run(send_once())
+
+
+if __name__ == "__main__":
+    main()

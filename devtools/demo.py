@@ -1,0 +1,17 @@
+"""The demo dealership of the design, with fixed ids so every service agrees on them."""
+
+from uuid import UUID
+
+ACCOUNT_ID = UUID("00000000-0000-4000-8000-00000000d001")
+ACCOUNT_NAME = "Demo Motors"
+NUMBER_ID = UUID("00000000-0000-4000-8000-00000000d101")
+DEALERSHIP_NUMBER = "+15145550100"
+TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000001"
+TWILIO_AUTH_TOKEN = "demo-twilio-auth-token"
+ADMIN_ID = UUID("00000000-0000-4000-8000-00000000d201")
+ADMIN_EMAIL = "admin@demo.switchboard.test"
+AGENT_ID = UUID("00000000-0000-4000-8000-00000000d202")
+AGENT_EMAIL = "agent@demo.switchboard.test"
+PASSWORD = "switchboard-demo"
+TEAM_ID = UUID("00000000-0000-4000-8000-00000000d301")
+TEAM_NAME = "Service"

@@ -1,0 +1,38 @@
+"""Seeds the demo dealership into each service that keeps part of it: `python -m devtools.seed`.
+Idempotent; for local use only."""
+
+import asyncio
+
+from devtools import demo
+from ingest.repository import save_twilio_account
+from routing.usecases.seed import seed_account
+from shared.db.engine import create_engine, create_session_factory
+from shared.settings import ServiceSettings
+
+
+async def seed_demo(database_url: str) -> None:
+    engine = create_engine(ServiceSettings(database_url=database_url))
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions.begin() as session:
+            await seed_account(
+                session,
+                account_id=demo.ACCOUNT_ID,
+                name=demo.ACCOUNT_NAME,
+                phone=(demo.NUMBER_ID, demo.DEALERSHIP_NUMBER, "twilio"),
+                staff=[
+                    (demo.ADMIN_ID, demo.ADMIN_EMAIL, "Alex Admin", "admin", demo.PASSWORD),
+                    (demo.AGENT_ID, demo.AGENT_EMAIL, "Sam Agent", "agent", demo.PASSWORD),
+                ],
+                team=(demo.TEAM_ID, demo.TEAM_NAME, [demo.AGENT_ID]),
+            )
+            await save_twilio_account(
+                session, demo.TWILIO_ACCOUNT_SID, demo.TWILIO_AUTH_TOKEN, demo.ACCOUNT_ID
+            )
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(seed_demo(ServiceSettings().database_url))
+    print(f"seeded {demo.ACCOUNT_NAME}: {demo.ADMIN_EMAIL} / {demo.PASSWORD}")

@@ -1,0 +1,1 @@
+"""exporter: conversations as PDF, behind signed, expiring links."""

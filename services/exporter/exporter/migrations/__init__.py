@@ -1,0 +1,9 @@
+from pathlib import Path
+
+from shared.db.migrations import upgrade
+
+SCHEMA = "exporter"
+
+
+def migrate(database_url: str) -> None:
+    upgrade(database_url, SCHEMA, Path(__file__).parent)

@@ -1,0 +1,25 @@
+"""`python -m notifier serve` runs the service; `python -m notifier migrate` applies its migrations."""
+
+import sys
+
+from notifier.settings import NotifierSettings
+
+
+def main(argv: list[str]) -> None:
+    command = argv[1] if len(argv) > 1 else "serve"
+    settings = NotifierSettings()
+    if command == "migrate":
+        from notifier.migrations import migrate
+
+        migrate(settings.database_url)
+    elif command == "serve":
+        from notifier.app import create_app
+        from shared.runner import serve
+
+        serve(create_app(settings), settings)
+    else:
+        raise SystemExit(f"unknown command {command!r}; use serve or migrate")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

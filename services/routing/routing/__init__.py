@@ -1,0 +1,1 @@
+"""routing: the system of record for dealerships, staff, customers and conversations."""

@@ -1,0 +1,83 @@
+"""The transactional outbox: events are rows written in the domain change's own transaction,
+then relayed to Kafka in id order (so in order per key), at least once."""
+
+import asyncio
+import contextlib
+
+import structlog
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from routing.tables import outbox
+from shared.contracts.base import Event
+from shared.contracts.topics import TopicSpec
+from shared.kafka.broker import EventPublisher
+
+log = structlog.get_logger(__name__)
+
+# Only one relay publishes at a time across all replicas, which keeps per-key order.
+_RELAY_LOCK = 0x5357_4F55_5442_4F58  # "SWOUTBOX"
+
+
+async def add_event(session: AsyncSession, spec: TopicSpec, event: Event, key: str) -> None:
+    headers: dict[str, str] = {}
+    propagate.inject(headers)  # the trace of the request or message that caused the event
+    await session.execute(
+        outbox.insert().values(topic=spec.name, key=key, payload=event.to_bytes(), headers=headers)
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        publisher: EventPublisher,
+        batch_size: int,
+        idle_poll_seconds: float,
+    ) -> None:
+        self._sessions = sessions
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._idle_poll = idle_poll_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that added events, so they leave without waiting for the poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            relayed = await self.relay_once()
+            if relayed < self._batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._idle_poll)
+
+    async def relay_once(self) -> int:
+        async with self._sessions.begin() as session:
+            locked = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK})
+            if not locked:
+                return 0
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT id, topic, key, payload, headers FROM routing.outbox"
+                        " WHERE published_at IS NULL ORDER BY id LIMIT :n"
+                    ),
+                    {"n": self._batch_size},
+                )
+            ).all()
+            for row in rows:
+                token = otel_context.attach(propagate.extract(row.headers))
+                try:
+                    await self._publisher.publish(row.topic, bytes(row.payload), key=row.key)
+                finally:
+                    otel_context.detach(token)
+            if rows:
+                await session.execute(
+                    text("UPDATE routing.outbox SET published_at = now() WHERE id = ANY(:ids)"),
+                    {"ids": [row.id for row in rows]},
+                )
+            return len(rows)

@@ -1,0 +1,73 @@
+"""routing's tables as SQLAlchemy Core, for queries. The migrations are the source of truth."""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData(schema="routing")
+
+
+def _id() -> sa.Column:
+    return sa.Column("id", sa.Uuid, primary_key=True)
+
+
+def _ts(name: str, nullable: bool = True) -> sa.Column:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+
+
+accounts = sa.Table(
+    "accounts", metadata, _id(),
+    sa.Column("name", sa.Text), sa.Column("time_zone", sa.Text),
+    sa.Column("unanswered_after_hours", sa.Integer), sa.Column("auto_close_after_days", sa.Integer),
+    sa.Column("help_text", sa.Text), _ts("created_at"),
+)
+account_phone_numbers = sa.Table(
+    "account_phone_numbers", metadata, _id(),
+    sa.Column("account_id", sa.Uuid), sa.Column("e164", sa.Text), sa.Column("carrier", sa.Text),
+    sa.Column("kind", sa.Text), _ts("created_at"),
+)
+users = sa.Table(
+    "users", metadata, _id(),
+    sa.Column("account_id", sa.Uuid), sa.Column("email", sa.Text), sa.Column("name", sa.Text),
+    sa.Column("password_hash", sa.Text), sa.Column("role", sa.Text), sa.Column("active", sa.Boolean),
+    _ts("created_at"),
+)
+teams = sa.Table(
+    "teams", metadata, _id(),
+    sa.Column("account_id", sa.Uuid), sa.Column("name", sa.Text), _ts("created_at"),
+)
+team_members = sa.Table(
+    "team_members", metadata,
+    sa.Column("team_id", sa.Uuid, primary_key=True), sa.Column("user_id", sa.Uuid, primary_key=True),
+)
+customers = sa.Table(
+    "customers", metadata, _id(),
+    sa.Column("account_id", sa.Uuid), sa.Column("first_name", sa.Text), sa.Column("last_name", sa.Text),
+    sa.Column("email", sa.Text), sa.Column("dms_customer_id", sa.Text),
+    _ts("created_at"), _ts("updated_at"),
+)
+customer_phones = sa.Table(
+    "customer_phones", metadata, _id(),
+    sa.Column("account_id", sa.Uuid), sa.Column("customer_id", sa.Uuid), sa.Column("e164", sa.Text),
+    sa.Column("kind", sa.Text), _ts("created_at"),
+)
+conversations = sa.Table(
+    "conversations", metadata, _id(),
+    sa.Column("account_id", sa.Uuid), sa.Column("customer_id", sa.Uuid), sa.Column("status", sa.Text),
+    sa.Column("assignee_user_id", sa.Uuid), sa.Column("assignee_team_id", sa.Uuid),
+    _ts("last_activity_at"), _ts("last_inbound_at"), _ts("last_outbound_at"), _ts("created_at"),
+)
+messages = sa.Table(
+    "messages", metadata, _id(),
+    sa.Column("account_id", sa.Uuid), sa.Column("conversation_id", sa.Uuid),
+    sa.Column("direction", sa.Text), sa.Column("body", sa.Text), sa.Column("attachments", JSONB),
+    sa.Column("sender_user_id", sa.Uuid), sa.Column("source_kind", sa.Text),
+    sa.Column("source_id", sa.Text), sa.Column("source_name", sa.Text), sa.Column("source_url", sa.Text),
+    sa.Column("carrier", sa.Text), sa.Column("carrier_message_id", sa.Text), sa.Column("status", sa.Text),
+    sa.Column("error_category", sa.Text), sa.Column("error_code", sa.Text), _ts("created_at"),
+)
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True), sa.Column("topic", sa.Text),
+    sa.Column("key", sa.Text), sa.Column("payload", sa.LargeBinary), sa.Column("headers", JSONB),
+    _ts("created_at"), _ts("published_at"),
+)

@@ -1,0 +1,170 @@
+"""A customer's text arrives: find the dealership, the customer, the one active conversation;
+store the message once; tell whoever should hear about it."""
+
+from datetime import datetime
+from uuid import UUID, uuid4
+
+import structlog
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from routing.domain.phones import InvalidPhoneNumber, to_e164
+from routing.outbox import add_event
+from routing.tables import (
+    account_phone_numbers,
+    conversations,
+    customer_phones,
+    customers,
+    messages,
+    team_members,
+    users,
+)
+from shared.contracts.carrier import CarrierInbound
+from shared.contracts.conversation import MessageReceived
+from shared.contracts.topics import MESSAGE_RECEIVED
+from shared.db.idempotency import claim_event
+from shared.kafka.consumer import PermanentError
+
+log = structlog.get_logger(__name__)
+CONSUMER = "routing.carrier_inbound"
+
+
+async def record_inbound_message(session: AsyncSession, event: CarrierInbound, region: str) -> UUID | None:
+    """Returns the stored message id, or None when this event or message was already stored."""
+    if not await claim_event(session, "routing", CONSUMER, event.event_id):
+        return None
+    try:
+        dealership_phone = to_e164(event.to_number, region)
+        customer_phone = to_e164(event.from_number, region)
+    except InvalidPhoneNumber as exc:
+        raise PermanentError(str(exc)) from exc
+
+    known_number = await session.scalar(
+        select(account_phone_numbers.c.id).where(
+            account_phone_numbers.c.account_id == event.account_id,
+            account_phone_numbers.c.e164 == dealership_phone,
+        )
+    )
+    if known_number is None:
+        raise PermanentError(f"{dealership_phone} is not a number of account {event.account_id}")
+
+    customer_id = await _customer_for(session, event.account_id, customer_phone)
+    conversation = await _active_conversation(session, event.account_id, customer_id, event.received_at)
+
+    message_id = uuid4()
+    stored = await session.scalar(
+        insert(messages)
+        .values(
+            id=message_id,
+            account_id=event.account_id,
+            conversation_id=conversation.id,
+            direction="inbound",
+            body=event.body,
+            attachments=[a.model_dump() for a in event.attachments],
+            carrier=event.carrier,
+            carrier_message_id=event.carrier_message_id,
+            status="received",
+            source_kind="customer",
+            created_at=event.received_at,
+        )
+        .on_conflict_do_nothing(constraint="messages_carrier_id")
+        .returning(messages.c.id)
+    )
+    if stored is None:
+        log.info("inbound message already stored", carrier_message_id=event.carrier_message_id)
+        return None
+
+    await session.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation.id)
+        .values(last_activity_at=func.greatest(conversations.c.last_activity_at, event.received_at),
+                last_inbound_at=event.received_at)
+    )
+    name = await session.scalar(
+        select(func.nullif(func.concat_ws(" ", customers.c.first_name, customers.c.last_name), ""))
+        .where(customers.c.id == customer_id)
+    )
+    await add_event(
+        session,
+        MESSAGE_RECEIVED,
+        MessageReceived(
+            account_id=event.account_id,
+            conversation_id=conversation.id,
+            customer_id=customer_id,
+            message_id=message_id,
+            customer_name=name,
+            customer_phone=customer_phone,
+            dealership_phone=dealership_phone,
+            body=event.body,
+            attachments=event.attachments,
+            received_at=event.received_at,
+            assignee_user_id=conversation.assignee_user_id,
+            assignee_team_id=conversation.assignee_team_id,
+            notify_user_ids=await _audience(session, event.account_id, conversation),
+        ),
+        key=str(conversation.id),
+    )
+    return message_id
+
+
+async def _customer_for(session: AsyncSession, account_id: UUID, e164: str) -> UUID:
+    existing = await session.scalar(
+        select(customer_phones.c.customer_id).where(
+            customer_phones.c.account_id == account_id, customer_phones.c.e164 == e164
+        )
+    )
+    if existing:
+        return existing
+    customer_id = uuid4()
+    await session.execute(customers.insert().values(id=customer_id, account_id=account_id))
+    # Someone who texts us can receive texts: the number is a mobile until a carrier says otherwise.
+    claimed = await session.scalar(
+        insert(customer_phones)
+        .values(id=uuid4(), account_id=account_id, customer_id=customer_id, e164=e164, kind="mobile")
+        .on_conflict_do_nothing()
+        .returning(customer_phones.c.customer_id)
+    )
+    if claimed is None:  # another message from the same number won the race
+        raise RuntimeError("customer created concurrently; retry")
+    return customer_id
+
+
+async def _active_conversation(session: AsyncSession, account_id: UUID, customer_id: UUID, at: datetime):
+    row = (
+        await session.execute(
+            select(conversations)
+            .where(
+                conversations.c.account_id == account_id,
+                conversations.c.customer_id == customer_id,
+                conversations.c.status != "archived",
+            )
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        await session.execute(
+            conversations.insert().values(
+                id=uuid4(), account_id=account_id, customer_id=customer_id, status="open",
+                last_activity_at=at,
+            )
+        )
+        return await _active_conversation(session, account_id, customer_id, at)
+    if row.status == "closed":
+        await session.execute(
+            update(conversations).where(conversations.c.id == row.id).values(status="open")
+        )
+    return row
+
+
+async def _audience(session: AsyncSession, account_id: UUID, conversation) -> list[UUID]:
+    """The assignee; each member of the assigned team; nobody assigned: the account's admins."""
+    if conversation.assignee_user_id:
+        return [conversation.assignee_user_id]
+    if conversation.assignee_team_id:
+        query = select(team_members.c.user_id).where(team_members.c.team_id == conversation.assignee_team_id)
+    else:
+        query = select(users.c.id).where(
+            and_(users.c.account_id == account_id, users.c.role == "admin", users.c.active)
+        )
+    return list((await session.scalars(query)).all())

@@ -1,0 +1,61 @@
+"""Cross-service fixtures: a fresh database and topic prefix per test session, on the real
+PostgreSQL and Kafka that `make test` started (or that DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name)."""
+
+import asyncio
+import os
+import secrets
+import subprocess
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from devtools.migrate import migrate_all
+from devtools.seed import seed_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://switchboard:switchboard@127.0.0.1:55432/switchboard"
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def infrastructure() -> None:
+    if not os.environ.get("DATABASE_URL"):
+        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)  # noqa: S603,S607
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        subprocess.run(["bash", str(ROOT / "infra/kafka.sh"), "start"], check=True)  # noqa: S603,S607
+
+
+@pytest.fixture(scope="session")
+def database_url(infrastructure: None) -> str:
+    """A database of its own, migrated and seeded with the demo dealership, dropped afterwards."""
+    base = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    name = f"sbtest_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(_dsn(base))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    migrate_all(url)
+    asyncio.run(seed_demo(url))
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infrastructure: None) -> str:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+
+
+@pytest.fixture(scope="session")
+def topic_prefix() -> str:
+    return f"t{secrets.token_hex(4)}."

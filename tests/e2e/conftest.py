@@ -1,0 +1,35 @@
+import socket
+from pathlib import Path
+
+import pytest
+
+from devtools.processes import SERVICES, ServiceProcess, start_services, stop_services
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def service_env(database_url: str, kafka_bootstrap: str, topic_prefix: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "KAFKA_TOPIC_PREFIX": topic_prefix,
+        "KAFKA_PUBLISH_TIMEOUT_SECONDS": "3",
+        "KAFKA_PARTITIONS": "2",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+        "SHUTDOWN_GRACE_SECONDS": "5",
+    }
+
+
+@pytest.fixture(scope="session")
+def services(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, ServiceProcess]:
+    log_dir = Path(tmp_path_factory.mktemp("service-logs"))
+    ports = {name: free_port() for name in SERVICES}
+    started = start_services(service_env, log_dir, ports, names=["ingest", "routing", "notifier", "search"])
+    yield started
+    stop_services(started)
