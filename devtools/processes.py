@@ -30,8 +30,11 @@ class ServiceProcess:
         env = {**os.environ, **self.env, "HTTP_PORT": str(self.port), "SERVICE_NAME": self.name}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", self.name, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.name, "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -58,8 +61,12 @@ class ServiceProcess:
             return self.process.wait()
 
 
-def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None,
-                   names: list[str] | None = None) -> dict[str, ServiceProcess]:
+def start_services(
+    env: dict[str, str],
+    log_dir: Path,
+    ports: dict[str, int] | None = None,
+    names: list[str] | None = None,
+) -> dict[str, ServiceProcess]:
     ports = ports or SERVICES
     started = {
         name: ServiceProcess(name, ports[name], env, log_dir / f"{name}.log")

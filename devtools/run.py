@@ -16,17 +16,32 @@ STATE = Path(os.environ.get("SWITCHBOARD_STATE_DIR", ROOT / ".state"))
 
 def main() -> None:
     logs = STATE / "logs"
-    env = {"LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
-           "SMTP_PORT": os.environ.get("SMTP_PORT", "1025")}
-    subprocess.run([sys.executable, "-m", "devtools.migrate"], check=True)  # noqa: S603
-    subprocess.run([sys.executable, "-m", "devtools.seed"], check=True)  # noqa: S603
+    env = {
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
+        "SMTP_PORT": os.environ.get("SMTP_PORT", "1025"),
+    }
+    subprocess.run([sys.executable, "-m", "devtools.migrate"], check=True)
+    subprocess.run([sys.executable, "-m", "devtools.seed"], check=True)
     logs.mkdir(parents=True, exist_ok=True)
     helpers = [
-        subprocess.Popen([sys.executable, "-m", "devtools.smtp_sink", "--port", env["SMTP_PORT"],  # noqa: S603
-                          "--dir", str(STATE / "mail")],
-                         stdout=(logs / "smtp.log").open("ab"), stderr=subprocess.STDOUT),
-        subprocess.Popen([sys.executable, "-m", "devtools.carrier_simulator", "serve"],  # noqa: S603
-                         stdout=(logs / "carrier_simulator.log").open("ab"), stderr=subprocess.STDOUT),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "devtools.smtp_sink",
+                "--port",
+                env["SMTP_PORT"],
+                "--dir",
+                str(STATE / "mail"),
+            ],
+            stdout=(logs / "smtp.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "devtools.carrier_simulator", "serve"],
+            stdout=(logs / "carrier_simulator.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        ),
     ]
     services: dict[str, ServiceProcess] = {}
     try:
@@ -52,15 +67,20 @@ def main() -> None:
 
 
 def print_table() -> None:
-    rows = [(name, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/docs") for name, port in SERVICES.items()]
-    rows += [("carrier simulator", "http://127.0.0.1:8089", "http://127.0.0.1:8089/docs"),
-             ("SMTP sink", "127.0.0.1:1025", ".state/mail/*.eml"),
-             ("Kafka", os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"), ""),
-             ("PostgreSQL", os.environ.get("DATABASE_URL", "127.0.0.1:55432/switchboard"), "")]
+    rows = [
+        (name, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/docs") for name, port in SERVICES.items()
+    ]
+    rows += [
+        ("carrier simulator", "http://127.0.0.1:8089", "http://127.0.0.1:8089/docs"),
+        ("SMTP sink", "127.0.0.1:1025", ".state/mail/*.eml"),
+        ("Kafka", os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"), ""),
+        ("PostgreSQL", os.environ.get("DATABASE_URL", "127.0.0.1:55432/switchboard"), ""),
+    ]
     print("\nSwitchboard is running\n")
     for name, where, docs in rows:
         print(f"  {name:<18} {where:<40} {docs}")
-    print(f"""
+    print(
+        f"""
 Log in:   curl -s -XPOST localhost:8082/api/v1/auth/login -H 'content-type: application/json' \\
             -d '{{"email": "{demo.ADMIN_EMAIL}", "password": "{demo.PASSWORD}"}}'
 Text in:  curl -s -XPOST localhost:8089/simulate/sms -H 'content-type: application/json' \\
@@ -68,7 +88,9 @@ Text in:  curl -s -XPOST localhost:8089/simulate/sms -H 'content-type: applicati
 Live:     curl -N "localhost:8083/api/v1/notifications/stream?access_token=$TOKEN"
 Inbox:    curl -s localhost:8082/api/v1/conversations -H "authorization: Bearer $TOKEN"
 Ctrl-C stops everything.
-""", flush=True)
+""",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ class MaildirHandler:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, _server, _session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, _server, _session, envelope) -> str:
         name = f"{time.time_ns()}.eml"
         (self.directory / name).write_bytes(envelope.original_content or envelope.content)
         print(f"mail for {', '.join(envelope.rcpt_tos)} saved as {self.directory / name}", flush=True)

@@ -129,7 +129,7 @@ async def _supervise(job: BackgroundJob, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await job(stop)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("background job failed; restarting", job=getattr(job, "__name__", job))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)

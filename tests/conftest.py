@@ -15,7 +15,9 @@ from devtools.migrate import migrate_all
 from devtools.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgresql+asyncpg://switchboard:switchboard@127.0.0.1:55432/switchboard"
+_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
+DEFAULT_DATABASE_URL = f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
+DEFAULT_KAFKA = f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
 
 
 def _dsn(url: str) -> str:
@@ -25,9 +27,9 @@ def _dsn(url: str) -> str:
 @pytest.fixture(scope="session")
 def infrastructure() -> None:
     if not os.environ.get("DATABASE_URL"):
-        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)  # noqa: S603,S607
+        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        subprocess.run(["bash", str(ROOT / "infra/kafka.sh"), "start"], check=True)  # noqa: S603,S607
+        subprocess.run(["bash", str(ROOT / "infra/kafka.sh"), "start"], check=True)
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +55,15 @@ def database_url(infrastructure: None) -> str:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(infrastructure: None) -> str:
-    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
+
+
+def kafka_is_ours() -> bool:
+    """True when the scripts run the broker (so a test may stop and start it)."""
+    status = subprocess.run(
+        ["bash", str(ROOT / "infra/kafka.sh"), "status"], capture_output=True, text=True, check=False
+    )
+    return status.stdout.strip() == "running"
 
 
 @pytest.fixture(scope="session")

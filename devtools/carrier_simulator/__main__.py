@@ -21,7 +21,10 @@ class SimulatedSms(BaseModel):
     account_sid: str = demo.TWILIO_ACCOUNT_SID
     auth_token: str = demo.TWILIO_AUTH_TOKEN
 
-    model_config = {"populate_by_name": True, "alias_generator": lambda f: "from" if f == "from_" else f}
+    model_config = {
+        "populate_by_name": True,
+        "alias_generator": lambda f: "from" if f == "from_" else f,
+    }
 
 
 def create_app(ingest_url: str) -> FastAPI:

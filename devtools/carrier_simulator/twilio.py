@@ -10,17 +10,32 @@ from twilio.request_validator import RequestValidator
 _counter = itertools.count(1)
 
 
-def inbound_sms_form(account_sid: str, from_number: str, to_number: str, body: str,
-                     media: list[tuple[str, str]] = ()) -> dict[str, str]:
+def inbound_sms_form(
+    account_sid: str, from_number: str, to_number: str, body: str, media: list[tuple[str, str]] = ()
+) -> dict[str, str]:
     """Every field Twilio posts for an inbound message; `media` is (url, content type) pairs."""
     message_sid = f"SM{secrets.token_hex(16)}"
     form = {
-        "ToCountry": "CA", "ToState": "QC", "ToCity": "MONTREAL", "ToZip": "",
-        "FromCountry": "CA", "FromState": "QC", "FromCity": "MONTREAL", "FromZip": "",
-        "SmsMessageSid": message_sid, "SmsSid": message_sid, "MessageSid": message_sid,
-        "SmsStatus": "received", "AccountSid": account_sid, "MessagingServiceSid": "",
-        "From": from_number, "To": to_number, "Body": body,
-        "NumMedia": str(len(media)), "NumSegments": "1", "ApiVersion": "2010-04-01",
+        "ToCountry": "CA",
+        "ToState": "QC",
+        "ToCity": "MONTREAL",
+        "ToZip": "",
+        "FromCountry": "CA",
+        "FromState": "QC",
+        "FromCity": "MONTREAL",
+        "FromZip": "",
+        "SmsMessageSid": message_sid,
+        "SmsSid": message_sid,
+        "MessageSid": message_sid,
+        "SmsStatus": "received",
+        "AccountSid": account_sid,
+        "MessagingServiceSid": "",
+        "From": from_number,
+        "To": to_number,
+        "Body": body,
+        "NumMedia": str(len(media)),
+        "NumSegments": "1",
+        "ApiVersion": "2010-04-01",
     }
     for index, (url, content_type) in enumerate(media):
         form[f"MediaUrl{index}"] = url
@@ -32,7 +47,8 @@ def sign(auth_token: str, url: str, form: dict[str, str]) -> str:
     return RequestValidator(auth_token).compute_signature(url, form)
 
 
-async def post_inbound(client: httpx.AsyncClient, ingest_url: str, auth_token: str,
-                       form: dict[str, str]) -> httpx.Response:
+async def post_inbound(
+    client: httpx.AsyncClient, ingest_url: str, auth_token: str, form: dict[str, str]
+) -> httpx.Response:
     url = f"{ingest_url.rstrip('/')}/webhooks/twilio/sms"
     return await client.post(url, data=form, headers={"X-Twilio-Signature": sign(auth_token, url, form)})

@@ -33,7 +33,11 @@ class Principal:
 
 
 def issue_token(
-    settings: ServiceSettings, subject: str, account_id: UUID, role: Role, ttl: timedelta | None = None
+    settings: ServiceSettings,
+    subject: str,
+    account_id: UUID,
+    role: Role,
+    ttl: timedelta | None = None,
 ) -> str:
     now = datetime.now(UTC)
     claims = {

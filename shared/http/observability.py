@@ -5,8 +5,14 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -25,7 +31,7 @@ def observability_router(registry: CollectorRegistry, checks: dict[str, Readines
             try:
                 await check()
                 results[name] = "ok"
-            except Exception as exc:  # noqa: BLE001 - reported, not raised
+            except Exception as exc:
                 results[name] = f"failing: {type(exc).__name__}"
         ready = all(value == "ok" for value in results.values())
         return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
@@ -46,7 +52,9 @@ class RequestMetrics:
             "http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry
         )
         self.latency = Histogram(
-            "http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             registry=registry,
         )
 

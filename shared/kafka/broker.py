@@ -63,5 +63,5 @@ class EventPublisher:
                 ),
                 timeout=self._settings.kafka_publish_timeout_seconds,
             )
-        except Exception as exc:  # noqa: BLE001 - any failure means "not acknowledged"
+        except Exception as exc:
             raise PublishFailed(f"publish to {self.topic(spec)} failed: {exc!r}") from exc

@@ -63,7 +63,7 @@ def subscribe(
                 with attempt:
                     event = contract.model_validate_json(message.body)
                     await handler(event)
-        except Exception as exc:  # noqa: BLE001 - every failure ends in the dead-letter topic
+        except Exception as exc:
             await _dead_letter(publisher, spec, group_id, record, message, exc)
 
     broker.subscriber(
@@ -104,5 +104,4 @@ async def _dead_letter(
     }
     # If even this fails the exception propagates, the offset is not committed and Kafka
     # redelivers the message later: still nothing lost.
-    await publisher.publish(spec.dead_letter, message.body, key=key.decode(errors="replace"),
-                            headers=headers)
+    await publisher.publish(spec.dead_letter, message.body, key=key.decode(errors="replace"), headers=headers)

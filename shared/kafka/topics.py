@@ -1,6 +1,7 @@
 """Creates the declared topics (and their dead-letter twins) when they are missing."""
 
 import asyncio
+import contextlib
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -46,9 +47,7 @@ async def _create(admin: AIOKafkaAdminClient, settings: ServiceSettings, names: 
         )
         for name in names
     ]
-    try:
+    # Another replica may have created them first.
+    with contextlib.suppress(TopicAlreadyExistsError):
         await admin.create_topics(new_topics)
-    except TopicAlreadyExistsError:
-        # Another replica created them first.
-        pass
     log.info("created topics", extra={"topics": names})

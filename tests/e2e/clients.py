@@ -17,7 +17,9 @@ class SseEvent:
 
 
 async def login(client: httpx.AsyncClient, routing_url: str, email: str, password: str) -> str:
-    response = await client.post(f"{routing_url}/api/v1/auth/login", json={"email": email, "password": password})
+    response = await client.post(
+        f"{routing_url}/api/v1/auth/login", json={"email": email, "password": password}
+    )
     response.raise_for_status()
     return response.json()["access_token"]
 
@@ -38,7 +40,10 @@ class SseStream:
         headers = {"authorization": f"Bearer {self.token}"}
         if self.last_event_id:
             headers["last-event-id"] = self.last_event_id
-        async with httpx.AsyncClient(timeout=None) as client, client.stream("GET", self.url, headers=headers) as response:
+        async with (
+            httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
+            client.stream("GET", self.url, headers=headers) as response,
+        ):
             response.raise_for_status()
             fields: dict[str, str] = {}
             async for line in response.aiter_lines():

@@ -27,7 +27,9 @@ def service_env(database_url: str, kafka_bootstrap: str, topic_prefix: str) -> d
 
 
 @pytest.fixture(scope="session")
-def services(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, ServiceProcess]:
+def services(
+    service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, ServiceProcess]:
     log_dir = Path(tmp_path_factory.mktemp("service-logs"))
     ports = {name: free_port() for name in SERVICES}
     started = start_services(service_env, log_dir, ports, names=["ingest", "routing", "notifier", "search"])

@@ -3,7 +3,6 @@ outbox → Kafka → notifier (SSE) and search, with every service a real proces
 
 import asyncio
 import json
-import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound, sign
-from tests.conftest import ROOT, _dsn
+from tests.conftest import ROOT, _dsn, kafka_is_ours
 from tests.e2e.clients import SseStream, login
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +33,9 @@ async def _count(database_url: str, sql: str, *args) -> int:
 
 async def _stored_messages(database_url: str, carrier_message_id: str) -> int:
     return await _count(
-        database_url, "SELECT count(*) FROM routing.messages WHERE carrier_message_id = $1", carrier_message_id
+        database_url,
+        "SELECT count(*) FROM routing.messages WHERE carrier_message_id = $1",
+        carrier_message_id,
     )
 
 
@@ -54,10 +55,16 @@ async def test_inbound_sms_reaches_stream_inbox_and_search(services, database_ur
         stream = SseStream(f"{notifier}/api/v1/notifications/stream", token)
         async with stream.open():
             form = inbound_sms_form(
-                demo.TWILIO_ACCOUNT_SID, _new_customer_number(), demo.DEALERSHIP_NUMBER,
+                demo.TWILIO_ACCOUNT_SID,
+                _new_customer_number(),
+                demo.DEALERSHIP_NUMBER,
                 "Bonjour, is my Civic ready? 🚗",
-                media=[("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1/invoice.pdf",
-                        "application/pdf")],
+                media=[
+                    (
+                        "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1/invoice.pdf",
+                        "application/pdf",
+                    )
+                ],
             )
             response = await post_inbound(client, ingest, demo.TWILIO_AUTH_TOKEN, form)
             assert response.status_code == 200, response.text
@@ -72,8 +79,9 @@ async def test_inbound_sms_reaches_stream_inbox_and_search(services, database_ur
         mine = next(c for c in conversations if c["id"] == conversation_id)
         assert mine["customer_phone"] == form["From"]
         assert mine["status"] == "open"
-        messages = (await client.get(f"{routing}/api/v1/conversations/{conversation_id}/messages",
-                                     headers=headers)).json()
+        messages = (
+            await client.get(f"{routing}/api/v1/conversations/{conversation_id}/messages", headers=headers)
+        ).json()
         assert [m["body"] for m in messages] == ["Bonjour, is my Civic ready? 🚗"]
         assert messages[0]["attachments"][0]["file_name"] == "invoice.pdf"
         assert messages[0]["direction"] == "inbound"
@@ -87,7 +95,9 @@ async def test_inbound_sms_reaches_stream_inbox_and_search(services, database_ur
 
 async def test_one_inbound_sms_is_one_trace_across_services(services, database_url):
     ingest = services["ingest"].url
-    form = inbound_sms_form(demo.TWILIO_ACCOUNT_SID, _new_customer_number(), demo.DEALERSHIP_NUMBER, "trace me")
+    form = inbound_sms_form(
+        demo.TWILIO_ACCOUNT_SID, _new_customer_number(), demo.DEALERSHIP_NUMBER, "trace me"
+    )
     async with httpx.AsyncClient(timeout=15) as client:
         assert (await post_inbound(client, ingest, demo.TWILIO_AUTH_TOKEN, form)).status_code == 200
 
@@ -118,20 +128,31 @@ async def test_forged_or_missing_signature_is_refused_and_nothing_stored(service
     ingest = services["ingest"].url
     url = f"{ingest}/webhooks/twilio/sms"
     async with httpx.AsyncClient(timeout=15) as client:
-        forged = inbound_sms_form(demo.TWILIO_ACCOUNT_SID, _new_customer_number(), demo.DEALERSHIP_NUMBER, "forged")
-        wrong_key = await client.post(url, data=forged, headers={"X-Twilio-Signature": sign("not-the-token", url, forged)})
+        forged = inbound_sms_form(
+            demo.TWILIO_ACCOUNT_SID, _new_customer_number(), demo.DEALERSHIP_NUMBER, "forged"
+        )
+        wrong_key = await client.post(
+            url, data=forged, headers={"X-Twilio-Signature": sign("not-the-token", url, forged)}
+        )
         missing = await client.post(url, data=forged)
         tampered_form = {**forged, "Body": "changed after signing"}
         tampered = await client.post(
-            url, data=tampered_form, headers={"X-Twilio-Signature": sign(demo.TWILIO_AUTH_TOKEN, url, forged)}
+            url,
+            data=tampered_form,
+            headers={"X-Twilio-Signature": sign(demo.TWILIO_AUTH_TOKEN, url, forged)},
         )
     assert [wrong_key.status_code, missing.status_code, tampered.status_code] == [403, 403, 403]
     assert wrong_key.json()["error"]["code"] == "invalid_signature"
     await asyncio.sleep(2)
     assert await _stored_messages(database_url, forged["MessageSid"]) == 0
-    assert await _count(
-        database_url, "SELECT count(*) FROM ingest.received_webhooks WHERE dedupe_key = $1", forged["MessageSid"]
-    ) == 0
+    assert (
+        await _count(
+            database_url,
+            "SELECT count(*) FROM ingest.received_webhooks WHERE dedupe_key = $1",
+            forged["MessageSid"],
+        )
+        == 0
+    )
 
 
 async def test_the_same_webhook_twice_is_stored_once(services, database_url):
@@ -152,13 +173,21 @@ async def test_malformed_bodies_get_clear_4xx_and_service_keeps_serving(services
     url = f"{ingest}/webhooks/twilio/sms"
     async with httpx.AsyncClient(timeout=15) as client:
         as_json = await client.post(url, json={"From": "+15145551234"})
-        oversize = await client.post(url, content=b"Body=" + b"x" * 200_000,
-                                     headers={"content-type": "application/x-www-form-urlencoded"})
-        not_utf8 = await client.post(url, content=b"\xff\xfe\x00Body",
-                                     headers={"content-type": "application/x-www-form-urlencoded"})
+        oversize = await client.post(
+            url,
+            content=b"Body=" + b"x" * 200_000,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        not_utf8 = await client.post(
+            url,
+            content=b"\xff\xfe\x00Body",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         unusable = {"AccountSid": demo.TWILIO_ACCOUNT_SID, "Body": "no sid, no numbers"}
         authentic_but_unusable = await client.post(
-            url, data=unusable, headers={"X-Twilio-Signature": sign(demo.TWILIO_AUTH_TOKEN, url, unusable)}
+            url,
+            data=unusable,
+            headers={"X-Twilio-Signature": sign(demo.TWILIO_AUTH_TOKEN, url, unusable)},
         )
         health = await client.get(f"{ingest}/healthz")
     assert as_json.status_code == 415
@@ -169,17 +198,19 @@ async def test_malformed_bodies_get_clear_4xx_and_service_keeps_serving(services
     assert health.status_code == 200
 
 
-@pytest.mark.skipif(bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS")), reason="needs the Kafka these scripts run")
+@pytest.mark.skipif(not kafka_is_ours(), reason="needs the Kafka that infra/kafka.sh runs")
 async def test_kafka_down_gives_503_and_the_retry_is_stored_once(services, database_url):
     ingest = services["ingest"].url
-    form = inbound_sms_form(demo.TWILIO_ACCOUNT_SID, _new_customer_number(), demo.DEALERSHIP_NUMBER, "while down")
+    form = inbound_sms_form(
+        demo.TWILIO_ACCOUNT_SID, _new_customer_number(), demo.DEALERSHIP_NUMBER, "while down"
+    )
     kafka = [str(Path(ROOT) / "infra/kafka.sh")]
-    subprocess.run(["bash", *kafka, "stop"], check=True)  # noqa: S603,S607
+    await asyncio.to_thread(subprocess.run, ["bash", *kafka, "stop"], check=True)
     try:
         async with httpx.AsyncClient(timeout=30) as client:
             during_outage = await post_inbound(client, ingest, demo.TWILIO_AUTH_TOKEN, form)
     finally:
-        subprocess.run(["bash", *kafka, "start"], check=True)  # noqa: S603,S607
+        await asyncio.to_thread(subprocess.run, ["bash", *kafka, "start"], check=True)
     assert during_outage.status_code == 503
     assert during_outage.json()["error"]["code"] == "unavailable"
 

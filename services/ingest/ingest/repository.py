@@ -23,7 +23,9 @@ class TwilioCredentials:
         async with self._sessions() as session:
             row = (
                 await session.execute(
-                    text("SELECT auth_token, account_id FROM ingest.twilio_accounts WHERE account_sid = :sid"),
+                    text(
+                        "SELECT auth_token, account_id FROM ingest.twilio_accounts WHERE account_sid = :sid"
+                    ),
                     {"sid": account_sid},
                 )
             ).first()
@@ -32,7 +34,9 @@ class TwilioCredentials:
         return found
 
 
-async def save_twilio_account(session: AsyncSession, account_sid: str, auth_token: str, account_id: UUID) -> None:
+async def save_twilio_account(
+    session: AsyncSession, account_sid: str, auth_token: str, account_id: UUID
+) -> None:
     await session.execute(
         text(
             "INSERT INTO ingest.twilio_accounts (account_sid, auth_token, account_id)"

@@ -40,9 +40,7 @@ class WebhookDeps:
     credentials: TwilioCredentials
 
 
-async def _authenticate_twilio(
-    deps: WebhookDeps, form: Mapping[str, str], url: str, signature: str
-) -> UUID:
+async def _authenticate_twilio(deps: WebhookDeps, form: Mapping[str, str], url: str, signature: str) -> UUID:
     found = await deps.credentials.lookup(form.get("AccountSid", ""))
     if found is None:
         raise SignatureRejected("unknown AccountSid")

@@ -12,7 +12,11 @@ _COLUMNS = "id, user_id, kind, title, body, data, created_at, read_at"
 
 
 async def store_notifications(
-    session: AsyncSession, account_id: UUID, source_event_id: UUID, drafts: list[NotificationDraft], channel: str
+    session: AsyncSession,
+    account_id: UUID,
+    source_event_id: UUID,
+    drafts: list[NotificationDraft],
+    channel: str,
 ) -> int:
     """Stores each draft once per event and user, and announces it to live streams on commit."""
     stored = 0
@@ -26,8 +30,12 @@ async def store_notifications(
                     f" ON CONFLICT DO NOTHING RETURNING {_COLUMNS}"
                 ),
                 {
-                    "account": account_id, "user": draft.user_id, "kind": draft.kind,
-                    "title": draft.title, "body": draft.body, "data": json.dumps(draft.data),
+                    "account": account_id,
+                    "user": draft.user_id,
+                    "kind": draft.kind,
+                    "title": draft.title,
+                    "body": draft.body,
+                    "data": json.dumps(draft.data),
                     "event": source_event_id,
                 },
             )

@@ -14,7 +14,10 @@ from shared.service import build_app, build_infrastructure
 def create_app(settings: RoutingSettings) -> FastAPI:
     infra = build_infrastructure(settings)
     relay = OutboxRelay(
-        infra.sessions, infra.publisher, settings.outbox_batch_size, settings.outbox_idle_poll_seconds
+        infra.sessions,
+        infra.publisher,
+        settings.outbox_batch_size,
+        settings.outbox_idle_poll_seconds,
     )
     register_carrier_consumers(infra, settings, infra.sessions, relay)
     auth = Authenticated(settings)

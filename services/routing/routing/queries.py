@@ -32,9 +32,9 @@ async def conversation_messages(
     session: AsyncSession, account_id: UUID, conversation_id: UUID, limit: int
 ) -> list[dict] | None:
     exists = await session.scalar(
-        conversations_of(account_id).with_only_columns(conversations.c.id).where(
-            conversations.c.id == conversation_id
-        )
+        conversations_of(account_id)
+        .with_only_columns(conversations.c.id)
+        .where(conversations.c.id == conversation_id)
     )
     if exists is None:
         return None

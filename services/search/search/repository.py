@@ -16,9 +16,14 @@ async def index_message(session: AsyncSession, event: MessageReceived) -> None:
             " VALUES (:m, :a, :c, :cu, :n, :p, :b, :t) ON CONFLICT (message_id) DO NOTHING"
         ),
         {
-            "m": event.message_id, "a": event.account_id, "c": event.conversation_id,
-            "cu": event.customer_id, "n": event.customer_name, "p": event.customer_phone,
-            "b": event.body, "t": event.received_at,
+            "m": event.message_id,
+            "a": event.account_id,
+            "c": event.conversation_id,
+            "cu": event.customer_id,
+            "n": event.customer_name,
+            "p": event.customer_phone,
+            "b": event.body,
+            "t": event.received_at,
         },
     )
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 
 from ingest.settings import IngestSettings
 from ingest.usecases import (
-    Outcome,
     SignatureRejected,
     WebhookDeps,
     WebhookUnusable,

@@ -66,4 +66,8 @@ def notifications_router(
 
 
 def _event(notification: dict) -> dict:
-    return {"id": str(notification["id"]), "event": notification["kind"], "data": json.dumps(notification)}
+    return {
+        "id": str(notification["id"]),
+        "event": notification["kind"],
+        "data": json.dumps(notification),
+    }

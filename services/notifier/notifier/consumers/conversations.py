@@ -1,5 +1,7 @@
 """Kafka consumers for conversation events."""
 
+import structlog
+
 from notifier.domain.messages import drafts_for_message
 from notifier.repository import store_notifications
 from notifier.settings import NotifierSettings
@@ -8,8 +10,6 @@ from shared.contracts.topics import MESSAGE_RECEIVED
 from shared.db.idempotency import claim_event
 from shared.kafka.consumer import subscribe
 from shared.service import Infrastructure
-
-import structlog
 
 log = structlog.get_logger(__name__)
 
@@ -20,7 +20,11 @@ def register_conversation_consumers(infra: Infrastructure, settings: NotifierSet
             if not await claim_event(session, "notifier", "notifier.message_received", event.event_id):
                 return
             stored = await store_notifications(
-                session, event.account_id, event.event_id, drafts_for_message(event), settings.live_channel
+                session,
+                event.account_id,
+                event.event_id,
+                drafts_for_message(event),
+                settings.live_channel,
             )
         log.info("notifications stored", conversation_id=str(event.conversation_id), count=stored)
 

@@ -14,14 +14,21 @@ from shared.service import Infrastructure
 log = structlog.get_logger(__name__)
 
 
-def register_carrier_consumers(infra: Infrastructure, settings: RoutingSettings,
-                               sessions: async_sessionmaker[AsyncSession], relay: OutboxRelay) -> None:
+def register_carrier_consumers(
+    infra: Infrastructure,
+    settings: RoutingSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    relay: OutboxRelay,
+) -> None:
     async def on_inbound(event: CarrierInbound) -> None:
         async with sessions.begin() as session:
             stored = await record_inbound_message(session, event, settings.default_phone_region)
         if stored:
-            log.info("inbound message stored", message_id=str(stored),
-                     carrier_message_id=event.carrier_message_id)
+            log.info(
+                "inbound message stored",
+                message_id=str(stored),
+                carrier_message_id=event.carrier_message_id,
+            )
             relay.wake()
 
     subscribe(infra.broker, infra.publisher, settings, CARRIER_INBOUND, "routing", on_inbound)

@@ -78,12 +78,15 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
     await session.execute(
         update(conversations)
         .where(conversations.c.id == conversation.id)
-        .values(last_activity_at=func.greatest(conversations.c.last_activity_at, event.received_at),
-                last_inbound_at=event.received_at)
+        .values(
+            last_activity_at=func.greatest(conversations.c.last_activity_at, event.received_at),
+            last_inbound_at=event.received_at,
+        )
     )
     name = await session.scalar(
-        select(func.nullif(func.concat_ws(" ", customers.c.first_name, customers.c.last_name), ""))
-        .where(customers.c.id == customer_id)
+        select(func.nullif(func.concat_ws(" ", customers.c.first_name, customers.c.last_name), "")).where(
+            customers.c.id == customer_id
+        )
     )
     await add_event(
         session,
@@ -145,15 +148,16 @@ async def _active_conversation(session: AsyncSession, account_id: UUID, customer
     if row is None:
         await session.execute(
             conversations.insert().values(
-                id=uuid4(), account_id=account_id, customer_id=customer_id, status="open",
+                id=uuid4(),
+                account_id=account_id,
+                customer_id=customer_id,
+                status="open",
                 last_activity_at=at,
             )
         )
         return await _active_conversation(session, account_id, customer_id, at)
     if row.status == "closed":
-        await session.execute(
-            update(conversations).where(conversations.c.id == row.id).values(status="open")
-        )
+        await session.execute(update(conversations).where(conversations.c.id == row.id).values(status="open"))
     return row
 
 

@@ -29,8 +29,14 @@ async def seed_account(
     for user_id, email, user_name, role, password in staff:
         await session.execute(
             insert(users)
-            .values(id=user_id, account_id=account_id, email=email, name=user_name, role=role,
-                    password_hash=password_hash.hash(password))
+            .values(
+                id=user_id,
+                account_id=account_id,
+                email=email,
+                name=user_name,
+                role=role,
+                password_hash=password_hash.hash(password),
+            )
             .on_conflict_do_nothing()
         )
     if team:

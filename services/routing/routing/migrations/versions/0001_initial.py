@@ -112,23 +112,36 @@ def upgrade() -> None:
         sa.Column("status", sa.Text, nullable=False, server_default="open"),
         sa.Column("assignee_user_id", sa.Uuid, sa.ForeignKey(f"{S}.users.id"), nullable=True),
         sa.Column("assignee_team_id", sa.Uuid, sa.ForeignKey(f"{S}.teams.id"), nullable=True),
-        sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column(
+            "last_activity_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.func.now(),
+        ),
         sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_outbound_at", sa.DateTime(timezone=True), nullable=True),
         _created(),
         sa.CheckConstraint("status IN ('open', 'closed', 'archived')", name="conversations_status"),
         sa.CheckConstraint(
-            "assignee_user_id IS NULL OR assignee_team_id IS NULL", name="conversations_one_assignee"
+            "assignee_user_id IS NULL OR assignee_team_id IS NULL",
+            name="conversations_one_assignee",
         ),
         schema=S,
     )
     # One active (not archived) conversation per customer.
     op.create_index(
-        "conversations_one_active", "conversations", ["customer_id"], unique=True, schema=S,
+        "conversations_one_active",
+        "conversations",
+        ["customer_id"],
+        unique=True,
+        schema=S,
         postgresql_where=sa.text("status <> 'archived'"),
     )
     op.create_index(
-        "conversations_inbox", "conversations", ["account_id", sa.text("last_activity_at DESC"), "id"], schema=S
+        "conversations_inbox",
+        "conversations",
+        ["account_id", sa.text("last_activity_at DESC"), "id"],
+        schema=S,
     )
     op.create_table(
         "messages",
@@ -166,6 +179,10 @@ def upgrade() -> None:
         schema=S,
     )
     op.create_index(
-        "outbox_pending", "outbox", ["id"], schema=S, postgresql_where=sa.text("published_at IS NULL")
+        "outbox_pending",
+        "outbox",
+        ["id"],
+        schema=S,
+        postgresql_where=sa.text("published_at IS NULL"),
     )
     create_processed_events_table(S)
