@@ -5,7 +5,6 @@ from ingest.migrations import migrate as migrate_ingest
 from notifier.migrations import migrate as migrate_notifier
 from routing.migrations import migrate as migrate_routing
 from search.migrations import migrate as migrate_search
-
 from shared.settings import ServiceSettings
 
 MIGRATIONS = {

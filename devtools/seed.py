@@ -3,10 +3,9 @@ Idempotent; for local use only."""
 
 import asyncio
 
+from devtools import demo
 from ingest.repository import save_twilio_account
 from routing.usecases.seed import seed_account
-
-from devtools import demo
 from shared.db.engine import create_engine, create_session_factory
 from shared.settings import ServiceSettings
 

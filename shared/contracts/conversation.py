@@ -28,3 +28,51 @@ class MessageReceived(Event):
     @property
     def partition_key(self) -> str:
         return str(self.conversation_id)
+
+
+class ConversationsAssigned(Event):
+    """One assignment action by a staff member: one or many conversations (bulk) now belong
+    to a user or to a team."""
+
+    conversation_ids: list[UUID]
+    assignee_user_id: UUID | None = None
+    assignee_team_id: UUID | None = None
+    assignee_name: str
+    actor_user_id: UUID
+    actor_name: str
+    note: str | None = None
+    # The assigned user, or every member of the assigned team, resolved by routing.
+    notify_user_ids: list[UUID] = Field(default_factory=list)
+
+    @property
+    def partition_key(self) -> str:
+        return str(self.account_id)
+
+
+class NoteAdded(Event):
+    """An internal note written in one or many conversations (one note per bulk action)."""
+
+    conversation_ids: list[UUID]
+    note_ids: list[UUID] = Field(default_factory=list)
+    actor_user_id: UUID
+    actor_name: str
+    body: str
+    mentioned_user_ids: list[UUID] = Field(default_factory=list)
+
+    @property
+    def partition_key(self) -> str:
+        return str(self.account_id)
+
+
+class ConversationStatusChanged(Event):
+    """A conversation was closed or reopened."""
+
+    conversation_id: UUID
+    status: str
+    previous_status: str
+    actor_user_id: UUID | None = None
+    reason: str = "manual"
+
+    @property
+    def partition_key(self) -> str:
+        return str(self.conversation_id)

@@ -5,7 +5,12 @@ from dataclasses import dataclass
 
 from shared.contracts.base import Event
 from shared.contracts.carrier import CarrierInbound, CarrierStatus, RejectedInput
-from shared.contracts.conversation import MessageReceived
+from shared.contracts.conversation import (
+    ConversationsAssigned,
+    ConversationStatusChanged,
+    MessageReceived,
+    NoteAdded,
+)
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,33 @@ MESSAGE_RECEIVED = TopicSpec(
     "A customer message stored in a conversation",
     "conversation id",
 )
+CONVERSATION_ASSIGNED = TopicSpec(
+    "conversation.assigned.v1",
+    ConversationsAssigned,
+    "Conversations assigned to a user or a team (one event per, possibly bulk, action)",
+    "account id",
+)
+CONVERSATION_NOTE_ADDED = TopicSpec(
+    "conversation.note_added.v1",
+    NoteAdded,
+    "An internal note, with the staff it @mentions",
+    "account id",
+)
+CONVERSATION_STATUS_CHANGED = TopicSpec(
+    "conversation.status_changed.v1",
+    ConversationStatusChanged,
+    "A conversation closed or reopened",
+    "conversation id",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CARRIER_INBOUND,
     CARRIER_STATUS,
     CARRIER_REJECTED,
     MESSAGE_RECEIVED,
+    CONVERSATION_ASSIGNED,
+    CONVERSATION_NOTE_ADDED,
+    CONVERSATION_STATUS_CHANGED,
 )
 
 
