@@ -1,0 +1,138 @@
+"""An isolated Switchboard for one benchmark run, built the way tests/conftest.py builds one for a
+test session: a fresh database `bench_<hex>` on the local cluster (migrated, seeded with the demo
+dealership), a unique Kafka topic prefix, and the chosen services as real processes on free ports.
+Everything is torn down on exit: services stopped, the database dropped, the prefix's topics deleted."""
+
+import asyncio
+import contextlib
+import math
+import os
+import secrets
+import socket
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from devtools.migrate import migrate_all  # noqa: E402
+from devtools.processes import ServiceProcess, start_services, stop_services  # noqa: E402
+from devtools.seed import seed_demo  # noqa: E402
+
+_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
+BASE_DATABASE_URL = os.environ.get(
+    "DATABASE_URL", f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
+)
+KAFKA_BOOTSTRAP = os.environ.get(
+    "KAFKA_BOOTSTRAP_SERVERS", f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
+)
+
+
+def dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class BenchEnvironment:
+    database_url: str
+    topic_prefix: str
+    kafka_bootstrap: str
+    env: dict[str, str]
+    log_dir: Path
+    services: dict[str, ServiceProcess]
+
+    def url(self, name: str) -> str:
+        return self.services[name].url
+
+
+async def _admin_sql(sql: str) -> None:
+    connection = await asyncpg.connect(dsn(BASE_DATABASE_URL))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def create_topic(bootstrap: str, name: str, partitions: int) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1)])
+    finally:
+        await admin.close()
+
+
+async def _delete_prefixed_topics(bootstrap: str, prefix: str) -> int:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        ours = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if ours:
+            await admin.delete_topics(ours)
+        return len(ours)
+    finally:
+        await admin.close()
+
+
+@contextlib.contextmanager
+def bench_environment(
+    names: list[str], extra_env: dict[str, str] | None = None
+) -> Iterator[BenchEnvironment]:
+    """Yields a running environment with the services `names`; tears it all down afterwards."""
+    db_name = f"bench_{secrets.token_hex(4)}"
+    prefix = f"b{secrets.token_hex(4)}."
+    log_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
+    asyncio.run(_admin_sql(f'CREATE DATABASE "{db_name}"'))
+    try:
+        url = make_url(BASE_DATABASE_URL).set(database=db_name).render_as_string(hide_password=False)
+        migrate_all(url)
+        asyncio.run(seed_demo(url))
+        env = {
+            "DATABASE_URL": url,
+            "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
+            "KAFKA_TOPIC_PREFIX": prefix,
+            "KAFKA_PUBLISH_TIMEOUT_SECONDS": "3",
+            "KAFKA_PARTITIONS": "2",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "WARNING",
+            "SHUTDOWN_GRACE_SECONDS": "5",
+            **(extra_env or {}),
+        }
+        ports = {name: free_port() for name in names}
+        print(f"[env] database {db_name}, topic prefix {prefix!r}, logs {log_dir}", flush=True)
+        services = start_services(env, log_dir, ports, names=names)
+        try:
+            yield BenchEnvironment(url, prefix, KAFKA_BOOTSTRAP, env, log_dir, services)
+        finally:
+            stop_services(services)
+    finally:
+        asyncio.run(_admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+        try:
+            deleted = asyncio.run(_delete_prefixed_topics(KAFKA_BOOTSTRAP, prefix))
+            print(f"[env] dropped {db_name}, deleted {deleted} topics with prefix {prefix!r}", flush=True)
+        except Exception as exc:  # cleanup must not hide the benchmark's own outcome
+            print(f"[env] dropped {db_name}; could not delete topics {prefix!r}*: {exc}", flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
+    return ordered[rank - 1]
