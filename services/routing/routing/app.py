@@ -25,6 +25,9 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         infra,
         title="Switchboard routing",
         description="Dealerships, staff, customers and conversations: the staff inbox API.",
-        routers=[auth_router(settings, infra.sessions), conversations_router(infra.sessions, auth)],
+        routers=[
+            auth_router(settings, infra.sessions),
+            conversations_router(infra.sessions, auth, on_events=relay.wake),
+        ],
         background_jobs=[relay.run],
     )

@@ -129,3 +129,23 @@ outbox = sa.Table(
     _ts("created_at"),
     _ts("published_at"),
 )
+read_marks = sa.Table(
+    "read_marks",
+    metadata,
+    sa.Column("user_id", sa.Uuid, primary_key=True),
+    sa.Column("conversation_id", sa.Uuid, primary_key=True),
+    sa.Column("last_read_message_id", sa.Uuid),
+    _ts("last_read_at"),
+    _ts("updated_at"),
+)
+timeline_events = sa.Table(
+    "timeline_events",
+    metadata,
+    _id(),
+    sa.Column("account_id", sa.Uuid),
+    sa.Column("conversation_id", sa.Uuid),
+    sa.Column("kind", sa.Text),
+    sa.Column("actor_user_id", sa.Uuid),
+    sa.Column("data", JSONB),
+    _ts("created_at"),
+)

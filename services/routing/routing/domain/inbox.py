@@ -1,0 +1,78 @@
+"""The inbox rules staff see as colours and icons, as plain functions of a conversation's state.
+
+- *read*: a conversation's latest inbound message was read by whoever owns it: the assigned
+  user; for a team, any member; when nobody is assigned, any staff member. A conversation
+  without inbound messages has nothing to read.
+- *unread for me* (red highlight): it is mine (assigned to me or to a team I am in) and unread.
+- *assignee has not read* (the admin's eye icon): assigned, and the assignee (for a team: every
+  member) has not read the latest inbound message. Only admins see it.
+- *unanswered*: the latest inbound message has no outbound message after it.
+- *overdue* (orange highlight): unanswered for longer than the account's threshold.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+
+def is_read(last_inbound_at: datetime | None, owner_read_at: datetime | None) -> bool:
+    """`owner_read_at` is the furthest read position among the people who own the conversation."""
+    if last_inbound_at is None:
+        return True
+    return owner_read_at is not None and owner_read_at >= last_inbound_at
+
+
+def is_unanswered(last_inbound_at: datetime | None, last_outbound_at: datetime | None) -> bool:
+    if last_inbound_at is None:
+        return False
+    return last_outbound_at is None or last_outbound_at < last_inbound_at
+
+
+def is_overdue(
+    last_inbound_at: datetime | None,
+    last_outbound_at: datetime | None,
+    now: datetime,
+    unanswered_after_hours: int,
+) -> bool:
+    if not is_unanswered(last_inbound_at, last_outbound_at):
+        return False
+    assert last_inbound_at is not None
+    return now - last_inbound_at > timedelta(hours=unanswered_after_hours)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    user_id: UUID | None
+    team_id: UUID | None
+
+    @property
+    def assigned(self) -> bool:
+        return self.user_id is not None or self.team_id is not None
+
+
+def is_mine(assignment: Assignment, me: UUID, my_team_ids: frozenset[UUID]) -> bool:
+    return assignment.user_id == me or (assignment.team_id is not None and assignment.team_id in my_team_ids)
+
+
+def unread_for_me(
+    assignment: Assignment,
+    me: UUID,
+    my_team_ids: frozenset[UUID],
+    last_inbound_at: datetime | None,
+    owner_read_at: datetime | None,
+) -> bool:
+    return is_mine(assignment, me, my_team_ids) and not is_read(last_inbound_at, owner_read_at)
+
+
+def assignee_has_not_read(
+    viewer_is_admin: bool,
+    assignment: Assignment,
+    last_inbound_at: datetime | None,
+    owner_read_at: datetime | None,
+) -> bool | None:
+    """None for agents (they do not see the icon); False when nobody is assigned."""
+    if not viewer_is_admin:
+        return None
+    if not assignment.assigned:
+        return False
+    return not is_read(last_inbound_at, owner_read_at)
