@@ -55,6 +55,7 @@ def setup_logging(settings: ServiceSettings) -> None:
     )
     structlog.configure(
         processors=[
+            structlog.stdlib.filter_by_level,
             *shared_processors,
             structlog.processors.format_exc_info,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
