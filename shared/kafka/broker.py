@@ -1,6 +1,7 @@
 """Builds the FastStream broker every service uses, with tracing and metrics middleware."""
 
 import asyncio
+import logging
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
@@ -28,6 +29,8 @@ def build_broker(
         enable_idempotence=True,
         request_timeout_ms=int(settings.kafka_publish_timeout_seconds * 1000),
         graceful_timeout=settings.shutdown_grace_seconds,
+        # One line per consumed message is debugging detail, not an operational log.
+        log_level=logging.DEBUG,
         middlewares=(
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider),
             KafkaPrometheusMiddleware(registry=registry, app_name=settings.service_name),
