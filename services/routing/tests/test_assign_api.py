@@ -158,3 +158,37 @@ async def test_request_must_name_one_selection_and_one_assignee(client, dealer, 
         response = await client.post("/api/v1/conversations/assign", headers=dealer.admin, json=body)
         assert response.status_code == 422, body
         assert response.json()["error"]["code"] == "invalid_request"
+
+
+async def test_reassignment_keeps_who_had_it_before_in_the_timeline(client, dealer, ago):
+    conversation = str(await dealer.receive(ago(1)))
+    for assignee in ({"user_id": str(dealer.sam_id)}, {"team_id": str(dealer.team_id)}):
+        response = await client.post(
+            "/api/v1/conversations/assign",
+            headers=dealer.admin,
+            json={"conversation_ids": [conversation], "assignee": assignee},
+        )
+        assert response.status_code == 200, response.text
+    items = (await client.get(f"/api/v1/conversations/{conversation}/timeline", headers=dealer.sam)).json()[
+        "items"
+    ]
+    first, second = (i["data"] for i in items if i["kind"] == "assigned")
+    assert first["previous_assignee_user_id"] is None
+    assert (first["assignee_user_id"], first["assignee_name"]) == (str(dealer.sam_id), "Sam Agent")
+    assert second["previous_assignee_user_id"] == str(dealer.sam_id)
+    assert (second["assignee_team_id"], second["assignee_name"]) == (str(dealer.team_id), "Service")
+
+
+async def test_a_filter_matching_too_many_is_refused_and_changes_nothing(client, dealer, ago, monkeypatch):
+    from routing.usecases import assign
+
+    monkeypatch.setattr(assign, "MAX_BULK", 2)
+    ids = [str(await dealer.receive(ago(1))) for _ in range(3)]
+    response = await client.post(
+        "/api/v1/conversations/assign",
+        headers=dealer.admin,
+        json={"filter": {"view": "all"}, "assignee": {"user_id": str(dealer.sam_id)}},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "too_many_conversations"
+    assert set((await _assignees(dealer, ids)).values()) == {(None, None)}

@@ -190,3 +190,29 @@ async def test_counts_per_view_status_and_assignee(client, dealer, ago):
     assert counts["views"]["teams"] == {str(dealer.team_id): 1}
     assert counts["status"] == {"open": 3, "closed": 1, "archived": 0, "all": 4}
     assert counts["current"] == 3
+
+
+async def test_an_unassigned_conversation_is_read_once_anyone_read_it(client, dealer, ago, listed):
+    conversation = str(await dealer.receive(ago(1)))
+    assert (await listed(client, dealer.admin, read="unread")).keys() == {conversation}
+    assert (await client.post(f"/api/v1/conversations/{conversation}/read", headers=dealer.sam)).is_success
+    assert (await listed(client, dealer.admin, read="read")).keys() == {conversation}
+
+
+async def test_the_openapi_document_describes_the_inbox(app):
+    document = app.openapi()
+    paths = document["paths"]
+    for path in (
+        "/api/v1/conversations",
+        "/api/v1/conversations/counts",
+        "/api/v1/conversations/assign",
+        "/api/v1/conversations/{conversation_id}/read",
+        "/api/v1/conversations/{conversation_id}/close",
+        "/api/v1/conversations/{conversation_id}/reopen",
+        "/api/v1/conversations/{conversation_id}/timeline",
+    ):
+        assert path in paths
+        for operation in paths[path].values():
+            assert operation["summary"]
+    summary = document["components"]["schemas"]["ConversationSummary"]["properties"]
+    assert {"unread_for_me", "assignee_has_not_read", "overdue"} <= summary.keys()

@@ -15,7 +15,12 @@ from routing import queries
 from routing.domain import inbox
 from routing.queries import InboxFilter, InvalidCursor, InvalidView, ReadFilter, Status, View, Viewer
 from routing.usecases.assign import Assignee, assign
-from routing.usecases.errors import ConversationsNotFound, InvalidAssignee, StatusConflict
+from routing.usecases.errors import (
+    ConversationsNotFound,
+    InvalidAssignee,
+    StatusConflict,
+    TooManyConversations,
+)
 from routing.usecases.read import mark_read
 from routing.usecases.status import change_status
 from shared.http.auth import Authenticated, Principal
@@ -98,7 +103,8 @@ class TimelineItem(BaseModel):
     actor_user_id: UUID | None = Field(description="Who did it (the sender, for outbound messages)")
     actor_name: str | None
     data: dict | None = Field(
-        description="For events: `assigned` has assignee_user_id / assignee_team_id / assignee_name; "
+        description="For events: `assigned` has assignee_user_id / assignee_team_id / assignee_name "
+        "and previous_assignee_user_id / previous_assignee_team_id; "
         "`note` has body and mentioned_user_ids; `closed` / `reopened` have previous_status"
     )
     message: MessageView | None = Field(default=None, description="For kind `message`")
@@ -335,6 +341,8 @@ def conversations_router(
             raise _not_found(exc) from exc
         except InvalidAssignee as exc:
             raise ApiError(422, "invalid_assignee", str(exc), [{"loc": ["body", "assignee"]}]) from exc
+        except TooManyConversations as exc:
+            raise ApiError(422, "too_many_conversations", str(exc), [{"loc": ["body", "filter"]}]) from exc
         if result.conversation_ids:
             on_events()
         return AssignmentResult(

@@ -12,7 +12,7 @@ from routing.domain.mentions import Colleague, find_mentions
 from routing.outbox import add_event
 from routing.queries import InboxFilter, Viewer, conversations_of, matching
 from routing.tables import conversations, team_members, teams, timeline_events, users
-from routing.usecases.errors import ConversationsNotFound, InvalidAssignee
+from routing.usecases.errors import ConversationsNotFound, InvalidAssignee, TooManyConversations
 from shared.contracts.conversation import ConversationsAssigned, NoteAdded
 from shared.contracts.topics import CONVERSATION_ASSIGNED, CONVERSATION_NOTE_ADDED
 
@@ -64,35 +64,32 @@ async def _resolve_assignee(
     return name, list(members)
 
 
-async def _conversation_ids(
+async def _lock_conversations(
     session: AsyncSession, viewer: Viewer, ids: list[UUID] | None, inbox_filter: InboxFilter | None
-) -> list[UUID]:
-    """The conversations to change, locked; every given id must be one of the account's."""
+) -> dict[UUID, tuple[UUID | None, UUID | None]]:
+    """The conversations to change with their current assignee, locked in id order (so two bulk
+    actions never deadlock); every given id must be one of the account's."""
+    c = conversations.c
+    query = conversations_of(viewer.account_id).with_only_columns(
+        c.id, c.assignee_user_id, c.assignee_team_id
+    )
     if ids is not None:
         wanted = list(dict.fromkeys(ids))
-        found = set(
-            await session.scalars(
-                conversations_of(viewer.account_id)
-                .with_only_columns(conversations.c.id)
-                .where(conversations.c.id.in_(wanted))
-                .order_by(conversations.c.id)
-                .with_for_update()
-            )
-        )
+        query = query.where(c.id.in_(wanted))
+    else:
+        assert inbox_filter is not None
+        query = matching(viewer, inbox_filter).with_only_columns(c.id, c.assignee_user_id, c.assignee_team_id)
+        query = query.limit(MAX_BULK + 1)
+    rows = await session.execute(query.order_by(c.id).with_for_update(of=conversations))
+    found = {row.id: (row.assignee_user_id, row.assignee_team_id) for row in rows}
+    if ids is not None:
         missing = [i for i in wanted if i not in found]
         if missing:
             raise ConversationsNotFound(missing)
-        return wanted
-    assert inbox_filter is not None
-    return list(
-        await session.scalars(
-            matching(viewer, inbox_filter)
-            .with_only_columns(conversations.c.id)
-            .order_by(conversations.c.last_activity_at.desc(), conversations.c.id.desc())
-            .limit(MAX_BULK)
-            .with_for_update(of=conversations)
-        )
-    )
+        return {i: found[i] for i in wanted}
+    if len(found) > MAX_BULK:
+        raise TooManyConversations(f"the filter matches more than {MAX_BULK} conversations; narrow it")
+    return found
 
 
 async def assign(
@@ -106,7 +103,8 @@ async def assign(
     now: datetime,
 ) -> AssignmentResult:
     assignee_name, notify = await _resolve_assignee(session, viewer.account_id, assignee)
-    ids = await _conversation_ids(session, viewer, conversation_ids, inbox_filter)
+    previous = await _lock_conversations(session, viewer, conversation_ids, inbox_filter)
+    ids = list(previous)
     actor_name = await session.scalar(select(users.c.name).where(users.c.id == viewer.user_id)) or ""
     note = (note or "").strip() or None
     mentioned: list[UUID] = []
@@ -141,10 +139,14 @@ async def assign(
                 "conversation_id": conversation_id,
                 "kind": "assigned",
                 "actor_user_id": viewer.user_id,
-                "data": data,
+                "data": {
+                    **data,
+                    "previous_assignee_user_id": str(before[0]) if before[0] else None,
+                    "previous_assignee_team_id": str(before[1]) if before[1] else None,
+                },
                 "created_at": now,
             }
-            for conversation_id in ids
+            for conversation_id, before in previous.items()
         ]
         if note:
             note_data = {

@@ -18,3 +18,7 @@ class InvalidAssignee(ValueError):
 
 class StatusConflict(ValueError):
     pass
+
+
+class TooManyConversations(ValueError):
+    """A bulk action by filter matches more conversations than one action may change."""
