@@ -196,7 +196,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, row_id = json.loads(raw)
-        return datetime.fromisoformat(at), UUID(row_id)
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError("naive time")
+        return moment, UUID(row_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise InvalidCursor("the cursor is not one this API returned") from exc
 
@@ -212,6 +215,23 @@ def _customer_phone() -> ColumnElement:
     )
 
 
+def _with_inbox_columns(query: Select) -> Select:
+    """What a row of the inbox shows besides the conversation: the customer and what the flags
+    of domain/inbox.py are computed from."""
+    c = conversations.c
+    return (
+        query.add_columns(
+            customers.c.first_name,
+            customers.c.last_name,
+            _customer_phone().label("customer_phone"),
+            owner_read_at().label("owner_read_at"),
+            accounts.c.unanswered_after_hours,
+        )
+        .join(customers, customers.c.id == c.customer_id)
+        .join(accounts, accounts.c.id == c.account_id)
+    )
+
+
 async def list_conversations(
     session: AsyncSession,
     viewer: Viewer,
@@ -222,16 +242,7 @@ async def list_conversations(
     """One page, latest activity first, and the cursor of the next page (None on the last)."""
     c = conversations.c
     query = (
-        matching(viewer, inbox_filter)
-        .add_columns(
-            customers.c.first_name,
-            customers.c.last_name,
-            _customer_phone().label("customer_phone"),
-            owner_read_at().label("owner_read_at"),
-            accounts.c.unanswered_after_hours,
-        )
-        .join(customers, customers.c.id == c.customer_id)
-        .join(accounts, accounts.c.id == c.account_id)
+        _with_inbox_columns(matching(viewer, inbox_filter))
         .order_by(c.last_activity_at.desc(), c.id.desc())
         .limit(limit + 1)
     )
@@ -247,19 +258,8 @@ async def list_conversations(
 
 
 async def conversation_row(session: AsyncSession, viewer: Viewer, conversation_id: UUID) -> dict | None:
-    c = conversations.c
-    query = (
-        conversations_of(viewer.account_id)
-        .where(c.id == conversation_id)
-        .add_columns(
-            customers.c.first_name,
-            customers.c.last_name,
-            _customer_phone().label("customer_phone"),
-            owner_read_at().label("owner_read_at"),
-            accounts.c.unanswered_after_hours,
-        )
-        .join(customers, customers.c.id == c.customer_id)
-        .join(accounts, accounts.c.id == c.account_id)
+    query = _with_inbox_columns(
+        conversations_of(viewer.account_id).where(conversations.c.id == conversation_id)
     )
     row = (await session.execute(query)).first()
     return dict(row._mapping) if row else None

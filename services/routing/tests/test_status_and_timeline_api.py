@@ -87,3 +87,22 @@ async def test_timeline_merges_messages_and_events_in_order_across_pages(client,
     assert len({i["id"] for i in items}) == len(items)
     stamps = [i["created_at"] for i in items]
     assert stamps == sorted(stamps)
+
+
+async def test_a_customer_text_reopens_a_closed_conversation_on_the_timeline(client, dealer, ago):
+    number = "+14385550123"
+    conversation = str(await dealer.receive(ago(2), "first", customer_number=number))
+    assert (await client.post(f"/api/v1/conversations/{conversation}/close", headers=dealer.sam)).is_success
+    assert str(await dealer.receive(ago(0), "again", customer_number=number)) == conversation
+
+    items = (await client.get(f"/api/v1/conversations/{conversation}/timeline", headers=dealer.sam)).json()[
+        "items"
+    ]
+    assert [i["kind"] for i in items] == ["message", "closed", "reopened", "message"]
+    assert items[2]["actor_user_id"] is None
+    assert items[2]["data"]["reason"] == "message_received"
+    events = await _status_events(dealer, conversation)
+    assert [(e["status"], e["reason"]) for e in events] == [
+        ("closed", "manual"),
+        ("open", "message_received"),
+    ]

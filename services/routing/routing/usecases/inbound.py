@@ -1,7 +1,7 @@
 """A customer's text arrives: find the dealership, the customer, the one active conversation;
 store the message once; tell whoever should hear about it."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import structlog
@@ -18,11 +18,12 @@ from routing.tables import (
     customers,
     messages,
     team_members,
+    timeline_events,
     users,
 )
 from shared.contracts.carrier import CarrierInbound
-from shared.contracts.conversation import MessageReceived
-from shared.contracts.topics import MESSAGE_RECEIVED
+from shared.contracts.conversation import ConversationStatusChanged, MessageReceived
+from shared.contracts.topics import CONVERSATION_STATUS_CHANGED, MESSAGE_RECEIVED
 from shared.db.idempotency import claim_event
 from shared.kafka.consumer import PermanentError
 
@@ -158,7 +159,32 @@ async def _active_conversation(session: AsyncSession, account_id: UUID, customer
         return await _active_conversation(session, account_id, customer_id, at)
     if row.status == "closed":
         await session.execute(update(conversations).where(conversations.c.id == row.id).values(status="open"))
+        await _record_reopened_by_message(session, account_id, row.id, at)
     return row
+
+
+async def _record_reopened_by_message(
+    session: AsyncSession, account_id: UUID, conversation_id: UUID, at: datetime
+) -> None:
+    await session.execute(
+        timeline_events.insert().values(
+            id=uuid4(),
+            account_id=account_id,
+            conversation_id=conversation_id,
+            kind="reopened",
+            data={"previous_status": "closed", "reason": "message_received"},
+            # Just before the message that reopened it, so the timeline shows them in that order.
+            created_at=at - timedelta(microseconds=1),
+        )
+    )
+    event = ConversationStatusChanged(
+        account_id=account_id,
+        conversation_id=conversation_id,
+        status="open",
+        previous_status="closed",
+        reason="message_received",
+    )
+    await add_event(session, CONVERSATION_STATUS_CHANGED, event, key=event.partition_key)
 
 
 async def _audience(session: AsyncSession, account_id: UUID, conversation) -> list[UUID]:
