@@ -3,23 +3,7 @@
 import sys
 
 from notifier.settings import NotifierSettings
-
-
-def main(argv: list[str]) -> None:
-    command = argv[1] if len(argv) > 1 else "serve"
-    settings = NotifierSettings()
-    if command == "migrate":
-        from notifier.migrations import migrate
-
-        migrate(settings.database_url)
-    elif command == "serve":
-        from notifier.app import create_app
-        from shared.runner import serve
-
-        serve(create_app(settings), settings)
-    else:
-        raise SystemExit(f"unknown command {command!r}; use serve or migrate")
-
+from shared.cli import run_service_command
 
 if __name__ == "__main__":
-    main(sys.argv)
+    run_service_command("notifier", NotifierSettings(), sys.argv)
