@@ -11,6 +11,8 @@ from shared.contracts.conversation import (
     MessageReceived,
     NoteAdded,
 )
+from shared.contracts.export import ExportCompleted, ExportRequested
+from shared.contracts.messaging import OutboundRequested, OutboundStatusChanged, SendRequested
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,33 @@ CONVERSATION_STATUS_CHANGED = TopicSpec(
     "A conversation closed or reopened",
     "conversation id",
 )
+SMS_OUTBOUND_REQUESTED = TopicSpec(
+    "sms.outbound_requested.v1",
+    OutboundRequested,
+    "A stored outbound message for notifier to send through the carrier",
+    "sending number",
+)
+SMS_OUTBOUND_STATUS = TopicSpec(
+    "sms.outbound_status.v1",
+    OutboundStatusChanged,
+    "What happened to an outbound message (sent, delivered, failed with a category)",
+    "message id",
+)
+MESSAGING_SEND_REQUESTED = TopicSpec(
+    "messaging.send_requested.v1",
+    SendRequested,
+    "Another system asks routing to text a customer (automation, campaign, appointment)",
+    "customer id or phone",
+)
+EXPORT_REQUESTED = TopicSpec(
+    "export.requested.v1", ExportRequested, "A conversation export to render as PDF", "job id"
+)
+EXPORT_COMPLETED = TopicSpec(
+    "export.completed.v1",
+    ExportCompleted,
+    "A rendered export with its signed, expiring link (or why it failed)",
+    "job id",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CARRIER_INBOUND,
@@ -76,6 +105,11 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONVERSATION_ASSIGNED,
     CONVERSATION_NOTE_ADDED,
     CONVERSATION_STATUS_CHANGED,
+    SMS_OUTBOUND_REQUESTED,
+    SMS_OUTBOUND_STATUS,
+    MESSAGING_SEND_REQUESTED,
+    EXPORT_REQUESTED,
+    EXPORT_COMPLETED,
 )
 
 

@@ -1,14 +1,40 @@
 """Wires the routing service."""
 
-from fastapi import FastAPI
+from collections.abc import Callable
 
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from routing.api.admin import admin_router
 from routing.api.auth import auth_router
 from routing.api.conversations import conversations_router
+from routing.api.customers import customers_router
+from routing.api.messaging import messaging_router
+from routing.api.saved_replies import saved_replies_router
 from routing.consumers.carrier import register_carrier_consumers
+from routing.consumers.messaging import register_messaging_consumers
 from routing.outbox import OutboxRelay
 from routing.settings import RoutingSettings
+from routing.sweeper import AutoCloseSweeper
 from shared.http.auth import Authenticated
 from shared.service import build_app, build_infrastructure
+
+
+def api_routers(
+    settings: RoutingSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    on_events: Callable[[], None] = lambda: None,
+) -> list[APIRouter]:
+    """The staff API, the same in the service and in the tests."""
+    auth = Authenticated(settings)
+    return [
+        auth_router(settings, sessions),
+        conversations_router(sessions, auth, on_events=on_events),
+        messaging_router(settings, sessions, auth, on_events=on_events),
+        customers_router(settings, sessions, auth),
+        saved_replies_router(sessions, auth),
+        admin_router(settings, sessions, auth),
+    ]
 
 
 def create_app(settings: RoutingSettings) -> FastAPI:
@@ -20,14 +46,12 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         settings.outbox_idle_poll_seconds,
     )
     register_carrier_consumers(infra, settings, infra.sessions, relay)
-    auth = Authenticated(settings)
+    register_messaging_consumers(infra, settings, infra.sessions, relay)
+    sweeper = AutoCloseSweeper(infra.sessions, settings, on_events=relay.wake)
     return build_app(
         infra,
         title="Switchboard routing",
         description="Dealerships, staff, customers and conversations: the staff inbox API.",
-        routers=[
-            auth_router(settings, infra.sessions),
-            conversations_router(infra.sessions, auth, on_events=relay.wake),
-        ],
-        background_jobs=[relay.run],
+        routers=api_routers(settings, infra.sessions, on_events=relay.wake),
+        background_jobs=[relay.run, sweeper.run],
     )

@@ -45,6 +45,7 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text),
     sa.Column("role", sa.Text),
     sa.Column("active", sa.Boolean),
+    _ts("deactivated_at"),
     _ts("created_at"),
 )
 teams = sa.Table(
@@ -92,6 +93,7 @@ conversations = sa.Table(
     sa.Column("status", sa.Text),
     sa.Column("assignee_user_id", sa.Uuid),
     sa.Column("assignee_team_id", sa.Uuid),
+    sa.Column("dealership_e164", sa.Text),
     _ts("last_activity_at"),
     _ts("last_inbound_at"),
     _ts("last_outbound_at"),
@@ -116,6 +118,11 @@ messages = sa.Table(
     sa.Column("status", sa.Text),
     sa.Column("error_category", sa.Text),
     sa.Column("error_code", sa.Text),
+    sa.Column("error_message", sa.Text),
+    sa.Column("from_e164", sa.Text),
+    sa.Column("to_e164", sa.Text),
+    sa.Column("client_reference", sa.Text),
+    _ts("status_updated_at"),
     _ts("created_at"),
 )
 outbox = sa.Table(
@@ -147,5 +154,35 @@ timeline_events = sa.Table(
     sa.Column("kind", sa.Text),
     sa.Column("actor_user_id", sa.Uuid),
     sa.Column("data", JSONB),
+    _ts("created_at"),
+)
+opt_outs = sa.Table(
+    "opt_outs",
+    metadata,
+    sa.Column("account_id", sa.Uuid),
+    sa.Column("customer_e164", sa.Text, primary_key=True),
+    sa.Column("dealership_e164", sa.Text, primary_key=True),
+    sa.Column("keyword", sa.Text),
+    _ts("opted_out_at"),
+)
+saved_replies = sa.Table(
+    "saved_replies",
+    metadata,
+    _id(),
+    sa.Column("account_id", sa.Uuid),
+    sa.Column("name", sa.Text),
+    sa.Column("body", sa.Text),
+    sa.Column("created_by_user_id", sa.Uuid),
+    _ts("created_at"),
+    _ts("updated_at"),
+)
+customer_notes = sa.Table(
+    "customer_notes",
+    metadata,
+    _id(),
+    sa.Column("account_id", sa.Uuid),
+    sa.Column("customer_id", sa.Uuid),
+    sa.Column("author_user_id", sa.Uuid),
+    sa.Column("body", sa.Text),
     _ts("created_at"),
 )

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from routing.api.conversations import conversations_router
+from routing.app import api_routers
 from routing.migrations import migrate
 from routing.settings import RoutingSettings
 from routing.tables import conversations, messages
@@ -28,7 +28,7 @@ from routing.usecases.inbound import record_inbound_message
 from routing.usecases.seed import seed_account
 from shared.contracts.carrier import CarrierInbound
 from shared.db.engine import create_engine, create_session_factory
-from shared.http.auth import Authenticated, issue_token
+from shared.http.auth import issue_token
 from shared.http.errors import install_error_handlers
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -77,10 +77,11 @@ async def sessions(settings: RoutingSettings) -> AsyncIterator[async_sessionmake
 
 @pytest.fixture(scope="session")
 def app(sessions: async_sessionmaker[AsyncSession], settings: RoutingSettings) -> FastAPI:
-    """The conversations API as `create_app` wires it, minus Kafka (events stay in the outbox)."""
+    """The staff API as `create_app` wires it, minus Kafka (events stay in the outbox)."""
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(conversations_router(sessions, Authenticated(settings)))
+    for router in api_routers(settings, sessions):
+        app.include_router(router)
     return app
 
 

@@ -51,7 +51,9 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
         raise PermanentError(f"{dealership_phone} is not a number of account {event.account_id}")
 
     customer_id = await _customer_for(session, event.account_id, customer_phone)
-    conversation = await _active_conversation(session, event.account_id, customer_id, event.received_at)
+    conversation = await _active_conversation(
+        session, event.account_id, customer_id, event.received_at, dealership_phone
+    )
 
     message_id = uuid4()
     stored = await session.scalar(
@@ -65,6 +67,8 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
             attachments=[a.model_dump() for a in event.attachments],
             carrier=event.carrier,
             carrier_message_id=event.carrier_message_id,
+            from_e164=customer_phone,
+            to_e164=dealership_phone,
             status="received",
             source_kind="customer",
             created_at=event.received_at,
@@ -82,6 +86,8 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
         .values(
             last_activity_at=func.greatest(conversations.c.last_activity_at, event.received_at),
             last_inbound_at=event.received_at,
+            # Replies leave from the number the customer last wrote to.
+            dealership_e164=dealership_phone,
         )
     )
     name = await session.scalar(
@@ -134,7 +140,9 @@ async def _customer_for(session: AsyncSession, account_id: UUID, e164: str) -> U
     return customer_id
 
 
-async def _active_conversation(session: AsyncSession, account_id: UUID, customer_id: UUID, at: datetime):
+async def _active_conversation(
+    session: AsyncSession, account_id: UUID, customer_id: UUID, at: datetime, dealership_phone: str
+):
     row = (
         await session.execute(
             select(conversations)
@@ -153,10 +161,11 @@ async def _active_conversation(session: AsyncSession, account_id: UUID, customer
                 account_id=account_id,
                 customer_id=customer_id,
                 status="open",
+                dealership_e164=dealership_phone,
                 last_activity_at=at,
             )
         )
-        return await _active_conversation(session, account_id, customer_id, at)
+        return await _active_conversation(session, account_id, customer_id, at, dealership_phone)
     if row.status == "closed":
         await session.execute(update(conversations).where(conversations.c.id == row.id).values(status="open"))
         await _record_reopened_by_message(session, account_id, row.id, at)
