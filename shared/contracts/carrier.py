@@ -36,6 +36,9 @@ class CarrierStatus(Event):
     status: str
     error_code: str | None = None
     error_message: str | None = None
+    # The plain category (see shared.contracts.messaging.ErrorCategory), mapped by ingest,
+    # which knows each carrier's codes.
+    error_category: str | None = None
     raw: dict[str, str] = Field(default_factory=dict)
 
     @property

@@ -76,3 +76,23 @@ class ConversationStatusChanged(Event):
     @property
     def partition_key(self) -> str:
         return str(self.conversation_id)
+
+
+class MessageSent(Event):
+    """A staff member (or an automated source) wrote to a customer: the message is stored as
+    `queued`; its delivery outcome follows on `sms.outbound_status.v1`."""
+
+    conversation_id: UUID
+    customer_id: UUID
+    message_id: UUID
+    body: str
+    attachments: list[Attachment] = Field(default_factory=list)
+    sender_user_id: UUID | None = None
+    source_kind: str = "manual"
+    source_id: str | None = None
+    source_name: str | None = None
+    created_at: datetime
+
+    @property
+    def partition_key(self) -> str:
+        return str(self.conversation_id)

@@ -9,6 +9,7 @@ from shared.contracts.conversation import (
     ConversationsAssigned,
     ConversationStatusChanged,
     MessageReceived,
+    MessageSent,
     NoteAdded,
 )
 from shared.contracts.export import ExportCompleted, ExportRequested
@@ -49,6 +50,12 @@ MESSAGE_RECEIVED = TopicSpec(
     "conversation.message_received.v1",
     MessageReceived,
     "A customer message stored in a conversation",
+    "conversation id",
+)
+MESSAGE_SENT = TopicSpec(
+    "conversation.message_sent.v1",
+    MessageSent,
+    "A message to a customer stored as queued (staff reply or automated source)",
     "conversation id",
 )
 CONVERSATION_ASSIGNED = TopicSpec(
@@ -102,6 +109,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CARRIER_STATUS,
     CARRIER_REJECTED,
     MESSAGE_RECEIVED,
+    MESSAGE_SENT,
     CONVERSATION_ASSIGNED,
     CONVERSATION_NOTE_ADDED,
     CONVERSATION_STATUS_CHANGED,

@@ -1,0 +1,1 @@
+"""Outbound SMS: carrier adapters, per-number rate limits, retries, quiet hours."""
