@@ -75,7 +75,7 @@ async def test_inbound_sms_reaches_stream_inbox_and_search(services, database_ur
             conversation_id = event.data["data"]["conversation_id"]
 
         headers = {"authorization": f"Bearer {token}"}
-        conversations = (await client.get(f"{routing}/api/v1/conversations", headers=headers)).json()
+        conversations = (await client.get(f"{routing}/api/v1/conversations", headers=headers)).json()["items"]
         mine = next(c for c in conversations if c["id"] == conversation_id)
         assert mine["customer_phone"] == form["From"]
         assert mine["status"] == "open"

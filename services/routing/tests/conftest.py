@@ -212,8 +212,8 @@ async def list_pages(client: httpx.AsyncClient, headers: dict, limit: int, **par
             query["cursor"] = cursor
         response = await client.get("/api/v1/conversations", headers=headers, params=query)
         assert response.status_code == 200, response.text
-        pages.append(response.json())
-        cursor = response.headers.get("x-next-cursor")
+        pages.append(response.json()["items"])
+        cursor = response.json()["next_cursor"]
         if not cursor:
             return pages
 

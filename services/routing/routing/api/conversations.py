@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,7 +26,8 @@ from routing.usecases.status import change_status
 from shared.http.auth import Authenticated, Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
 
-NEXT_CURSOR_HEADER = "X-Next-Cursor"
+# Service tokens have no user: read flags are computed for nobody.
+SERVICE_READER = UUID(int=0)
 
 
 # --- response models --------------------------------------------------------------------------
@@ -60,6 +61,11 @@ class ConversationSummary(BaseModel):
     overdue: bool = Field(
         description="Unanswered for longer than the account's `unanswered_after_hours`: the orange highlight"
     )
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
 
 
 class ConversationCounts(BaseModel):
@@ -255,35 +261,32 @@ def conversations_router(
                 session, principal.account_id, principal.user_id, principal.is_admin
             )
 
+    async def current_reader(principal: Annotated[Principal, Depends(auth)]) -> Viewer:
+        """Staff, or another service of the platform reading on the account's behalf (exporter
+        fetching a transcript): read-only routes accept both."""
+        if principal.role == "service":
+            return Viewer(principal.account_id, SERVICE_READER, is_admin=False)
+        return await current_viewer(principal)
+
     Caller = Annotated[Viewer, Depends(current_viewer)]
+    Reader = Annotated[Viewer, Depends(current_reader)]
 
     @router.get(
         "",
-        response_model=list[ConversationSummary],
+        response_model=ConversationPage,
         summary="List conversations, latest activity first",
-        description="One page of the inbox for the chosen view and filters. The next page's cursor "
-        f"is in the `{NEXT_CURSOR_HEADER}` response header (absent on the last page).",
-        responses={
-            200: {
-                "headers": {
-                    NEXT_CURSOR_HEADER: {
-                        "description": "Opaque cursor of the next page",
-                        "schema": {"type": "string"},
-                    }
-                }
-            },
-            422: ERROR_RESPONSE_SCHEMA,
-        },
+        description="One page of the inbox for the chosen view and filters; pass `next_cursor` as "
+        "`cursor` for the next page.",
+        responses={422: ERROR_RESPONSE_SCHEMA},
     )
     async def list_conversations(
         caller: Caller,
-        response: Response,
         view: str = VIEW_QUERY,
         status: Status = STATUS_QUERY,
         read: list[ReadFilter] = READ_QUERY,
-        cursor: str | None = Query(None, description="From the previous page's header"),
+        cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
         limit: int = Query(50, ge=1, le=200),
-    ) -> list[ConversationSummary]:
+    ) -> ConversationPage:
         inbox_filter = _inbox_filter(view, status, read)
         now = _now()
         async with sessions() as session:
@@ -293,9 +296,7 @@ def conversations_router(
                 )
             except InvalidCursor as exc:
                 raise ApiError(422, "invalid_cursor", str(exc)) from exc
-        if next_cursor:
-            response.headers[NEXT_CURSOR_HEADER] = next_cursor
-        return [_summary(row, caller, now) for row in rows]
+        return ConversationPage(items=[_summary(row, caller, now) for row in rows], next_cursor=next_cursor)
 
     @router.get(
         "/counts",
@@ -361,7 +362,7 @@ def conversations_router(
         summary="One conversation",
         responses=NOT_FOUND,
     )
-    async def get_conversation(conversation_id: UUID, caller: Caller) -> ConversationSummary:
+    async def get_conversation(conversation_id: UUID, caller: Reader) -> ConversationSummary:
         async with sessions() as session:
             row = await queries.conversation_row(session, caller, conversation_id)
         if row is None:
@@ -432,7 +433,7 @@ def conversations_router(
     )
     async def conversation_timeline(
         conversation_id: UUID,
-        caller: Caller,
+        caller: Reader,
         cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
         limit: int = Query(100, ge=1, le=500),
     ) -> TimelinePage:
@@ -453,7 +454,7 @@ def conversations_router(
         responses=NOT_FOUND,
     )
     async def list_messages(
-        conversation_id: UUID, caller: Caller, limit: int = Query(100, ge=1, le=500)
+        conversation_id: UUID, caller: Reader, limit: int = Query(100, ge=1, le=500)
     ) -> list[dict]:
         async with sessions() as session:
             rows = await queries.conversation_messages(session, caller.account_id, conversation_id, limit)
