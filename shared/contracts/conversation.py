@@ -96,3 +96,24 @@ class MessageSent(Event):
     @property
     def partition_key(self) -> str:
         return str(self.conversation_id)
+
+
+class DeliveryFailed(Event):
+    """A message staff (or an automated source) sent could not be delivered; routing emits it
+    once per message when the failure is recorded, so notifier can tell the sender plainly."""
+
+    conversation_id: UUID
+    customer_id: UUID | None = None
+    message_id: UUID
+    sender_user_id: UUID | None = None
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    body: str = ""
+    status: str
+    error_category: str
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @property
+    def partition_key(self) -> str:
+        return str(self.conversation_id)

@@ -8,6 +8,7 @@ from shared.contracts.carrier import CarrierInbound, CarrierStatus, RejectedInpu
 from shared.contracts.conversation import (
     ConversationsAssigned,
     ConversationStatusChanged,
+    DeliveryFailed,
     MessageReceived,
     MessageSent,
     NoteAdded,
@@ -56,6 +57,12 @@ MESSAGE_SENT = TopicSpec(
     "conversation.message_sent.v1",
     MessageSent,
     "A message to a customer stored as queued (staff reply or automated source)",
+    "conversation id",
+)
+MESSAGE_DELIVERY_FAILED = TopicSpec(
+    "conversation.delivery_failed.v1",
+    DeliveryFailed,
+    "An outbound message the carrier could not deliver, with its plain error category",
     "conversation id",
 )
 CONVERSATION_ASSIGNED = TopicSpec(
@@ -110,6 +117,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CARRIER_REJECTED,
     MESSAGE_RECEIVED,
     MESSAGE_SENT,
+    MESSAGE_DELIVERY_FAILED,
     CONVERSATION_ASSIGNED,
     CONVERSATION_NOTE_ADDED,
     CONVERSATION_STATUS_CHANGED,
