@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 infra:
+	@bash infra/system-packages.sh
 	@bash infra/postgres.sh start
 	@bash infra/kafka.sh start
 
