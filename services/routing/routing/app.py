@@ -11,12 +11,12 @@ from routing.api.conversations import conversations_router
 from routing.api.customers import customers_router
 from routing.api.messaging import messaging_router
 from routing.api.saved_replies import saved_replies_router
+from routing.api.staff_auth import StaffAuthenticated
 from routing.consumers.carrier import register_carrier_consumers
 from routing.consumers.messaging import register_messaging_consumers
 from routing.outbox import OutboxRelay
 from routing.settings import RoutingSettings
 from routing.sweeper import AutoCloseSweeper
-from shared.http.auth import Authenticated
 from shared.service import build_app, build_infrastructure
 
 
@@ -26,7 +26,7 @@ def api_routers(
     on_events: Callable[[], None] = lambda: None,
 ) -> list[APIRouter]:
     """The staff API, the same in the service and in the tests."""
-    auth = Authenticated(settings)
+    auth = StaffAuthenticated(settings, sessions)
     return [
         auth_router(settings, sessions),
         conversations_router(sessions, auth, on_events=on_events),

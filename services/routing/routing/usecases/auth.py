@@ -1,5 +1,7 @@
 """Staff log in with e-mail and password and receive a JWT."""
 
+from uuid import UUID
+
 from pwdlib import PasswordHash
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,3 +33,11 @@ async def login(session: AsyncSession, settings: ServiceSettings, email: str, pa
     if not password_hash.verify(password, user.password_hash):
         raise InvalidCredentials
     return issue_token(settings, str(user.id), user.account_id, user.role)
+
+
+async def current_staff_role(session: AsyncSession, account_id: UUID, user_id: UUID) -> str | None:
+    """The role of an active user of this account; None when the user does not exist, was
+    deactivated or belongs to another account (their tokens must then be refused)."""
+    return await session.scalar(
+        select(users.c.role).where(users.c.id == user_id, users.c.account_id == account_id, users.c.active)
+    )
