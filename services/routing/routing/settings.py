@@ -1,3 +1,5 @@
+from pydantic import Field
+
 from shared.settings import ServiceSettings
 
 
@@ -7,3 +9,7 @@ class RoutingSettings(ServiceSettings):
     default_phone_region: str = "US"
     outbox_batch_size: int = 500
     outbox_idle_poll_seconds: float = 0.2
+    # Auto-close sweeper: how often every replica looks for inactive conversations, and how many
+    # it closes per transaction.
+    auto_close_interval_seconds: float = Field(60.0, gt=0)
+    auto_close_batch_size: int = Field(500, ge=1)
