@@ -184,3 +184,18 @@ async def test_preview_renders_for_a_conversation_or_customer(client, dealer, ot
 async def test_only_staff_tokens_are_accepted(client, dealer):
     assert (await client.get(URL)).status_code == 401
     assert (await client.get(f"{URL}/placeholders", headers=dealer.sam)).json()["filters"][0] == "default"
+
+
+async def test_the_openapi_document_describes_saved_replies(app):
+    document = app.openapi()
+    paths = document["paths"]
+    assert set(paths[URL]) == {"get", "post"}
+    assert set(paths[f"{URL}/{{saved_reply_id}}"]) == {"get", "patch", "delete"}
+    preview = paths[f"{URL}/{{saved_reply_id}}/preview"]["post"]
+    assert {"404", "422"} <= preview["responses"].keys()
+    assert "template_missing_values" in preview["description"]
+    create = paths[URL]["post"]
+    assert {"409", "422"} <= create["responses"].keys()
+    body = document["components"]["schemas"]["SavedReplyCreate"]["properties"]["body"]
+    assert "customer.first_name" in body["description"]
+    assert body["maxLength"] == 1600
