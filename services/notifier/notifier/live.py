@@ -1,10 +1,18 @@
-"""Live streams: one queue per open connection, fed by Postgres LISTEN so a notification stored
-by any replica reaches the replica that holds the user's stream."""
+"""Live streams: one in-process queue per open connection, all fed by ONE Postgres LISTEN
+connection per process, so a notification stored by any replica reaches the replica that holds
+the user's stream and a thousand open streams cost a thousand small queues, not a thousand
+database connections.
+
+A stream that may have missed something — its queue overflowed (a stalled client), the listener
+reconnected, or a notification was too big for a NOTIFY payload — is marked `behind` and reads
+what it missed from the table, after the last id it sent; so nothing is lost and nothing is sent
+twice."""
 
 import asyncio
 import contextlib
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 
 import asyncpg
 import structlog
@@ -17,42 +25,74 @@ def asyncpg_dsn(sqlalchemy_url: str) -> str:
     return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class LiveStream:
+    """One open connection's inbox."""
+
+    def __init__(self, queue_size: int) -> None:
+        self.queue: asyncio.Queue[dict] = asyncio.Queue(queue_size)
+        self.behind = False
+        self.wakeup = asyncio.Event()
+
+    def offer(self, notification: dict) -> None:
+        if notification.get("fetch"):
+            self.fall_behind()
+            return
+        try:
+            self.queue.put_nowait(notification)
+        except asyncio.QueueFull:
+            self.fall_behind()
+        self.wakeup.set()
+
+    def fall_behind(self) -> None:
+        self.behind = True
+        self.wakeup.set()
+
+
 class LiveHub:
     def __init__(self, database_url: str, channel: str, queue_size: int = 1000) -> None:
         self._dsn = asyncpg_dsn(database_url)
         self._channel = channel
         self._queue_size = queue_size
-        self._streams: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self._streams: dict[str, set[LiveStream]] = defaultdict(set)
         self.listening = asyncio.Event()
 
     @property
     def open_streams(self) -> int:
-        return sum(len(queues) for queues in self._streams.values())
+        return sum(len(streams) for streams in self._streams.values())
 
     @contextlib.contextmanager
-    def stream(self, user_id: str):
-        queue: asyncio.Queue = asyncio.Queue(self._queue_size)
-        self._streams[user_id].add(queue)
+    def stream(self, user_id: str) -> Iterator[LiveStream]:
+        stream = LiveStream(self._queue_size)
+        self._streams[user_id].add(stream)
         try:
-            yield queue
+            yield stream
         finally:
-            self._streams[user_id].discard(queue)
+            self._streams[user_id].discard(stream)
             if not self._streams[user_id]:
                 del self._streams[user_id]
 
-    def _dispatch(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+    def dispatch(self, payload: str) -> None:
         notification = json.loads(payload)
-        for queue in self._streams.get(notification["user_id"], ()):
-            try:
-                queue.put_nowait(notification)
-            except asyncio.QueueFull:
-                # A stalled client: it will catch up from the database with Last-Event-ID.
-                log.warning("live stream queue full; dropping for this connection")
+        for stream in self._streams.get(notification["user_id"], ()):
+            stream.offer(notification)
+
+    def _on_notify(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            self.dispatch(payload)
+        except (ValueError, KeyError):
+            log.warning("unreadable live notification ignored")
+
+    def _everyone_behind(self) -> None:
+        for streams in self._streams.values():
+            for stream in streams:
+                stream.fall_behind()
 
     async def run(self, stop: asyncio.Event) -> None:
         connection = await asyncpg.connect(self._dsn)
         try:
-            await connection.add_listener(self._channel, self._dispatch)
+            await connection.add_listener(self._channel, self._on_notify)
+            # Anything stored while no listener was up is read from the table by each stream.
+            self._everyone_behind()
             self.listening.set()
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):

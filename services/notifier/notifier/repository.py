@@ -1,4 +1,4 @@
-"""notifier's queries."""
+"""notifier's queries on the notifications feed. Every query is scoped by account and user."""
 
 import json
 from uuid import UUID
@@ -6,9 +6,12 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifier.domain.messages import NotificationDraft
+from notifier.domain.drafts import NotificationDraft
 
 _COLUMNS = "id, user_id, kind, title, body, data, created_at, read_at"
+# pg_notify refuses payloads of 8000 bytes or more; a bigger notification (a bulk assignment of
+# hundreds of conversations) is announced by id only and streams read it from the table.
+_MAX_NOTIFY_PAYLOAD = 7000
 
 
 async def store_notifications(
@@ -17,10 +20,13 @@ async def store_notifications(
     source_event_id: UUID,
     drafts: list[NotificationDraft],
     channel: str,
-) -> int:
-    """Stores each draft once per event and user, and announces it to live streams on commit."""
-    stored = 0
-    for draft in drafts:
+) -> list[dict]:
+    """Stores each in-app draft once per (event, user), announces it to live streams on commit,
+    and returns the rows stored now (a replayed event stores and returns nothing)."""
+    stored: list[dict] = []
+    in_app = [draft for draft in drafts if draft.in_app]
+    await _lock_feeds(session, sorted({draft.user_id for draft in in_app}))
+    for draft in in_app:
         row = (
             await session.execute(
                 text(
@@ -42,13 +48,32 @@ async def store_notifications(
         ).first()
         if row is None:
             continue
-        stored += 1
+        notification = serialize(row._mapping)
+        stored.append(notification)
         # Delivered by Postgres to every replica's listener when (and only if) this commits.
         await session.execute(
             text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": channel, "payload": json.dumps(serialize(row._mapping))},
+            {"channel": channel, "payload": announcement(notification)},
         )
     return stored
+
+
+async def _lock_feeds(session: AsyncSession, user_ids: list[UUID]) -> None:
+    """Ids come from one sequence but transactions commit in any order; a stream that sent id
+    12 would skip an id 11 committed after it. Holding a per-user lock from before the id is
+    drawn until commit makes one user's notifications commit in id order (sorted: no deadlock)."""
+    for user_id in user_ids:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"notifier.feed:{user_id}"},
+        )
+
+
+def announcement(notification: dict) -> str:
+    payload = json.dumps(notification)
+    if len(payload.encode()) < _MAX_NOTIFY_PAYLOAD:
+        return payload
+    return json.dumps({"id": notification["id"], "user_id": notification["user_id"], "fetch": True})
 
 
 def serialize(row) -> dict:
@@ -67,6 +92,7 @@ def serialize(row) -> dict:
 async def notifications_after(
     session: AsyncSession, account_id: UUID, user_id: UUID, after_id: int, limit: int = 1000
 ) -> list[dict]:
+    """Oldest first: what a stream missed since `after_id`."""
     rows = await session.execute(
         text(
             f"SELECT {_COLUMNS} FROM notifier.notifications"
@@ -77,14 +103,84 @@ async def notifications_after(
     return [serialize(row._mapping) for row in rows]
 
 
-async def latest_notifications(
-    session: AsyncSession, account_id: UUID, user_id: UUID, limit: int
+async def latest_id(session: AsyncSession, account_id: UUID, user_id: UUID) -> int:
+    return (
+        await session.scalar(
+            text(
+                "SELECT coalesce(max(id), 0) FROM notifier.notifications"
+                " WHERE account_id = :account AND user_id = :user"
+            ),
+            {"account": account_id, "user": user_id},
+        )
+    ) or 0
+
+
+async def feed_page(
+    session: AsyncSession,
+    account_id: UUID,
+    user_id: UUID,
+    limit: int,
+    before_id: int | None,
+    unread_only: bool,
 ) -> list[dict]:
+    """Newest first; `before_id` is the keyset cursor (the last id of the previous page)."""
     rows = await session.execute(
         text(
             f"SELECT {_COLUMNS} FROM notifier.notifications"
-            " WHERE account_id = :account AND user_id = :user ORDER BY id DESC LIMIT :limit"
+            " WHERE account_id = :account AND user_id = :user"
+            " AND (CAST(:before AS bigint) IS NULL OR id < :before)"
+            " AND (NOT :unread_only OR read_at IS NULL)"
+            " ORDER BY id DESC LIMIT :limit"
         ),
-        {"account": account_id, "user": user_id, "limit": limit},
+        {
+            "account": account_id,
+            "user": user_id,
+            "before": before_id,
+            "unread_only": unread_only,
+            "limit": limit,
+        },
     )
     return [serialize(row._mapping) for row in rows]
+
+
+async def unread_count(session: AsyncSession, account_id: UUID, user_id: UUID) -> int:
+    return (
+        await session.scalar(
+            text(
+                "SELECT count(*) FROM notifier.notifications"
+                " WHERE account_id = :account AND user_id = :user AND read_at IS NULL"
+            ),
+            {"account": account_id, "user": user_id},
+        )
+    ) or 0
+
+
+async def mark_read(
+    session: AsyncSession, account_id: UUID, user_id: UUID, notification_id: int
+) -> dict | None:
+    """The notification, read (its first read time is kept); None when it is not the user's."""
+    row = (
+        await session.execute(
+            text(
+                "UPDATE notifier.notifications SET read_at = coalesce(read_at, now())"
+                " WHERE id = :id AND account_id = :account AND user_id = :user"
+                f" RETURNING {_COLUMNS}"
+            ),
+            {"id": notification_id, "account": account_id, "user": user_id},
+        )
+    ).first()
+    return serialize(row._mapping) if row else None
+
+
+async def mark_all_read(session: AsyncSession, account_id: UUID, user_id: UUID, up_to_id: int | None) -> int:
+    """Marks the user's unread notifications read, up to `up_to_id` when given (so one that
+    arrived after the client looked stays unread); how many changed."""
+    result = await session.execute(
+        text(
+            "UPDATE notifier.notifications SET read_at = now()"
+            " WHERE account_id = :account AND user_id = :user AND read_at IS NULL"
+            " AND (CAST(:up_to AS bigint) IS NULL OR id <= :up_to)"
+        ),
+        {"account": account_id, "user": user_id, "up_to": up_to_id},
+    )
+    return result.rowcount or 0

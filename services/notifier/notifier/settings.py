@@ -1,9 +1,31 @@
+from pydantic import Field
+
+from notifier.outbound.settings import OutboundSettings
 from shared.settings import ServiceSettings
 
 
-class NotifierSettings(ServiceSettings):
+class NotifierSettings(OutboundSettings, ServiceSettings):
     service_name: str = "notifier"
     http_port: int = 8083
     sse_ping_seconds: int = 15
-    # Notifications of one kind within this window are delivered at most once per user.
+    # Postgres channel on which stored notifications are announced to every replica's streams.
     live_channel: str = "switchboard_notifications"
+
+    # Where staff e-mail addresses come from (GET /api/v1/users/{id} with a service token).
+    routing_url: str = "http://127.0.0.1:8082"
+    user_cache_seconds: float = 60.0
+    # Links in e-mails point at the staff inbox.
+    app_base_url: str = "http://127.0.0.1:8082"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    email_from: str = Field("Switchboard <notifications@switchboard.test>", description="From: header")
+    email_poll_seconds: float = 1.0
+    email_batch_size: int = 20
+    email_max_attempts: int = 8
+    email_retry_base_seconds: float = 5.0
+    email_retry_max_seconds: float = 600.0

@@ -1,63 +1,177 @@
-import asyncio
-import json
-from typing import Annotated
+"""The caller's own notifications: the feed, the unread count, marking read, and the live
+stream. Every route is scoped to the caller (account and user): someone else's notification id
+is answered exactly like one that does not exist."""
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sse_starlette import EventSourceResponse
 
 from notifier import repository
+from notifier.api.staff import staff_dependency
 from notifier.live import LiveHub
 from notifier.settings import NotifierSettings
+from notifier.stream_feed import notification_stream, parse_last_event_id
 from shared.http.auth import Authenticated, Principal
+from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
+
+MAX_ID = 2**63 - 1
+
+
+class Notification(BaseModel):
+    id: int = Field(description="Increases with time; the SSE event id")
+    kind: str = Field(
+        description="message_received, conversation_assigned, mentioned or delivery_failed",
+        examples=["conversation_assigned"],
+    )
+    title: str
+    body: str = Field(description="A preview of the message, the assignment note, the failure reason…")
+    data: dict[str, Any] = Field(
+        description="Ids to link to: conversation_id (or conversation_ids and count for a bulk "
+        "assignment), message_id, note, actor_name, error_category and reason…"
+    )
+    created_at: datetime
+    read_at: datetime | None = Field(description="When the caller marked it read; null while unread")
+
+
+class NotificationPage(BaseModel):
+    items: list[Notification]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last"
+    )
+
+
+class UnreadCount(BaseModel):
+    unread: int = Field(description="The caller's unread notifications")
+
+
+class MarkAllRead(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    up_to_id: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="Only notifications up to this id (the newest the client has shown), so one "
+        "that arrived meanwhile stays unread; all of them when omitted",
+    )
+
+
+class MarkedRead(BaseModel):
+    marked: int = Field(description="How many notifications changed from unread to read")
+    unread: int = Field(description="The caller's unread notifications afterwards")
+
+
+ERRORS = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA}
+
+
+def _cursor(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 18 or int(value) < 1:
+        raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned", {"cursor": value})
+    return int(value)
 
 
 def notifications_router(
     settings: NotifierSettings, sessions: async_sessionmaker[AsyncSession], hub: LiveHub
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
-    Caller = Annotated[Principal, Depends(Authenticated(settings))]
-    StreamCaller = Annotated[Principal, Depends(Authenticated(settings, allow_query_token=True))]
+    Caller = Annotated[Principal, Depends(staff_dependency(Authenticated(settings)))]
+    StreamCaller = Annotated[
+        Principal, Depends(staff_dependency(Authenticated(settings, allow_query_token=True)))
+    ]
 
-    @router.get("", summary="The caller's notifications, newest first")
-    async def feed(caller: Caller, limit: int = Query(50, ge=1, le=200)) -> list[dict]:
+    @router.get(
+        "",
+        response_model=NotificationPage,
+        summary="The caller's notifications, newest first",
+        responses={**ERRORS, 400: ERROR_RESPONSE_SCHEMA},
+    )
+    async def feed(
+        caller: Caller,
+        limit: int = Query(50, ge=1, le=200, description="Page size"),
+        cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+        unread: bool = Query(False, description="Only unread notifications"),
+    ) -> NotificationPage:
+        before = _cursor(cursor)
         async with sessions() as session:
-            return await repository.latest_notifications(session, caller.account_id, caller.user_id, limit)
+            rows = await repository.feed_page(
+                session, caller.account_id, caller.user_id, limit + 1, before, unread
+            )
+        page, more = rows[:limit], len(rows) > limit
+        return NotificationPage(
+            items=[Notification(**row) for row in page],
+            next_cursor=str(page[-1]["id"]) if more else None,
+        )
+
+    @router.get("/unread-count", response_model=UnreadCount, summary="How many are unread", responses=ERRORS)
+    async def unread_count(caller: Caller) -> UnreadCount:
+        async with sessions() as session:
+            return UnreadCount(
+                unread=await repository.unread_count(session, caller.account_id, caller.user_id)
+            )
+
+    @router.post(
+        "/{notification_id}/read",
+        response_model=Notification,
+        summary="Mark one notification read",
+        description="Marking one that is already read changes nothing (its first read time stays).",
+        responses={**ERRORS, 404: ERROR_RESPONSE_SCHEMA},
+    )
+    async def mark_read(
+        caller: Caller, notification_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+    ) -> Notification:
+        async with sessions.begin() as session:
+            row = await repository.mark_read(session, caller.account_id, caller.user_id, notification_id)
+        if row is None:
+            raise ApiError(404, "not_found", "notification not found")
+        return Notification(**row)
+
+    @router.post(
+        "/read-all",
+        response_model=MarkedRead,
+        summary="Mark all of the caller's notifications read",
+        responses={**ERRORS, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def mark_all_read(caller: Caller, body: Annotated[MarkAllRead | None, Body()] = None) -> MarkedRead:
+        async with sessions.begin() as session:
+            marked = await repository.mark_all_read(
+                session, caller.account_id, caller.user_id, body.up_to_id if body else None
+            )
+            unread = await repository.unread_count(session, caller.account_id, caller.user_id)
+        return MarkedRead(marked=marked, unread=unread)
 
     @router.get(
         "/stream",
         summary="Live notifications (server-sent events)",
-        description="Each event's id is the notification id. Reconnect with `Last-Event-ID` to get "
-        "everything missed since, nothing twice. EventSource clients may pass `?access_token=`.",
+        description="Each event's id is the notification id and its name the notification kind; "
+        "a `ready` event follows the backlog. Reconnect with `Last-Event-ID` to get everything "
+        "missed since, nothing twice. EventSource clients may pass `?access_token=`.",
+        responses=ERRORS,
     )
     async def stream(
         request: Request,
         caller: StreamCaller,
-        last_event_id: Annotated[str | None, Header()] = None,
+        last_event_id: Annotated[str | None, Header(description="The id of the last event received")] = None,
     ) -> EventSourceResponse:
-        user_id = str(caller.user_id)
-
         async def events():
-            with hub.stream(user_id) as queue:
-                # Subscribed before reading the backlog, so nothing falls between the two.
-                last_sent = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-                if last_sent is not None:
-                    async with sessions() as session:
-                        missed = await repository.notifications_after(
-                            session, caller.account_id, caller.user_id, last_sent
-                        )
-                    for notification in missed:
-                        last_sent = notification["id"]
-                        yield _event(notification)
-                yield {"event": "ready", "data": "{}"}
-                while not await request.is_disconnected():
-                    try:
-                        notification = await asyncio.wait_for(queue.get(), timeout=settings.sse_ping_seconds)
-                    except TimeoutError:
-                        continue
-                    if last_sent is not None and notification["id"] <= last_sent:
-                        continue
-                    last_sent = notification["id"]
+            async for notification in notification_stream(
+                hub,
+                sessions,
+                caller.account_id,
+                caller.user_id,
+                parse_last_event_id(last_event_id),
+                request.is_disconnected,
+                check_seconds=min(5.0, float(settings.sse_ping_seconds)),
+            ):
+                if notification is None:
+                    yield {"event": "ready", "data": "{}"}
+                else:
                     yield _event(notification)
 
         return EventSourceResponse(events(), ping=settings.sse_ping_seconds)

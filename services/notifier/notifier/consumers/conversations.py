@@ -1,31 +1,104 @@
-"""Kafka consumers for conversation events."""
+"""Kafka consumers: each event becomes the notifications (and e-mails) its rules ask for, once.
+
+The event's claim, the notifications and the queued e-mails commit in one transaction, so a
+redelivered or replayed event finds its claim and changes nothing."""
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifier import preferences
+from notifier.domain.assignments import drafts_for_assignment
+from notifier.domain.delivery_failures import drafts_for_delivery_failure
+from notifier.domain.drafts import NotificationDraft
+from notifier.domain.exports import drafts_for_export
+from notifier.domain.mentions import drafts_for_note
 from notifier.domain.messages import drafts_for_message
-from notifier.repository import store_notifications
 from notifier.settings import NotifierSettings
+from notifier.usecases.notify import deliver
+from shared.contracts.base import Event
 from shared.contracts.conversation import MessageReceived
-from shared.contracts.topics import MESSAGE_RECEIVED
+from shared.contracts.topics import (
+    CONVERSATION_ASSIGNED,
+    CONVERSATION_NOTE_ADDED,
+    EXPORT_COMPLETED,
+    MESSAGE_DELIVERY_FAILED,
+    MESSAGE_RECEIVED,
+    TopicSpec,
+)
 from shared.db.idempotency import claim_event
 from shared.kafka.consumer import subscribe
 from shared.service import Infrastructure
 
 log = structlog.get_logger(__name__)
 
+EventT = TypeVar("EventT", bound=Event)
+Drafter = Callable[[AsyncSession, EventT], Awaitable[list[NotificationDraft]]]
 
-def register_conversation_consumers(infra: Infrastructure, settings: NotifierSettings) -> None:
-    async def on_message_received(event: MessageReceived) -> None:
+
+async def _message_drafts(session: AsyncSession, event: MessageReceived) -> list[NotificationDraft]:
+    configured = None
+    if event.assignee_user_id is None and event.assignee_team_id is None:
+        configured = await preferences.unassigned_recipients(session, event.account_id)
+    return drafts_for_message(event, unassigned_recipients=configured)
+
+
+def _pure(rule: Callable[[EventT], list[NotificationDraft]]) -> Drafter:
+    async def drafts(_session: AsyncSession, event: EventT) -> list[NotificationDraft]:
+        return rule(event)
+
+    return drafts
+
+
+RULES: tuple[tuple[TopicSpec, str, Drafter], ...] = (
+    (MESSAGE_RECEIVED, "notifier.message_received", _message_drafts),
+    (CONVERSATION_ASSIGNED, "notifier.assigned", _pure(drafts_for_assignment)),
+    (CONVERSATION_NOTE_ADDED, "notifier.note_added", _pure(drafts_for_note)),
+    (MESSAGE_DELIVERY_FAILED, "notifier.delivery_failed", _pure(drafts_for_delivery_failure)),
+    (EXPORT_COMPLETED, "notifier.export_completed", _pure(drafts_for_export)),
+)
+
+
+def register_conversation_consumers(
+    infra: Infrastructure, settings: NotifierSettings, on_email_queued: Callable[[], None] = lambda: None
+) -> None:
+    for spec, consumer, drafter in RULES:
+        subscribe(
+            infra.broker,
+            infra.publisher,
+            settings,
+            spec,
+            "notifier",
+            _handler(infra, settings, consumer, drafter, on_email_queued),
+        )
+
+
+def _handler(
+    infra: Infrastructure,
+    settings: NotifierSettings,
+    consumer: str,
+    drafter: Drafter,
+    on_email_queued: Callable[[], None],
+) -> Callable[[Event], Awaitable[None]]:
+    async def handle(event: Event) -> None:
         async with infra.sessions.begin() as session:
-            if not await claim_event(session, "notifier", "notifier.message_received", event.event_id):
+            if not await claim_event(session, "notifier", consumer, event.event_id):
                 return
-            stored = await store_notifications(
-                session,
-                event.account_id,
-                event.event_id,
-                drafts_for_message(event),
-                settings.live_channel,
+            drafts = await drafter(session, event)
+            stored, queued = await deliver(
+                session, event.account_id, event.event_id, drafts, settings.live_channel
             )
-        log.info("notifications stored", conversation_id=str(event.conversation_id), count=stored)
+        if queued:
+            on_email_queued()
+        log.info(
+            "notifications stored",
+            consumer=consumer,
+            event_id=str(event.event_id),
+            count=stored,
+            emails=queued,
+        )
 
-    subscribe(infra.broker, infra.publisher, settings, MESSAGE_RECEIVED, "notifier", on_message_received)
+    handle.__name__ = f"on_{consumer.split('.')[-1]}"
+    return handle

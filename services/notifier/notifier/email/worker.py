@@ -1,0 +1,126 @@
+"""Sends what the e-mail outbox holds. Runs on every replica: rows are taken with
+`FOR UPDATE SKIP LOCKED` and a lease. An SMTP server or routing that is down is retried with
+exponential backoff, up to `email_max_attempts`; an e-mail that can never go (no such user, no
+address, a template error, a permanent SMTP refusal) is recorded `failed` with the reason at once."""
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notifier.domain.retries import backoff
+from notifier.email import outbox
+from notifier.email.directory import DirectoryUnavailable, UserDirectory, UserNotFound
+from notifier.email.render import EmailRenderer, RenderFailed
+from notifier.email.smtp import SmtpRejected, SmtpSender
+from notifier.settings import NotifierSettings
+
+log = structlog.get_logger(__name__)
+
+
+class Undeliverable(Exception):
+    """This e-mail can never be sent as it is."""
+
+
+class EmailWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: NotifierSettings,
+        directory: UserDirectory,
+        renderer: EmailRenderer,
+        sender: SmtpSender,
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._directory = directory
+        self._renderer = renderer
+        self._sender = sender
+        self._wake = asyncio.Event()
+        # Long enough for one SMTP conversation and a directory call, with room to spare.
+        self._lease = timedelta(seconds=settings.smtp_timeout_seconds * 3 + 30)
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            handled = await self.send_due()
+            if handled:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    _first(stop.wait(), self._wake.wait()), timeout=self._settings.email_poll_seconds
+                )
+
+    async def send_due(self) -> int:
+        async with self._sessions.begin() as session:
+            due = await outbox.take_due(session, self._settings.email_batch_size, self._lease)
+        for email in due:
+            await self._send_one(email)
+        return len(due)
+
+    async def _send_one(self, email: outbox.PendingEmail) -> None:
+        try:
+            to_address = await self._attempt(email)
+        except Undeliverable as exc:
+            await self._record_failure(email, str(exc))
+        except Exception as exc:  # SMTP down, routing down, a timeout: try again later
+            reason = f"{type(exc).__name__}: {exc}"
+            if email.attempts >= self._settings.email_max_attempts:
+                await self._record_failure(email, f"gave up after {email.attempts} attempts: {reason}")
+                return
+            delay = backoff(
+                email.attempts,
+                self._settings.email_retry_base_seconds,
+                self._settings.email_retry_max_seconds,
+            )
+            async with self._sessions.begin() as session:
+                await outbox.retry_later(session, email.id, reason, delay)
+            log.warning(
+                "e-mail not sent; will retry", email_id=email.id, attempts=email.attempts, reason=reason
+            )
+        else:
+            async with self._sessions.begin() as session:
+                await outbox.mark_sent(session, email.id, to_address)
+            log.info("e-mail sent", email_id=email.id, kind=email.kind)
+
+    async def _attempt(self, email: outbox.PendingEmail) -> str:
+        try:
+            member = await self._directory.get(email.account_id, email.user_id)
+        except UserNotFound as exc:
+            raise Undeliverable(str(exc)) from exc
+        except DirectoryUnavailable:
+            raise
+        if not member.active:
+            raise Undeliverable("the user is deactivated")
+        if not member.email:
+            raise Undeliverable("the user has no e-mail address")
+        try:
+            rendered = self._renderer.render(email.kind, email.context, member.name)
+        except RenderFailed as exc:
+            raise Undeliverable(f"could not render: {exc}") from exc
+        message = self._sender.build(rendered, member.email, member.name, f"notification-{email.id}")
+        try:
+            await self._sender.send(message)
+        except SmtpRejected as exc:
+            raise Undeliverable(f"the SMTP server refused it: {exc}") from exc
+        return member.email
+
+    async def _record_failure(self, email: outbox.PendingEmail, reason: str) -> None:
+        async with self._sessions.begin() as session:
+            await outbox.mark_failed(session, email.id, reason)
+        log.warning("e-mail failed", email_id=email.id, kind=email.kind, reason=reason)
+
+
+async def _first(*waits) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()

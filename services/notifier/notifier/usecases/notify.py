@@ -1,0 +1,43 @@
+"""Turns drafts into what people receive: the in-app notification (announced to live streams)
+and, for kinds the user wants by e-mail, a row in the e-mail outbox — in the caller's
+transaction, so the event's claim, the notifications and the e-mails commit together."""
+
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifier import preferences, repository
+from notifier.domain.drafts import NotificationDraft
+from notifier.domain.kinds import goes_by_email
+from notifier.email.outbox import enqueue_email
+
+
+async def deliver(
+    session: AsyncSession,
+    account_id: UUID,
+    source_event_id: UUID,
+    drafts: list[NotificationDraft],
+    channel: str,
+) -> tuple[int, int]:
+    """(notifications stored, e-mails queued)."""
+    stored = await repository.store_notifications(session, account_id, source_event_id, drafts, channel)
+    stored_for = {UUID(n["user_id"]): n["id"] for n in stored}
+    choices = await preferences.stored_email_choices(session, account_id, [d.user_id for d in drafts])
+    queued = 0
+    for draft in drafts:
+        if draft.in_app and draft.user_id not in stored_for:
+            continue  # already delivered for this event: a replay changes nothing
+        if not goes_by_email(draft.kind, choices.get(draft.user_id, {})):
+            continue
+        context = {"kind": draft.kind, "title": draft.title, "body": draft.body, "data": draft.data}
+        if await enqueue_email(
+            session,
+            account_id,
+            draft.user_id,
+            draft.kind,
+            source_event_id,
+            context,
+            stored_for.get(draft.user_id),
+        ):
+            queued += 1
+    return len(stored), queued
