@@ -340,12 +340,26 @@ async def conversation_messages(
     if not await conversation_exists(session, account_id, conversation_id):
         return None
     query = (
-        select(messages)
+        _messages_with_sender()
         .where(messages.c.account_id == account_id, messages.c.conversation_id == conversation_id)
         .order_by(messages.c.created_at, messages.c.id)
         .limit(limit)
     )
     return [dict(row._mapping) for row in await session.execute(query)]
+
+
+def _messages_with_sender() -> Select:
+    """Message rows with the sender's name, which the customer sees as who is texting them."""
+    return select(messages, users.c.name.label("sender_name")).outerjoin(
+        users, users.c.id == messages.c.sender_user_id
+    )
+
+
+async def messages_by_id(
+    session: AsyncSession, account_id: UUID, message_ids: list[UUID]
+) -> dict[UUID, dict]:
+    query = _messages_with_sender().where(messages.c.account_id == account_id, messages.c.id.in_(message_ids))
+    return {row.id: dict(row._mapping) for row in await session.execute(query)}
 
 
 async def timeline(
@@ -392,10 +406,7 @@ async def timeline(
         next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
     message_ids = [row["id"] for row in rows if row["kind"] == "message"]
     if message_ids:
-        found = {
-            row.id: dict(row._mapping)
-            for row in await session.execute(select(messages).where(messages.c.id.in_(message_ids)))
-        }
+        found = await messages_by_id(session, account_id, message_ids)
         for row in rows:
             if row["kind"] == "message":
                 row["message"] = found[row["id"]]

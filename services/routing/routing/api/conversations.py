@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing import queries
 from routing.domain import inbox
+from routing.domain.outbound import error_text
 from routing.queries import InboxFilter, InvalidCursor, InvalidView, ReadFilter, Status, View, Viewer
 from routing.usecases.assign import Assignee, assign
 from routing.usecases.errors import (
@@ -88,30 +89,85 @@ class ReadMark(BaseModel):
     last_read_at: datetime = Field(description="The time of that message (read position)")
 
 
+class AttachmentView(BaseModel):
+    url: str
+    content_type: str | None = Field(default=None, examples=["image/jpeg"])
+    file_name: str | None = None
+
+
+class MessageSourceView(BaseModel):
+    """Where a message came from, shown under it; `name` links to `url`."""
+
+    kind: str = Field(
+        description="`customer` (inbound), `manual` (typed by staff), `automation`, `campaign` or "
+        "`appointment`"
+    )
+    id: str | None = Field(default=None, description="The source's id in the system that owns it")
+    name: str | None = Field(default=None, examples=["Oil change reminder"])
+    url: str | None = Field(default=None, description="Where the source can be opened")
+
+
 class MessageView(BaseModel):
     id: UUID
-    direction: str
+    direction: Literal["inbound", "outbound"]
     body: str
-    attachments: list[dict]
-    sender_user_id: UUID | None
-    source_kind: str
-    status: str
-    error_category: str | None
+    attachments: list[AttachmentView]
+    sender_user_id: UUID | None = Field(description="The staff member who sent it (outbound)")
+    sender_name: str | None = Field(default=None, description="Shown to the customer as the sender")
+    source_kind: str = Field(description="Same as `source.kind`")
+    source: MessageSourceView
+    status: str = Field(
+        description="Inbound: `received`. Outbound: queued, scheduled (waiting for the customer's "
+        "daytime), sending, sent, delivered, undelivered or failed; it never moves backwards"
+    )
+    error_category: str | None = Field(
+        description="Why it did not arrive: wrong_number, landline, unreachable, opted_out, "
+        "carrier_filtered, rate_limited or unknown"
+    )
+    error_code: str | None = Field(default=None, description="The carrier's own error code")
+    error_text: str | None = Field(default=None, description="The failure in plain words, for staff")
+    carrier_error_message: str | None = Field(default=None, description="The carrier's own wording")
+    from_number: str | None = Field(default=None, description="E.164")
+    to_number: str | None = Field(default=None, description="E.164")
+    status_updated_at: datetime | None = None
     created_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_row(cls, data: Any) -> Any:
+        """Accepts a `messages` row as queries return it."""
+        if not isinstance(data, dict) or "source" in data:
+            return data
+        return {
+            **data,
+            "source": {
+                "kind": data.get("source_kind") or "manual",
+                "id": data.get("source_id"),
+                "name": data.get("source_name"),
+                "url": data.get("source_url"),
+            },
+            "error_text": error_text(data.get("error_category"), data.get("status") or ""),
+            "carrier_error_message": data.get("error_message"),
+            "from_number": data.get("from_e164"),
+            "to_number": data.get("to_e164"),
+        }
 
 
 class TimelineItem(BaseModel):
     """A message, or an event such as "assigned to Y by X at T", a note, a close or a reopen."""
 
     id: UUID
-    kind: Literal["message", "assigned", "note", "closed", "reopened", "archived", "merged"]
+    kind: Literal[
+        "message", "assigned", "note", "closed", "reopened", "archived", "merged", "opted_out", "opted_in"
+    ]
     created_at: datetime
     actor_user_id: UUID | None = Field(description="Who did it (the sender, for outbound messages)")
     actor_name: str | None
     data: dict | None = Field(
         description="For events: `assigned` has assignee_user_id / assignee_team_id / assignee_name "
         "and previous_assignee_user_id / previous_assignee_team_id; "
-        "`note` has body and mentioned_user_ids; `closed` / `reopened` have previous_status"
+        "`note` has body and mentioned_user_ids; `closed` / `reopened` have previous_status (and "
+        "`reason` for a reopen by a message: message_received or message_sent)"
     )
     message: MessageView | None = Field(default=None, description="For kind `message`")
 

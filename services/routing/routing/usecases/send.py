@@ -1,0 +1,563 @@
+"""Texting a customer: a staff reply in a conversation, or a conversation started from an
+appointment, an automation result or a campaign result (by staff through the API, by other
+systems through `messaging.send_requested.v1`). One path stores every outbound message: the
+composer's checks, the message stored as `queued`, the conversation answered (and reopened when
+it was closed), and `sms.outbound_requested.v1` + `conversation.message_sent.v1` through the
+outbox in the same transaction. A caller's idempotency key stores (and texts) once."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from routing.domain.composer import ComposerState, composer_state
+from routing.domain.outbound import MAX_BODY_LENGTH, respects_quiet_hours
+from routing.domain.phones import InvalidPhoneNumber, phone_kind, to_e164
+from routing.outbox import add_event
+from routing.tables import (
+    account_phone_numbers,
+    accounts,
+    conversations,
+    customer_phones,
+    customers,
+    messages,
+    opt_outs,
+    timeline_events,
+    users,
+)
+from routing.usecases.saved_replies import (
+    InvalidTemplate,
+    SavedReplyNotFound,
+    SavedReplyRenderError,
+    render_saved_reply,
+)
+from shared.contracts.base import Attachment
+from shared.contracts.conversation import ConversationStatusChanged, MessageSent
+from shared.contracts.messaging import MessageSource, OutboundRequested, SendRequested
+from shared.contracts.topics import CONVERSATION_STATUS_CHANGED, MESSAGE_SENT, SMS_OUTBOUND_REQUESTED
+from shared.kafka.consumer import PermanentError
+
+DEFAULT_TIME_ZONE = "America/Toronto"
+
+
+# --- what a send can be refused with ----------------------------------------------------------
+
+
+class CannotSend(Exception):
+    """The composer is blocked for this customer (opted out, landline, no mobile number,
+    archived conversation): nothing is stored."""
+
+    def __init__(self, state: ComposerState) -> None:
+        super().__init__(state.message)
+        self.state = state
+
+    @property
+    def reason(self) -> str:
+        return self.state.reason or "unknown"
+
+
+class InvalidMessage(ValueError):
+    """The text itself cannot be sent: empty, too long, or a saved reply that cannot render.
+    `field` names what to fix; `code` is the API's error code."""
+
+    def __init__(
+        self, message: str, field: str, code: str = "invalid_message", details: dict | None = None
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+        self.details = details or {}
+
+
+class RecipientNotFound(LookupError):
+    """The conversation or customer is not one of the account's (or does not exist: the caller
+    cannot tell the difference)."""
+
+
+# --- what is sent -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A text to send: `body`, or `saved_reply_id` rendered with `variables`."""
+
+    body: str | None = None
+    saved_reply_id: UUID | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)
+    source: MessageSource = field(default_factory=MessageSource)
+    # The caller's idempotency key: the same key twice returns the first message.
+    client_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who to start a conversation with: a customer of the account, or a phone number (the
+    customer is found by it, or created)."""
+
+    customer_id: UUID | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: UUID
+    conversation_id: UUID
+    customer_id: UUID
+    # False when the idempotency key named a message stored earlier: nothing new was sent.
+    created: bool
+
+
+# --- the composer -----------------------------------------------------------------------------
+
+
+async def composer_for(session: AsyncSession, account_id: UUID, conversation_id: UUID) -> ComposerState:
+    """Raises RecipientNotFound."""
+    conversation = await _conversation(session, account_id, conversation_id, lock=False)
+    return await _composer(session, account_id, conversation)
+
+
+async def _composer(session: AsyncSession, account_id: UUID, conversation: Row) -> ComposerState:
+    from_number = conversation.dealership_e164 or await _first_account_number(session, account_id)
+    phones = (
+        await session.execute(
+            select(customer_phones.c.e164, customer_phones.c.kind)
+            .where(
+                customer_phones.c.account_id == account_id,
+                customer_phones.c.customer_id == conversation.customer_id,
+            )
+            .order_by(customer_phones.c.created_at, customer_phones.c.id)
+        )
+    ).all()
+    opted_out: set[str] = set()
+    if from_number and phones:
+        opted_out = set(
+            await session.scalars(
+                select(opt_outs.c.customer_e164).where(
+                    opt_outs.c.account_id == account_id,
+                    opt_outs.c.dealership_e164 == from_number,
+                    opt_outs.c.customer_e164.in_([p.e164 for p in phones]),
+                )
+            )
+        )
+    # Answer on the number the customer last wrote from, when it can still be texted.
+    last_from = await session.scalar(
+        select(messages.c.from_e164)
+        .where(
+            messages.c.account_id == account_id,
+            messages.c.conversation_id == conversation.id,
+            messages.c.direction == "inbound",
+        )
+        .order_by(messages.c.created_at.desc(), messages.c.id.desc())
+        .limit(1)
+    )
+    return composer_state(conversation.status, phones, opted_out, from_number, last_from)
+
+
+async def _first_account_number(session: AsyncSession, account_id: UUID) -> str | None:
+    return await session.scalar(
+        select(account_phone_numbers.c.e164)
+        .where(account_phone_numbers.c.account_id == account_id)
+        .order_by(account_phone_numbers.c.created_at, account_phone_numbers.c.e164)
+        .limit(1)
+    )
+
+
+# --- replying in a conversation ---------------------------------------------------------------
+
+
+async def reply(
+    session: AsyncSession,
+    account_id: UUID,
+    conversation_id: UUID,
+    sender_user_id: UUID,
+    outgoing: Outgoing,
+    now: datetime,
+) -> SendResult:
+    """Raises RecipientNotFound, CannotSend, InvalidMessage."""
+    earlier = await _by_client_reference(session, account_id, outgoing.client_reference)
+    if earlier:
+        return earlier
+    conversation = await _conversation(session, account_id, conversation_id, lock=True)
+    return await _send_in(session, account_id, conversation, sender_user_id, outgoing, now)
+
+
+# --- starting a conversation from a source ----------------------------------------------------
+
+
+async def start_conversation(
+    session: AsyncSession,
+    account_id: UUID,
+    recipient: Recipient,
+    sender_user_id: UUID | None,
+    outgoing: Outgoing,
+    region: str,
+    now: datetime,
+) -> SendResult:
+    """Finds the customer (or creates one from the phone number), finds or opens their one active
+    conversation, and sends in it. Raises RecipientNotFound, CannotSend, InvalidMessage."""
+    earlier = await _by_client_reference(session, account_id, outgoing.client_reference)
+    if earlier:
+        return earlier
+    if (recipient.customer_id is None) == (recipient.phone is None):
+        raise InvalidMessage("give exactly one of customer_id and customer_phone", "customer_id")
+    if recipient.customer_id is not None:
+        customer_id = await session.scalar(
+            select(customers.c.id).where(
+                customers.c.id == recipient.customer_id, customers.c.account_id == account_id
+            )
+        )
+        if customer_id is None:
+            raise RecipientNotFound("customer not found")
+    else:
+        try:
+            e164 = to_e164(recipient.phone or "", region)
+        except InvalidPhoneNumber as exc:
+            raise InvalidMessage(str(exc), "customer_phone", "invalid_phone_number") from exc
+        customer_id = await _customer_with_phone(session, account_id, e164, now)
+    conversation = await _active_conversation(session, account_id, customer_id, now)
+    return await _send_in(session, account_id, conversation, sender_user_id, outgoing, now)
+
+
+async def _customer_with_phone(session: AsyncSession, account_id: UUID, e164: str, now: datetime) -> UUID:
+    """The customer holding `e164`, or a new one. Two sends to the same new number at once:
+    the unique (account_id, e164) picks one customer and the loser joins it."""
+    existing = await _phone_owner(session, account_id, e164)
+    if existing:
+        return existing
+    customer_id = uuid4()
+    await session.execute(
+        customers.insert().values(id=customer_id, account_id=account_id, created_at=now, updated_at=now)
+    )
+    claimed = await session.scalar(
+        insert(customer_phones)
+        .values(
+            id=uuid4(),
+            account_id=account_id,
+            customer_id=customer_id,
+            e164=e164,
+            kind=phone_kind(e164),
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["account_id", "e164"])
+        .returning(customer_phones.c.customer_id)
+    )
+    if claimed:
+        return customer_id
+    await session.execute(delete(customers).where(customers.c.id == customer_id))
+    winner = await _phone_owner(session, account_id, e164)
+    if winner is None:  # the winner's number was removed in between: let the caller retry
+        raise RuntimeError(f"{e164} changed owner while being claimed; retry")
+    return winner
+
+
+async def _phone_owner(session: AsyncSession, account_id: UUID, e164: str) -> UUID | None:
+    return await session.scalar(
+        select(customer_phones.c.customer_id).where(
+            customer_phones.c.account_id == account_id, customer_phones.c.e164 == e164
+        )
+    )
+
+
+async def _active_conversation(
+    session: AsyncSession, account_id: UUID, customer_id: UUID, now: datetime
+) -> Row:
+    """The customer's one active (not archived) conversation, locked; opened when there is none.
+    The unique index `conversations_one_active` settles two openings at once."""
+    for _ in range(2):
+        row = (
+            await session.execute(
+                select(conversations)
+                .where(
+                    conversations.c.account_id == account_id,
+                    conversations.c.customer_id == customer_id,
+                    conversations.c.status != "archived",
+                )
+                .with_for_update()
+            )
+        ).first()
+        if row is not None:
+            return row
+        await session.execute(
+            insert(conversations)
+            .values(
+                id=uuid4(),
+                account_id=account_id,
+                customer_id=customer_id,
+                status="open",
+                dealership_e164=await _first_account_number(session, account_id),
+                last_activity_at=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["customer_id"], index_where=conversations.c.status != "archived"
+            )
+        )
+    raise RuntimeError("the customer's active conversation changed while being opened; retry")
+
+
+# --- the one path every outbound message takes -------------------------------------------------
+
+
+async def _send_in(
+    session: AsyncSession,
+    account_id: UUID,
+    conversation: Row,
+    sender_user_id: UUID | None,
+    outgoing: Outgoing,
+    now: datetime,
+) -> SendResult:
+    """`conversation` is locked by the caller, so sends in one conversation are serialised."""
+    state = await _composer(session, account_id, conversation)
+    if not state.can_send:
+        raise CannotSend(state)
+    assert state.to_number and state.from_number
+    body = await _body(session, account_id, conversation, sender_user_id, outgoing, state.from_number)
+
+    message_id = uuid4()
+    source = outgoing.source
+    stored = await session.scalar(
+        insert(messages)
+        .values(
+            id=message_id,
+            account_id=account_id,
+            conversation_id=conversation.id,
+            direction="outbound",
+            body=body,
+            attachments=[a.model_dump() for a in outgoing.attachments],
+            sender_user_id=sender_user_id,
+            source_kind=source.kind,
+            source_id=source.id,
+            source_name=source.name,
+            source_url=source.url,
+            status="queued",
+            from_e164=state.from_number,
+            to_e164=state.to_number,
+            client_reference=outgoing.client_reference,
+            status_updated_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(constraint="messages_client_reference")
+        .returning(messages.c.id)
+    )
+    if stored is None:
+        # The same key committed by a concurrent request in the meantime: that message stands.
+        earlier = await _by_client_reference(session, account_id, outgoing.client_reference)
+        assert earlier is not None
+        return earlier
+
+    if conversation.status == "closed":
+        await _reopen(session, account_id, conversation.id, sender_user_id, now)
+    # Answered now; the assignee stays whoever it was, whoever replied.
+    await session.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation.id)
+        .values(
+            status="open",
+            last_outbound_at=func.greatest(conversations.c.last_outbound_at, now),
+            last_activity_at=func.greatest(conversations.c.last_activity_at, now),
+        )
+    )
+
+    carrier = await session.scalar(
+        select(account_phone_numbers.c.carrier).where(
+            account_phone_numbers.c.account_id == account_id,
+            account_phone_numbers.c.e164 == state.from_number,
+        )
+    )
+    time_zone = await session.scalar(select(accounts.c.time_zone).where(accounts.c.id == account_id))
+    requested = OutboundRequested(
+        account_id=account_id,
+        occurred_at=now,
+        message_id=message_id,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        carrier=carrier,
+        from_number=state.from_number,
+        to_number=state.to_number,
+        body=body,
+        attachments=outgoing.attachments,
+        source_kind=source.kind,
+        sender_user_id=sender_user_id,
+        respect_quiet_hours=respects_quiet_hours(source.kind),
+        account_time_zone=time_zone or DEFAULT_TIME_ZONE,
+    )
+    await add_event(session, SMS_OUTBOUND_REQUESTED, requested, key=requested.partition_key)
+    sent = MessageSent(
+        account_id=account_id,
+        occurred_at=now,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        message_id=message_id,
+        body=body,
+        attachments=outgoing.attachments,
+        sender_user_id=sender_user_id,
+        source_kind=source.kind,
+        source_id=source.id,
+        source_name=source.name,
+        created_at=now,
+    )
+    await add_event(session, MESSAGE_SENT, sent, key=sent.partition_key)
+    return SendResult(message_id, conversation.id, conversation.customer_id, created=True)
+
+
+async def _body(
+    session: AsyncSession,
+    account_id: UUID,
+    conversation: Row,
+    sender_user_id: UUID | None,
+    outgoing: Outgoing,
+    from_number: str,
+) -> str:
+    if (outgoing.body is None) == (outgoing.saved_reply_id is None):
+        raise InvalidMessage("give exactly one of body and saved_reply_id", "body")
+    if outgoing.saved_reply_id is not None:
+        body = await _render_saved_reply(
+            session, account_id, conversation.customer_id, sender_user_id, outgoing, from_number
+        )
+    else:
+        body = outgoing.body or ""
+    if not body.strip():
+        raise InvalidMessage("the message is empty", "body")
+    if len(body) > MAX_BODY_LENGTH:
+        raise InvalidMessage(
+            f"the message is {len(body)} characters long; at most {MAX_BODY_LENGTH} can be sent",
+            "body",
+            details={"length": len(body), "max_length": MAX_BODY_LENGTH},
+        )
+    return body
+
+
+async def _render_saved_reply(
+    session: AsyncSession,
+    account_id: UUID,
+    customer_id: UUID,
+    sender_user_id: UUID | None,
+    outgoing: Outgoing,
+    from_number: str,
+) -> str:
+    assert outgoing.saved_reply_id is not None
+    try:
+        return await render_saved_reply(
+            session,
+            account_id,
+            outgoing.saved_reply_id,
+            customer_id,
+            sender_user_id,
+            dict(outgoing.variables),
+            dealership_e164=from_number,
+        )
+    except SavedReplyNotFound as exc:
+        raise InvalidMessage("saved reply not found", "saved_reply_id", "saved_reply_not_found") from exc
+    except SavedReplyRenderError as exc:
+        missing = list(getattr(exc, "missing", []))
+        raise InvalidMessage(
+            f"the saved reply needs values for: {', '.join(missing)}",
+            "variables",
+            "saved_reply_missing_values",
+            {"missing": missing},
+        ) from exc
+    except InvalidTemplate as exc:
+        raise InvalidMessage(
+            f"the saved reply cannot be rendered: {exc}", "saved_reply_id", "saved_reply_invalid"
+        ) from exc
+
+
+async def _reopen(
+    session: AsyncSession, account_id: UUID, conversation_id: UUID, actor_user_id: UUID | None, now: datetime
+) -> None:
+    await session.execute(
+        timeline_events.insert().values(
+            id=uuid4(),
+            account_id=account_id,
+            conversation_id=conversation_id,
+            kind="reopened",
+            actor_user_id=actor_user_id,
+            data={"previous_status": "closed", "reason": "message_sent"},
+            # Just before the message that reopened it, so the timeline shows them in that order.
+            created_at=now - timedelta(microseconds=1),
+        )
+    )
+    event = ConversationStatusChanged(
+        account_id=account_id,
+        occurred_at=now,
+        conversation_id=conversation_id,
+        status="open",
+        previous_status="closed",
+        actor_user_id=actor_user_id,
+        reason="message_sent",
+    )
+    await add_event(session, CONVERSATION_STATUS_CHANGED, event, key=event.partition_key)
+
+
+# --- lookups ----------------------------------------------------------------------------------
+
+
+async def _conversation(session: AsyncSession, account_id: UUID, conversation_id: UUID, lock: bool) -> Row:
+    query = select(conversations).where(
+        conversations.c.id == conversation_id, conversations.c.account_id == account_id
+    )
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
+    if row is None:
+        raise RecipientNotFound("conversation not found")
+    return row
+
+
+async def _by_client_reference(
+    session: AsyncSession, account_id: UUID, client_reference: str | None
+) -> SendResult | None:
+    if client_reference is None:
+        return None
+    row = (
+        await session.execute(
+            select(messages.c.id, messages.c.conversation_id, conversations.c.customer_id)
+            .join(conversations, conversations.c.id == messages.c.conversation_id)
+            .where(messages.c.account_id == account_id, messages.c.client_reference == client_reference)
+        )
+    ).first()
+    if row is None:
+        return None
+    return SendResult(row.id, row.conversation_id, row.customer_id, created=False)
+
+
+async def active_sender(session: AsyncSession, account_id: UUID, user_id: UUID) -> bool:
+    """A staff member of the account who may still send (not deactivated)."""
+    found = await session.scalar(
+        select(users.c.id).where(users.c.id == user_id, users.c.account_id == account_id, users.c.active)
+    )
+    return found is not None
+
+
+# --- requests from other systems ---------------------------------------------------------------
+
+
+async def send_requested(
+    session: AsyncSession, event: SendRequested, region: str, now: datetime
+) -> SendResult:
+    """`messaging.send_requested.v1`: the same path as the API, idempotent on `request_id`. A
+    request that can never be sent raises PermanentError with the reason, for the dead-letter
+    topic; nothing is stored."""
+    account = event.account_id
+    if event.sender_user_id is not None and not await active_sender(session, account, event.sender_user_id):
+        raise PermanentError(f"sender {event.sender_user_id} is not an active user of account {account}")
+    outgoing = Outgoing(
+        body=event.body,
+        saved_reply_id=event.saved_reply_id,
+        variables=dict(event.variables),
+        source=event.source,
+        client_reference=event.request_id,
+    )
+    recipient = Recipient(event.customer_id, event.customer_phone)
+    try:
+        return await start_conversation(
+            session, account, recipient, event.sender_user_id, outgoing, region, now
+        )
+    except RecipientNotFound as exc:
+        raise PermanentError(f"customer {event.customer_id} is not a customer of account {account}") from exc
+    except CannotSend as exc:
+        raise PermanentError(f"cannot text this customer ({exc.reason}): {exc}") from exc
+    except InvalidMessage as exc:
+        raise PermanentError(f"invalid {exc.field}: {exc}") from exc
