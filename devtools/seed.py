@@ -4,7 +4,7 @@ Idempotent; for local use only."""
 import asyncio
 
 from devtools import demo
-from ingest.repository import save_twilio_account
+from ingest.repository import save_telnyx_account, save_twilio_account
 from routing.usecases.seed import seed_account
 from shared.db.engine import create_engine, create_session_factory
 from shared.settings import ServiceSettings
@@ -29,6 +29,15 @@ async def seed_demo(database_url: str) -> None:
             await save_twilio_account(
                 session, demo.TWILIO_ACCOUNT_SID, demo.TWILIO_AUTH_TOKEN, demo.ACCOUNT_ID
             )
+            # The same dealership also receives on a Telnyx number.
+            await seed_account(
+                session,
+                account_id=demo.ACCOUNT_ID,
+                name=demo.ACCOUNT_NAME,
+                phone=(demo.TELNYX_NUMBER_ID, demo.TELNYX_NUMBER, "telnyx"),
+                staff=[],
+            )
+            await save_telnyx_account(session, demo.ACCOUNT_ID, demo.TELNYX_PUBLIC_KEY, [demo.TELNYX_NUMBER])
     finally:
         await engine.dispose()
 

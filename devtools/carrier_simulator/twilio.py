@@ -43,6 +43,33 @@ def inbound_sms_form(
     return form
 
 
+def twilio_status_form(
+    account_sid: str,
+    message_sid: str,
+    from_number: str,
+    to_number: str,
+    status: str,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> dict[str, str]:
+    """The fields Twilio posts to a message's StatusCallback."""
+    form = {
+        "SmsSid": message_sid,
+        "SmsStatus": status,
+        "MessageStatus": status,
+        "To": to_number,
+        "MessageSid": message_sid,
+        "AccountSid": account_sid,
+        "From": from_number,
+        "ApiVersion": "2010-04-01",
+    }
+    if error_code is not None:
+        form["ErrorCode"] = error_code
+    if error_message is not None:
+        form["ErrorMessage"] = error_message
+    return form
+
+
 def sign(auth_token: str, url: str, form: dict[str, str]) -> str:
     return RequestValidator(auth_token).compute_signature(url, form)
 
@@ -51,4 +78,11 @@ async def post_inbound(
     client: httpx.AsyncClient, ingest_url: str, auth_token: str, form: dict[str, str]
 ) -> httpx.Response:
     url = f"{ingest_url.rstrip('/')}/webhooks/twilio/sms"
+    return await client.post(url, data=form, headers={"X-Twilio-Signature": sign(auth_token, url, form)})
+
+
+async def post_status(
+    client: httpx.AsyncClient, ingest_url: str, auth_token: str, form: dict[str, str]
+) -> httpx.Response:
+    url = f"{ingest_url.rstrip('/')}/webhooks/twilio/status"
     return await client.post(url, data=form, headers={"X-Twilio-Signature": sign(auth_token, url, form)})

@@ -2,10 +2,11 @@
 
 from fastapi import FastAPI
 
+from ingest.api.telnyx import telnyx_router
 from ingest.api.twilio import twilio_router
-from ingest.repository import TwilioCredentials
+from ingest.repository import TelnyxKeys, TwilioCredentials
 from ingest.settings import IngestSettings
-from ingest.usecases import WebhookDeps
+from ingest.usecases.common import WebhookDeps
 from shared.service import build_app, build_infrastructure
 
 
@@ -15,11 +16,13 @@ def create_app(settings: IngestSettings) -> FastAPI:
         sessions=infra.sessions,
         publisher=infra.publisher,
         credentials=TwilioCredentials(infra.sessions, settings.credentials_cache_seconds),
+        telnyx_keys=TelnyxKeys(infra.sessions, settings.credentials_cache_seconds),
+        telnyx_tolerance_seconds=settings.telnyx_timestamp_tolerance_seconds,
     )
     return build_app(
         infra,
         title="Switchboard ingest",
         description="Carrier webhooks (Twilio, Telnyx) and DMS events: verified, deduplicated, "
         "handed to Kafka.",
-        routers=[twilio_router(settings, deps)],
+        routers=[twilio_router(settings, deps), telnyx_router(settings, deps)],
     )

@@ -34,6 +34,55 @@ class TwilioCredentials:
         return found
 
 
+class TelnyxKeys:
+    """(public key, Switchboard account id) by the dealership number a webhook names, cached
+    briefly like Twilio's tokens."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_seconds: float) -> None:
+        self._sessions = sessions
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, tuple[str, UUID] | None]] = {}
+
+    async def lookup(self, e164: str) -> tuple[str, UUID] | None:
+        cached = self._cache.get(e164)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    text(
+                        "SELECT a.public_key, a.account_id FROM ingest.telnyx_numbers n"
+                        " JOIN ingest.telnyx_accounts a USING (account_id) WHERE n.e164 = :e164"
+                    ),
+                    {"e164": e164},
+                )
+            ).first()
+        found = (row.public_key, row.account_id) if row else None
+        self._cache[e164] = (time.monotonic() + self._ttl, found)
+        return found
+
+
+async def save_telnyx_account(
+    session: AsyncSession, account_id: UUID, public_key: str, numbers: list[str]
+) -> None:
+    """The account's Telnyx public key and the numbers it receives on (idempotent)."""
+    await session.execute(
+        text(
+            "INSERT INTO ingest.telnyx_accounts (account_id, public_key) VALUES (:account, :key)"
+            " ON CONFLICT (account_id) DO UPDATE SET public_key = excluded.public_key"
+        ),
+        {"account": account_id, "key": public_key},
+    )
+    for e164 in numbers:
+        await session.execute(
+            text(
+                "INSERT INTO ingest.telnyx_numbers (e164, account_id) VALUES (:e164, :account)"
+                " ON CONFLICT (e164) DO UPDATE SET account_id = excluded.account_id"
+            ),
+            {"e164": e164, "account": account_id},
+        )
+
+
 async def save_twilio_account(
     session: AsyncSession, account_sid: str, auth_token: str, account_id: UUID
 ) -> None:

@@ -10,3 +10,5 @@ class IngestSettings(ServiceSettings):
     public_base_url: AnyHttpUrl | None = None
     max_webhook_bytes: int = 64 * 1024
     credentials_cache_seconds: float = 30.0
+    # A Telnyx webhook signed longer ago than this (or this far in the future) is a replay.
+    telnyx_timestamp_tolerance_seconds: float = 300.0

@@ -1,74 +1,91 @@
 """Twilio's webhook endpoints: form posts signed with X-Twilio-Signature."""
 
+from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 
+from ingest.api.body import read_body
 from ingest.settings import IngestSettings
-from ingest.usecases import (
-    SignatureRejected,
-    WebhookDeps,
-    WebhookUnusable,
-    accept_twilio_inbound,
-)
-from shared.http.errors import ApiError
+from ingest.usecases.common import Outcome, SignatureRejected, WebhookDeps, WebhookUnusable
+from ingest.usecases.twilio import accept_twilio_inbound, accept_twilio_status
+from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
 from shared.kafka.broker import PublishFailed
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+FORM = "application/x-www-form-urlencoded"
+
+Accept = Callable[[WebhookDeps, Mapping[str, str], list[str], str], Awaitable[Outcome]]
+
+ERRORS = {
+    400: {
+        **ERROR_RESPONSE_SCHEMA,
+        "description": "Authentic but unusable (recorded as rejected), or not UTF-8",
+    },
+    403: {**ERROR_RESPONSE_SCHEMA, "description": "Unknown AccountSid, or the signature is missing or wrong"},
+    413: {**ERROR_RESPONSE_SCHEMA, "description": "Body over the size limit"},
+    415: {**ERROR_RESPONSE_SCHEMA, "description": "Not application/x-www-form-urlencoded"},
+    503: {**ERROR_RESPONSE_SCHEMA, "description": "Kafka unavailable: Twilio should retry"},
+}
 
 
-def public_url(request: Request, settings: IngestSettings) -> str:
+def signed_urls(request: Request, settings: IngestSettings) -> list[str]:
+    """The URLs Twilio may have signed: the public one first when we sit behind a proxy (the
+    validator itself tries each with and without its port)."""
+    ours = str(request.url)
     if settings.public_base_url is None:
-        return str(request.url)
+        return [ours]
     base = str(settings.public_base_url).rstrip("/")
     query = f"?{request.url.query}" if request.url.query else ""
-    return f"{base}{request.url.path}{query}"
+    return [f"{base}{request.url.path}{query}", ours]
 
 
 async def read_form(request: Request, settings: IngestSettings) -> dict[str, str]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        raise ApiError(415, "unsupported_media_type", "expected application/x-www-form-urlencoded")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_webhook_bytes:
-        raise ApiError(413, "payload_too_large", f"body over {settings.max_webhook_bytes} bytes")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > settings.max_webhook_bytes:
-            raise ApiError(413, "payload_too_large", f"body over {settings.max_webhook_bytes} bytes")
+    body = await read_body(request, FORM, settings.max_webhook_bytes)
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
-    except UnicodeDecodeError as exc:
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "invalid_body", "body is not UTF-8 form data") from exc
 
 
 def twilio_router(settings: IngestSettings, deps: WebhookDeps) -> APIRouter:
     router = APIRouter(prefix="/webhooks/twilio", tags=["carrier webhooks"])
 
-    @router.post(
-        "/sms",
-        summary="Twilio inbound SMS/MMS webhook",
-        description="Answers 200 (empty TwiML) once the message is safely in Kafka; 403 for a bad "
-        "signature; 400 for an authentic but unusable post; 503 when Kafka is unavailable, so "
-        "Twilio retries.",
-        response_class=Response,
-    )
-    async def inbound_sms(request: Request) -> Response:
+    async def handle(request: Request, accept: Accept) -> Response:
         form = await read_form(request, settings)
         signature = request.headers.get("x-twilio-signature", "")
         try:
-            outcome = await accept_twilio_inbound(deps, form, public_url(request, settings), signature)
+            outcome = await accept(deps, form, signed_urls(request, settings), signature)
         except SignatureRejected as exc:
             raise ApiError(403, "invalid_signature", "the Twilio signature is missing or wrong") from exc
         except WebhookUnusable as exc:
             raise ApiError(400, "unusable_webhook", str(exc)) from exc
         except PublishFailed as exc:
-            raise ApiError(503, "unavailable", "could not store the message; retry later") from exc
-        return Response(
-            EMPTY_TWIML,
-            media_type="text/xml",
-            headers={"x-switchboard-outcome": outcome.value},
-        )
+            raise ApiError(503, "unavailable", "could not store the webhook; retry later") from exc
+        return Response(EMPTY_TWIML, media_type="text/xml", headers={"x-switchboard-outcome": outcome.value})
+
+    @router.post(
+        "/sms",
+        summary="Twilio inbound SMS/MMS webhook",
+        description="Every form field is kept (`raw`), media as attachments. Answers 200 (empty "
+        "TwiML, `x-switchboard-outcome: accepted|duplicate`) once the message is safely in Kafka; "
+        "the same MessageSid twice is one message.",
+        response_class=Response,
+        responses={200: {"content": {"text/xml": {}}, "description": "Accepted or duplicate"}, **ERRORS},
+    )
+    async def inbound_sms(request: Request) -> Response:
+        return await handle(request, accept_twilio_inbound)
+
+    @router.post(
+        "/status",
+        summary="Twilio message status callback",
+        description="A delivery receipt for a message we sent (MessageSid, MessageStatus, ErrorCode, "
+        "ErrorMessage), published with the plain error category beside Twilio's code. The same "
+        "MessageSid and MessageStatus twice is one event.",
+        response_class=Response,
+        responses={200: {"content": {"text/xml": {}}, "description": "Accepted or duplicate"}, **ERRORS},
+    )
+    async def status_callback(request: Request) -> Response:
+        return await handle(request, accept_twilio_status)
 
     return router

@@ -6,8 +6,12 @@ from uuid import UUID
 
 from twilio.request_validator import RequestValidator
 
+from ingest.domain import error_categories
 from shared.contracts.base import Attachment
-from shared.contracts.carrier import CarrierInbound
+from shared.contracts.carrier import CarrierInbound, CarrierStatus
+
+# Twilio allows up to 10 media items on an MMS.
+MAX_MEDIA = 10
 
 
 class UnusableWebhook(ValueError):
@@ -15,8 +19,15 @@ class UnusableWebhook(ValueError):
 
 
 def signature_is_valid(auth_token: str, url: str, params: Mapping[str, str], signature: str) -> bool:
-    # Twilio's own validator also tries the URL with and without the default port.
-    return bool(signature) and RequestValidator(auth_token).validate(url, dict(params), signature)
+    # Twilio's own validator sorts the parameters and tries the URL both with and without the
+    # port (adding the default https:443 / http:80 when there is none), since Twilio may have
+    # signed either form.
+    if not signature:
+        return False
+    try:
+        return RequestValidator(auth_token).validate(url, dict(params), signature)
+    except ValueError:  # a Host header with a port that is not a number
+        return False
 
 
 def _required(form: Mapping[str, str], field: str) -> str:
@@ -31,8 +42,10 @@ def _attachments(form: Mapping[str, str]) -> list[Attachment]:
         count = int(form.get("NumMedia", "0") or 0)
     except ValueError as exc:
         raise UnusableWebhook("NumMedia is not a number") from exc
+    if count < 0 or count > MAX_MEDIA:
+        raise UnusableWebhook(f"NumMedia must be between 0 and {MAX_MEDIA}")
     attachments = []
-    for index in range(min(count, 10)):
+    for index in range(count):
         url = form.get(f"MediaUrl{index}")
         if not url:
             raise UnusableWebhook(f"NumMedia is {count} but MediaUrl{index} is missing")
@@ -58,3 +71,27 @@ def inbound_message(form: Mapping[str, str], account_id: UUID, received_at: date
         received_at=received_at,
         raw=dict(form),
     )
+
+
+def status_update(form: Mapping[str, str], account_id: UUID, received_at: datetime) -> CarrierStatus:
+    """A status callback for a message we sent. Older callbacks name the status `SmsStatus`."""
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+    if not status:
+        raise UnusableWebhook("missing field MessageStatus")
+    error_code = (form.get("ErrorCode") or "").strip() or None
+    return CarrierStatus(
+        account_id=account_id,
+        occurred_at=received_at,
+        carrier="twilio",
+        carrier_message_id=_required(form, "MessageSid"),
+        status=status,
+        error_code=error_code,
+        error_message=(form.get("ErrorMessage") or "").strip() or None,
+        error_category=error_categories.category_for(error_categories.TWILIO, error_code),
+        raw=dict(form),
+    )
+
+
+def status_dedupe_key(event: CarrierStatus) -> str:
+    """Twilio retries a callback as is: the same message and status is one event."""
+    return f"{event.carrier_message_id}:{event.status}"

@@ -1,0 +1,1 @@
+"""ingest's use cases: verify, deduplicate, publish; success only once Kafka acknowledged."""

@@ -1,0 +1,197 @@
+"""ingest's integration fixtures: a fresh database of its own (ingest's migrations only), a topic
+prefix of its own on the real Kafka, the real app (its lifespan starts the broker) called
+in-process, and a reader that collects what reached the carrier topics."""
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from devtools.carrier_simulator.telnyx import new_key_pair
+from ingest.app import create_app
+from ingest.migrations import migrate
+from ingest.repository import save_telnyx_account, save_twilio_account
+from ingest.settings import IngestSettings
+from shared.contracts.topics import CARRIER_INBOUND, CARRIER_REJECTED, CARRIER_STATUS
+from shared.db.engine import create_engine, create_session_factory
+
+ROOT = Path(__file__).resolve().parents[3]
+_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
+DEFAULT_DATABASE_URL = f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
+DEFAULT_KAFKA = f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
+BASE_URL = "https://ingest.example.test"
+CARRIER_TOPICS = (CARRIER_INBOUND, CARRIER_STATUS, CARRIER_REJECTED)
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def ingest_database_url() -> str:
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
+        base = DEFAULT_DATABASE_URL
+    name = f"sbingest_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(_dsn(base))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def ingest_settings(ingest_database_url: str) -> IngestSettings:
+    return IngestSettings(
+        database_url=ingest_database_url,
+        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA),
+        kafka_topic_prefix=f"ti{secrets.token_hex(4)}.",
+        kafka_partitions=1,
+        log_level="WARNING",
+        credentials_cache_seconds=0,
+    )
+
+
+@pytest.fixture(scope="session")
+async def ingest_app(ingest_settings: IngestSettings) -> AsyncIterator[FastAPI]:
+    app = create_app(ingest_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+    admin = AIOKafkaAdminClient(bootstrap_servers=ingest_settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        ours = [t for t in await admin.list_topics() if t.startswith(ingest_settings.kafka_topic_prefix)]
+        with contextlib.suppress(Exception):
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()
+
+
+@dataclass
+class KafkaReader:
+    """Everything published on the carrier topics, as (topic name without prefix, JSON)."""
+
+    prefix: str
+    records: list[tuple[str, dict]] = field(default_factory=list)
+    arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def wait_for(self, topic: str, match: Callable[[dict], bool], timeout: float = 15.0) -> dict:
+        async def _wait() -> dict:
+            async with self.arrived:
+                while True:
+                    for name, value in self.records:
+                        if name == topic and match(value):
+                            return value
+                    await self.arrived.wait()
+
+        return await asyncio.wait_for(_wait(), timeout)
+
+    async def all(self, topic: str, match: Callable[[dict], bool], settle: float = 1.5) -> list[dict]:
+        """Every record matching, after waiting `settle` seconds for stragglers (for "only once")."""
+        await asyncio.sleep(settle)
+        return [value for name, value in self.records if name == topic and match(value)]
+
+
+@pytest.fixture(scope="session")
+async def kafka(ingest_app: FastAPI, ingest_settings: IngestSettings) -> AsyncIterator[KafkaReader]:
+    prefix = ingest_settings.kafka_topic_prefix
+    consumer = AIOKafkaConsumer(
+        *(f"{prefix}{spec.name}" for spec in CARRIER_TOPICS),
+        bootstrap_servers=ingest_settings.kafka_bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    reader = KafkaReader(prefix)
+
+    async def collect() -> None:
+        async for record in consumer:
+            async with reader.arrived:
+                reader.records.append((record.topic.removeprefix(prefix), json.loads(record.value)))
+                reader.arrived.notify_all()
+
+    task = asyncio.create_task(collect())
+    # Partitions are assigned asynchronously; wait until they are, so nothing is missed.
+    for _ in range(100):
+        if consumer.assignment():
+            break
+        await asyncio.sleep(0.1)
+    yield reader
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    await consumer.stop()
+
+
+@pytest.fixture
+async def client(ingest_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=ingest_app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def sessions(ingest_settings: IngestSettings):
+    engine = create_engine(ingest_settings)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@dataclass
+class TwilioAccount:
+    account_id: uuid.UUID
+    account_sid: str
+    auth_token: str
+    number: str
+
+
+@dataclass
+class TelnyxAccount:
+    account_id: uuid.UUID
+    private_key: str
+    public_key: str
+    number: str
+
+
+def new_number() -> str:
+    return f"+1514{secrets.randbelow(10**7):07d}"
+
+
+@pytest.fixture
+async def twilio_account(sessions) -> TwilioAccount:
+    account = TwilioAccount(uuid.uuid4(), f"AC{secrets.token_hex(16)}", secrets.token_hex(16), new_number())
+    async with sessions.begin() as session:
+        await save_twilio_account(session, account.account_sid, account.auth_token, account.account_id)
+    return account
+
+
+@pytest.fixture
+async def telnyx_account(sessions) -> TelnyxAccount:
+    private, public = new_key_pair()
+    account = TelnyxAccount(uuid.uuid4(), private, public, new_number())
+    async with sessions.begin() as session:
+        await save_telnyx_account(session, account.account_id, public, [account.number])
+    return account
