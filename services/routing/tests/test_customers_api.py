@@ -1,6 +1,7 @@
 """Customer profiles through the staff API: numbers in any human format stored in E.164 and
 typed, one number per customer of an account, edits, search and paging."""
 
+import asyncio
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -299,3 +300,18 @@ async def test_an_unknown_customer_is_404(client, dealer):
 
 async def test_staff_only(client, dealer):
     assert (await client.get(API)).status_code == 401
+
+
+async def test_two_staff_adding_the_same_number_at_once_give_it_to_one_customer(client, dealer):
+    first = await create(client, dealer.sam, first_name="First")
+    second = await create(client, dealer.sam, first_name="Second")
+    number = {"number": "514 555 0114"}
+    responses = await asyncio.gather(
+        client.post(f"{API}/{first['id']}/phones", headers=dealer.sam, json=number),
+        client.post(f"{API}/{second['id']}/phones", headers=dealer.sam, json=number),
+        client.post(API, headers=dealer.admin, json={"first_name": "Third", "phones": [number]}),
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409, 409], [r.text for r in responses]
+    holders = {r.json()["error"]["details"]["customer_id"] for r in responses if r.status_code == 409}
+    found = (await client.get(API, headers=dealer.sam, params={"q": "5145550114"})).json()["items"]
+    assert [c["id"] for c in found] == list(holders)
