@@ -107,9 +107,11 @@ async def viewer_for(session: AsyncSession, account_id: UUID, user_id: UUID, is_
 # --- the rules of domain/inbox.py, as SQL over `conversations` --------------------------------
 
 
-def owner_read_at() -> ColumnElement:
+def computed_owner_read_at() -> ColumnElement:
     """The furthest read position among the conversation's owners: the assigned user, any member
-    of the assigned team, anyone when nobody is assigned."""
+    of the assigned team, anyone when nobody is assigned. Stored in `conversations.owner_read_at`
+    (see usecases/read_state.py) so that read filters are a column comparison, not a subquery
+    per row."""
     c = conversations.c
     team_users = select(team_members.c.user_id).where(team_members.c.team_id == c.assignee_team_id)
     return (
@@ -129,7 +131,7 @@ def owner_read_at() -> ColumnElement:
 def is_read() -> ColumnElement:
     c = conversations.c
     # Never NULL (nobody read it yet), so that NOT is_read() means unread.
-    return or_(c.last_inbound_at.is_(None), func.coalesce(owner_read_at() >= c.last_inbound_at, false()))
+    return or_(c.last_inbound_at.is_(None), func.coalesce(c.owner_read_at >= c.last_inbound_at, false()))
 
 
 def is_unanswered() -> ColumnElement:
@@ -224,12 +226,27 @@ def _with_inbox_columns(query: Select) -> Select:
             customers.c.first_name,
             customers.c.last_name,
             _customer_phone().label("customer_phone"),
-            owner_read_at().label("owner_read_at"),
             accounts.c.unanswered_after_hours,
         )
         .join(customers, customers.c.id == c.customer_id)
         .join(accounts, accounts.c.id == c.account_id)
     )
+
+
+def list_conversations_query(
+    viewer: Viewer, inbox_filter: InboxFilter, limit: int, cursor: str | None = None
+) -> Select:
+    """The statement of one page (one extra row tells whether there is a next page)."""
+    c = conversations.c
+    query = (
+        _with_inbox_columns(matching(viewer, inbox_filter))
+        .order_by(c.last_activity_at.desc(), c.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        at, row_id = decode_cursor(cursor)
+        query = query.where(tuple_(c.last_activity_at, c.id) < tuple_(literal(at), literal(row_id)))
+    return query
 
 
 async def list_conversations(
@@ -240,15 +257,7 @@ async def list_conversations(
     cursor: str | None = None,
 ) -> tuple[list[dict], str | None]:
     """One page, latest activity first, and the cursor of the next page (None on the last)."""
-    c = conversations.c
-    query = (
-        _with_inbox_columns(matching(viewer, inbox_filter))
-        .order_by(c.last_activity_at.desc(), c.id.desc())
-        .limit(limit + 1)
-    )
-    if cursor is not None:
-        at, row_id = decode_cursor(cursor)
-        query = query.where(tuple_(c.last_activity_at, c.id) < tuple_(literal(at), literal(row_id)))
+    query = list_conversations_query(viewer, inbox_filter, limit, cursor)
     rows = [dict(row._mapping) for row in await session.execute(query)]
     next_cursor = None
     if len(rows) > limit:

@@ -94,6 +94,7 @@ conversations = sa.Table(
     sa.Column("assignee_user_id", sa.Uuid),
     sa.Column("assignee_team_id", sa.Uuid),
     sa.Column("dealership_e164", sa.Text),
+    _ts("owner_read_at"),
     _ts("last_activity_at"),
     _ts("last_inbound_at"),
     _ts("last_outbound_at"),

@@ -25,6 +25,7 @@ from routing.migrations import migrate
 from routing.settings import RoutingSettings
 from routing.tables import conversations, messages
 from routing.usecases.inbound import record_inbound_message
+from routing.usecases.read_state import refresh_conversations
 from routing.usecases.seed import seed_account
 from shared.contracts.carrier import CarrierInbound
 from shared.db.engine import create_engine, create_session_factory
@@ -149,6 +150,7 @@ class Dealership:
                 .where(conversations.c.id == conversation_id)
                 .values(assignee_user_id=user_id, assignee_team_id=team_id)
             )
+            await refresh_conversations(session, self.account_id, [conversation_id])
 
 
 async def new_dealership(sessions: async_sessionmaker[AsyncSession], settings: RoutingSettings) -> Dealership:

@@ -13,6 +13,7 @@ from routing.outbox import add_event
 from routing.queries import InboxFilter, Viewer, conversations_of, matching
 from routing.tables import conversations, team_members, teams, timeline_events, users
 from routing.usecases.errors import ConversationsNotFound, InvalidAssignee, TooManyConversations
+from routing.usecases.read_state import refresh_conversations
 from shared.contracts.conversation import ConversationsAssigned, NoteAdded
 from shared.contracts.topics import CONVERSATION_ASSIGNED, CONVERSATION_NOTE_ADDED
 
@@ -126,6 +127,7 @@ async def assign(
             .where(conversations.c.account_id == viewer.account_id, conversations.c.id.in_(ids))
             .values(assignee_user_id=assignee.user_id, assignee_team_id=assignee.team_id)
         )
+        await refresh_conversations(session, viewer.account_id, ids)
         data = {
             "assignee_user_id": str(assignee.user_id) if assignee.user_id else None,
             "assignee_team_id": str(assignee.team_id) if assignee.team_id else None,

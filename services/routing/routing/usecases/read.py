@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from routing.queries import conversations_of
 from routing.tables import conversations, messages, read_marks
 from routing.usecases.errors import ConversationsNotFound
+from routing.usecases.read_state import refresh_conversations
 
 
 async def mark_read(
@@ -54,6 +55,7 @@ async def mark_read(
         },
     ).returning(read_marks.c.last_read_message_id, read_marks.c.last_read_at)
     row = (await session.execute(statement)).one()
+    await refresh_conversations(session, account_id, [conversation_id])
     return {
         "conversation_id": conversation_id,
         "user_id": user_id,

@@ -1,0 +1,309 @@
+"""The staff inbox list at dealership scale: one account with 100,000 conversations and 1,000,000
+messages (sizes are options), every view x status x read filter combination, first page and a
+deep cursor, through the API (in-process ASGI, the real routers and the real database) next to
+the raw SQL of the same query run over asyncpg in the same run.
+
+.venv/bin/python bench/inbox_list.py [--conversations 100000] [--messages-per-conversation 10]
+                                     [--repeat 20] [--keep]
+"""
+
+import argparse
+import asyncio
+import secrets
+import statistics
+import time
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+import httpx
+from environment import BASE_DATABASE_URL, dsn, percentile
+from fastapi import FastAPI
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
+
+from routing.app import api_routers
+from routing.migrations import migrate
+from routing.queries import InboxFilter, View, Viewer, list_conversations_query
+from routing.settings import RoutingSettings
+from shared.db.engine import create_engine, create_session_factory
+from shared.http.auth import issue_token
+from shared.http.errors import install_error_handlers
+
+ACCOUNT = UUID("00000000-0000-0000-0000-00000000b001")
+AGENTS = 20
+TEAMS = 5
+PAGE = 50
+LIST = "/api/v1/conversations"
+DEEP_ROWS = 5_000  # the deep cursor points this far into each list (or its middle when shorter)
+
+VIEWS = ("mine", "all", "user", "team")
+STATUSES = ("open", "closed", "all")
+READS: tuple[tuple[str, ...], ...] = ((), ("read",), ("unread",), ("unanswered",), ("unread", "unanswered"))
+
+
+def _uuid(kind: int, n: int) -> str:
+    return f"00000000-0000-{kind:04x}-0000-{n:012x}"
+
+
+async def load(url: str, conversations: int, per_conversation: int) -> None:
+    """Synthetic but shaped like a dealership: 60% closed, assignments spread over 20 agents and
+    5 teams (a fifth unassigned), about half answered, most read by their owners."""
+    connection = await asyncpg.connect(dsn(url))
+    try:
+        started = time.perf_counter()
+        await connection.execute(
+            "INSERT INTO routing.accounts (id, name) VALUES ($1, 'Bench Motors')", ACCOUNT
+        )
+        await connection.execute(
+            "INSERT INTO routing.account_phone_numbers (id, account_id, e164, carrier) "
+            "VALUES (gen_random_uuid(), $1, '+15145550199', 'twilio')",
+            ACCOUNT,
+        )
+        await connection.execute(
+            f"""
+            INSERT INTO routing.users (id, account_id, email, name, password_hash, role)
+            SELECT ('00000000-0000-0001-0000-' || lpad(to_hex(n), 12, '0'))::uuid, $1,
+                   'agent' || n || '@bench.test', 'Agent ' || n, 'x',
+                   CASE WHEN n = 0 THEN 'admin' ELSE 'agent' END
+            FROM generate_series(0, {AGENTS}) AS n""",
+            ACCOUNT,
+        )
+        await connection.execute(
+            f"""
+            INSERT INTO routing.teams (id, account_id, name)
+            SELECT ('00000000-0000-0002-0000-' || lpad(to_hex(n), 12, '0'))::uuid, $1, 'Team ' || n
+            FROM generate_series(1, {TEAMS}) AS n""",
+            ACCOUNT,
+        )
+        # Each agent n is in team (n % TEAMS) + 1.
+        await connection.execute(
+            f"""
+            INSERT INTO routing.team_members (team_id, user_id)
+            SELECT ('00000000-0000-0002-0000-' || lpad(to_hex(n % {TEAMS} + 1), 12, '0'))::uuid,
+                   ('00000000-0000-0001-0000-' || lpad(to_hex(n), 12, '0'))::uuid
+            FROM generate_series(1, {AGENTS}) AS n"""
+        )
+        await connection.execute(
+            f"""
+            INSERT INTO routing.customers (id, account_id, first_name, last_name)
+            SELECT ('00000000-0000-0003-0000-' || lpad(to_hex(n), 12, '0'))::uuid, $1,
+                   'First' || n, 'Last' || n
+            FROM generate_series(1, {conversations}) AS n""",
+            ACCOUNT,
+        )
+        await connection.execute(
+            f"""
+            INSERT INTO routing.customer_phones (id, account_id, customer_id, e164, kind)
+            SELECT gen_random_uuid(), $1, ('00000000-0000-0003-0000-' || lpad(to_hex(n), 12, '0'))::uuid,
+                   '+1438' || lpad(n::text, 7, '0'), 'mobile'
+            FROM generate_series(1, {conversations}) AS n""",
+            ACCOUNT,
+        )
+        await connection.execute(
+            f"""
+            INSERT INTO routing.conversations (id, account_id, customer_id, status, assignee_user_id,
+                assignee_team_id, last_activity_at, last_inbound_at, last_outbound_at, created_at)
+            SELECT ('00000000-0000-0004-0000-' || lpad(to_hex(n), 12, '0'))::uuid, $1,
+                   ('00000000-0000-0003-0000-' || lpad(to_hex(n), 12, '0'))::uuid,
+                   CASE WHEN n % 5 < 3 THEN 'closed' ELSE 'open' END,
+                   CASE WHEN n % 5 IN (0, 1)
+                        THEN ('00000000-0000-0001-0000-' || lpad(to_hex(n / 5 % {AGENTS} + 1), 12, '0'))::uuid
+                   END,
+                   CASE WHEN n % 5 IN (2, 3)
+                        THEN ('00000000-0000-0002-0000-' || lpad(to_hex(n / 5 % {TEAMS} + 1), 12, '0'))::uuid
+                   END,
+                   at, at,
+                   CASE WHEN n % 2 = 0 THEN at + interval '5 minutes' END,
+                   at - interval '30 days'
+            FROM (SELECT n, now() - (n * interval '97 seconds') AS at
+                  FROM generate_series(1, {conversations}) AS n) AS s""",
+            ACCOUNT,
+        )
+        await connection.execute(
+            f"""
+            INSERT INTO routing.messages (id, account_id, conversation_id, direction, body, status,
+                source_kind, created_at)
+            SELECT gen_random_uuid(), $1,
+                   ('00000000-0000-0004-0000-' || lpad(to_hex(c), 12, '0'))::uuid,
+                   CASE WHEN m % 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+                   'Message ' || m || ' about the car', 'delivered', 'manual',
+                   now() - (c * interval '97 seconds') - ((m + 1) * interval '3 minutes')
+            FROM generate_series(1, {conversations}) AS c, generate_series(0, {per_conversation - 1}) AS m""",
+            ACCOUNT,
+        )
+        # Owners read 70% of their conversations; for a team, one member did.
+        await connection.execute(
+            """
+            INSERT INTO routing.read_marks (user_id, conversation_id, last_read_at)
+            SELECT coalesce(c.assignee_user_id, tm.user_id,
+                            '00000000-0000-0001-0000-000000000000'::uuid),
+                   c.id, c.last_inbound_at
+            FROM routing.conversations c
+            LEFT JOIN LATERAL (SELECT user_id FROM routing.team_members
+                               WHERE team_id = c.assignee_team_id LIMIT 1) tm ON true
+            WHERE c.account_id = $1 AND abs(hashtext(c.id::text)) % 10 < 7""",
+            ACCOUNT,
+        )
+        await connection.execute("ANALYZE")
+        counts = await connection.fetchrow(
+            "SELECT (SELECT count(*) FROM routing.conversations) AS conversations, "
+            "(SELECT count(*) FROM routing.messages) AS messages, "
+            "(SELECT count(*) FROM routing.read_marks) AS read_marks"
+        )
+        print(
+            f"[load] {counts['conversations']:,} conversations, {counts['messages']:,} messages, "
+            f"{counts['read_marks']:,} read marks in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+    finally:
+        await connection.close()
+
+
+def _view(kind: str) -> str:
+    if kind == "user":
+        return f"user:{_uuid(1, 3)}"
+    if kind == "team":
+        return f"team:{_uuid(2, 2)}"
+    return kind
+
+
+def _viewer() -> Viewer:
+    # Agent 2 of team 3 (agents n are in team n % 5 + 1).
+    return Viewer(ACCOUNT, UUID(_uuid(1, 2)), False, frozenset({UUID(_uuid(2, 3))}))
+
+
+async def _deep_cursor(session_factory, viewer: Viewer, inbox_filter: InboxFilter) -> str | None:
+    """A cursor DEEP_ROWS rows into the list (or halfway when shorter), found by paging."""
+    from routing.queries import count_conversations, encode_cursor
+
+    async with session_factory() as session:
+        total = (await count_conversations(session, viewer, inbox_filter))["current"]
+        depth = min(DEEP_ROWS, total // 2)
+        if depth < 1:
+            return None
+        query = list_conversations_query(viewer, inbox_filter, limit=1).offset(depth - 1)
+        row = (await session.execute(query)).first()
+        return encode_cursor(row.last_activity_at, row.id) if row else None
+
+
+def _raw_sql(viewer: Viewer, inbox_filter: InboxFilter, cursor: str | None) -> str:
+    query = list_conversations_query(viewer, inbox_filter, limit=PAGE, cursor=cursor)
+    return str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+async def measure(url: str, repeat: int) -> list[dict]:
+    settings = RoutingSettings(database_url=url)
+    engine = create_engine(settings)
+    session_factory = create_session_factory(engine)
+    app = FastAPI()
+    install_error_handlers(app)
+    for router in api_routers(settings, session_factory):
+        app.include_router(router)
+    viewer = _viewer()
+    token = issue_token(settings, str(viewer.user_id), ACCOUNT, "agent")
+    headers = {"authorization": f"Bearer {token}"}
+    raw = await asyncpg.connect(dsn(url))
+    results: list[dict] = []
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client:
+            for view in VIEWS:
+                for status in STATUSES:
+                    for read in READS:
+                        inbox_filter = InboxFilter(View.parse(_view(view)), status, frozenset(read))
+                        deep = await _deep_cursor(session_factory, viewer, inbox_filter)
+                        for depth, cursor in (("first", None), ("deep", deep)):
+                            if depth == "deep" and cursor is None:
+                                continue
+                            params: list[tuple[str, str]] = [
+                                ("view", _view(view)),
+                                ("status", status),
+                                ("limit", str(PAGE)),
+                            ]
+                            params += [("read", r) for r in read]
+                            if cursor:
+                                params.append(("cursor", cursor))
+                            sql = _raw_sql(viewer, inbox_filter, cursor)
+                            api_ms, sql_ms = [], []
+                            rows = 0
+                            for _ in range(repeat):
+                                started = time.perf_counter()
+                                response = await client.get(
+                                    "/api/v1/conversations", params=params, headers=headers
+                                )
+                                api_ms.append((time.perf_counter() - started) * 1000)
+                                assert response.status_code == 200, response.text
+                                rows = len(response.json()["items"])
+                                started = time.perf_counter()
+                                await raw.fetch(sql)
+                                sql_ms.append((time.perf_counter() - started) * 1000)
+                            results.append(
+                                {
+                                    "case": f"{view:<4} {status:<6} {'+'.join(read) or '-':<17} {depth}",
+                                    "rows": rows,
+                                    "api_p50": statistics.median(api_ms),
+                                    "api_p95": percentile(api_ms, 95),
+                                    "sql_p50": statistics.median(sql_ms),
+                                    "sql_p95": percentile(sql_ms, 95),
+                                }
+                            )
+    finally:
+        await raw.close()
+        await engine.dispose()
+    return results
+
+
+def report(results: list[dict]) -> None:
+    print(
+        f"\n{'case (view status read depth)':<38} {'rows':>4} {'api p50':>8} {'api p95':>8} "
+        f"{'sql p50':>8} {'sql p95':>8}  (ms)"
+    )
+    for row in results:
+        print(
+            f"{row['case']:<38} {row['rows']:>4} {row['api_p50']:>8.1f} {row['api_p95']:>8.1f} "
+            f"{row['sql_p50']:>8.1f} {row['sql_p95']:>8.1f}"
+        )
+    worst = max(results, key=lambda r: r["api_p95"])
+    over = [r for r in results if r["api_p95"] >= 30]
+    print(
+        f"\n{len(results)} list calls; worst API p95 {worst['api_p95']:.1f} ms ({worst['case'].strip()}); "
+        f"{len(over)} at or over the 30 ms target; median API/SQL p50 ratio "
+        f"{statistics.median(r['api_p50'] / max(r['sql_p50'], 0.01) for r in results):.2f}"
+    )
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(dsn(BASE_DATABASE_URL))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages-per-conversation", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+
+    name = f"bench_inbox_{secrets.token_hex(3)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        asyncio.run(load(url, args.conversations, args.messages_per_conversation))
+        print(f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, page size {PAGE}, {args.repeat} calls per case")
+        report(asyncio.run(measure(url, args.repeat)))
+    finally:
+        if args.keep:
+            print(f"[keep] database {name}")
+        else:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()
