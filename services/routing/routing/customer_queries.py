@@ -48,9 +48,11 @@ def _decode_search_cursor(cursor: str) -> tuple[bool, str, str, UUID]:
 def _matches(q: str, default_region: str) -> ColumnElement:
     """Text with letters searches names: every word must start the first or the last name
     ("jo tr" finds Jo Tremblay). Text without letters searches numbers by their digits, whatever
-    the punctuation ("(514) 555-01"), and by the whole number parsed in the account's region
-    ("06 12 34 56 78" finds +33612345678 when the region is FR)."""
-    if any(ch.isalpha() for ch in q) or not digits_of(q):
+    the punctuation ("(514) 555-01"); digits typed with a national trunk prefix also match
+    without it ("06 12 34 56 78" finds +33612345678, "07911 123456" finds +447911123456); and
+    a whole number is parsed in the service's default region."""
+    digits = digits_of(q)
+    if any(ch.isalpha() for ch in q) or not digits:
         words = q.lower().split()
         return and_(
             *(
@@ -62,7 +64,10 @@ def _matches(q: str, default_region: str) -> ColumnElement:
             )
         )
     phone = customer_phones.c
-    number_matches = phone.e164.contains(digits_of(q), autoescape=True)
+    number_matches = phone.e164.contains(digits, autoescape=True)
+    without_trunk_prefix = digits.lstrip("0")
+    if without_trunk_prefix != digits and len(without_trunk_prefix) >= 6:
+        number_matches = or_(number_matches, phone.e164.contains(without_trunk_prefix, autoescape=True))
     with contextlib.suppress(InvalidPhoneNumber):
         number_matches = or_(number_matches, phone.e164 == to_e164(q, default_region))
     return exists().where(phone.customer_id == customers.c.id, number_matches)

@@ -258,6 +258,7 @@ async def test_search_by_phone_digits_in_any_format(client, dealer):
     for q in ("(514) 555-0112", "514.555.0112", "+1 514 555 0112", "555-01", "0112"):
         assert await found(q) == ["Jo"], q
     assert await found("+33 6 12 34 56 78") == ["Fr"]
+    assert await found("06 12 34 56 78") == ["Fr"]  # as the French write it, trunk prefix and all
     assert await found("555-0199") == []
     listed = (await client.get(API, headers=dealer.sam, params={"q": "0112"})).json()["items"][0]
     assert listed["id"] == jo["id"]
