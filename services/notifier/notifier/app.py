@@ -1,5 +1,8 @@
 """Wires the notifier service."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 import httpx
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,7 +18,18 @@ from notifier.email.worker import EmailWorker
 from notifier.live import LiveHub
 from notifier.outbound.wiring import register_outbound_sending
 from notifier.settings import NotifierSettings
-from shared.service import build_app, build_infrastructure
+from shared.service import BackgroundJob, Infrastructure, build_app, build_infrastructure
+
+
+@dataclass
+class NotificationsPart:
+    """What telling staff adds to the process: routes, background jobs, clean-up."""
+
+    routers: list[APIRouter]
+    background_jobs: list[BackgroundJob]
+    on_shutdown: list[Callable[[], Awaitable[None]]]
+    hub: LiveHub
+    emails: EmailWorker
 
 
 def api_routers(
@@ -32,8 +46,8 @@ def api_routers(
     ]
 
 
-def create_app(settings: NotifierSettings) -> FastAPI:
-    infra = build_infrastructure(settings)
+def wire_notifications(infra: Infrastructure, settings: NotifierSettings) -> NotificationsPart:
+    """Consumers of the events staff are told about, the live hub, the e-mail worker."""
     hub = LiveHub(settings.database_url, settings.live_channel)
     http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
     directory = UserDirectory(settings, settings.routing_url, http, settings.user_cache_seconds)
@@ -41,13 +55,25 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         infra.sessions, settings, directory, EmailRenderer(settings.app_base_url), SmtpSender(settings)
     )
     register_conversation_consumers(infra, settings, on_email_queued=emails.wake)
+    return NotificationsPart(
+        routers=api_routers(settings, infra.sessions, hub, directory),
+        background_jobs=[hub.run, emails.run],
+        on_shutdown=[http.aclose],
+        hub=hub,
+        emails=emails,
+    )
+
+
+def create_app(settings: NotifierSettings) -> FastAPI:
+    infra = build_infrastructure(settings)
+    notifications = wire_notifications(infra, settings)
     outbound_jobs = register_outbound_sending(infra, settings)
     return build_app(
         infra,
         title="Switchboard notifier",
         description="Notifications for staff: in-app feed, live server-sent events, e-mail; "
         "outbound SMS through the carriers.",
-        routers=api_routers(settings, infra.sessions, hub, directory),
-        background_jobs=[hub.run, emails.run, *outbound_jobs],
-        on_shutdown=[http.aclose],
+        routers=notifications.routers,
+        background_jobs=[*notifications.background_jobs, *outbound_jobs],
+        on_shutdown=notifications.on_shutdown,
     )
