@@ -5,6 +5,7 @@ administrable."""
 import asyncio
 import secrets
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -203,7 +204,7 @@ async def test_the_last_active_admin_cannot_be_demoted_or_deactivated(dealer):
         with pytest.raises(LastAdmin):
             async with dealer.sessions.begin() as session:
                 await change_staff_member(
-                    session, dealer.account_id, dealer.sam_id, dealer.admin_id, change, now=None
+                    session, dealer.account_id, dealer.sam_id, dealer.admin_id, change, datetime.now(UTC)
                 )
     async with dealer.sessions() as session:
         row = (await session.execute(select(users).where(users.c.id == dealer.admin_id))).one()

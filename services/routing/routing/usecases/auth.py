@@ -20,6 +20,8 @@ class InvalidCredentials(Exception):
 
 
 async def login(session: AsyncSession, settings: ServiceSettings, email: str, password: str) -> str:
+    """A deactivated user is refused exactly like an unknown e-mail or a wrong password (same
+    error, same hashing work), so the answer does not tell who used to work here."""
     user = (
         await session.execute(
             select(users.c.id, users.c.account_id, users.c.role, users.c.password_hash).where(
