@@ -5,6 +5,7 @@ their conversation. Scoped to the account; read through the `messages_source` in
 from uuid import UUID
 
 from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.queries import decode_cursor, encode_cursor
@@ -46,7 +47,7 @@ async def reached_customers(
             m.source_id == source_id,
             m.direction == "outbound",
         )
-        .distinct(conversations.c.customer_id)
+        .ext(distinct_on(conversations.c.customer_id))
         .order_by(conversations.c.customer_id, m.created_at.desc(), m.id.desc())
         .subquery("reached")
     )
