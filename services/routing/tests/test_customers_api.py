@@ -316,3 +316,25 @@ async def test_two_staff_adding_the_same_number_at_once_give_it_to_one_customer(
     holders = {r.json()["error"]["details"]["customer_id"] for r in responses if r.status_code == 409}
     found = (await client.get(API, headers=dealer.sam, params={"q": "5145550114"})).json()["items"]
     assert [c["id"] for c in found] == list(holders)
+
+
+async def test_the_openapi_document_describes_the_customers_api(app):
+    document = app.openapi()
+    paths = document["paths"]
+    for path, methods in {
+        API: {"get", "post"},
+        f"{API}/{{customer_id}}": {"get", "patch"},
+        f"{API}/{{customer_id}}/phones": {"post"},
+        f"{API}/{{customer_id}}/phones/{{phone_id}}": {"patch", "delete"},
+        f"{API}/{{customer_id}}/notes": {"get", "post"},
+    }.items():
+        assert methods <= paths[path].keys(), path
+        for method in methods:
+            operation = paths[path][method]
+            assert operation["summary"], (path, method)
+            assert {"401", "403"} <= operation["responses"].keys(), (path, method)
+    assert "409" in paths[API]["post"]["responses"]
+    assert "409" in paths[f"{API}/{{customer_id}}/phones"]["post"]["responses"]
+    phone = document["components"]["schemas"]["PhoneView"]["properties"]
+    assert {"e164", "kind", "opted_out", "national_format"} <= phone.keys()
+    assert phone["opted_out"]["description"]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing import customer_queries
+from routing.api.staff_auth import role_guard
 from routing.domain.phones import InvalidPhoneNumber, PhoneKind, phone_kind, to_e164
 from routing.queries import InvalidCursor
 from routing.settings import RoutingSettings
@@ -180,6 +181,10 @@ def _phone_taken(exc: PhoneTaken, loc: list) -> ApiError:
     )
 
 
+AUTH_ERRORS: dict[int | str, dict] = {
+    401: {**ERROR_RESPONSE_SCHEMA, "description": "No valid token, or its user was deactivated"},
+    403: {**ERROR_RESPONSE_SCHEMA, "description": "Not a staff token (admin or agent)"},
+}
 NOT_FOUND = {404: ERROR_RESPONSE_SCHEMA}
 NOT_FOUND_OR_INVALID = {404: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA}
 PHONE_TAKEN = {
@@ -208,15 +213,9 @@ PHONE_TAKEN = {
 def customers_router(
     settings: RoutingSettings, sessions: async_sessionmaker[AsyncSession], auth: Authenticated
 ) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+    router = APIRouter(prefix="/api/v1/customers", tags=["customers"], responses=AUTH_ERRORS)
     region = settings.default_phone_region
-
-    async def staff(principal: Annotated[Principal, Depends(auth)]) -> Principal:
-        if principal.role not in ("admin", "agent"):
-            raise ApiError(403, "forbidden", "staff only")
-        return principal
-
-    Staff = Annotated[Principal, Depends(staff)]
+    Staff = Annotated[Principal, Depends(role_guard(auth, "admin", "agent"))]
 
     async def detail(account_id: UUID, customer_id: UUID) -> CustomerDetail:
         async with sessions() as session:
