@@ -21,6 +21,7 @@ from routing.tables import (
     timeline_events,
     users,
 )
+from routing.usecases.consent import InboundText, apply_consent_keyword
 from shared.contracts.carrier import CarrierInbound
 from shared.contracts.conversation import ConversationStatusChanged, MessageReceived
 from shared.contracts.topics import CONVERSATION_STATUS_CHANGED, MESSAGE_RECEIVED
@@ -114,6 +115,19 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
             notify_user_ids=await _audience(session, event.account_id, conversation),
         ),
         key=str(conversation.id),
+    )
+    # STOP / START / HELP are stored as messages like any other, and act on consent too.
+    await apply_consent_keyword(
+        session,
+        InboundText(
+            account_id=event.account_id,
+            conversation_id=conversation.id,
+            message_id=message_id,
+            customer_e164=customer_phone,
+            dealership_e164=dealership_phone,
+            body=event.body,
+            received_at=event.received_at,
+        ),
     )
     return message_id
 
