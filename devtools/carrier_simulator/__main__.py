@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from devtools import demo
+from devtools.carrier_simulator.inbound import inbound_router
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
 
 
@@ -37,6 +38,7 @@ def create_app(ingest_url: str) -> FastAPI:
             response = await post_inbound(client, ingest_url, sms.auth_token, form)
         return {"message_sid": form["MessageSid"], "ingest_status": response.status_code}
 
+    app.include_router(inbound_router(ingest_url))
     return app
 
 
