@@ -106,7 +106,7 @@ async def load(url: str, conversations: int, per_conversation: int) -> None:
                 assignee_team_id, last_activity_at, last_inbound_at, last_outbound_at, created_at)
             SELECT ('00000000-0000-0004-0000-' || lpad(to_hex(n), 12, '0'))::uuid, $1,
                    ('00000000-0000-0003-0000-' || lpad(to_hex(n), 12, '0'))::uuid,
-                   CASE WHEN n % 5 < 3 THEN 'closed' ELSE 'open' END,
+                   CASE WHEN n / 7 % 5 < 3 THEN 'closed' ELSE 'open' END,
                    CASE WHEN n % 5 IN (0, 1)
                         THEN ('00000000-0000-0001-0000-' || lpad(to_hex(n / 5 % {AGENTS} + 1), 12, '0'))::uuid
                    END,
@@ -145,6 +145,18 @@ async def load(url: str, conversations: int, per_conversation: int) -> None:
             WHERE c.account_id = $1 AND abs(hashtext(c.id::text)) % 10 < 7""",
             ACCOUNT,
         )
+        # What the read and assignment use cases keep on each conversation (usecases/read_state.py).
+        await connection.execute(
+            """
+            UPDATE routing.conversations c SET owner_read_at = (
+                SELECT max(r.last_read_at) FROM routing.read_marks r
+                WHERE r.conversation_id = c.id AND (
+                    r.user_id = c.assignee_user_id
+                    OR r.user_id IN (SELECT m.user_id FROM routing.team_members m
+                                     WHERE m.team_id = c.assignee_team_id)
+                    OR (c.assignee_user_id IS NULL AND c.assignee_team_id IS NULL)))"""
+        )
+        await connection.execute("VACUUM ANALYZE routing.conversations")
         await connection.execute("ANALYZE")
         counts = await connection.fetchrow(
             "SELECT (SELECT count(*) FROM routing.conversations) AS conversations, "
