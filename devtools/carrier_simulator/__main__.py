@@ -1,9 +1,16 @@
-"""`python -m devtools.carrier_simulator` serves the simulator (port 8089): POST /simulate/sms
-with JSON {"from", "to", "body"} sends a correctly signed Twilio inbound webhook to ingest.
-`python -m devtools.carrier_simulator send --from +15145551234 --body "Hi"` does it once."""
+"""`python -m devtools.carrier_simulator` serves the simulator (port 8089):
+- POST /simulate/sms with JSON {"from", "to", "body"} sends a correctly signed Twilio inbound
+  webhook to ingest;
+- Twilio- and Telnyx-compatible send endpoints (POST /2010-04-01/Accounts/{sid}/Messages.json,
+  POST /v2/messages) that fail by destination number (failures.py) and post signed status
+  callbacks after a delay; GET /simulate/sent lists what they received, POST /simulate/config
+  changes the callback delay and asks for duplicate or out-of-order callbacks.
+`python -m devtools.carrier_simulator send --from +15145551234 --body "Hi"` sends one inbound text."""
 
 import argparse
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import httpx
 import uvicorn
@@ -12,6 +19,7 @@ from pydantic import BaseModel
 
 from devtools import demo
 from devtools.carrier_simulator.inbound import inbound_router
+from devtools.carrier_simulator.send_api import SimulatorConfig, SimulatorState, send_router
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
 
 
@@ -28,8 +36,17 @@ class SimulatedSms(BaseModel):
     }
 
 
-def create_app(ingest_url: str) -> FastAPI:
-    app = FastAPI(title="Switchboard carrier simulator")
+def create_app(ingest_url: str, state: SimulatorState | None = None) -> FastAPI:
+    state = state or SimulatorState()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await state.callbacks.close()
+
+    app = FastAPI(title="Switchboard carrier simulator", lifespan=lifespan)
+    app.state.simulator = state
+    app.include_router(send_router(state))
 
     @app.post("/simulate/sms", summary="Send a signed Twilio inbound SMS webhook to ingest")
     async def simulate(sms: SimulatedSms) -> dict:
@@ -50,9 +67,11 @@ def main() -> None:
     parser.add_argument("--from", dest="from_number", default="+15145551234")
     parser.add_argument("--to", default=demo.DEALERSHIP_NUMBER)
     parser.add_argument("--body", default="Hello, is my car ready?")
+    parser.add_argument("--callback-delay", type=float, default=1.0, help="seconds before status callbacks")
     args = parser.parse_args()
     if args.command == "serve":
-        uvicorn.run(create_app(args.ingest_url), host="127.0.0.1", port=args.port, log_level="warning")
+        state = SimulatorState(SimulatorConfig(callback_delay_seconds=args.callback_delay))
+        uvicorn.run(create_app(args.ingest_url, state), host="127.0.0.1", port=args.port, log_level="warning")
         return
 
     async def send_once() -> None:

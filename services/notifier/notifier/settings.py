@@ -1,6 +1,7 @@
 from pydantic import Field
 
 from notifier.outbound.settings import OutboundSettings
+from notifier.outbound.settings import OutboundSettings
 from shared.settings import ServiceSettings
 
 

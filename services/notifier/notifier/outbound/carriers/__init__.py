@@ -1,0 +1,1 @@
+"""Carrier adapters: one small interface, one implementation per carrier API."""

@@ -1,0 +1,113 @@
+"""Carrier credentials per Switchboard account, and adapters built from them (cached briefly)."""
+
+import time
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notifier.outbound.carriers.base import CarrierAdapter
+from notifier.outbound.carriers.telnyx import TelnyxAdapter
+from notifier.outbound.carriers.twilio import TwilioAdapter
+from notifier.outbound.settings import OutboundSettings
+
+
+@dataclass(frozen=True)
+class CarrierCredentials:
+    carrier: str
+    secret: SecretStr = field(repr=False)
+    account_sid: str | None = None
+    messaging_profile_id: str | None = None
+
+
+async def save_carrier_account(
+    session: AsyncSession,
+    account_id: UUID,
+    carrier: str,
+    secret: str,
+    account_sid: str | None = None,
+    messaging_profile_id: str | None = None,
+) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO notifier.carrier_accounts"
+            " (account_id, carrier, account_sid, secret, messaging_profile_id)"
+            " VALUES (:account, :carrier, :sid, :secret, :profile)"
+            " ON CONFLICT (account_id, carrier) DO UPDATE SET account_sid = excluded.account_sid,"
+            " secret = excluded.secret, messaging_profile_id = excluded.messaging_profile_id,"
+            " updated_at = now()"
+        ),
+        {
+            "account": account_id,
+            "carrier": carrier,
+            "sid": account_sid,
+            "secret": secret,
+            "profile": messaging_profile_id,
+        },
+    )
+
+
+async def load_carrier_account(
+    session: AsyncSession, account_id: UUID, carrier: str
+) -> CarrierCredentials | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT account_sid, secret, messaging_profile_id FROM notifier.carrier_accounts"
+                " WHERE account_id = :account AND carrier = :carrier"
+            ),
+            {"account": account_id, "carrier": carrier},
+        )
+    ).first()
+    if row is None:
+        return None
+    return CarrierCredentials(carrier, SecretStr(row.secret), row.account_sid, row.messaging_profile_id)
+
+
+class CarrierAdapters:
+    """The adapter for an account's carrier; None when the account has no credentials for it."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: httpx.AsyncClient,
+        settings: OutboundSettings,
+    ) -> None:
+        self._sessions = sessions
+        self._client = client
+        self._settings = settings
+        self._cache: dict[tuple[UUID, str], tuple[float, CarrierAdapter | None]] = {}
+
+    async def for_account(self, account_id: UUID, carrier: str) -> CarrierAdapter | None:
+        key = (account_id, carrier)
+        cached = self._cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with self._sessions() as session:
+            credentials = await load_carrier_account(session, account_id, carrier)
+        adapter = self._build(credentials) if credentials else None
+        self._cache[key] = (time.monotonic() + self._settings.carrier_credentials_cache_seconds, adapter)
+        return adapter
+
+    def _build(self, credentials: CarrierCredentials) -> CarrierAdapter | None:
+        callbacks = self._settings.carrier_callback_base_url.rstrip("/")
+        if credentials.carrier == "twilio" and credentials.account_sid:
+            return TwilioAdapter(
+                self._client,
+                self._settings.twilio_api_base_url,
+                credentials.account_sid,
+                credentials.secret,
+                f"{callbacks}/webhooks/twilio/status",
+            )
+        if credentials.carrier == "telnyx":
+            return TelnyxAdapter(
+                self._client,
+                self._settings.telnyx_api_base_url,
+                credentials.secret,
+                f"{callbacks}/webhooks/telnyx",
+                credentials.messaging_profile_id,
+            )
+        return None

@@ -1,0 +1,31 @@
+"""Outbound sending's settings, mixed into NotifierSettings (every field is an environment variable)."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+
+class OutboundSettings(BaseSettings):
+    # Production talks to the carriers; `make run` and the tests point these at the simulator.
+    twilio_api_base_url: str = "https://api.twilio.com"
+    telnyx_api_base_url: str = "https://api.telnyx.com"
+    # Where carriers post delivery receipts: ingest's public address.
+    carrier_callback_base_url: str = "http://127.0.0.1:8081"
+    carrier_timeout_seconds: float = 10.0
+    carrier_credentials_cache_seconds: float = 30.0
+
+    outbound_retry_attempts: int = Field(default=5, ge=1)
+    outbound_retry_initial_seconds: float = 0.5
+    outbound_retry_max_seconds: float = 20.0
+
+    # Per sending number; a row in notifier.sending_numbers may override it for one number.
+    outbound_rate_limits_enabled: bool = True
+    rate_long_code_per_second: float = Field(default=1.0, gt=0)
+    rate_toll_free_per_second: float = Field(default=3.0, gt=0)
+
+    # Automated texts reach a customer only between these local hours [start, end).
+    quiet_hours_start: int = Field(default=8, ge=0, le=23)
+    quiet_hours_end: int = Field(default=21, ge=1, le=24)
+    outbound_release_interval_seconds: float = 10.0
+    outbound_release_batch: int = 100
+    # A message left `sending` longer than this by a replica that died is picked up again.
+    outbound_send_lease_seconds: float = 300.0

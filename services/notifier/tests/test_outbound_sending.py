@@ -1,0 +1,547 @@
+"""Outbound sending against real PostgreSQL (a fresh database migrated with notifier's history),
+real Kafka (a topic prefix of its own; statuses are read back from `sms.outbound_status.v1`) and
+the carrier simulator as a real HTTP server, for both carriers."""
+
+import asyncio
+import itertools
+import os
+import secrets
+import subprocess
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy.engine import make_url
+
+from devtools.carrier_simulator.__main__ import create_app as create_simulator
+from devtools.carrier_simulator.send_api import SimulatorConfig, SimulatorState
+from devtools.carrier_simulator.server import serving
+from notifier.migrations import migrate
+from notifier.outbound.credentials import save_carrier_account
+from notifier.outbound.rate_limit import set_rate_override
+from notifier.outbound.release import QuietHoursRelease
+from notifier.outbound.wiring import build_outbound_sending, register_outbound_sending
+from notifier.settings import NotifierSettings
+from shared.contracts.base import Attachment
+from shared.contracts.messaging import OutboundRequested, OutboundStatusChanged
+from shared.contracts.topics import SMS_OUTBOUND_REQUESTED, SMS_OUTBOUND_STATUS
+from shared.kafka.topics import ensure_topics, topic_name
+from shared.service import build_infrastructure
+
+ROOT = Path(__file__).resolve().parents[3]
+_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
+BASE_DATABASE_URL = os.environ.get(
+    "DATABASE_URL", f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
+)
+KAFKA = os.environ.get(
+    "KAFKA_BOOTSTRAP_SERVERS", f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
+)
+LONG_CODE = "+15145550100"
+RETRY_ATTEMPTS = 4
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def customer(suffix: str = "") -> str:
+    """A fresh Montréal mobile number; `suffix` picks the simulator's behaviour (failures.py)."""
+    tail = suffix or f"{secrets.randbelow(9000) + 1000}"
+    if not suffix and tail in {f"00{n:02d}" for n in range(1, 13)}:
+        tail = "5555"
+    return f"+1438{secrets.randbelow(800) + 200}{tail}"
+
+
+def sending_number() -> str:
+    return f"+1514{secrets.randbelow(800) + 200}{secrets.randbelow(9000) + 1000}"
+
+
+class Clock:
+    """Real time unless a test sets a moment."""
+
+    def __init__(self) -> None:
+        self.moment: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.moment or datetime.now(UTC)
+
+
+class StatusWatcher:
+    """Everything published on sms.outbound_status.v1 in this session, by message id."""
+
+    def __init__(self) -> None:
+        self.events: list[OutboundStatusChanged] = []
+
+    def of(self, message_id: UUID) -> list[OutboundStatusChanged]:
+        return [e for e in self.events if e.message_id == message_id]
+
+    async def wait_for(self, message_id: UUID, status: str, timeout: float = 20.0) -> OutboundStatusChanged:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            for event in self.of(message_id):
+                if event.status == status:
+                    return event
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no {status} for {message_id}; saw {[e.status for e in self.of(message_id)]}")
+
+
+@pytest.fixture(scope="session")
+def outbound_database_url() -> str:
+    if not os.environ.get("DATABASE_URL"):
+        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
+    name = f"sbnotifier_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(_dsn(BASE_DATABASE_URL))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def simulator_state() -> SimulatorState:
+    # Status callbacks are the simulator test's business; ingest does not run here.
+    return SimulatorState(SimulatorConfig(callbacks_enabled=False, slow_seconds=1.5))
+
+
+@pytest.fixture(scope="session")
+async def simulator_url(simulator_state: SimulatorState) -> AsyncIterator[str]:
+    async with serving(create_simulator("http://127.0.0.1:9", simulator_state)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def outbound_settings(outbound_database_url: str, simulator_url: str) -> NotifierSettings:
+    return NotifierSettings(
+        database_url=outbound_database_url,
+        kafka_bootstrap_servers=KAFKA,
+        kafka_topic_prefix=f"t{secrets.token_hex(4)}.",
+        kafka_partitions=2,
+        twilio_api_base_url=simulator_url,
+        telnyx_api_base_url=simulator_url,
+        carrier_callback_base_url="http://ingest.test",
+        carrier_timeout_seconds=1.0,
+        outbound_retry_attempts=RETRY_ATTEMPTS,
+        outbound_retry_initial_seconds=0.05,
+        outbound_retry_max_seconds=0.3,
+        log_format="console",
+    )
+
+
+@pytest.fixture(scope="session")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+async def outbound(outbound_settings: NotifierSettings, clock: Clock):
+    """The sending pieces on a started broker; the Kafka consumer is wired exactly as app.py wires it."""
+    infra = build_infrastructure(outbound_settings)
+    await ensure_topics(outbound_settings)
+    jobs = register_outbound_sending(infra, outbound_settings)
+    sending = build_outbound_sending(infra, outbound_settings, clock=clock)
+    await infra.broker.start()
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(job(stop)) for job in jobs]
+    yield infra, sending
+    stop.set()
+    await infra.broker.stop()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await sending.http.aclose()
+    await infra.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def statuses(outbound_settings: NotifierSettings, outbound) -> AsyncIterator[StatusWatcher]:
+    watcher = StatusWatcher()
+    consumer = AIOKafkaConsumer(
+        topic_name(outbound_settings, SMS_OUTBOUND_STATUS.name),
+        bootstrap_servers=KAFKA,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+
+    async def collect() -> None:
+        async for record in consumer:
+            watcher.events.append(OutboundStatusChanged.model_validate_json(record.value))
+
+    task = asyncio.create_task(collect())
+    yield watcher
+    task.cancel()
+    await consumer.stop()
+
+
+@pytest.fixture
+async def account(outbound) -> UUID:
+    """A dealership with credentials for both carriers."""
+    infra, _ = outbound
+    account_id = uuid4()
+    async with infra.sessions.begin() as session:
+        await save_carrier_account(
+            session, account_id, "twilio", "token-" + secrets.token_hex(8), f"AC{uuid4().hex}"
+        )
+        await save_carrier_account(session, account_id, "telnyx", "KEY" + secrets.token_hex(12))
+    return account_id
+
+
+@pytest.fixture
+def sender(outbound):
+    return outbound[1].sender
+
+
+@pytest.fixture(autouse=True)
+def _real_time(clock: Clock):
+    clock.moment = None
+    yield
+    clock.moment = None
+
+
+def request(
+    account_id: UUID,
+    to_number: str,
+    carrier: str = "twilio",
+    from_number: str | None = None,
+    source_kind: str = "manual",
+    **extra,
+) -> OutboundRequested:
+    automated = source_kind in ("automation", "campaign")
+    return OutboundRequested(
+        account_id=account_id,
+        message_id=uuid4(),
+        conversation_id=uuid4(),
+        customer_id=uuid4(),
+        carrier=carrier,
+        from_number=from_number or sending_number(),
+        to_number=to_number,
+        body=extra.pop("body", "Your car is ready"),
+        source_kind=source_kind,
+        respect_quiet_hours=extra.pop("respect_quiet_hours", automated),
+        **extra,
+    )
+
+
+def received(state: SimulatorState, to_number: str) -> list:
+    return [r for r in state.sent if r.to_number == to_number]
+
+
+async def stored_row(outbound, message_id: UUID) -> dict:
+    infra, _ = outbound
+    from sqlalchemy import text
+
+    async with infra.sessions() as session:
+        row = (
+            await session.execute(
+                text("SELECT * FROM notifier.outbound_messages WHERE message_id = :id"), {"id": message_id}
+            )
+        ).one()
+    return dict(row._mapping)
+
+
+# --- happy paths ---------------------------------------------------------------------------------
+
+
+async def test_outbound_twilio_text_is_sent_with_its_media_callback_and_idempotency_key(
+    account, sender, statuses, simulator_state, simulator_url, outbound
+):
+    event = request(
+        account,
+        customer(),
+        attachments=[Attachment(url="https://files.test/invoice.pdf", content_type="application/pdf")],
+    )
+    await sender.handle(event)
+
+    sent = await statuses.wait_for(event.message_id, "sent")
+    assert [e.status for e in statuses.of(event.message_id)] == ["sending", "sent"]
+    assert sent.carrier_message_id.startswith("SM") and len(sent.carrier_message_id) == 34
+    assert sent.conversation_id == event.conversation_id and sent.carrier == "twilio"
+    async with httpx.AsyncClient() as client:
+        records = (await client.get(f"{simulator_url}/simulate/sent", params={"to": event.to_number})).json()
+    assert len(records) == 1
+    assert records[0] | {"received_at": 0} == {
+        "carrier": "twilio",
+        "id": sent.carrier_message_id,
+        "from_number": event.from_number,
+        "to_number": event.to_number,
+        "body": "Your car is ready",
+        "media_urls": ["https://files.test/invoice.pdf"],
+        "received_at": 0,
+        "http_status": 201,
+        "error_code": None,
+        "idempotency_key": str(event.message_id),
+        "callback_url": "http://ingest.test/webhooks/twilio/status",
+    }
+    row = await stored_row(outbound, event.message_id)
+    assert (row["status"], row["carrier_message_id"], row["attempts"]) == ("sent", sent.carrier_message_id, 1)
+
+
+async def test_outbound_telnyx_text_is_sent(account, sender, statuses, simulator_state):
+    event = request(account, customer(), carrier="telnyx", body="Bonjour 🚗")
+    await sender.handle(event)
+
+    sent = await statuses.wait_for(event.message_id, "sent")
+    UUID(sent.carrier_message_id)
+    [record] = received(simulator_state, event.to_number)
+    assert (record.carrier, record.id, record.body) == ("telnyx", sent.carrier_message_id, "Bonjour 🚗")
+    assert record.callback_url == "http://ingest.test/webhooks/telnyx"
+
+
+async def test_outbound_account_without_credentials_fails_without_reaching_a_carrier(
+    sender, statuses, simulator_state
+):
+    event = request(uuid4(), customer())
+    await sender.handle(event)
+    failed = await statuses.wait_for(event.message_id, "failed")
+    assert (failed.error_category, failed.error_code) == ("unknown", "no_credentials")
+    assert received(simulator_state, event.to_number) == []
+
+
+# --- failures, categories and retries ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("carrier", "suffix", "category", "code"),
+    [
+        ("twilio", "0001", "landline", "21614"),
+        ("twilio", "0002", "wrong_number", "21211"),
+        ("twilio", "0006", "opted_out", "21610"),
+        ("telnyx", "0002", "wrong_number", "10002"),
+        ("telnyx", "0006", "opted_out", "40300"),
+    ],
+)
+async def test_outbound_permanent_carrier_errors_fail_at_once_with_their_category(
+    account, sender, statuses, simulator_state, carrier, suffix, category, code
+):
+    event = request(account, customer(suffix), carrier=carrier)
+    await sender.handle(event)
+
+    failed = await statuses.wait_for(event.message_id, "failed")
+    assert (failed.error_category, failed.error_code) == (category, code)
+    assert failed.error_message
+    assert len(received(simulator_state, event.to_number)) == 1, "a permanent error is never retried"
+
+
+@pytest.mark.parametrize(("carrier", "suffix"), [("twilio", "0005"), ("telnyx", "0005"), ("twilio", "0007")])
+async def test_outbound_rate_limited_or_server_error_once_is_retried_then_sent(
+    account, sender, statuses, simulator_state, outbound, carrier, suffix
+):
+    event = request(account, customer(suffix), carrier=carrier)
+    await sender.handle(event)
+
+    sent = await statuses.wait_for(event.message_id, "sent")
+    attempts = received(simulator_state, event.to_number)
+    assert [r.http_status for r in attempts] == [
+        429 if suffix == "0005" else 500,
+        201 if carrier == "twilio" else 200,
+    ]
+    assert attempts[1].id == sent.carrier_message_id
+    assert (await stored_row(outbound, event.message_id))["attempts"] == 2
+
+
+async def test_outbound_server_errors_until_retries_run_out_fail_as_unknown(
+    account, sender, statuses, simulator_state
+):
+    event = request(account, customer("0008"))
+    await sender.handle(event)
+    failed = await statuses.wait_for(event.message_id, "failed")
+    assert (failed.error_category, failed.error_code) == ("unknown", "20503")
+    assert len(received(simulator_state, event.to_number)) == RETRY_ATTEMPTS
+
+
+async def test_outbound_late_answer_is_retried_with_the_same_key_and_texts_once(
+    account, sender, statuses, simulator_state
+):
+    # The simulator accepts the text but answers after the client's timeout; the retry carries
+    # the same idempotency key and gets the first answer back.
+    event = request(account, customer("0010"), carrier="telnyx")
+    await sender.handle(event)
+    sent = await statuses.wait_for(event.message_id, "sent")
+    accepted = received(simulator_state, event.to_number)
+    assert len(accepted) == 1 and accepted[0].id == sent.carrier_message_id
+
+
+# --- idempotency ---------------------------------------------------------------------------------
+
+
+async def test_outbound_redelivered_request_never_texts_twice(account, sender, statuses, simulator_state):
+    event = request(account, customer())
+    await sender.handle(event)
+    await statuses.wait_for(event.message_id, "sent")
+    # Kafka redelivers the same record; a republished copy has a new event id but the same message.
+    await sender.handle(event)
+    await sender.handle(event.model_copy(update={"event_id": uuid4()}))
+
+    assert len(received(simulator_state, event.to_number)) == 1
+    announced = [e.status for e in statuses.of(event.message_id)]
+    assert announced.count("sending") == 1
+    await asyncio.sleep(0.3)
+    assert [e.status for e in statuses.of(event.message_id)].count("sent") == 3, "the outcome is re-announced"
+
+
+async def test_outbound_concurrent_deliveries_of_one_message_text_once(
+    account, sender, statuses, simulator_state
+):
+    event = request(account, customer())
+    await asyncio.gather(*(sender.handle(event) for _ in range(4)))
+    await statuses.wait_for(event.message_id, "sent")
+    assert len(received(simulator_state, event.to_number)) == 1
+
+
+async def test_outbound_consumer_sends_from_kafka_once_per_message(
+    account, outbound, outbound_settings, statuses, simulator_state
+):
+    infra, _ = outbound
+    event = request(account, customer(), from_number=sending_number())
+    for _ in range(2):
+        await infra.publisher.publish(SMS_OUTBOUND_REQUESTED, event, key=event.partition_key)
+
+    await statuses.wait_for(event.message_id, "sent")
+    await asyncio.sleep(1.0)
+    assert len(received(simulator_state, event.to_number)) == 1
+
+
+# --- rate limits ---------------------------------------------------------------------------------
+
+
+def _gaps(records) -> list[float]:
+    times = sorted(r.received_at for r in records)
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+@pytest.mark.parametrize(
+    ("from_number", "override", "interval"),
+    [
+        (None, None, 1.0),  # long code: 1/s
+        ("+18885550199", None, 1 / 3),  # toll-free: 3/s
+        (None, 4.0, 0.25),  # this number's own override
+    ],
+)
+async def test_outbound_texts_from_one_number_are_spaced_by_its_rate(
+    account, sender, outbound, statuses, simulator_state, from_number, override, interval
+):
+    infra, _ = outbound
+    number = from_number or sending_number()
+    if override or from_number:
+        async with infra.sessions.begin() as session:
+            await set_rate_override(session, number, override)
+    events = [request(account, customer(), from_number=number) for _ in range(4)]
+    # All at once, as if several replicas held them: only the shared Postgres state spaces them.
+    await asyncio.gather(*(sender.handle(e) for e in events))
+
+    records = [r for r in simulator_state.sent if r.from_number == number]
+    assert len(records) == 4
+    assert min(_gaps(records)) >= interval, _gaps(records)
+
+
+async def test_outbound_different_numbers_do_not_wait_for_each_other(account, sender, simulator_state):
+    events = [request(account, customer(), from_number=sending_number()) for _ in range(4)]
+    started = asyncio.get_running_loop().time()
+    await asyncio.gather(*(sender.handle(e) for e in events))
+    assert asyncio.get_running_loop().time() - started < 1.0
+
+
+# --- quiet hours ---------------------------------------------------------------------------------
+
+
+async def test_outbound_automated_text_at_night_is_held_then_released_in_the_morning(
+    account, sender, outbound, outbound_settings, statuses, simulator_state, clock
+):
+    _, sending = outbound
+    # 02:00 in Montréal (EST, UTC-5).
+    clock.moment = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    event = request(account, customer(), source_kind="automation")
+    await sender.handle(event)
+
+    scheduled = await statuses.wait_for(event.message_id, "scheduled")
+    assert scheduled.at == clock.moment
+    assert received(simulator_state, event.to_number) == []
+    row = await stored_row(outbound, event.message_id)
+    assert (row["status"], row["not_before"]) == ("scheduled", datetime(2026, 11, 25, 13, 0, tzinfo=UTC))
+
+    await sender.handle(event)  # a redelivery while held changes nothing
+    clock.moment = datetime(2026, 11, 25, 12, 59, tzinfo=UTC)
+    await sending.release.release_due()
+    assert received(simulator_state, event.to_number) == []
+
+    clock.moment = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+    await sending.release.release_due()
+    await statuses.wait_for(event.message_id, "sent")
+    assert len(received(simulator_state, event.to_number)) == 1
+    assert (await stored_row(outbound, event.message_id))["status"] == "sent"
+
+
+async def test_outbound_staff_reply_at_night_is_sent_at_once(account, sender, statuses, clock):
+    clock.moment = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    event = request(account, customer(), source_kind="manual")
+    await sender.handle(event)
+    await statuses.wait_for(event.message_id, "sent")
+    assert "scheduled" not in [e.status for e in statuses.of(event.message_id)]
+
+
+async def test_outbound_quiet_hours_follow_the_customers_zone_or_the_accounts(
+    account, sender, statuses, clock
+):
+    # 15:30 UTC: 10:30 in Montréal, 07:30 in Vancouver.
+    clock.moment = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+    montreal = request(account, "+1514" + customer()[5:], source_kind="campaign")
+    vancouver = request(account, "+1604" + customer()[5:], source_kind="campaign")
+    # A toll-free customer number spans every zone: the account's zone decides.
+    toll_free = request(
+        account, "+1888" + customer()[5:], source_kind="campaign", account_time_zone="America/Vancouver"
+    )
+    for event in (montreal, vancouver, toll_free):
+        await sender.handle(event)
+
+    await statuses.wait_for(montreal.message_id, "sent")
+    for held in (vancouver, toll_free):
+        await statuses.wait_for(held.message_id, "scheduled")
+
+
+async def test_outbound_release_on_several_replicas_sends_each_held_text_once(
+    account, sender, outbound, outbound_settings, statuses, simulator_state, clock
+):
+    infra, _ = outbound
+    clock.moment = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
+    events = [request(account, customer(), source_kind="automation") for _ in range(6)]
+    for event in events:
+        await sender.handle(event)
+    clock.moment = datetime(2026, 11, 26, 13, 5, tzinfo=UTC)
+    replicas = [QuietHoursRelease(infra.sessions, sender, outbound_settings, clock) for _ in range(3)]
+    await asyncio.gather(*(replica.release_due() for replica in replicas))
+
+    for event in events:
+        await statuses.wait_for(event.message_id, "sent")
+        assert len(received(simulator_state, event.to_number)) == 1
+
+
+async def test_outbound_release_picks_up_a_text_left_sending_by_a_dead_replica(
+    account, sender, outbound, outbound_settings, statuses, simulator_state, clock
+):
+    infra, sending = outbound
+    event = request(account, customer())
+    from notifier.outbound import repository
+
+    # A replica claimed it and died before calling the carrier.
+    async with infra.sessions.begin() as session:
+        await repository.claim_message(
+            session, event, "sending", None, lease_until=clock() + timedelta(seconds=30)
+        )
+    await sending.release.release_due()
+    assert received(simulator_state, event.to_number) == []
+
+    clock.moment = datetime.now(UTC) + timedelta(seconds=31)
+    await sending.release.release_due()
+    await statuses.wait_for(event.message_id, "sent")
+    assert len(received(simulator_state, event.to_number)) == 1
