@@ -1,7 +1,6 @@
 from pydantic import Field
 
 from notifier.outbound.settings import OutboundSettings
-from notifier.outbound.settings import OutboundSettings
 from shared.settings import ServiceSettings
 
 
