@@ -28,6 +28,7 @@ KNOWN_TOPICS = [
     "carrier.rejected.v1",
     "conversation.message_received.v1",
     "conversation.message_sent.v1",
+    "conversation.delivery_failed.v1",
     "conversation.assigned.v1",
     "conversation.note_added.v1",
     "conversation.status_changed.v1",
