@@ -12,6 +12,7 @@ from devtools.processes import SERVICES, ServiceProcess, start_services, stop_se
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("SWITCHBOARD_STATE_DIR", ROOT / ".state"))
+SIMULATOR_URL = "http://127.0.0.1:8089"
 
 
 def main() -> None:
@@ -19,6 +20,10 @@ def main() -> None:
     env = {
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
         "SMTP_PORT": os.environ.get("SMTP_PORT", "1025"),
+        # notifier sends texts to the carrier simulator, which posts status callbacks to ingest.
+        "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL", SIMULATOR_URL),
+        "TELNYX_API_BASE_URL": os.environ.get("TELNYX_API_BASE_URL", SIMULATOR_URL),
+        "CARRIER_CALLBACK_BASE_URL": os.environ.get("CARRIER_CALLBACK_BASE_URL", "http://127.0.0.1:8081"),
     }
     subprocess.run([sys.executable, "-m", "devtools.migrate"], check=True)
     subprocess.run([sys.executable, "-m", "devtools.seed"], check=True)

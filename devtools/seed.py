@@ -5,6 +5,7 @@ import asyncio
 
 from devtools import demo
 from ingest.repository import save_telnyx_account, save_twilio_account
+from notifier.outbound.credentials import save_carrier_account
 from routing.usecases.seed import seed_account
 from shared.db.engine import create_engine, create_session_factory
 from shared.settings import ServiceSettings
@@ -38,6 +39,11 @@ async def seed_demo(database_url: str) -> None:
                 staff=[],
             )
             await save_telnyx_account(session, demo.ACCOUNT_ID, demo.TELNYX_PUBLIC_KEY, [demo.TELNYX_NUMBER])
+            # notifier sends through both carriers with the same dealership's credentials.
+            await save_carrier_account(
+                session, demo.ACCOUNT_ID, "twilio", demo.TWILIO_AUTH_TOKEN, demo.TWILIO_ACCOUNT_SID
+            )
+            await save_carrier_account(session, demo.ACCOUNT_ID, "telnyx", demo.TELNYX_API_KEY)
     finally:
         await engine.dispose()
 
