@@ -57,6 +57,7 @@ UNAUTHORIZED = {
     401: _error("No token, or the user was deactivated", "unauthorized", "invalid or expired token")
 }
 FORBIDDEN = {403: _error("Admins only", "forbidden", "only admin may do this")}
+STAFF_ONLY = {403: _error("Staff only (not service tokens)", "forbidden", "only admin or agent may do this")}
 INVALID = {422: _error("The request is not valid", "invalid_request", "the request is not valid")}
 
 
@@ -116,7 +117,6 @@ def admin_router(
         summary="List the dealership's staff",
         description="Everyone, by name, with their teams; `active=true` for the assign menu. Any "
         "staff member may read it, and service tokens too.",
-        responses=FORBIDDEN,
     )
     async def list_users(
         caller: StaffOrService,
@@ -131,7 +131,7 @@ def admin_router(
         response_model=StaffUser,
         tags=["staff"],
         summary="One staff member",
-        responses={**FORBIDDEN, **_not_found("user")},
+        responses=_not_found("user"),
     )
     async def get_user(user_id: UUID, caller: StaffOrService) -> StaffUser:
         with _refusals():
@@ -145,7 +145,7 @@ def admin_router(
         tags=["staff"],
         summary="Who I am",
         description="The caller's profile, role and teams.",
-        responses=FORBIDDEN,
+        responses=STAFF_ONLY,
     )
     async def get_me(caller: Staff) -> Me:
         with _refusals():
@@ -206,7 +206,7 @@ def admin_router(
         tags=["teams"],
         summary="List the dealership's teams",
         description="By name, with their members. Any staff member may read it.",
-        responses=FORBIDDEN,
+        responses=STAFF_ONLY,
     )
     async def list_teams(caller: Staff) -> list[TeamView]:
         async with sessions() as session:
@@ -218,7 +218,7 @@ def admin_router(
         response_model=TeamView,
         tags=["teams"],
         summary="One team",
-        responses={**FORBIDDEN, **_not_found("team")},
+        responses={**STAFF_ONLY, **_not_found("team")},
     )
     async def get_team(team_id: UUID, caller: Staff) -> TeamView:
         with _refusals():
@@ -373,7 +373,7 @@ def admin_router(
         tags=["settings"],
         summary="The dealership's settings",
         description="Any staff member may read them.",
-        responses={**FORBIDDEN, **_not_found("account")},
+        responses={**STAFF_ONLY, **_not_found("account")},
     )
     async def get_settings(caller: Staff) -> AccountSettingsView:
         with _refusals():
