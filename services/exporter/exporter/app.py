@@ -1,17 +1,55 @@
-"""Wires the exporter service. Rendering arrives with the export issue; today it serves its
-operational endpoints and owns its schema."""
+"""Wires the exporter service: the exports API, the export.requested.v1 consumer and the relay
+of job events Kafka did not acknowledge at once."""
 
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
 from fastapi import FastAPI
 
+from exporter.api.exports import exports_router
+from exporter.consumers.export_requests import register_export_consumer
+from exporter.links import DownloadLinks
+from exporter.routing_client import RoutingClient
 from exporter.settings import ExporterSettings
+from exporter.storage import LocalStorage
+from exporter.usecases.events import JobEvents
+from exporter.usecases.relay import ExportOutboxRelay
+from exporter.usecases.run_export import ExportRunner, RenderPolicy
+from shared.http.auth import Authenticated
 from shared.service import build_app, build_infrastructure
 
 
 def create_app(settings: ExporterSettings) -> FastAPI:
     infra = build_infrastructure(settings)
+    http = httpx.AsyncClient(base_url=settings.routing_url, timeout=settings.routing_timeout_seconds)
+    links = DownloadLinks(settings.link_secret(), timedelta(days=settings.download_link_days))
+    storage = LocalStorage(Path(settings.storage_dir))
+    events = JobEvents(infra.sessions, infra.publisher, links, settings.public_url())
+    runner = ExportRunner(
+        infra.sessions,
+        RoutingClient(http, settings),
+        storage,
+        links,
+        events,
+        RenderPolicy(
+            chunk_size=settings.render_chunk_size,
+            page_size=settings.routing_page_size,
+            attempts=settings.render_attempts,
+            retry_initial_seconds=settings.render_retry_initial_seconds,
+        ),
+    )
+    register_export_consumer(infra, runner)
+    relay = ExportOutboxRelay(infra.sessions, events, timedelta(seconds=settings.outbox_retry_seconds))
     return build_app(
         infra,
         title="Switchboard exporter",
         description="Conversation transcripts as PDF, delivered by e-mailed, signed links.",
-        routers=[],
+        routers=[
+            exports_router(
+                infra.sessions, Authenticated(settings), events, links, storage, settings.public_url()
+            )
+        ],
+        background_jobs=[relay.run],
+        on_shutdown=[http.aclose],
     )

@@ -1,0 +1,311 @@
+"""exporter's fixtures: a fresh database of its own on the real PostgreSQL (exporter's history
+only), topics under a fresh prefix on the real Kafka, and a stand-in for routing's HTTP API.
+
+Routing itself is another service: here it is a small FastAPI app answering the three routes
+exporter calls, so a test can shape a conversation of any size or make routing fail on purpose;
+tests/e2e/test_export.py runs the real routing."""
+
+import asyncio
+import os
+import secrets
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from exporter.links import DownloadLinks
+from exporter.migrations import migrate
+from exporter.routing_client import RoutingClient
+from exporter.settings import ExporterSettings
+from exporter.storage import LocalStorage
+from exporter.usecases.events import JobEvents
+from exporter.usecases.run_export import ExportRunner, RenderPolicy
+from shared.db.engine import create_engine, create_session_factory
+from shared.http.auth import decode_token, issue_token
+from shared.kafka.broker import EventPublisher
+from shared.kafka.topics import ensure_topics
+
+ROOT = Path(__file__).resolve().parents[3]
+_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
+DEFAULT_DATABASE_URL = f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
+DEFAULT_KAFKA = f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
+PUBLIC_URL = "https://exports.example.test"
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def exporter_database_url() -> str:
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
+        base = DEFAULT_DATABASE_URL
+    name = f"sbexporter_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(_dsn(base))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def settings(exporter_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> ExporterSettings:
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not kafka:
+        subprocess.run(["bash", str(ROOT / "infra/kafka.sh"), "start"], check=True)
+        kafka = DEFAULT_KAFKA
+    return ExporterSettings(
+        database_url=exporter_database_url,
+        kafka_bootstrap_servers=kafka,
+        kafka_topic_prefix=f"tx{secrets.token_hex(4)}.",
+        kafka_partitions=1,
+        kafka_publish_timeout_seconds=3,
+        storage_dir=str(tmp_path_factory.mktemp("exports")),
+        public_base_url=PUBLIC_URL,
+        render_chunk_size=40,
+        render_retry_initial_seconds=0.01,
+    )
+
+
+@pytest.fixture(scope="session")
+async def sessions(settings: ExporterSettings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(settings)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def publisher(settings: ExporterSettings) -> AsyncIterator[EventPublisher]:
+    """A real producer on the real Kafka, as the service builds it (minus telemetry)."""
+    await ensure_topics(settings)
+    broker = KafkaBroker(settings.kafka_bootstrap_servers, acks="all", enable_idempotence=True)
+    await broker.start()
+    yield EventPublisher(broker, settings)
+    await broker.stop()
+
+
+@pytest.fixture(scope="session")
+def links(settings: ExporterSettings) -> DownloadLinks:
+    return DownloadLinks(settings.link_secret(), timedelta(days=settings.download_link_days))
+
+
+@pytest.fixture(scope="session")
+def storage(settings: ExporterSettings) -> LocalStorage:
+    return LocalStorage(Path(settings.storage_dir))
+
+
+@pytest.fixture(scope="session")
+def events(sessions, publisher, links) -> JobEvents:
+    return JobEvents(sessions, publisher, links, PUBLIC_URL)
+
+
+# --- a stand-in for routing ---------------------------------------------------------------------
+
+
+@dataclass
+class FakeConversation:
+    account_id: UUID
+    id: UUID = field(default_factory=uuid4)
+    customer_name: str | None = "Émilie Tremblay"
+    customer_phone: str = "+15145550199"
+    status: str = "open"
+    items: list[dict] = field(default_factory=list)
+
+    def message(
+        self,
+        at: datetime,
+        body: str,
+        direction: str = "inbound",
+        sender: str | None = None,
+        attachments: list[dict] | None = None,
+        source_kind: str = "manual",
+        status: str = "received",
+        error_category: str | None = None,
+    ) -> None:
+        self.items.append(
+            {
+                "id": str(uuid4()),
+                "kind": "message",
+                "created_at": at.isoformat(),
+                "actor_user_id": str(uuid4()) if sender else None,
+                "actor_name": sender,
+                "data": None,
+                "message": {
+                    "id": str(uuid4()),
+                    "direction": direction,
+                    "body": body,
+                    "attachments": attachments or [],
+                    "sender_user_id": None,
+                    "source_kind": source_kind,
+                    "status": status,
+                    "error_category": error_category,
+                    "created_at": at.isoformat(),
+                },
+            }
+        )
+
+    def event(self, at: datetime, kind: str, actor: str | None, **data) -> None:
+        self.items.append(
+            {
+                "id": str(uuid4()),
+                "kind": kind,
+                "created_at": at.isoformat(),
+                "actor_user_id": str(uuid4()) if actor else None,
+                "actor_name": actor,
+                "data": data,
+            }
+        )
+
+
+@dataclass
+class FakeRouting:
+    """Answers like routing's API for the conversations it holds; `fail_next` makes that many
+    calls answer 503 first; `account` is what /account/settings answers (None: 404)."""
+
+    jwt_settings: ExporterSettings
+    conversations: dict[UUID, FakeConversation] = field(default_factory=dict)
+    accounts: dict[UUID, dict] = field(default_factory=dict)
+    fail_next: int = 0
+    calls: int = 0
+    max_page_size_seen: int = 0
+
+    def conversation(self, account_id: UUID, **values) -> FakeConversation:
+        conversation = FakeConversation(account_id, **values)
+        self.conversations[conversation.id] = conversation
+        return conversation
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        def caller(request: Request) -> UUID:
+            principal = decode_token(self.jwt_settings, request.headers["authorization"].split()[1])
+            assert principal.role == "service" and principal.subject == "exporter"
+            return principal.account_id
+
+        def find(request: Request, conversation_id: UUID) -> FakeConversation | None:
+            self.calls += 1
+            found = self.conversations.get(conversation_id)
+            return found if found and found.account_id == caller(request) else None
+
+        def failing() -> JSONResponse | None:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return JSONResponse({"error": {"code": "unavailable"}}, status_code=503)
+            return None
+
+        not_found = JSONResponse({"error": {"code": "not_found"}}, status_code=404)
+
+        @app.get("/api/v1/account/settings")
+        async def account_settings(request: Request):
+            account = self.accounts.get(caller(request))
+            return account if account else not_found
+
+        @app.get("/api/v1/conversations/{conversation_id}")
+        async def conversation(conversation_id: UUID, request: Request):
+            if refused := failing():
+                return refused
+            found = find(request, conversation_id)
+            if found is None:
+                return not_found
+            return {
+                "id": str(found.id),
+                "customer_name": found.customer_name,
+                "customer_phone": found.customer_phone,
+                "status": found.status,
+            }
+
+        @app.get("/api/v1/conversations/{conversation_id}/timeline")
+        async def timeline(
+            conversation_id: UUID, request: Request, limit: int = 100, cursor: str | None = None
+        ):
+            if refused := failing():
+                return refused
+            found = find(request, conversation_id)
+            if found is None:
+                return not_found
+            self.max_page_size_seen = max(self.max_page_size_seen, limit)
+            start = int(cursor or 0)
+            items = found.items[start : start + limit]
+            more = start + limit < len(found.items)
+            return {"items": items, "next_cursor": str(start + limit) if more else None}
+
+        return app
+
+
+@pytest.fixture
+async def routing(settings: ExporterSettings) -> AsyncIterator[tuple[FakeRouting, RoutingClient]]:
+    fake = FakeRouting(settings)
+    transport = httpx.ASGITransport(app=fake.app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://routing") as http:
+        yield fake, RoutingClient(http, settings)
+
+
+@pytest.fixture
+def runner(sessions, routing, storage, links, events, settings) -> ExportRunner:
+    _, client = routing
+    policy = RenderPolicy(
+        chunk_size=settings.render_chunk_size,
+        page_size=settings.routing_page_size,
+        attempts=settings.render_attempts,
+        retry_initial_seconds=settings.render_retry_initial_seconds,
+    )
+    return ExportRunner(sessions, client, storage, links, events, policy)
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Staff:
+    settings: ExporterSettings
+    account_id: UUID = field(default_factory=uuid4)
+    admin_id: UUID = field(default_factory=uuid4)
+    sam_id: UUID = field(default_factory=uuid4)
+    kim_id: UUID = field(default_factory=uuid4)
+
+    def headers(self, user_id: UUID, role: str = "agent") -> dict[str, str]:
+        token = issue_token(self.settings, str(user_id), self.account_id, role)
+        return {"authorization": f"Bearer {token}"}
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.headers(self.admin_id, "admin")
+
+    @property
+    def sam(self) -> dict[str, str]:
+        return self.headers(self.sam_id)
+
+    @property
+    def kim(self) -> dict[str, str]:
+        return self.headers(self.kim_id)
+
+
+@pytest.fixture
+def dealer(settings) -> Staff:
+    return Staff(settings)
+
+
+@pytest.fixture
+def other_dealer(settings) -> Staff:
+    return Staff(settings)
