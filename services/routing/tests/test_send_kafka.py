@@ -1,0 +1,198 @@
+"""Sending through real Kafka: routing runs as its own process (on this session's database, with
+topics of its own prefix); another system asks it to text a customer on
+`messaging.send_requested.v1`, the relay hands the message to notifier's topic, and notifier's
+and the carrier's reports come back and move the message forward. A request that can never be
+sent lands in the dead-letter topic with its reason."""
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+from collections.abc import Callable
+from uuid import UUID, uuid4
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import select
+
+from devtools.processes import ServiceProcess
+from routing.tables import messages
+from shared.contracts.base import Event
+from shared.contracts.carrier import CarrierStatus
+from shared.contracts.messaging import MessageSource, OutboundRequested, OutboundStatusChanged, SendRequested
+
+pytestmark = pytest.mark.e2e
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def kafka() -> str:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if bootstrap:
+        return bootstrap
+    subprocess.run(["bash", os.path.join(ROOT, "infra/kafka.sh"), "start"], check=True)
+    return f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
+
+
+@pytest.fixture(scope="module")
+def routing_service(routing_database_url, kafka, tmp_path_factory):
+    """routing as a real process; yields its topic prefix."""
+    prefix = f"t{secrets.token_hex(4)}."
+    env = {
+        "DATABASE_URL": routing_database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "KAFKA_TOPIC_PREFIX": prefix,
+        "KAFKA_PARTITIONS": "1",
+        "KAFKA_PUBLISH_TIMEOUT_SECONDS": "3",
+        # A status for a message nobody knows is retried this long before it is dead-lettered.
+        "KAFKA_HANDLER_RETRY_SECONDS": "3",
+        "LOG_FORMAT": "json",
+        "SHUTDOWN_GRACE_SECONDS": "5",
+    }
+    log_path = tmp_path_factory.mktemp("routing-kafka") / "routing.log"
+    service = ServiceProcess("routing", _free_port(), env, log_path)
+    service.start()
+    try:
+        service.wait_ready()
+        yield prefix
+    finally:
+        service.stop()
+
+
+async def publish(kafka: str, topic: str, event: Event) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, event.to_bytes(), key=event.partition_key.encode())
+    finally:
+        await producer.stop()
+
+
+async def first_record(kafka: str, topic: str, wanted: Callable, timeout: float = 30.0):
+    """The first record of `topic` for which `wanted(record)` is true."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=f"test-{uuid4()}"
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        if wanted(record):
+                            return record
+    finally:
+        await consumer.stop()
+
+
+async def eventually(probe: Callable, timeout: float = 30.0):
+    """Polls `probe` until it returns something truthy."""
+    async with asyncio.timeout(timeout):
+        while True:
+            found = await probe()
+            if found:
+                return found
+            await asyncio.sleep(0.2)
+
+
+async def test_a_send_request_is_texted_and_its_outcome_recorded(routing_service, kafka, dealer):
+    prefix = routing_service
+    request = SendRequested(
+        account_id=dealer.account_id,
+        request_id=f"campaign-42:{uuid4()}",
+        customer_phone=f"(438) 555-{secrets.randbelow(10**4):04d}",
+        body="Winter tires are in. Reply to book!",
+        source=MessageSource(kind="campaign", id="campaign-42", name="Winter tires"),
+    )
+    await publish(kafka, f"{prefix}messaging.send_requested.v1", request)
+    # Delivered twice (Kafka is at least once): one message all the same.
+    await publish(
+        kafka, f"{prefix}messaging.send_requested.v1", request.model_copy(update={"event_id": uuid4()})
+    )
+
+    async def stored():
+        async with dealer.sessions() as session:
+            return (
+                await session.execute(
+                    select(messages).where(
+                        messages.c.account_id == dealer.account_id,
+                        messages.c.client_reference == request.request_id,
+                    )
+                )
+            ).all()
+
+    [message] = await eventually(stored)
+    assert (message.status, message.source_kind, message.source_id) == ("queued", "campaign", "campaign-42")
+    assert message.from_e164 == dealer.number
+
+    # The relay handed it to notifier, keyed by the sending number.
+    record = await first_record(
+        kafka, f"{prefix}sms.outbound_requested.v1", lambda r: str(message.id).encode() in r.value
+    )
+    requested = OutboundRequested.model_validate_json(record.value)
+    assert record.key == dealer.number.encode()
+    assert (requested.to_number, requested.respect_quiet_hours) == (message.to_e164, True)
+
+    # notifier reports the carrier's id, then the carrier's receipt arrives through ingest.
+    carrier_id = f"SM{uuid4().hex}"
+    sent = OutboundStatusChanged(
+        account_id=dealer.account_id,
+        message_id=message.id,
+        status="sent",
+        carrier="twilio",
+        carrier_message_id=carrier_id,
+    )
+    await publish(kafka, f"{prefix}sms.outbound_status.v1", sent)
+    receipt = CarrierStatus(
+        account_id=dealer.account_id, carrier="twilio", carrier_message_id=carrier_id, status="delivered"
+    )
+    await publish(kafka, f"{prefix}carrier.status.v1", receipt)
+
+    async def delivered():
+        async with dealer.sessions() as session:
+            row = (await session.execute(select(messages).where(messages.c.id == message.id))).one()
+        return row if row.status == "delivered" else None
+
+    row = await eventually(delivered)
+    assert row.carrier_message_id == carrier_id
+    assert len(await stored()) == 1
+
+
+async def test_requests_that_cannot_be_handled_land_in_the_dead_letter_topic(routing_service, kafka, dealer):
+    prefix = routing_service
+    landline = SendRequested(
+        account_id=dealer.account_id,
+        request_id=f"auto-{uuid4()}",
+        customer_phone="+33 1 42 68 53 00",
+        body="Your car is ready",
+        source=MessageSource(kind="automation", id="ready"),
+    )
+    unknown = OutboundStatusChanged(account_id=dealer.account_id, message_id=uuid4(), status="delivered")
+    await publish(kafka, f"{prefix}messaging.send_requested.v1", landline)
+    await publish(kafka, f"{prefix}sms.outbound_status.v1", unknown)
+
+    dead = await first_record(
+        kafka, f"{prefix}messaging.send_requested.v1.dlq", lambda r: landline.request_id.encode() in r.value
+    )
+    headers = {key: value.decode() for key, value in dead.headers}
+    assert headers["x-dead-letter-error"] == "PermanentError"
+    assert "landline" in headers["x-dead-letter-reason"]
+
+    # A status for a message routing never stored is retried for a while, then set aside.
+    dead = await first_record(
+        kafka, f"{prefix}sms.outbound_status.v1.dlq", lambda r: str(unknown.message_id).encode() in r.value
+    )
+    assert "MessageNotYetKnown" in dict(dead.headers)["x-dead-letter-error"].decode()
+    async with dealer.sessions() as session:
+        assert (
+            await session.scalar(select(messages.c.id).where(messages.c.id == UUID(str(unknown.message_id))))
+            is None
+        )
