@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.tables import conversations, team_members, teams, users
 from routing.usecases.admin_errors import InvalidMembers, NotInAccount, TeamInUse, TeamNameTaken
+from routing.usecases.read_state import refresh_team
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ async def set_team_members(
     await _check_members(session, account_id, user_ids)
     await session.execute(delete(team_members).where(team_members.c.team_id == team_id))
     await _insert_members(session, team_id, user_ids)
+    await refresh_team(session, account_id, team_id)
     return await get_team(session, account_id, team_id)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from routing.tables import accounts, team_members, teams, users
 from routing.usecases.admin_errors import CannotChangeSelf, EmailTaken, LastAdmin, NotInAccount
 from routing.usecases.auth import password_hash
+from routing.usecases.read_state import refresh_team
 
 StaffRole = Literal["admin", "agent"]
 
@@ -148,7 +149,11 @@ async def change_staff_member(
         values.update(active=False, deactivated_at=now)
         # A deactivated colleague is no longer part of any team (team notifications and "read by
         # the team" only count people who still work there); their history stays.
-        await session.execute(delete(team_members).where(team_members.c.user_id == user_id))
+        left = await session.scalars(
+            delete(team_members).where(team_members.c.user_id == user_id).returning(team_members.c.team_id)
+        )
+        for team_id in list(left):
+            await refresh_team(session, account_id, team_id)
     elif changes.active is True and not target.active:
         values.update(active=True, deactivated_at=None)
     if values:
