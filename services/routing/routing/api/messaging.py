@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing import queries
 from routing.api.conversations import MessageView
-from routing.domain.composer import ComposerReason
+from routing.domain.composer import REASON_MESSAGES, ComposerReason
 from routing.domain.outbound import MAX_BODY_LENGTH
 from routing.queries import InvalidCursor
 from routing.settings import RoutingSettings
@@ -32,7 +32,7 @@ from routing.usecases.send import (
 from shared.contracts.base import Attachment
 from shared.contracts.messaging import MessageSource
 from shared.http.auth import Authenticated, Principal
-from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
+from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError, error_body
 
 ReachingSource = Literal["appointment", "automation", "campaign"]
 
@@ -150,6 +150,11 @@ class ReachedPage(BaseModel):
 
 # --- routes -----------------------------------------------------------------------------------
 
+
+def _error_example(description: str, example: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"example": example}}}
+
+
 IDEMPOTENCY_KEY = Header(
     None,
     alias="Idempotency-Key",
@@ -158,13 +163,27 @@ IDEMPOTENCY_KEY = Header(
     description="Sending again with the same key returns the first message (200) and texts nobody",
 )
 SEND_RESPONSES = {
-    200: {"description": "Already sent with this `Idempotency-Key`: the message stored the first time"},
-    404: ERROR_RESPONSE_SCHEMA,
-    409: {
-        **ERROR_RESPONSE_SCHEMA,
-        "description": "`cannot_send`: the composer is blocked; `details.reason` says why",
+    200: {
+        "model": SentMessage,
+        "description": "Already sent with this `Idempotency-Key`: the message stored the first time",
     },
-    422: ERROR_RESPONSE_SCHEMA,
+    404: ERROR_RESPONSE_SCHEMA,
+    409: _error_example(
+        "`cannot_send`: the composer is blocked; `details.reason` says why (opted_out, landline, "
+        "no_mobile_number, archived, no_dealership_number)",
+        error_body("cannot_send", REASON_MESSAGES["opted_out"], {"reason": "opted_out"}),
+    ),
+    422: _error_example(
+        "The request is invalid (`invalid_request`), the text is empty (`invalid_message`), the "
+        "number is not a phone number (`invalid_phone_number`), or the saved reply is missing "
+        "(`saved_reply_not_found`), lacks values (`saved_reply_missing_values`) or is invalid "
+        "(`saved_reply_invalid`)",
+        error_body(
+            "saved_reply_missing_values",
+            "the saved reply needs values for: appointment.time",
+            [{"loc": ["body", "variables"], "msg": "…", "missing": ["appointment.time"]}],
+        ),
+    ),
 }
 
 
