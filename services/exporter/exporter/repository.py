@@ -62,7 +62,8 @@ async def create_or_find_pending(
                 )
                 .on_conflict_do_nothing(
                     index_elements=["account_id", "requested_by", "request_key"],
-                    index_where=export_jobs.c.status.in_(PENDING),
+                    # Literal, as in the index: Postgres cannot match a predicate with parameters.
+                    index_where=text("status IN ('queued', 'running')"),
                 )
                 .returning(*_FIELDS)
             )

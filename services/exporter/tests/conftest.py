@@ -309,3 +309,57 @@ def dealer(settings) -> Staff:
 @pytest.fixture
 def other_dealer(settings) -> Staff:
     return Staff(settings)
+
+
+@pytest.fixture(scope="session")
+def app(sessions, settings, events, links, storage) -> FastAPI:
+    """The exports API as `create_app` wires it, called in-process."""
+    from exporter.api.exports import exports_router
+    from shared.http.auth import Authenticated
+    from shared.http.errors import install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(exports_router(sessions, Authenticated(settings), events, links, storage, PUBLIC_URL))
+    return app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://exporter") as http:
+        yield http
+
+
+@pytest.fixture
+def kafka_events(settings: ExporterSettings):
+    """`await kafka_events(topic_spec, job_id)`: every event of that job on the real topic, read
+    from the beginning (waits up to `timeout` for at least `at_least`)."""
+    import json
+
+    from aiokafka import AIOKafkaConsumer
+
+    async def read(spec, job_id: UUID, at_least: int = 1, timeout: float = 15.0) -> list[dict]:
+        consumer = AIOKafkaConsumer(
+            f"{settings.kafka_topic_prefix}{spec.name}",
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            auto_offset_reset="earliest",
+            group_id=f"t-{uuid4()}",
+        )
+        await consumer.start()
+        found: list[dict] = []
+        try:
+            async with asyncio.timeout(timeout):
+                while len(found) < at_least:
+                    batch = await consumer.getmany(timeout_ms=300)
+                    for records in batch.values():
+                        for record in records:
+                            event = json.loads(record.value)
+                            if event.get("job_id") == str(job_id):
+                                found.append({**event, "_key": record.key.decode()})
+        except TimeoutError:
+            pass
+        finally:
+            await consumer.stop()
+        return found
+
+    return read
