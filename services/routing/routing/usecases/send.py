@@ -173,11 +173,12 @@ async def reply(
     session: AsyncSession,
     account_id: UUID,
     conversation_id: UUID,
-    sender_user_id: UUID,
+    sender_user_id: UUID | None,
     outgoing: Outgoing,
     now: datetime,
 ) -> SendResult:
-    """Raises RecipientNotFound, CannotSend, InvalidMessage."""
+    """`sender_user_id` is None for texts no person typed (an automatic answer). Raises
+    RecipientNotFound, CannotSend, InvalidMessage."""
     earlier = await _by_client_reference(session, account_id, outgoing.client_reference)
     if earlier:
         return earlier
