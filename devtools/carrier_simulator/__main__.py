@@ -68,9 +68,13 @@ def main() -> None:
     parser.add_argument("--to", default=demo.DEALERSHIP_NUMBER)
     parser.add_argument("--body", default="Hello, is my car ready?")
     parser.add_argument("--callback-delay", type=float, default=1.0, help="seconds before status callbacks")
+    parser.add_argument("--no-callbacks", action="store_true", help="accept texts without status callbacks")
     args = parser.parse_args()
     if args.command == "serve":
-        state = SimulatorState(SimulatorConfig(callback_delay_seconds=args.callback_delay))
+        config = SimulatorConfig(
+            callback_delay_seconds=args.callback_delay, callbacks_enabled=not args.no_callbacks
+        )
+        state = SimulatorState(config)
         uvicorn.run(create_app(args.ingest_url, state), host="127.0.0.1", port=args.port, log_level="warning")
         return
 

@@ -484,7 +484,8 @@ async def test_outbound_automated_text_at_night_is_held_then_released_in_the_mor
 
 async def test_outbound_staff_reply_at_night_is_sent_at_once(account, sender, statuses, clock):
     clock.moment = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
-    event = request(account, customer(), source_kind="manual")
+    # Even when the request (wrongly) asks for quiet hours, a staff reply is never held.
+    event = request(account, customer(), source_kind="manual", respect_quiet_hours=True)
     await sender.handle(event)
     await statuses.wait_for(event.message_id, "sent")
     assert "scheduled" not in [e.status for e in statuses.of(event.message_id)]

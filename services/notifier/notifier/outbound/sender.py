@@ -68,7 +68,7 @@ class OutboundSender:
 
     def held_until(self, request: OutboundRequested) -> datetime | None:
         """When an automated text must wait for the customer's daytime; staff replies never wait."""
-        if not request.respect_quiet_hours:
+        if not request.respect_quiet_hours or request.source_kind == "manual":
             return None
         zone = customer_time_zone(request.to_number, request.account_time_zone)
         return hold_until(
