@@ -7,10 +7,10 @@ import json
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from routing.domain.outbound import status_from_carrier
-from routing.tables import customer_phones, messages, outbox
+from routing.tables import account_phone_numbers, customer_phones, messages, outbox
 from routing.usecases.outbound_status import MessageNotYetKnown, record_carrier_status, record_outbound_status
 from shared.contracts.carrier import CarrierStatus
 from shared.contracts.messaging import OutboundStatusChanged
@@ -150,7 +150,14 @@ async def test_notifier_then_carrier_receipts_and_the_timeline_shows_the_outcome
 
 
 async def test_a_landline_result_marks_the_number_and_blocks_the_composer(client, dealer, ago):
+    async with dealer.sessions.begin() as session:
+        await session.execute(
+            update(account_phone_numbers)
+            .where(account_phone_numbers.c.e164 == dealer.number)
+            .values(carrier="telnyx")
+        )
     conversation, message_id = await sent_message(client, dealer, ago)
+    assert (await stored(dealer, message_id)).carrier == "telnyx"
     carrier_id = f"tx-{uuid4()}"
     await record(
         dealer, notifier_says(dealer, message_id, "sent", carrier="telnyx", carrier_message_id=carrier_id)

@@ -320,6 +320,12 @@ async def _send_in(
 
     message_id = uuid4()
     source = outgoing.source
+    carrier = await session.scalar(
+        select(account_phone_numbers.c.carrier).where(
+            account_phone_numbers.c.account_id == account_id,
+            account_phone_numbers.c.e164 == state.from_number,
+        )
+    )
     stored = await session.scalar(
         insert(messages)
         .values(
@@ -334,6 +340,7 @@ async def _send_in(
             source_id=source.id,
             source_name=source.name,
             source_url=source.url,
+            carrier=carrier,
             status="queued",
             from_e164=state.from_number,
             to_e164=state.to_number,
@@ -363,12 +370,6 @@ async def _send_in(
         )
     )
 
-    carrier = await session.scalar(
-        select(account_phone_numbers.c.carrier).where(
-            account_phone_numbers.c.account_id == account_id,
-            account_phone_numbers.c.e164 == state.from_number,
-        )
-    )
     time_zone = await session.scalar(select(accounts.c.time_zone).where(accounts.c.id == account_id))
     requested = OutboundRequested(
         account_id=account_id,
