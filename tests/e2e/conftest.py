@@ -32,6 +32,14 @@ def services(
 ) -> dict[str, ServiceProcess]:
     log_dir = Path(tmp_path_factory.mktemp("service-logs"))
     ports = {name: free_port() for name in SERVICES}
-    started = start_services(service_env, log_dir, ports, names=["ingest", "routing", "notifier", "search"])
+    env = {
+        **service_env,
+        # exporter reads transcripts from this routing and keeps its PDFs in the test's folder.
+        "ROUTING_URL": f"http://127.0.0.1:{ports['routing']}",
+        "STORAGE_DIR": str(tmp_path_factory.mktemp("exports")),
+    }
+    started = start_services(
+        env, log_dir, ports, names=["ingest", "routing", "notifier", "search", "exporter"]
+    )
     yield started
     stop_services(started)

@@ -1,0 +1,138 @@
+"""A conversation made by a real text travels to a PDF: ingest → routing; export asked over
+HTTP → export.requested.v1 → exporter reads routing's API with a service token → PDF stored →
+export.completed.v1 on Kafka with a signed link → the link downloads the PDF."""
+
+import asyncio
+import io
+import json
+import uuid
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from pypdf import PdfReader
+
+from devtools import demo
+from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
+from tests.e2e.clients import login
+
+pytestmark = pytest.mark.e2e
+
+
+async def _completed_event(bootstrap: str, topic: str, job_id: str, timeout: float = 60.0) -> dict | None:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=f"t-{uuid.uuid4()}"
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    for record in records:
+                        event = json.loads(record.value)
+                        if event.get("job_id") == job_id:
+                            return event
+    except TimeoutError:
+        return None
+    finally:
+        await consumer.stop()
+
+
+async def _job_finished(client: httpx.AsyncClient, url: str, headers: dict, timeout: float = 90.0) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        job = (await client.get(url, headers=headers)).json()
+        if job["status"] in ("done", "failed") or asyncio.get_running_loop().time() > deadline:
+            return job
+        await asyncio.sleep(0.3)
+
+
+async def _conversation_of(client: httpx.AsyncClient, routing: str, headers: dict, phone: str) -> dict:
+    for _ in range(100):
+        page = (await client.get(f"{routing}/api/v1/conversations", headers=headers)).json()["items"]
+        found = [c for c in page if c["customer_phone"] == phone]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.2)
+    pytest.fail("the text never became a conversation")
+
+
+async def test_a_conversation_is_exported_to_a_pdf_behind_a_signed_link(
+    services, kafka_bootstrap, topic_prefix
+):
+    ingest, routing, exporter = (services[n].url for n in ("ingest", "routing", "exporter"))
+    phone = f"+1514556{uuid.uuid4().int % 10_000:04d}"
+    body = f"Bonjour, la Civic est prête? réf {uuid.uuid4().hex[:8]}"
+    form = inbound_sms_form(
+        demo.TWILIO_ACCOUNT_SID,
+        phone,
+        demo.DEALERSHIP_NUMBER,
+        body,
+        media=[
+            (
+                "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME9/quote.pdf",
+                "application/pdf",
+            )
+        ],
+    )
+    async with httpx.AsyncClient(timeout=30) as client:
+        assert (await post_inbound(client, ingest, demo.TWILIO_AUTH_TOKEN, form)).status_code == 200
+        token = await login(client, routing, demo.ADMIN_EMAIL, demo.PASSWORD)
+        headers = {"authorization": f"Bearer {token}"}
+        conversation = await _conversation_of(client, routing, headers, phone)
+
+        asked = await client.post(
+            f"{exporter}/api/v1/exports", json={"conversation_id": conversation["id"]}, headers=headers
+        )
+        assert asked.status_code == 202, asked.text
+        job_id = asked.json()["job_id"]
+        job = await _job_finished(client, f"{exporter}/api/v1/exports/{job_id}", headers)
+        assert job["status"] == "done", job
+
+        completed = await _completed_event(kafka_bootstrap, f"{topic_prefix}export.completed.v1", job_id)
+        assert completed is not None, "export.completed.v1 never arrived"
+        assert completed["download_url"] == job["download_url"]
+        assert completed["requested_by_user_id"] == str(demo.ADMIN_ID)
+        assert completed["download_url"].startswith(f"{exporter}/api/v1/exports/{job_id}/download?token=")
+
+        pdf = await client.get(completed["download_url"])
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+        text = " ".join(text.split())
+        assert body in text and "Attachment: quote.pdf" in text and phone in text
+        assert "Inbound · Customer · SMS" in text
+
+        tampered = completed["download_url"][:-4] + (
+            "AAAA" if not completed["download_url"].endswith("AAAA") else "BBBB"
+        )
+        assert (await client.get(tampered)).status_code == 403
+
+
+async def test_an_export_of_a_range_before_the_conversation_holds_none_of_it(services):
+    ingest, routing, exporter = (services[n].url for n in ("ingest", "routing", "exporter"))
+    phone = f"+1514557{uuid.uuid4().int % 10_000:04d}"
+    body = f"Out of range {uuid.uuid4().hex[:8]}"
+    form = inbound_sms_form(demo.TWILIO_ACCOUNT_SID, phone, demo.DEALERSHIP_NUMBER, body)
+    async with httpx.AsyncClient(timeout=30) as client:
+        assert (await post_inbound(client, ingest, demo.TWILIO_AUTH_TOKEN, form)).status_code == 200
+        token = await login(client, routing, demo.AGENT_EMAIL, demo.PASSWORD)
+        headers = {"authorization": f"Bearer {token}"}
+        conversation = await _conversation_of(client, routing, headers, phone)
+        asked = await client.post(
+            f"{exporter}/api/v1/exports",
+            json={
+                "conversation_id": conversation["id"],
+                "since": "2020-01-01T00:00:00Z",
+                "until": "2020-01-31T23:59:59Z",
+            },
+            headers=headers,
+        )
+        job = await _job_finished(client, f"{exporter}/api/v1/exports/{asked.json()['job_id']}", headers)
+        assert job["status"] == "done", job
+        pdf = await client.get(job["download_url"])
+        text = " ".join(
+            " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages).split()
+        )
+        assert "2020-01-" in text and "No messages in this period." in text
+        assert body not in text
