@@ -6,6 +6,7 @@ as `create_app` wires them (outbound sending aside)."""
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import socket
@@ -375,6 +376,76 @@ def of_event(items: list[dict], key: str, value: str) -> list[dict]:
     return [item for item in items if item["data"].get(key) == value]
 
 
+@dataclass
+class SseEvent:
+    id: str | None
+    event: str
+    data: dict
+
+
+class SseStream:
+    """Reads one server-sent-events stream in the background, collecting its events."""
+
+    def __init__(self, url: str, token: str, last_event_id: str | None = None) -> None:
+        self.url = url
+        self.token = token
+        self.last_event_id = last_event_id
+        self.events: list[SseEvent] = []
+        self.ready = asyncio.Event()
+        self._arrived = asyncio.Condition()
+        self._task: asyncio.Task | None = None
+
+    async def _read(self) -> None:
+        headers = {"authorization": f"Bearer {self.token}"}
+        if self.last_event_id:
+            headers["last-event-id"] = self.last_event_id
+        async with (
+            httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
+            client.stream("GET", self.url, headers=headers) as response,
+        ):
+            response.raise_for_status()
+            fields: dict[str, str] = {}
+            async for line in response.aiter_lines():
+                if line == "":
+                    if "data" in fields:
+                        await self._emit(fields)
+                    fields = {}
+                elif not line.startswith(":") and ":" in line:
+                    name, _, value = line.partition(":")
+                    fields[name] = value.removeprefix(" ")
+
+    async def _emit(self, fields: dict[str, str]) -> None:
+        event = SseEvent(fields.get("id"), fields.get("event", "message"), json.loads(fields["data"]))
+        if event.event == "ready":
+            self.ready.set()
+            return
+        async with self._arrived:
+            self.events.append(event)
+            self._arrived.notify_all()
+
+    async def wait_for(self, predicate, timeout: float = 30.0) -> SseEvent:
+        async def _wait() -> SseEvent:
+            async with self._arrived:
+                while True:
+                    for event in self.events:
+                        if predicate(event):
+                            return event
+                    await self._arrived.wait()
+
+        return await asyncio.wait_for(_wait(), timeout)
+
+    @contextlib.asynccontextmanager
+    async def open(self) -> AsyncIterator["SseStream"]:
+        self._task = asyncio.create_task(self._read())
+        try:
+            await asyncio.wait_for(self.ready.wait(), 10)
+            yield self
+        finally:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+
 @pytest.fixture
 def nt() -> SimpleNamespace:
     return SimpleNamespace(
@@ -384,4 +455,5 @@ def nt() -> SimpleNamespace:
         feed=feed,
         unread=unread,
         of_event=of_event,
+        SseStream=SseStream,
     )
