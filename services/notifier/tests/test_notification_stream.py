@@ -8,6 +8,8 @@ from uuid import uuid4
 
 from notifier import repository
 from notifier.domain.drafts import NotificationDraft
+from notifier.live import LiveHub
+from notifier.stream_feed import notification_stream
 from shared.contracts.topics import CONVERSATION_ASSIGNED, MESSAGE_RECEIVED
 from shared.db.engine import create_engine, create_session_factory
 
@@ -129,3 +131,46 @@ async def _connections(db) -> int:
     return await db.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
+
+
+async def test_a_stalled_stream_whose_queue_overflowed_catches_up_from_the_table_once(settings, dealer):
+    """A client that stops reading overflows its (here: tiny) queue; when it reads again it
+    gets every notification, in order, once."""
+    hub = LiveHub(settings.database_url, settings.live_channel, queue_size=2)
+    stop = asyncio.Event()
+    listener = asyncio.create_task(hub.run(stop))
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    user = dealer.users["lou"]
+    try:
+        await asyncio.wait_for(hub.listening.wait(), 10)
+        stream = notification_stream(
+            hub, sessions, dealer.account_id, user, None, _never_disconnected, check_seconds=0.2
+        )
+        assert await anext(stream) is None  # ready: nothing missed
+        stored = []
+        for index in range(6):
+            async with sessions.begin() as session:
+                rows = await repository.store_notifications(
+                    session,
+                    dealer.account_id,
+                    uuid4(),
+                    [NotificationDraft(user, "mentioned", f"n{index}", "", {})],
+                    settings.live_channel,
+                )
+            stored.append(rows[0]["id"])
+        await asyncio.sleep(0.5)  # all announced while nobody reads
+        received = [(await asyncio.wait_for(anext(stream), 5))["id"] for _ in stored]
+        assert received == stored
+        with contextlib.suppress(TimeoutError):
+            extra = await asyncio.wait_for(anext(stream), 1)
+            raise AssertionError(f"sent twice: {extra}")
+        await stream.aclose()
+    finally:
+        stop.set()
+        await listener
+        await engine.dispose()
+
+
+async def _never_disconnected() -> bool:
+    return False
