@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from routing.tables import conversations, customer_phones, customers, messages, outbox, users
 from routing.usecases.outbound_status import StatusReport, apply_status
-from routing.usecases.send import send_requested
+from routing.usecases.outreach import send_requested
 from shared.contracts.messaging import MessageSource, SendRequested
 from shared.kafka.consumer import PermanentError
 

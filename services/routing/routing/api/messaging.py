@@ -17,17 +17,16 @@ from routing.domain.composer import REASON_MESSAGES, ComposerReason
 from routing.domain.outbound import MAX_BODY_LENGTH
 from routing.queries import InvalidCursor
 from routing.settings import RoutingSettings
+from routing.usecases.outreach import Recipient, start_conversation
 from routing.usecases.reached import conversation_link, reached_customers
 from routing.usecases.send import (
     CannotSend,
     InvalidMessage,
     Outgoing,
-    Recipient,
     RecipientNotFound,
     SendResult,
     composer_for,
     reply,
-    start_conversation,
 )
 from shared.contracts.base import Attachment
 from shared.contracts.messaging import MessageSource

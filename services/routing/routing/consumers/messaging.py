@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from routing.outbox import OutboxRelay
 from routing.settings import RoutingSettings
 from routing.usecases.outbound_status import record_carrier_status, record_outbound_status
-from routing.usecases.send import send_requested
+from routing.usecases.outreach import send_requested
 from shared.contracts.carrier import CarrierStatus
 from shared.contracts.messaging import OutboundStatusChanged, SendRequested
 from shared.contracts.topics import CARRIER_STATUS, MESSAGING_SEND_REQUESTED, SMS_OUTBOUND_STATUS

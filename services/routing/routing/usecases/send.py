@@ -1,32 +1,28 @@
-"""Texting a customer: a staff reply in a conversation, or a conversation started from an
-appointment, an automation result or a campaign result (by staff through the API, by other
-systems through `messaging.send_requested.v1`). One path stores every outbound message: the
-composer's checks, the message stored as `queued`, the conversation answered (and reopened when
-it was closed), and `sms.outbound_requested.v1` + `conversation.message_sent.v1` through the
-outbox in the same transaction. A caller's idempotency key stores (and texts) once."""
+"""Texting a customer: the one path every outbound message takes, a staff reply as much as a
+conversation started from a source (usecases/outreach.py): the composer's checks, the message
+stored as `queued`, the conversation answered (and reopened when it was closed), and
+`sms.outbound_requested.v1` + `conversation.message_sent.v1` through the outbox in the same
+transaction. A caller's idempotency key stores (and texts) once."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.domain.composer import ComposerState, composer_state
 from routing.domain.outbound import MAX_BODY_LENGTH, respects_quiet_hours
-from routing.domain.phones import InvalidPhoneNumber, phone_kind, to_e164
 from routing.outbox import add_event
 from routing.tables import (
     account_phone_numbers,
     accounts,
     conversations,
     customer_phones,
-    customers,
     messages,
     opt_outs,
     timeline_events,
-    users,
 )
 from routing.usecases.saved_replies import (
     InvalidTemplate,
@@ -36,9 +32,8 @@ from routing.usecases.saved_replies import (
 )
 from shared.contracts.base import Attachment
 from shared.contracts.conversation import ConversationStatusChanged, MessageSent
-from shared.contracts.messaging import MessageSource, OutboundRequested, SendRequested
+from shared.contracts.messaging import MessageSource, OutboundRequested
 from shared.contracts.topics import CONVERSATION_STATUS_CHANGED, MESSAGE_SENT, SMS_OUTBOUND_REQUESTED
-from shared.kafka.consumer import PermanentError
 
 DEFAULT_TIME_ZONE = "America/Toronto"
 
@@ -94,15 +89,6 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
-class Recipient:
-    """Who to start a conversation with: a customer of the account, or a phone number (the
-    customer is found by it, or created)."""
-
-    customer_id: UUID | None = None
-    phone: str | None = None
-
-
-@dataclass(frozen=True)
 class SendResult:
     message_id: UUID
     conversation_id: UUID
@@ -121,7 +107,7 @@ async def composer_for(session: AsyncSession, account_id: UUID, conversation_id:
 
 
 async def _composer(session: AsyncSession, account_id: UUID, conversation: Row) -> ComposerState:
-    from_number = conversation.dealership_e164 or await _first_account_number(session, account_id)
+    from_number = conversation.dealership_e164 or await first_account_number(session, account_id)
     phones = (
         await session.execute(
             select(customer_phones.c.e164, customer_phones.c.kind)
@@ -157,7 +143,7 @@ async def _composer(session: AsyncSession, account_id: UUID, conversation: Row) 
     return composer_state(conversation.status, phones, opted_out, from_number, last_from)
 
 
-async def _first_account_number(session: AsyncSession, account_id: UUID) -> str | None:
+async def first_account_number(session: AsyncSession, account_id: UUID) -> str | None:
     return await session.scalar(
         select(account_phone_numbers.c.e164)
         .where(account_phone_numbers.c.account_id == account_id)
@@ -179,131 +165,17 @@ async def reply(
 ) -> SendResult:
     """`sender_user_id` is None for texts no person typed (an automatic answer). Raises
     RecipientNotFound, CannotSend, InvalidMessage."""
-    earlier = await _by_client_reference(session, account_id, outgoing.client_reference)
+    earlier = await message_for_client_reference(session, account_id, outgoing.client_reference)
     if earlier:
         return earlier
     conversation = await _conversation(session, account_id, conversation_id, lock=True)
-    return await _send_in(session, account_id, conversation, sender_user_id, outgoing, now)
-
-
-# --- starting a conversation from a source ----------------------------------------------------
-
-
-async def start_conversation(
-    session: AsyncSession,
-    account_id: UUID,
-    recipient: Recipient,
-    sender_user_id: UUID | None,
-    outgoing: Outgoing,
-    region: str,
-    now: datetime,
-) -> SendResult:
-    """Finds the customer (or creates one from the phone number), finds or opens their one active
-    conversation, and sends in it. Raises RecipientNotFound, CannotSend, InvalidMessage."""
-    earlier = await _by_client_reference(session, account_id, outgoing.client_reference)
-    if earlier:
-        return earlier
-    if (recipient.customer_id is None) == (recipient.phone is None):
-        raise InvalidMessage("give exactly one of customer_id and customer_phone", "customer_id")
-    if recipient.customer_id is not None:
-        customer_id = await session.scalar(
-            select(customers.c.id).where(
-                customers.c.id == recipient.customer_id, customers.c.account_id == account_id
-            )
-        )
-        if customer_id is None:
-            raise RecipientNotFound("customer not found")
-    else:
-        try:
-            e164 = to_e164(recipient.phone or "", region)
-        except InvalidPhoneNumber as exc:
-            raise InvalidMessage(str(exc), "customer_phone", "invalid_phone_number") from exc
-        customer_id = await _customer_with_phone(session, account_id, e164, now)
-    conversation = await _active_conversation(session, account_id, customer_id, now)
-    return await _send_in(session, account_id, conversation, sender_user_id, outgoing, now)
-
-
-async def _customer_with_phone(session: AsyncSession, account_id: UUID, e164: str, now: datetime) -> UUID:
-    """The customer holding `e164`, or a new one. Two sends to the same new number at once:
-    the unique (account_id, e164) picks one customer and the loser joins it."""
-    existing = await _phone_owner(session, account_id, e164)
-    if existing:
-        return existing
-    customer_id = uuid4()
-    await session.execute(
-        customers.insert().values(id=customer_id, account_id=account_id, created_at=now, updated_at=now)
-    )
-    claimed = await session.scalar(
-        insert(customer_phones)
-        .values(
-            id=uuid4(),
-            account_id=account_id,
-            customer_id=customer_id,
-            e164=e164,
-            kind=phone_kind(e164),
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["account_id", "e164"])
-        .returning(customer_phones.c.customer_id)
-    )
-    if claimed:
-        return customer_id
-    await session.execute(delete(customers).where(customers.c.id == customer_id))
-    winner = await _phone_owner(session, account_id, e164)
-    if winner is None:  # the winner's number was removed in between: let the caller retry
-        raise RuntimeError(f"{e164} changed owner while being claimed; retry")
-    return winner
-
-
-async def _phone_owner(session: AsyncSession, account_id: UUID, e164: str) -> UUID | None:
-    return await session.scalar(
-        select(customer_phones.c.customer_id).where(
-            customer_phones.c.account_id == account_id, customer_phones.c.e164 == e164
-        )
-    )
-
-
-async def _active_conversation(
-    session: AsyncSession, account_id: UUID, customer_id: UUID, now: datetime
-) -> Row:
-    """The customer's one active (not archived) conversation, locked; opened when there is none.
-    The unique index `conversations_one_active` settles two openings at once."""
-    for _ in range(2):
-        row = (
-            await session.execute(
-                select(conversations)
-                .where(
-                    conversations.c.account_id == account_id,
-                    conversations.c.customer_id == customer_id,
-                    conversations.c.status != "archived",
-                )
-                .with_for_update()
-            )
-        ).first()
-        if row is not None:
-            return row
-        await session.execute(
-            insert(conversations)
-            .values(
-                id=uuid4(),
-                account_id=account_id,
-                customer_id=customer_id,
-                status="open",
-                dealership_e164=await _first_account_number(session, account_id),
-                last_activity_at=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(
-                index_elements=["customer_id"], index_where=conversations.c.status != "archived"
-            )
-        )
-    raise RuntimeError("the customer's active conversation changed while being opened; retry")
+    return await send_in_conversation(session, account_id, conversation, sender_user_id, outgoing, now)
 
 
 # --- the one path every outbound message takes -------------------------------------------------
 
 
-async def _send_in(
+async def send_in_conversation(
     session: AsyncSession,
     account_id: UUID,
     conversation: Row,
@@ -353,7 +225,7 @@ async def _send_in(
     )
     if stored is None:
         # The same key committed by a concurrent request in the meantime: that message stands.
-        earlier = await _by_client_reference(session, account_id, outgoing.client_reference)
+        earlier = await message_for_client_reference(session, account_id, outgoing.client_reference)
         assert earlier is not None
         return earlier
 
@@ -508,7 +380,7 @@ async def _conversation(session: AsyncSession, account_id: UUID, conversation_id
     return row
 
 
-async def _by_client_reference(
+async def message_for_client_reference(
     session: AsyncSession, account_id: UUID, client_reference: str | None
 ) -> SendResult | None:
     if client_reference is None:
@@ -523,43 +395,3 @@ async def _by_client_reference(
     if row is None:
         return None
     return SendResult(row.id, row.conversation_id, row.customer_id, created=False)
-
-
-async def active_sender(session: AsyncSession, account_id: UUID, user_id: UUID) -> bool:
-    """A staff member of the account who may still send (not deactivated)."""
-    found = await session.scalar(
-        select(users.c.id).where(users.c.id == user_id, users.c.account_id == account_id, users.c.active)
-    )
-    return found is not None
-
-
-# --- requests from other systems ---------------------------------------------------------------
-
-
-async def send_requested(
-    session: AsyncSession, event: SendRequested, region: str, now: datetime
-) -> SendResult:
-    """`messaging.send_requested.v1`: the same path as the API, idempotent on `request_id`. A
-    request that can never be sent raises PermanentError with the reason, for the dead-letter
-    topic; nothing is stored."""
-    account = event.account_id
-    if event.sender_user_id is not None and not await active_sender(session, account, event.sender_user_id):
-        raise PermanentError(f"sender {event.sender_user_id} is not an active user of account {account}")
-    outgoing = Outgoing(
-        body=event.body,
-        saved_reply_id=event.saved_reply_id,
-        variables=dict(event.variables),
-        source=event.source,
-        client_reference=event.request_id,
-    )
-    recipient = Recipient(event.customer_id, event.customer_phone)
-    try:
-        return await start_conversation(
-            session, account, recipient, event.sender_user_id, outgoing, region, now
-        )
-    except RecipientNotFound as exc:
-        raise PermanentError(f"customer {event.customer_id} is not a customer of account {account}") from exc
-    except CannotSend as exc:
-        raise PermanentError(f"cannot text this customer ({exc.reason}): {exc}") from exc
-    except InvalidMessage as exc:
-        raise PermanentError(f"invalid {exc.field}: {exc}") from exc
