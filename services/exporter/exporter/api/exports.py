@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -71,6 +72,9 @@ class ExportJobView(BaseModel):
     finished_at: datetime | None
 
 
+# Only declared so OpenAPI shows the bearer scheme on staff routes; `Authenticated` reads the header.
+_BEARER = HTTPBearer(auto_error=False, description="A staff JWT from routing's `POST /api/v1/auth/login`")
+
 LINK_ERRORS = {
     403: {**ERROR_RESPONSE_SCHEMA, "description": "The link was altered or is for another export"},
     404: ERROR_RESPONSE_SCHEMA,
@@ -89,7 +93,10 @@ def exports_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 
-    async def staff(principal: Annotated[Principal, Depends(auth)]) -> Principal:
+    async def staff(
+        principal: Annotated[Principal, Depends(auth)],
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+    ) -> Principal:
         if principal.role not in ("admin", "agent"):
             raise ApiError(403, "forbidden", "staff only")
         return principal
