@@ -1,5 +1,6 @@
 """The composer: open with the numbers a text would use, or blocked with the reason staff read."""
 
+import secrets
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -7,7 +8,7 @@ from sqlalchemy import delete, select, update
 
 from routing.domain.composer import composer_state
 from routing.domain.reachability import Phone
-from routing.tables import conversations, customer_phones, opt_outs
+from routing.tables import account_phone_numbers, conversations, customer_phones, opt_outs
 
 DEALER = "+15145550100"
 MOBILE = Phone("+33612345678", "mobile")
@@ -143,3 +144,27 @@ async def test_another_accounts_conversation_is_not_found(client, dealer, other_
         response = await client.get(f"/api/v1/conversations/{conversation}/composer", headers=dealer.sam)
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_replies_leave_from_the_number_written_to_while_the_account_has_it(client, dealer, ago):
+    conversation = await dealer.receive(ago(1))
+    second = f"+1514{secrets.randbelow(10**7):07d}"
+    async with dealer.sessions.begin() as session:
+        await session.execute(
+            account_phone_numbers.insert().values(
+                id=uuid4(), account_id=dealer.account_id, e164=second, carrier="twilio"
+            )
+        )
+        await session.execute(
+            update(conversations).where(conversations.c.id == conversation).values(dealership_e164=second)
+        )
+    assert (await _composer(client, dealer, conversation))["from_number"] == second
+
+    # A number the account no longer has: the account's first number instead.
+    async with dealer.sessions.begin() as session:
+        await session.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation)
+            .values(dealership_e164="+15149990000")
+        )
+    assert (await _composer(client, dealer, conversation))["from_number"] == dealer.number

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,7 +107,7 @@ async def composer_for(session: AsyncSession, account_id: UUID, conversation_id:
 
 
 async def _composer(session: AsyncSession, account_id: UUID, conversation: Row) -> ComposerState:
-    from_number = conversation.dealership_e164 or await first_account_number(session, account_id)
+    from_number = await sending_number(session, account_id, conversation.dealership_e164)
     phones = (
         await session.execute(
             select(customer_phones.c.e164, customer_phones.c.kind)
@@ -144,10 +144,17 @@ async def _composer(session: AsyncSession, account_id: UUID, conversation: Row) 
 
 
 async def first_account_number(session: AsyncSession, account_id: UUID) -> str | None:
+    return await sending_number(session, account_id, None)
+
+
+async def sending_number(session: AsyncSession, account_id: UUID, preferred: str | None) -> str | None:
+    """`preferred` (the number the customer last wrote to) while the account still has it, else
+    the account's first number; None when the account has no number at all."""
+    n = account_phone_numbers.c
     return await session.scalar(
-        select(account_phone_numbers.c.e164)
-        .where(account_phone_numbers.c.account_id == account_id)
-        .order_by(account_phone_numbers.c.created_at, account_phone_numbers.c.e164)
+        select(n.e164)
+        .where(n.account_id == account_id)
+        .order_by(case((n.e164 == preferred, 0), else_=1), n.created_at, n.e164)
         .limit(1)
     )
 
