@@ -6,6 +6,7 @@ exporter calls, so a test can shape a conversation of any size or make routing f
 tests/e2e/test_export.py runs the real routing."""
 
 import asyncio
+import json
 import os
 import secrets
 import subprocess
@@ -18,12 +19,14 @@ from uuid import UUID, uuid4
 import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from exporter.api.exports import exports_router
 from exporter.links import DownloadLinks
 from exporter.migrations import migrate
 from exporter.routing_client import RoutingClient
@@ -32,7 +35,8 @@ from exporter.storage import LocalStorage
 from exporter.usecases.events import JobEvents
 from exporter.usecases.run_export import ExportRunner, RenderPolicy
 from shared.db.engine import create_engine, create_session_factory
-from shared.http.auth import decode_token, issue_token
+from shared.http.auth import Authenticated, decode_token, issue_token
+from shared.http.errors import install_error_handlers
 from shared.kafka.broker import EventPublisher
 from shared.kafka.topics import ensure_topics
 
@@ -314,13 +318,9 @@ def other_dealer(settings) -> Staff:
 @pytest.fixture(scope="session")
 def app(sessions, settings, events, links, storage) -> FastAPI:
     """The exports API as `create_app` wires it, called in-process."""
-    from exporter.api.exports import exports_router
-    from shared.http.auth import Authenticated
-    from shared.http.errors import install_error_handlers
-
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(exports_router(sessions, Authenticated(settings), events, links, storage, PUBLIC_URL))
+    app.include_router(exports_router(sessions, Authenticated(settings), events, links, storage))
     return app
 
 
@@ -334,9 +334,6 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def kafka_events(settings: ExporterSettings):
     """`await kafka_events(topic_spec, job_id)`: every event of that job on the real topic, read
     from the beginning (waits up to `timeout` for at least `at_least`)."""
-    import json
-
-    from aiokafka import AIOKafkaConsumer
 
     async def read(spec, job_id: UUID, at_least: int = 1, timeout: float = 15.0) -> list[dict]:
         consumer = AIOKafkaConsumer(

@@ -19,7 +19,7 @@ from exporter import repository
 from exporter.domain.jobs import ExportJob
 from exporter.links import DownloadLinks, LinkExpired, LinkInvalid
 from exporter.storage import LocalStorage
-from exporter.usecases.events import JobEvents, download_url
+from exporter.usecases.events import JobEvents
 from exporter.usecases.request_export import request_export
 from shared.http.auth import Authenticated, Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
@@ -88,7 +88,6 @@ def exports_router(
     events: JobEvents,
     links: DownloadLinks,
     storage: LocalStorage,
-    public_url: str,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
@@ -113,7 +112,7 @@ def exports_router(
             until=job.until,
             attempts=job.attempts,
             pages=job.pages,
-            download_url=download_url(public_url, links, job) if link_alive else None,
+            download_url=events.download_url(job) if link_alive else None,
             expires_at=job.expires_at,
             failed_reason=job.failed_reason,
             created_at=job.created_at,

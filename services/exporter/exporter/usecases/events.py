@@ -69,8 +69,11 @@ class JobEvents:
         self._public_url = public_url
         self._clock = clock
 
+    def download_url(self, job: ExportJob) -> str | None:
+        return download_url(self._public_url, self._links, job)
+
     def completed(self, job: ExportJob) -> ExportCompleted:
-        return completed_event(job, download_url(self._public_url, self._links, job))
+        return completed_event(job, self.download_url(job))
 
     async def publish_requested(self, job: ExportJob, session: AsyncSession | None = None) -> bool:
         """True when Kafka acknowledged; False leaves it to the relay. With `session`, the mark

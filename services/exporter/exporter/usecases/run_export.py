@@ -18,7 +18,7 @@ from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_atte
 from exporter import repository
 from exporter.domain.jobs import ExportJob
 from exporter.links import DownloadLinks
-from exporter.routing_client import ConversationNotFound, RoutingClient
+from exporter.routing_client import ConversationNotFound, RoutingClient, RoutingUnavailable
 from exporter.storage import LocalStorage
 from exporter.usecases.events import JobEvents
 from exporter.usecases.transcript import render_transcript
@@ -101,15 +101,19 @@ class ExportRunner:
                 now=now,
             )
             key = self._storage.save(job.id, target)
+        finished = self._clock()
         async with self._sessions.begin() as session:
             return await repository.mark_done(
-                session, job.id, key, rendered.pages, self._links.expiry(now), self._clock()
+                session, job.id, key, rendered.pages, self._links.expiry(finished), finished
             )
 
 
 def _reason(exc: Exception) -> str:
-    """What the requester is told: plain words, no stack trace."""
+    """What the requester is told: plain words, no internals (the log has the details)."""
     if isinstance(exc, ConversationNotFound):
         return "the conversation was not found"
-    text = str(exc) or type(exc).__name__
-    return f"the export could not be rendered: {text}"[:500]
+    if isinstance(exc, RoutingUnavailable):
+        return f"the conversation could not be read: {exc}"
+    if isinstance(exc, OSError):
+        return "the PDF could not be stored"
+    return "the PDF could not be rendered"
