@@ -8,6 +8,7 @@ from uuid import uuid4
 from sqlalchemy import delete, func, select, update
 
 from routing.tables import conversations, customer_phones, messages, opt_outs, outbox
+from shared.http.auth import issue_token
 
 
 async def outbox_events(dealer, topic: str, **match) -> list[dict]:
@@ -255,3 +256,36 @@ async def test_another_accounts_conversation_cannot_be_replied_to(client, dealer
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
     assert await outbound_count(other_dealer, theirs) == 0
+
+
+async def test_only_staff_send(client, dealer, settings, ago):
+    conversation = await dealer.receive(ago(1))
+    service = issue_token(settings, "exporter", dealer.account_id, "service")
+    response = await client.post(
+        reply_url(conversation), headers={"authorization": f"Bearer {service}"}, json={"body": "Hi"}
+    )
+    assert response.status_code == 403
+    assert (await client.post(reply_url(conversation), json={"body": "Hi"})).status_code == 401
+    assert await outbound_count(dealer, conversation) == 0
+
+
+async def test_the_openapi_document_describes_sending(app):
+    document = app.openapi()
+    paths = document["paths"]
+    for path, method in (
+        ("/api/v1/conversations/{conversation_id}/composer", "get"),
+        ("/api/v1/conversations/{conversation_id}/messages", "post"),
+        ("/api/v1/outreach", "post"),
+        ("/api/v1/sources/{kind}/{source_id}/customers", "get"),
+    ):
+        operation = paths[path][method]
+        assert operation["summary"] and operation.get("security"), path
+        assert {"401", "403", "404"} <= operation["responses"].keys(), path
+    for path in ("/api/v1/conversations/{conversation_id}/messages", "/api/v1/outreach"):
+        operation = paths[path]["post"]
+        assert {"200", "201", "409", "422"} <= operation["responses"].keys()
+        assert any(p["name"] == "Idempotency-Key" for p in operation["parameters"])
+    schemas = document["components"]["schemas"]
+    message = schemas["MessageView"]["properties"]
+    assert {"sender_name", "source", "error_text", "error_code", "from_number", "to_number"} <= message.keys()
+    assert schemas["ComposerView"]["properties"]["reason"]["description"]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing import queries
 from routing.api.conversations import MessageView
+from routing.api.staff_auth import role_guard
 from routing.domain.composer import REASON_MESSAGES, ComposerReason
 from routing.domain.outbound import MAX_BODY_LENGTH
 from routing.queries import InvalidCursor
@@ -161,7 +162,15 @@ IDEMPOTENCY_KEY = Header(
     max_length=200,
     description="Sending again with the same key returns the first message (200) and texts nobody",
 )
+AUTH_RESPONSES = {
+    401: _error_example(
+        "No valid token, or its user was deactivated",
+        error_body("unauthorized", "invalid or expired token"),
+    ),
+    403: _error_example("Staff only: service tokens cannot send", error_body("forbidden", "staff only")),
+}
 SEND_RESPONSES = {
+    **AUTH_RESPONSES,
     200: {
         "model": SentMessage,
         "description": "Already sent with this `Idempotency-Key`: the message stored the first time",
@@ -199,12 +208,7 @@ def messaging_router(
     """`on_events` runs after a commit that wrote outbox rows (wakes the relay)."""
     router = APIRouter(prefix="/api/v1", tags=["messaging"])
 
-    async def staff(principal: Annotated[Principal, Depends(auth)]) -> Principal:
-        if principal.role not in ("admin", "agent"):
-            raise ApiError(403, "forbidden", "staff only")
-        return principal
-
-    Staff = Annotated[Principal, Depends(staff)]
+    Staff = Annotated[Principal, Depends(role_guard(auth, "admin", "agent"))]
 
     async def _sent(caller: Principal, result: SendResult, response: Response) -> SentMessage:
         if result.created:
@@ -225,7 +229,7 @@ def messaging_router(
         summary="Can staff text this customer?",
         description="The message box's state: open with the numbers a text would use, or blocked with "
         "the reason (no mobile number, landline, opted out, archived conversation).",
-        responses={404: ERROR_RESPONSE_SCHEMA},
+        responses={**AUTH_RESPONSES, 404: ERROR_RESPONSE_SCHEMA},
     )
     async def composer(conversation_id: UUID, caller: Staff) -> ComposerView:
         try:
@@ -317,7 +321,7 @@ def messaging_router(
         description="The automation's or campaign's (or appointment's) results: one row per customer "
         "it texted, with the latest message's delivery status and a link to the conversation. "
         "Latest first, paginated. 404 when the source texted nobody in your account.",
-        responses={404: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
+        responses={**AUTH_RESPONSES, 404: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
     )
     async def reached(
         kind: ReachingSource,
