@@ -46,8 +46,10 @@ def subscribe(
     handler: Callable[[EventT], Awaitable[Any]],
     *,
     auto_offset_reset: str = "earliest",
+    max_workers: int = 1,
 ) -> None:
-    """Registers `handler` for `spec`'s topic in consumer group `group_id`."""
+    """Registers `handler` for `spec`'s topic in consumer group `group_id`. `max_workers` > 1 runs
+    that many consumers of the group in this process, each handling its own partitions in order."""
     contract: type[EventT] = spec.contract
     topic = publisher.topic(spec)
 
@@ -71,6 +73,7 @@ def subscribe(
         group_id=group_id,
         auto_offset_reset=auto_offset_reset,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_workers=max_workers,
         title=f"{group_id}:{spec.name}",
         description=spec.description,
     )(consume)

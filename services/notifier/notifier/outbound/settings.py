@@ -13,6 +13,10 @@ class OutboundSettings(BaseSettings):
     carrier_timeout_seconds: float = 10.0
     carrier_credentials_cache_seconds: float = 30.0
 
+    # Consumers of sms.outbound_requested.v1 per replica, each owning some partitions (so some
+    # sending numbers): a number waiting for its rate limit only holds up its own partition.
+    outbound_consumers: int = Field(default=3, ge=1)
+
     outbound_retry_attempts: int = Field(default=5, ge=1)
     outbound_retry_initial_seconds: float = 0.5
     outbound_retry_max_seconds: float = 20.0

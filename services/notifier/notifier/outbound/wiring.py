@@ -56,6 +56,12 @@ def register_outbound_sending(infra: Infrastructure, settings: NotifierSettings)
     sending = build_outbound_sending(infra, settings)
     # Keyed by sending number: one consumer owns a number at a time and sends its texts in order.
     subscribe(
-        infra.broker, infra.publisher, settings, SMS_OUTBOUND_REQUESTED, CONSUMER_GROUP, sending.sender.handle
+        infra.broker,
+        infra.publisher,
+        settings,
+        SMS_OUTBOUND_REQUESTED,
+        CONSUMER_GROUP,
+        sending.sender.handle,
+        max_workers=settings.outbound_consumers,
     )
     return [sending.release.run]
