@@ -167,7 +167,9 @@ AUTH_RESPONSES = {
         "No valid token, or its user was deactivated",
         error_body("unauthorized", "invalid or expired token"),
     ),
-    403: _error_example("Staff only: service tokens cannot send", error_body("forbidden", "staff only")),
+    403: _error_example(
+        "Staff only: service tokens cannot send", error_body("forbidden", "only admin or agent may do this")
+    ),
 }
 SEND_RESPONSES = {
     **AUTH_RESPONSES,
