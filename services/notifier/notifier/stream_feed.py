@@ -1,5 +1,6 @@
 """The events one live stream sends: first what was missed since `Last-Event-ID`, then what
-arrives, each notification once and in id order."""
+arrives, each notification once and in id order (one user's notifications commit in id order,
+see repository.store_notifications)."""
 
 import asyncio
 import contextlib
@@ -10,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifier import repository
 from notifier.live import LiveHub
+
+_PAGE = 500
 
 
 def parse_last_event_id(value: str | None) -> int | None:
@@ -27,25 +30,33 @@ async def notification_stream(
     check_seconds: float,
 ) -> AsyncIterator[dict | None]:
     """Yields notifications (dicts) and None once, when the backlog has been sent ("ready")."""
+
+    async def from_table(after: int) -> AsyncIterator[dict]:
+        while True:
+            async with sessions() as session:
+                page = await repository.notifications_after(session, account_id, user_id, after, _PAGE)
+            for notification in page:
+                after = notification["id"]
+                yield notification
+            if len(page) < _PAGE:
+                return
+
+    if last_event_id is None:
+        # A fresh stream starts from now. Read before subscribing; the read of the table after
+        # subscribing then covers whatever commits in between, so that gap loses nothing.
+        async with sessions() as session:
+            last_event_id = await repository.latest_id(session, account_id, user_id)
+    last_sent = last_event_id
     with hub.stream(str(user_id)) as live:
         # Subscribed before reading the table, so nothing falls between the two.
-        async with sessions() as session:
-            if last_event_id is None:
-                last_sent = await repository.latest_id(session, account_id, user_id)
-                missed = []
-            else:
-                last_sent = last_event_id
-                missed = await repository.notifications_after(session, account_id, user_id, last_sent)
-        for notification in missed:
+        async for notification in from_table(last_sent):
             last_sent = notification["id"]
             yield notification
         yield None
         while not await is_disconnected():
             if live.behind:
                 live.behind = False
-                async with sessions() as session:
-                    missed = await repository.notifications_after(session, account_id, user_id, last_sent)
-                for notification in missed:
+                async for notification in from_table(last_sent):
                     last_sent = notification["id"]
                     yield notification
             while not live.queue.empty():

@@ -174,3 +174,36 @@ async def test_a_stalled_stream_whose_queue_overflowed_catches_up_from_the_table
 
 async def _never_disconnected() -> bool:
     return False
+
+
+async def test_a_backlog_longer_than_a_page_is_replayed_whole(settings, dealer, db):
+    user = uuid4()
+    ids = [
+        row["id"]
+        for row in await db.fetch(
+            "INSERT INTO notifier.notifications (account_id, user_id, kind, title, source_event_id)"
+            " SELECT $1, $2, 'mentioned', 'n' || i, gen_random_uuid() FROM generate_series(1, 1234) i"
+            " RETURNING id",
+            dealer.account_id,
+            user,
+        )
+    ]
+    hub = LiveHub(settings.database_url, settings.live_channel)
+    engine = create_engine(settings)
+    try:
+        stream = notification_stream(
+            hub,
+            create_session_factory(engine),
+            dealer.account_id,
+            user,
+            0,
+            _never_disconnected,
+            check_seconds=0.2,
+        )
+        replayed = []
+        while (item := await anext(stream)) is not None:
+            replayed.append(item["id"])
+        await stream.aclose()
+    finally:
+        await engine.dispose()
+    assert replayed == sorted(ids)
