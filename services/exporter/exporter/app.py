@@ -45,11 +45,7 @@ def create_app(settings: ExporterSettings) -> FastAPI:
         infra,
         title="Switchboard exporter",
         description="Conversation transcripts as PDF, delivered by e-mailed, signed links.",
-        routers=[
-            exports_router(
-                infra.sessions, Authenticated(settings), events, links, storage, settings.public_url()
-            )
-        ],
+        routers=[exports_router(infra.sessions, Authenticated(settings), events, links, storage)],
         background_jobs=[relay.run],
         on_shutdown=[http.aclose],
     )

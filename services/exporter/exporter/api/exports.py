@@ -88,6 +88,7 @@ def exports_router(
     events: JobEvents,
     links: DownloadLinks,
     storage: LocalStorage,
+    *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
