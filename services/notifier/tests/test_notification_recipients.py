@@ -3,6 +3,7 @@
 from uuid import uuid4
 
 from shared.contracts.topics import MESSAGE_RECEIVED
+from shared.http.auth import issue_token
 
 URL = "/api/v1/notification-settings/unassigned-recipients"
 
@@ -14,6 +15,9 @@ async def test_only_admins_choose_and_only_active_staff_of_their_account(http, d
     )
     assert refused.status_code == 403
     assert (await http.get(URL, headers=dealer.headers("alex"))).json() == {"default": True, "user_ids": []}
+    # An agent's token claiming "admin": routing says Sam is an agent.
+    claims_admin = issue_token(dealer.settings, str(dealer.users["sam"]), dealer.account_id, "admin")
+    assert (await http.get(URL, headers={"authorization": f"Bearer {claims_admin}"})).status_code == 403
     foreign = await http.put(
         URL, headers=dealer.headers("alex"), json={"user_ids": [str(other_dealer.users["lou"])]}
     )

@@ -4,6 +4,8 @@ PostgreSQL → the feed API (and the SMTP server for e-mail)."""
 import asyncio
 from uuid import uuid4
 
+from aiokafka import AIOKafkaConsumer
+
 from shared.contracts.conversation import DeliveryFailed, NoteAdded
 from shared.contracts.export import ExportCompleted
 from shared.contracts.topics import (
@@ -13,6 +15,7 @@ from shared.contracts.topics import (
     MESSAGE_DELIVERY_FAILED,
     MESSAGE_RECEIVED,
 )
+from shared.kafka.topics import topic_name
 
 
 async def test_team_message_reaches_each_member_once_and_a_replay_changes_nothing(
@@ -199,3 +202,30 @@ async def test_failed_export_emails_the_reason(nt, kafka, dealer, smtp):
     (mail,) = await nt.eventually(delivered)
     assert mail["Subject"] == "Your conversation export failed"
     assert "no messages in that date range" in mail.get_body(("plain",)).get_content()
+
+
+async def test_an_unusable_event_is_dead_lettered_and_the_next_one_still_handled(
+    nt, kafka, http, dealer, settings
+):
+    topic = topic_name(settings, CONVERSATION_ASSIGNED.name)
+    await kafka.producer.send_and_wait(topic, b'{"account_id": "not-a-uuid"}', key=b"k")
+    sam = dealer.users["sam"]
+    good = nt.assigned_event(dealer.account_id, dealer.users["alex"], [sam], assignee_user_id=sam)
+    await kafka.publish(CONVERSATION_ASSIGNED, good)
+
+    async def handled():
+        return nt.of_event(
+            await nt.feed(http, dealer.headers("sam")), "conversation_id", str(good.conversation_ids[0])
+        )
+
+    assert await nt.eventually(handled)
+    consumer = AIOKafkaConsumer(
+        f"{topic}.dlq", bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        record = await asyncio.wait_for(consumer.getone(), 30)
+    finally:
+        await consumer.stop()
+    assert record.value == b'{"account_id": "not-a-uuid"}'
+    assert dict(record.headers)["x-dead-letter-error"] == b"ValidationError"

@@ -40,10 +40,22 @@ def recipients_router(
     async def admin(principal: Annotated[Principal, Depends(staff)]) -> Principal:
         if not principal.is_admin:
             raise ApiError(403, "forbidden", "admins only")
+        # The token's role may be stale (a demoted admin, a deactivated user): routing, which
+        # owns users, has the word on who is an admin now.
+        try:
+            member = await directory.get(principal.account_id, principal.user_id)
+        except UserNotFound as exc:
+            raise ApiError(401, "unauthorized", "unknown user") from exc
+        except DirectoryUnavailable as exc:
+            raise ApiError(503, "unavailable", "staff directory unavailable; try again") from exc
+        if not member.active:
+            raise ApiError(401, "unauthorized", "this user is deactivated")
+        if member.role != "admin":
+            raise ApiError(403, "forbidden", "admins only")
         return principal
 
     Admin = Annotated[Principal, Depends(admin)]
-    errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA}
+    errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA, 503: ERROR_RESPONSE_SCHEMA}
 
     async def current(session: AsyncSession, account_id: UUID) -> UnassignedRecipients:
         configured = await preferences.unassigned_recipients(session, account_id)
@@ -63,7 +75,7 @@ def recipients_router(
         "",
         response_model=UnassignedRecipients,
         summary="Choose who hears about unassigned conversations",
-        responses={**errors, 422: ERROR_RESPONSE_SCHEMA, 503: ERROR_RESPONSE_SCHEMA},
+        responses={**errors, 422: ERROR_RESPONSE_SCHEMA},
     )
     async def change(caller: Admin, body: UnassignedRecipientsChange) -> UnassignedRecipients:
         user_ids = list(dict.fromkeys(body.user_ids))
