@@ -123,12 +123,14 @@ async def test_service_tokens_read_the_staff_and_nothing_else_here(client, deale
     sam = await client.get(f"/api/v1/users/{dealer.sam_id}", headers=notifier)
     assert sam.json()["email"] == await email_of(dealer, dealer.sam_id)
     assert (await client.get(f"/api/v1/users/{other_dealer.sam_id}", headers=notifier)).status_code == 404
+    # The exporter prints the dealership's name and times in its time zone.
+    account = await client.get("/api/v1/account/settings", headers=notifier)
+    assert account.status_code == 200 and account.json()["name"].startswith("Dealer ")
 
     for method, path, body in (
         ("GET", "/api/v1/me", None),
         ("GET", "/api/v1/teams", None),
         ("GET", f"/api/v1/teams/{dealer.team_id}", None),
-        ("GET", "/api/v1/account/settings", None),
         ("GET", "/api/v1/phone-numbers", None),
         (
             "POST",

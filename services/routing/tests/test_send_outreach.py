@@ -130,7 +130,11 @@ async def test_outreach_refusals(client, dealer, other_dealer, ago):
     assert response.status_code == 409, response.text
     assert response.json()["error"]["details"] == {"reason": "landline"}
     async with dealer.sessions() as session:
-        kept = await session.scalar(select(func.count()).where(customer_phones.c.e164 == "+33142685300"))
+        kept = await session.scalar(
+            select(func.count()).where(
+                customer_phones.c.account_id == dealer.account_id, customer_phones.c.e164 == "+33142685300"
+            )
+        )
     assert kept == 0
 
     response = await outreach(client, dealer.sam, customer_phone="not a phone", body="Hi", source=CAMPAIGN)

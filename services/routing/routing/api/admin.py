@@ -372,10 +372,11 @@ def admin_router(
         response_model=AccountSettingsView,
         tags=["settings"],
         summary="The dealership's settings",
-        description="Any staff member may read them.",
+        description="Any staff member may read them, and the platform's services (the exporter "
+        "prints the dealership's name and its time zone).",
         responses={**STAFF_ONLY, **_not_found("account")},
     )
-    async def get_settings(caller: Staff) -> AccountSettingsView:
+    async def get_settings(caller: StaffOrService) -> AccountSettingsView:
         with _refusals():
             async with sessions() as session:
                 current = await admin_settings.get_settings(session, caller.account_id)
