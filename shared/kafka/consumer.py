@@ -74,9 +74,16 @@ def subscribe(
         auto_offset_reset=auto_offset_reset,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_workers=max_workers,
+        # `consume` parses the bytes itself: FastStream's own JSON decoding would fail outside
+        # it on a body that is not JSON, and the message would come back forever.
+        decoder=_raw_body,
         title=f"{group_id}:{spec.name}",
         description=spec.description,
     )(consume)
+
+
+async def _raw_body(message: Any) -> bytes:
+    return message.body
 
 
 async def _dead_letter(

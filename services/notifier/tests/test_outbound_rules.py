@@ -102,6 +102,12 @@ def test_toll_free_numbers_get_the_toll_free_rate():
     assert default_per_second("garbage", settings) == 1
 
 
+def test_a_number_may_have_its_own_configured_rate():
+    settings = NotifierSettings(rate_per_number={"+15145550100": 10})
+    assert default_per_second("+15145550100", settings) == 10
+    assert default_per_second("+15145550101", settings) == 1
+
+
 def test_credentials_and_adapters_never_show_their_secret():
     secret = "super-secret-token-123"
     client = httpx.AsyncClient()

@@ -308,6 +308,17 @@ async def test_outbound_account_without_credentials_fails_without_reaching_a_car
     assert received(simulator_state, event.to_number) == []
 
 
+@pytest.mark.parametrize("to_number", ["5145551234", "+1", "not a number"])
+async def test_outbound_impossible_number_fails_as_wrong_number_without_a_carrier(
+    account, sender, statuses, simulator_state, to_number
+):
+    event = request(account, to_number)
+    await sender.handle(event)
+    failed = await statuses.wait_for(event.message_id, "failed")
+    assert (failed.error_category, failed.error_code) == ("wrong_number", "invalid_number")
+    assert received(simulator_state, to_number) == []
+
+
 # --- failures, categories and retries ------------------------------------------------------------
 
 
@@ -410,6 +421,34 @@ async def test_outbound_consumer_sends_from_kafka_once_per_message(
     await statuses.wait_for(event.message_id, "sent")
     await asyncio.sleep(1.0)
     assert len(received(simulator_state, event.to_number)) == 1
+
+
+async def test_outbound_unusable_requests_are_dead_lettered(account, outbound, outbound_settings):
+    infra, _ = outbound
+    dead = AIOKafkaConsumer(
+        topic_name(outbound_settings, SMS_OUTBOUND_REQUESTED.dead_letter),
+        bootstrap_servers=KAFKA,
+        auto_offset_reset="earliest",
+    )
+    await dead.start()
+    try:
+        marker = uuid4().hex
+        await infra.publisher.publish(
+            SMS_OUTBOUND_REQUESTED, f"not json {marker}".encode(), key="+15145550100"
+        )
+        incomplete = f'{{"account_id": "{account}", "message_id": "{uuid4()}", "note": "{marker}"}}'
+        await infra.publisher.publish(SMS_OUTBOUND_REQUESTED, incomplete.encode(), key="+15145550100")
+        reasons = []
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(reasons) < 2 and asyncio.get_running_loop().time() < deadline:
+            for records in (await dead.getmany(timeout_ms=500)).values():
+                for record in records:
+                    if marker.encode() in record.value:
+                        reasons.append(dict(record.headers)["x-dead-letter-error"].decode())
+    finally:
+        await dead.stop()
+    # Not JSON, and JSON that is not the contract: both refused by the contract, both kept.
+    assert reasons == ["ValidationError", "ValidationError"]
 
 
 # --- rate limits ---------------------------------------------------------------------------------

@@ -23,6 +23,10 @@ _BUSY_POLL_SECONDS = 0.02
 
 
 def default_per_second(from_number: str, settings: OutboundSettings) -> float:
+    """The configured rate of a number; a row in notifier.sending_numbers still overrides it."""
+    configured = settings.rate_per_number.get(from_number)
+    if configured and configured > 0:
+        return configured
     try:
         kind = phonenumbers.number_type(phonenumbers.parse(from_number))
     except phonenumbers.NumberParseException:

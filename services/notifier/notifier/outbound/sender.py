@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import phonenumbers
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import (
@@ -28,6 +29,14 @@ from shared.contracts.messaging import OutboundRequested
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
+
+
+def is_possible_phone(number: str) -> bool:
+    """E.164 and of a possible length: anything else would only earn a carrier error."""
+    try:
+        return number.startswith("+") and phonenumbers.is_possible_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def _is_temporary(exc: BaseException) -> bool:
@@ -153,6 +162,14 @@ class OutboundSender:
         return outcome
 
     async def _send(self, request: OutboundRequested) -> SendOutcome:
+        if not is_possible_phone(request.to_number):
+            error = CarrierError(
+                "not a phone number a text can go to",
+                category="wrong_number",
+                retryable=False,
+                code="invalid_number",
+            )
+            return SendOutcome("failed", error=error)
         adapter = await self._adapters.for_account(request.account_id, request.carrier)
         if adapter is None:
             error = CarrierError(

@@ -25,6 +25,8 @@ class OutboundSettings(BaseSettings):
     outbound_rate_limits_enabled: bool = True
     rate_long_code_per_second: float = Field(default=1.0, gt=0)
     rate_toll_free_per_second: float = Field(default=3.0, gt=0)
+    # Per number, e.g. RATE_PER_NUMBER='{"+15145550100": 10}' for a number the carrier allows more.
+    rate_per_number: dict[str, float] = Field(default_factory=dict)
 
     # Automated texts reach a customer only between these local hours [start, end).
     quiet_hours_start: int = Field(default=8, ge=0, le=23)
