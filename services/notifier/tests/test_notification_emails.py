@@ -147,3 +147,25 @@ async def test_email_for_someone_routing_does_not_know_in_the_account_is_recorde
 
     rows = await nt.eventually(failed)
     assert all("not found" in row["last_error"] and row["attempts"] == 1 for row in rows)
+
+
+async def test_an_email_that_cannot_be_rendered_is_recorded_failed_with_the_reason(notifier, dealer, db, nt):
+    event_id = uuid4()
+    await db.execute(
+        "INSERT INTO notifier.email_outbox (account_id, user_id, kind, source_event_id, context)"
+        ' VALUES ($1, $2, \'message_received\', $3, \'{"title": "x", "body": "y", "data": {}}\')',
+        dealer.account_id,
+        dealer.users["kim"],
+        event_id,
+    )
+
+    async def failed():
+        row = await db.fetchrow(
+            "SELECT status, last_error, attempts FROM notifier.email_outbox WHERE source_event_id = $1",
+            event_id,
+        )
+        return row if row["status"] != "pending" else None
+
+    row = await nt.eventually(failed)
+    assert row["status"] == "failed" and row["attempts"] == 1
+    assert row["last_error"].startswith("could not render") and "conversation_id" in row["last_error"]
