@@ -33,6 +33,7 @@ KNOWN_TOPICS = [
     "conversation.note_added.v1",
     "conversation.status_changed.v1",
     "conversation.merged.v1",
+    "customer.changed.v1",
     "sms.outbound_requested.v1",
     "sms.outbound_status.v1",
     "messaging.send_requested.v1",

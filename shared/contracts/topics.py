@@ -13,6 +13,8 @@ from shared.contracts.conversation import (
     MessageSent,
     NoteAdded,
 )
+from shared.contracts.customer import ConversationMerged, CustomerChanged
+from shared.contracts.dms import DmsEvent, DmsEventRejected
 from shared.contracts.export import ExportCompleted, ExportRequested
 from shared.contracts.messaging import OutboundRequested, OutboundStatusChanged, SendRequested
 
@@ -110,6 +112,32 @@ EXPORT_COMPLETED = TopicSpec(
     "A rendered export with its signed, expiring link (or why it failed)",
     "job id",
 )
+DMS_EVENTS = TopicSpec(
+    "dms.events.v1",
+    DmsEvent,
+    "DMS records (customers, appointments, repair orders, payments) from integrators, "
+    "straight onto Kafka or through ingest's HTTP API",
+    "DMS customer id",
+)
+DMS_REJECTED = TopicSpec(
+    "dms.events.rejected.v1",
+    DmsEventRejected,
+    "DMS events ingest could not accept, with the reason (integrators read them back by API)",
+    "account id",
+    consumed=False,
+)
+CUSTOMER_CHANGED = TopicSpec(
+    "customer.changed.v1",
+    CustomerChanged,
+    "A customer profile as it is now (created, edited, upserted from the DMS, merged)",
+    "customer id",
+)
+CONVERSATION_MERGED = TopicSpec(
+    "conversation.merged.v1",
+    ConversationMerged,
+    "Two customer profiles merged: the other conversation is archived under the surviving customer",
+    "surviving customer id",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CARRIER_INBOUND,
@@ -126,6 +154,10 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     MESSAGING_SEND_REQUESTED,
     EXPORT_REQUESTED,
     EXPORT_COMPLETED,
+    DMS_EVENTS,
+    DMS_REJECTED,
+    CUSTOMER_CHANGED,
+    CONVERSATION_MERGED,
 )
 
 
