@@ -5,14 +5,15 @@ import asyncio
 import os
 import secrets
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
 from devtools.migrate import migrate_all
 from devtools.seed import seed_demo
+from shared.testing.infrastructure import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 _PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
@@ -32,25 +33,16 @@ def infrastructure() -> None:
         subprocess.run(["bash", str(ROOT / "infra/kafka.sh"), "start"], check=True)
 
 
-@pytest.fixture(scope="session")
-def database_url(infrastructure: None) -> str:
-    """A database of its own, migrated and seeded with the demo dealership, dropped afterwards."""
-    base = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    name = f"sbtest_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(_dsn(base))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+def _migrated_and_seeded(url: str) -> None:
     migrate_all(url)
     asyncio.run(seed_demo(url))
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def database_url(infrastructure: None) -> Iterator[str]:
+    """A database of its own, migrated and seeded with the demo dealership, dropped afterwards."""
+    with fresh_database("sbtest", _migrated_and_seeded) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

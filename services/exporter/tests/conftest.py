@@ -10,13 +10,12 @@ import json
 import os
 import secrets
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -39,6 +38,7 @@ from shared.http.auth import Authenticated, decode_token, issue_token
 from shared.http.errors import install_error_handlers
 from shared.kafka.broker import EventPublisher
 from shared.kafka.topics import ensure_topics
+from shared.testing.infrastructure import fresh_database
 
 ROOT = Path(__file__).resolve().parents[3]
 _PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
@@ -52,25 +52,9 @@ def _dsn(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def exporter_database_url() -> str:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
-        base = DEFAULT_DATABASE_URL
-    name = f"sbexporter_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(_dsn(base))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def exporter_database_url() -> Iterator[str]:
+    with fresh_database("sbexporter", migrate) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

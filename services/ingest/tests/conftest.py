@@ -7,13 +7,11 @@ import contextlib
 import json
 import os
 import secrets
-import subprocess
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -28,6 +26,7 @@ from ingest.repository import save_telnyx_account, save_twilio_account
 from ingest.settings import IngestSettings
 from shared.contracts.topics import CARRIER_INBOUND, CARRIER_REJECTED, CARRIER_STATUS
 from shared.db.engine import create_engine, create_session_factory
+from shared.testing.infrastructure import fresh_database
 
 ROOT = Path(__file__).resolve().parents[3]
 _PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
@@ -42,25 +41,9 @@ def _dsn(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def ingest_database_url() -> str:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
-        base = DEFAULT_DATABASE_URL
-    name = f"sbingest_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(_dsn(base))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def ingest_database_url() -> Iterator[str]:
+    with fresh_database("sbingest", migrate) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,22 +2,16 @@
 with routing's history only), the staff API called in-process, and a new dealership per test so
 tests never see each other's conversations."""
 
-import asyncio
-import os
 import secrets
-import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import UUID, uuid4
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing.app import api_routers
@@ -31,37 +25,15 @@ from shared.contracts.carrier import CarrierInbound
 from shared.db.engine import create_engine, create_session_factory
 from shared.http.auth import issue_token
 from shared.http.errors import install_error_handlers
+from shared.testing.infrastructure import fresh_database
 
-ROOT = Path(__file__).resolve().parents[3]
-_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
-DEFAULT_DATABASE_URL = f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
 PASSWORD = "routing-tests"
 
 
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
-def routing_database_url() -> str:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
-        base = DEFAULT_DATABASE_URL
-    name = f"sbrouting_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(_dsn(base))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def routing_database_url() -> Iterator[str]:
+    with fresh_database("sbrouting", migrate) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
