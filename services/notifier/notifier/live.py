@@ -88,7 +88,9 @@ class LiveHub:
                 stream.fall_behind()
 
     async def run(self, stop: asyncio.Event) -> None:
-        connection = await asyncpg.connect(self._dsn)
+        connection = await asyncpg.connect(self._dsn, server_settings={"application_name": "notifier-live"})
+        lost = asyncio.Event()
+        connection.add_termination_listener(lambda _connection: lost.set())
         try:
             await connection.add_listener(self._channel, self._on_notify)
             # Anything stored while no listener was up is read from the table by each stream.
@@ -96,9 +98,22 @@ class LiveHub:
             self.listening.set()
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=10)
-                await connection.execute("SELECT 1")  # notices a dropped connection
+                    await asyncio.wait_for(_first(stop, lost), timeout=10)
+                if lost.is_set():
+                    raise ConnectionError("the LISTEN connection was lost")
+                await connection.execute("SELECT 1")  # notices a silently dropped connection
         finally:
             self.listening.clear()
+            # Until the listener is back, streams cannot trust their queues.
+            self._everyone_behind()
             with contextlib.suppress(Exception):
                 await connection.close()
+
+
+async def _first(*events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

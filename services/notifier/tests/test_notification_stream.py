@@ -207,3 +207,43 @@ async def test_a_backlog_longer_than_a_page_is_replayed_whole(settings, dealer, 
     finally:
         await engine.dispose()
     assert replayed == sorted(ids)
+
+
+async def test_what_is_stored_while_the_listen_connection_is_down_still_reaches_open_streams(
+    notifier, settings, dealer, db, nt
+):
+    user = "sam"
+    async with nt.SseStream(
+        f"{notifier.url}/api/v1/notifications/stream", _token(dealer, user)
+    ).open() as stream:
+        terminated = await db.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'notifier-live'"
+        )
+        assert terminated == 1
+        engine = create_engine(settings)
+        async with create_session_factory(engine).begin() as session:
+            (stored,) = await repository.store_notifications(
+                session,
+                dealer.account_id,
+                uuid4(),
+                [NotificationDraft(dealer.users[user], "mentioned", "while nobody listened", "", {})],
+                settings.live_channel,
+            )
+        await engine.dispose()
+        # Well before the listener's 10 s liveness query: the lost connection is noticed at once.
+        got = await stream.wait_for(lambda e: e.data["id"] == stored["id"], 6)
+        assert got.data["title"] == "while nobody listened"
+        await asyncio.sleep(1)
+        assert [e.data["id"] for e in stream.events].count(stored["id"]) == 1
+    assert await nt.eventually(lambda: _listening(db))
+
+
+async def _listening(db) -> bool:
+    return (
+        await db.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'notifier-live'"
+        )
+        == 1
+    )
