@@ -16,6 +16,10 @@ TELNYX_PRIVATE_KEY = "pXb1e7fCIEUN5WUgQtOgaKYI2qXbaJj8nUNXAQNVfNA="
 TELNYX_PUBLIC_KEY = "H0WAqBOx6r+15jsIuCp9YZS5GX3SnAFIOxS3JWY1UMM="
 # What notifier sends with (the simulator accepts any key unless told otherwise).
 TELNYX_API_KEY = "KEY-demo-telnyx-api-key"
+# A DMS integration: POST /api/v1/dms/events on ingest with `Authorization: Bearer <secret>`.
+DMS_INTEGRATION_ID = UUID("00000000-0000-4000-8000-00000000d401")
+DMS_INTEGRATION_NAME = "Demo DMS"
+DMS_INTEGRATION_SECRET = "demo-dms-integration-secret"
 ADMIN_ID = UUID("00000000-0000-4000-8000-00000000d201")
 ADMIN_EMAIL = "admin@demo.switchboard.test"
 AGENT_ID = UUID("00000000-0000-4000-8000-00000000d202")

@@ -4,6 +4,7 @@ Idempotent; for local use only."""
 import asyncio
 
 from devtools import demo
+from ingest.dms_repository import save_dms_integration
 from ingest.repository import save_telnyx_account, save_twilio_account
 from notifier.outbound.credentials import save_carrier_account
 from routing.usecases.seed import seed_account
@@ -39,6 +40,13 @@ async def seed_demo(database_url: str) -> None:
                 staff=[],
             )
             await save_telnyx_account(session, demo.ACCOUNT_ID, demo.TELNYX_PUBLIC_KEY, [demo.TELNYX_NUMBER])
+            await save_dms_integration(
+                session,
+                demo.DMS_INTEGRATION_ID,
+                demo.ACCOUNT_ID,
+                demo.DMS_INTEGRATION_NAME,
+                demo.DMS_INTEGRATION_SECRET,
+            )
             # notifier sends through both carriers with the same dealership's credentials.
             await save_carrier_account(
                 session, demo.ACCOUNT_ID, "twilio", demo.TWILIO_AUTH_TOKEN, demo.TWILIO_ACCOUNT_SID

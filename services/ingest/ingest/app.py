@@ -2,11 +2,13 @@
 
 from fastapi import FastAPI
 
+from ingest.api.dms import dms_router
 from ingest.api.telnyx import telnyx_router
 from ingest.api.twilio import twilio_router
 from ingest.repository import TelnyxKeys, TwilioCredentials
 from ingest.settings import IngestSettings
 from ingest.usecases.common import WebhookDeps
+from ingest.usecases.dms import DmsDeps
 from shared.service import build_app, build_infrastructure
 
 
@@ -19,10 +21,15 @@ def create_app(settings: IngestSettings) -> FastAPI:
         telnyx_keys=TelnyxKeys(infra.sessions, settings.credentials_cache_seconds),
         telnyx_tolerance_seconds=settings.telnyx_timestamp_tolerance_seconds,
     )
+    dms = DmsDeps(infra.sessions, infra.publisher, settings.dms_max_batch)
     return build_app(
         infra,
         title="Switchboard ingest",
         description="Carrier webhooks (Twilio, Telnyx) and DMS events: verified, deduplicated, "
         "handed to Kafka.",
-        routers=[twilio_router(settings, deps), telnyx_router(settings, deps)],
+        routers=[
+            twilio_router(settings, deps),
+            telnyx_router(settings, deps),
+            dms_router(dms, settings.dms_max_body_bytes),
+        ],
     )

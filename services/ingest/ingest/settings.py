@@ -12,3 +12,6 @@ class IngestSettings(ServiceSettings):
     credentials_cache_seconds: float = 30.0
     # A Telnyx webhook signed longer ago than this (or this far in the future) is a replay.
     telnyx_timestamp_tolerance_seconds: float = 300.0
+    # DMS events over HTTP: events per request, and bytes per request.
+    dms_max_batch: int = 500
+    dms_max_body_bytes: int = 5 * 1024 * 1024
