@@ -184,3 +184,20 @@ async def mark_all_read(session: AsyncSession, account_id: UUID, user_id: UUID, 
         {"account": account_id, "user": user_id, "up_to": up_to_id},
     )
     return result.rowcount or 0
+
+
+async def told_of_action(
+    session: AsyncSession, account_id: UUID, user_ids: list[UUID], kind: str, action: str
+) -> set[UUID]:
+    """Who among `user_ids` already has a notification of `kind` from the action `action`."""
+    if not user_ids:
+        return set()
+    rows = await session.scalars(
+        text(
+            "SELECT user_id FROM notifier.notifications"
+            " WHERE account_id = :account AND user_id = ANY(:users) AND kind = :kind"
+            " AND data->>'action' = :action"
+        ),
+        {"account": account_id, "users": list(user_ids), "kind": kind, "action": action},
+    )
+    return set(rows)

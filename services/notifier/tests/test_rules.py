@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from notifier.domain.actions import not_yet_told
 from notifier.domain.assignments import drafts_for_assignment
 from notifier.domain.delivery_failures import CATEGORY_WORDS, drafts_for_delivery_failure
 from notifier.domain.exports import drafts_for_export
@@ -173,3 +174,30 @@ def test_email_defaults_and_export_always_by_email():
 
 def test_backoff_doubles_up_to_the_cap():
     assert [backoff(n, 5, 60) for n in (1, 2, 3, 4, 5)] == [timedelta(seconds=s) for s in (5, 10, 20, 40, 60)]
+
+
+def test_the_note_of_an_assignment_and_the_assignment_share_their_action():
+    sam, kim, alex = uuid4(), uuid4(), uuid4()
+    ids = [uuid4(), uuid4()]
+    assignment = _assigned(
+        conversation_ids=ids,
+        assignee_user_id=sam,
+        actor_user_id=alex,
+        notify_user_ids=[sam],
+        note="@sam @kim",
+    )
+    note = NoteAdded(
+        account_id=ACCOUNT,
+        occurred_at=assignment.occurred_at,
+        conversation_ids=list(reversed(ids)),
+        actor_user_id=alex,
+        actor_name="Alex Admin",
+        body="@sam @kim",
+        mentioned_user_ids=[sam, kim],
+    )
+    (assigned,) = drafts_for_assignment(assignment)
+    mentions = drafts_for_note(note)
+    assert {d.data["action"] for d in mentions} == {assigned.data["action"]}
+    assert [d.user_id for d in not_yet_told(mentions, {assigned.user_id})] == [kim]
+    later = note.model_copy(update={"occurred_at": note.occurred_at + timedelta(seconds=1)})
+    assert drafts_for_note(later)[0].data["action"] != assigned.data["action"]

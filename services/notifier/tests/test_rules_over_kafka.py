@@ -229,3 +229,40 @@ async def test_an_unusable_event_is_dead_lettered_and_the_next_one_still_handled
         await consumer.stop()
     assert record.value == b'{"account_id": "not-a-uuid"}'
     assert dict(record.headers)["x-dead-letter-error"] == b"ValidationError"
+
+
+async def test_an_assignee_mentioned_in_the_assignment_note_is_told_once_others_mentioned_are_told(
+    nt, kafka, http, dealer
+):
+    alex, sam, kim = (dealer.users[w] for w in ("alex", "sam", "kim"))
+    assignment = nt.assigned_event(
+        dealer.account_id, alex, [sam], assignee_user_id=sam, note="@sam @kim the customer is upset"
+    )
+    note = NoteAdded(
+        account_id=dealer.account_id,
+        occurred_at=assignment.occurred_at,
+        conversation_ids=assignment.conversation_ids,
+        note_ids=[uuid4()],
+        actor_user_id=alex,
+        actor_name="Alex Admin",
+        body="@sam @kim the customer is upset",
+        mentioned_user_ids=[sam, kim],
+    )
+    cid = str(assignment.conversation_ids[0])
+    await kafka.publish(CONVERSATION_ASSIGNED, assignment)
+
+    async def sam_assigned():
+        return nt.of_event(await nt.feed(http, dealer.headers("sam")), "conversation_id", cid)
+
+    assert await nt.eventually(sam_assigned)
+    await kafka.publish(CONVERSATION_NOTE_ADDED, note)
+
+    async def kim_mentioned():
+        return nt.of_event(await nt.feed(http, dealer.headers("kim")), "conversation_id", cid)
+
+    (kim_item,) = await nt.eventually(kim_mentioned)
+    assert kim_item["kind"] == "mentioned"
+    await asyncio.sleep(0.5)
+    sam_items = nt.of_event(await nt.feed(http, dealer.headers("sam")), "conversation_id", cid)
+    assert [i["kind"] for i in sam_items] == ["conversation_assigned"]
+    assert sam_items[0]["body"] == "@sam @kim the customer is upset"

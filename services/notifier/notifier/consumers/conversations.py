@@ -9,17 +9,19 @@ from typing import TypeVar
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifier import preferences
+from notifier import preferences, repository
+from notifier.domain.actions import not_yet_told
 from notifier.domain.assignments import drafts_for_assignment
 from notifier.domain.delivery_failures import drafts_for_delivery_failure
 from notifier.domain.drafts import NotificationDraft
 from notifier.domain.exports import drafts_for_export
+from notifier.domain.kinds import CONVERSATION_ASSIGNED as CONVERSATION_ASSIGNED_KIND
 from notifier.domain.mentions import drafts_for_note
 from notifier.domain.messages import drafts_for_message
 from notifier.settings import NotifierSettings
 from notifier.usecases.notify import deliver
 from shared.contracts.base import Event
-from shared.contracts.conversation import MessageReceived
+from shared.contracts.conversation import MessageReceived, NoteAdded
 from shared.contracts.topics import (
     CONVERSATION_ASSIGNED,
     CONVERSATION_NOTE_ADDED,
@@ -45,6 +47,23 @@ async def _message_drafts(session: AsyncSession, event: MessageReceived) -> list
     return drafts_for_message(event, unassigned_recipients=configured)
 
 
+async def _note_drafts(session: AsyncSession, event: NoteAdded) -> list[NotificationDraft]:
+    """An assignee @mentioned in the note of their own assignment was already told, with the
+    note, by the assignment notification (routing publishes the assignment first; if the note
+    is handled first, both arrive — nothing is lost)."""
+    drafts = drafts_for_note(event)
+    if not drafts:
+        return drafts
+    told = await repository.told_of_action(
+        session,
+        event.account_id,
+        [d.user_id for d in drafts],
+        CONVERSATION_ASSIGNED_KIND,
+        drafts[0].data["action"],
+    )
+    return not_yet_told(drafts, told)
+
+
 def _pure(rule: Callable[[EventT], list[NotificationDraft]]) -> Drafter:
     async def drafts(_session: AsyncSession, event: EventT) -> list[NotificationDraft]:
         return rule(event)
@@ -55,7 +74,7 @@ def _pure(rule: Callable[[EventT], list[NotificationDraft]]) -> Drafter:
 RULES: tuple[tuple[TopicSpec, str, Drafter], ...] = (
     (MESSAGE_RECEIVED, "notifier.message_received", _message_drafts),
     (CONVERSATION_ASSIGNED, "notifier.assigned", _pure(drafts_for_assignment)),
-    (CONVERSATION_NOTE_ADDED, "notifier.note_added", _pure(drafts_for_note)),
+    (CONVERSATION_NOTE_ADDED, "notifier.note_added", _note_drafts),
     (MESSAGE_DELIVERY_FAILED, "notifier.delivery_failed", _pure(drafts_for_delivery_failure)),
     (EXPORT_COMPLETED, "notifier.export_completed", _pure(drafts_for_export)),
 )

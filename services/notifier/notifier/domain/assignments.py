@@ -1,6 +1,7 @@
 """What the new assignee (or each member of the new team) is told about an assignment: one
 notification per action, however many conversations it moved."""
 
+from notifier.domain.actions import action_key
 from notifier.domain.drafts import NotificationDraft, audience
 from notifier.domain.kinds import CONVERSATION_ASSIGNED
 from shared.contracts.conversation import ConversationsAssigned
@@ -22,6 +23,7 @@ def drafts_for_assignment(event: ConversationsAssigned) -> list[NotificationDraf
         "actor_user_id": str(event.actor_user_id),
         "actor_name": event.actor_name,
         "note": event.note,
+        "action": action_key(event.actor_user_id, event.occurred_at, event.conversation_ids),
     }
     if count == 1:
         data["conversation_id"] = str(event.conversation_ids[0])

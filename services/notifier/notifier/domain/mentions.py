@@ -1,5 +1,6 @@
 """What a colleague @mentioned in an internal note is told."""
 
+from notifier.domain.actions import action_key
 from notifier.domain.drafts import NotificationDraft, audience, preview
 from notifier.domain.kinds import MENTIONED
 from shared.contracts.conversation import NoteAdded
@@ -14,6 +15,7 @@ def drafts_for_note(event: NoteAdded) -> list[NotificationDraft]:
         "actor_user_id": str(event.actor_user_id),
         "actor_name": event.actor_name,
         "note": event.body,
+        "action": action_key(event.actor_user_id, event.occurred_at, event.conversation_ids),
     }
     if count == 1:
         data["conversation_id"] = str(event.conversation_ids[0])
