@@ -88,7 +88,8 @@ async def test_inbound_sms_reaches_stream_inbox_and_search(services, database_ur
 
         async def found_in_search() -> int:
             result = await client.get(f"{search}/api/v1/search", params={"q": "Civic"}, headers=headers)
-            return sum(1 for m in result.json()["messages"] if m["conversation_id"] == conversation_id)
+            matches = [m for r in result.json()["results"] for m in r["matches"] if m["kind"] == "message"]
+            return sum(1 for m in matches if m["conversation_id"] == conversation_id)
 
         assert await _eventually(found_in_search, 1) == 1
 

@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from search.api.search import search_router
-from search.consumers.conversations import register_conversation_consumers
+from search.consumers.feeds import register_consumers
 from search.settings import SearchSettings
 from shared.http.auth import Authenticated
 from shared.service import build_app, build_infrastructure
@@ -11,7 +11,7 @@ from shared.service import build_app, build_infrastructure
 
 def create_app(settings: SearchSettings) -> FastAPI:
     infra = build_infrastructure(settings)
-    register_conversation_consumers(infra, settings)
+    register_consumers(infra, settings)
     return build_app(
         infra,
         title="Switchboard search",

@@ -1,18 +1,63 @@
-"""Keeps the projection in step with conversation events."""
+"""Keeps the projection in step with every topic it is fed from. Each handler claims the event id
+in the same transaction as its writes, so a redelivered or replayed event changes nothing."""
 
-from search.repository import index_message
-from shared.contracts.conversation import MessageReceived
-from shared.contracts.topics import MESSAGE_RECEIVED
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from search import projection
+from shared.contracts.dms import DmsEvent
+from shared.contracts.topics import (
+    CONVERSATION_MERGED,
+    CONVERSATION_STATUS_CHANGED,
+    CUSTOMER_CHANGED,
+    DMS_EVENTS,
+    MESSAGE_RECEIVED,
+    MESSAGE_SENT,
+    TopicSpec,
+)
 from shared.db.idempotency import claim_event
 from shared.kafka.consumer import subscribe
 from shared.service import Infrastructure
 from shared.settings import ServiceSettings
 
+GROUP_ID = "search"
 
-def register_conversation_consumers(infra: Infrastructure, settings: ServiceSettings) -> None:
-    async def on_message_received(event: MessageReceived) -> None:
-        async with infra.sessions.begin() as session:
-            if await claim_event(session, "search", "search.message_received", event.event_id):
-                await index_message(session, event)
+Apply = Callable[[AsyncSession, Any], Awaitable[None]]
 
-    subscribe(infra.broker, infra.publisher, settings, MESSAGE_RECEIVED, "search", on_message_received)
+
+async def _apply_dms(session: AsyncSession, event: DmsEvent) -> None:
+    await projection.apply_dms_event(session, event.root)
+
+
+def event_id(event: Any):
+    return event.root.event_id if isinstance(event, DmsEvent) else event.event_id
+
+
+# Every topic the projection is built from, with what applies one event of it. The rebuild
+# command replays exactly these.
+FEEDS: dict[str, tuple[TopicSpec, Apply]] = {
+    "search.message_received": (MESSAGE_RECEIVED, projection.apply_message_received),
+    "search.message_sent": (MESSAGE_SENT, projection.apply_message_sent),
+    "search.status_changed": (CONVERSATION_STATUS_CHANGED, projection.apply_status_changed),
+    "search.customer_changed": (CUSTOMER_CHANGED, projection.apply_customer_changed),
+    "search.conversation_merged": (CONVERSATION_MERGED, projection.apply_conversation_merged),
+    "search.dms_event": (DMS_EVENTS, _apply_dms),
+}
+
+
+async def handle(sessions: async_sessionmaker[AsyncSession], consumer: str, apply: Apply, event: Any) -> None:
+    """Applies one event once: the claim and the writes commit together."""
+    async with sessions.begin() as session:
+        if await claim_event(session, "search", consumer, event_id(event)):
+            await apply(session, event)
+
+
+def register_consumers(infra: Infrastructure, settings: ServiceSettings) -> None:
+    for consumer, (spec, apply) in FEEDS.items():
+
+        async def on_event(event: Any, consumer: str = consumer, apply: Apply = apply) -> None:
+            await handle(infra.sessions, consumer, apply, event)
+
+        subscribe(infra.broker, infra.publisher, settings, spec, GROUP_ID, on_event)

@@ -1,0 +1,344 @@
+"""Writes the projection from events. Every function is safe to call twice with the same event and
+in any order with respect to other events: rows are keyed by their record, and a version (the
+DMS's `record_version`, or when the event happened) decides which of two states is kept."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts.conversation import ConversationStatusChanged, MessageReceived, MessageSent
+from shared.contracts.customer import ConversationMerged, CustomerChanged
+from shared.contracts.dms import AppointmentEvent, DmsEnvelope, PaymentRecorded, RepairOrderEvent
+
+# Once archived (merged into another customer), a conversation stays archived.
+ARCHIVED = "archived"
+
+PROJECTION_TABLES = (
+    "search.customer_phones",
+    "search.customers",
+    "search.conversations",
+    "search.messages",
+    "search.appointments",
+    "search.repair_orders",
+    "search.payments",
+    "search.processed_events",
+)
+
+
+def version_of(moment: datetime) -> int:
+    """A profile version from the time its event was written (microseconds since 1970)."""
+    return int(moment.timestamp() * 1_000_000)
+
+
+async def _ensure_customer(session: AsyncSession, account_id: UUID, customer_id: UUID) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO search.customers (customer_id, account_id) VALUES (:c, :a)"
+            " ON CONFLICT (customer_id) DO NOTHING"
+        ),
+        {"c": customer_id, "a": account_id},
+    )
+
+
+async def _touch_customer(session: AsyncSession, account_id: UUID, customer_id: UUID, at: datetime) -> None:
+    """Moves the customer's (and the profile it was merged into's) last activity forward."""
+    await session.execute(
+        text(
+            "UPDATE search.customers SET last_activity_at = greatest(last_activity_at, :t)"
+            " WHERE account_id = :a AND customer_id IN (:c,"
+            " (SELECT merged_into_customer_id FROM search.customers WHERE customer_id = :c))"
+        ),
+        {"a": account_id, "c": customer_id, "t": at},
+    )
+
+
+async def _record_message(
+    session: AsyncSession,
+    *,
+    account_id: UUID,
+    conversation_id: UUID,
+    customer_id: UUID,
+    message_id: UUID,
+    body: str,
+    at: datetime,
+    direction: str,
+    customer_name: str | None = None,
+    customer_phone: str | None = None,
+) -> None:
+    await _ensure_customer(session, account_id, customer_id)
+    await _touch_customer(session, account_id, customer_id, at)
+    await session.execute(
+        text(
+            "INSERT INTO search.conversations (conversation_id, account_id, customer_id, last_activity_at)"
+            " VALUES (:v, :a, :c, :t) ON CONFLICT (conversation_id) DO UPDATE SET"
+            # A merge may already have moved the conversation to its surviving customer.
+            " customer_id = coalesce(search.conversations.customer_id, excluded.customer_id),"
+            " last_activity_at = greatest(search.conversations.last_activity_at, excluded.last_activity_at)"
+            " WHERE search.conversations.account_id = excluded.account_id"
+        ),
+        {"v": conversation_id, "a": account_id, "c": customer_id, "t": at},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO search.messages (message_id, account_id, conversation_id, customer_id,"
+            " customer_name, customer_phone, body, sent_at, direction)"
+            " VALUES (:m, :a, :v, :c, :n, :p, :b, :t, :d) ON CONFLICT (message_id) DO NOTHING"
+        ),
+        {
+            "m": message_id,
+            "a": account_id,
+            "v": conversation_id,
+            "c": customer_id,
+            "n": customer_name,
+            "p": customer_phone,
+            "b": body,
+            "t": at,
+            "d": direction,
+        },
+    )
+
+
+async def apply_message_received(session: AsyncSession, event: MessageReceived) -> None:
+    await _record_message(
+        session,
+        account_id=event.account_id,
+        conversation_id=event.conversation_id,
+        customer_id=event.customer_id,
+        message_id=event.message_id,
+        body=event.body,
+        at=event.received_at,
+        direction="inbound",
+        customer_name=event.customer_name,
+        customer_phone=event.customer_phone,
+    )
+    # Until routing's profile of this customer arrives, the message is all we know of them.
+    await session.execute(
+        text(
+            "UPDATE search.customers SET display_name = :n"
+            " WHERE customer_id = :c AND profile_version = 0 AND display_name IS NULL"
+        ),
+        {"c": event.customer_id, "n": event.customer_name},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO search.customer_phones (customer_id, e164, account_id)"
+            " SELECT customer_id, :p, account_id FROM search.customers"
+            " WHERE customer_id = :c AND profile_version = 0 AND merged_into_customer_id IS NULL"
+            " ON CONFLICT DO NOTHING"
+        ),
+        {"c": event.customer_id, "p": event.customer_phone},
+    )
+
+
+async def apply_message_sent(session: AsyncSession, event: MessageSent) -> None:
+    await _record_message(
+        session,
+        account_id=event.account_id,
+        conversation_id=event.conversation_id,
+        customer_id=event.customer_id,
+        message_id=event.message_id,
+        body=event.body,
+        at=event.created_at,
+        direction="outbound",
+    )
+
+
+async def apply_status_changed(session: AsyncSession, event: ConversationStatusChanged) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO search.conversations (conversation_id, account_id, status, status_at)"
+            " VALUES (:v, :a, :s, :t) ON CONFLICT (conversation_id) DO UPDATE SET"
+            " status = excluded.status, status_at = excluded.status_at"
+            " WHERE search.conversations.account_id = excluded.account_id"
+            " AND search.conversations.status <> :archived"
+            " AND search.conversations.status_at < excluded.status_at"
+        ),
+        {
+            "v": event.conversation_id,
+            "a": event.account_id,
+            "s": event.status,
+            "t": event.occurred_at,
+            "archived": ARCHIVED,
+        },
+    )
+
+
+async def apply_customer_changed(session: AsyncSession, event: CustomerChanged) -> None:
+    """The full profile replaces an older one; an older profile arriving later changes nothing."""
+    name = " ".join(part for part in (event.first_name, event.last_name) if part) or None
+    updated = await session.execute(
+        text(
+            "INSERT INTO search.customers (customer_id, account_id, first_name, last_name, display_name,"
+            " email, dms_customer_id, merged_into_customer_id, profile_version)"
+            " VALUES (:c, :a, :f, :l, :n, :e, :d, :m, :ver)"
+            " ON CONFLICT (customer_id) DO UPDATE SET first_name = excluded.first_name,"
+            " last_name = excluded.last_name, display_name = excluded.display_name,"
+            " email = excluded.email, dms_customer_id = excluded.dms_customer_id,"
+            " merged_into_customer_id = coalesce(excluded.merged_into_customer_id,"
+            "   search.customers.merged_into_customer_id),"
+            " profile_version = excluded.profile_version"
+            " WHERE search.customers.account_id = excluded.account_id"
+            " AND search.customers.profile_version < excluded.profile_version"
+            " RETURNING 1"
+        ),
+        {
+            "c": event.customer_id,
+            "a": event.account_id,
+            "f": event.first_name,
+            "l": event.last_name,
+            "n": name,
+            "e": event.email,
+            "d": event.dms_customer_id,
+            "m": event.merged_into_customer_id,
+            "ver": version_of(event.occurred_at),
+        },
+    )
+    if updated.scalar() is None:
+        return
+    await session.execute(
+        text("DELETE FROM search.customer_phones WHERE customer_id = :c"), {"c": event.customer_id}
+    )
+    for phone in event.phones:
+        await session.execute(
+            text(
+                "INSERT INTO search.customer_phones (customer_id, e164, account_id, kind)"
+                " VALUES (:c, :p, :a, :k) ON CONFLICT DO NOTHING"
+            ),
+            {"c": event.customer_id, "p": phone.e164, "a": event.account_id, "k": phone.kind},
+        )
+    if event.merged_into_customer_id:
+        await _merge_customers(session, event.account_id, event.merged_into_customer_id, event.customer_id)
+
+
+async def _merge_customers(session: AsyncSession, account_id: UUID, surviving: UUID, merged: UUID) -> None:
+    await _ensure_customer(session, account_id, surviving)
+    await _ensure_customer(session, account_id, merged)
+    await session.execute(
+        text(
+            "UPDATE search.customers SET merged_into_customer_id = :s"
+            " WHERE customer_id = :m AND account_id = :a AND merged_into_customer_id IS NULL"
+        ),
+        {"s": surviving, "m": merged, "a": account_id},
+    )
+    await session.execute(
+        text(
+            "UPDATE search.customers s"
+            " SET last_activity_at = greatest(s.last_activity_at, m.last_activity_at)"
+            " FROM search.customers m WHERE s.customer_id = :s AND m.customer_id = :m"
+            " AND s.account_id = :a AND m.account_id = :a"
+        ),
+        {"s": surviving, "m": merged, "a": account_id},
+    )
+
+
+async def apply_conversation_merged(session: AsyncSession, event: ConversationMerged) -> None:
+    await _merge_customers(session, event.account_id, event.surviving_customer_id, event.merged_customer_id)
+    moved = list(event.moved_conversation_ids)
+    if event.archived_conversation_id and event.archived_conversation_id not in moved:
+        moved.append(event.archived_conversation_id)
+    for conversation_id in moved:
+        await session.execute(
+            text(
+                "INSERT INTO search.conversations (conversation_id, account_id, customer_id)"
+                " VALUES (:v, :a, :c) ON CONFLICT (conversation_id)"
+                " DO UPDATE SET customer_id = excluded.customer_id"
+                " WHERE search.conversations.account_id = excluded.account_id"
+            ),
+            {"v": conversation_id, "a": event.account_id, "c": event.surviving_customer_id},
+        )
+    if event.archived_conversation_id:
+        await session.execute(
+            text(
+                "UPDATE search.conversations SET status = :archived, status_at = greatest(status_at, :t)"
+                " WHERE conversation_id = :v AND account_id = :a"
+            ),
+            {
+                "v": event.archived_conversation_id,
+                "a": event.account_id,
+                "t": event.occurred_at,
+                "archived": ARCHIVED,
+            },
+        )
+
+
+async def apply_dms_event(session: AsyncSession, event: DmsEnvelope) -> None:
+    """Appointments, repair orders and payments; DMS customers reach search through routing's
+    `customer.changed.v1` (routing decides which profile a DMS customer is)."""
+    if isinstance(event, AppointmentEvent):
+        await _apply_appointment(session, event)
+    elif isinstance(event, RepairOrderEvent):
+        await _apply_repair_order(session, event)
+    elif isinstance(event, PaymentRecorded):
+        await _apply_payment(session, event)
+
+
+async def _apply_appointment(session: AsyncSession, event: AppointmentEvent) -> None:
+    p = event.payload
+    await session.execute(
+        text(
+            "INSERT INTO search.appointments (account_id, appointment_id, dms_customer_id, appointment_type,"
+            " starts_at, cancelled, record_version) VALUES (:a, :id, :d, :ty, :t, :x, :ver)"
+            " ON CONFLICT (account_id, appointment_id)"
+            " DO UPDATE SET dms_customer_id = excluded.dms_customer_id,"
+            " appointment_type = excluded.appointment_type, starts_at = excluded.starts_at,"
+            " cancelled = excluded.cancelled, record_version = excluded.record_version"
+            " WHERE search.appointments.record_version < excluded.record_version"
+        ),
+        {
+            "a": event.account_id,
+            "id": p.appointment_id,
+            "d": p.dms_customer_id,
+            "ty": p.appointment_type,
+            "t": p.starts_at,
+            "x": event.type == "appointment.cancelled",
+            "ver": event.record_version,
+        },
+    )
+
+
+async def _apply_repair_order(session: AsyncSession, event: RepairOrderEvent) -> None:
+    p = event.payload
+    closed = event.type == "repair_order.closed" or p.closed_on is not None
+    await session.execute(
+        text(
+            "INSERT INTO search.repair_orders (account_id, ro_number, dms_customer_id, vin, status,"
+            " record_version) VALUES (:a, :ro, :d, :vin, :s, :ver)"
+            " ON CONFLICT (account_id, ro_number) DO UPDATE SET dms_customer_id = excluded.dms_customer_id,"
+            " vin = excluded.vin, status = excluded.status, record_version = excluded.record_version"
+            " WHERE search.repair_orders.record_version < excluded.record_version"
+        ),
+        {
+            "a": event.account_id,
+            "ro": p.ro_number,
+            "d": p.dms_customer_id,
+            "vin": p.vin or (p.vehicle.vin if p.vehicle else None),
+            "s": "closed" if closed else "open",
+            "ver": event.record_version,
+        },
+    )
+
+
+async def _apply_payment(session: AsyncSession, event: PaymentRecorded) -> None:
+    p = event.payload
+    await session.execute(
+        text(
+            "INSERT INTO search.payments (account_id, payment_id, dms_customer_id, ro_number, amount,"
+            " currency, paid_at, record_version) VALUES (:a, :id, :d, :ro, :amt, :cur, :t, :ver)"
+            " ON CONFLICT (account_id, payment_id) DO UPDATE SET dms_customer_id = excluded.dms_customer_id,"
+            " ro_number = excluded.ro_number, amount = excluded.amount, currency = excluded.currency,"
+            " paid_at = excluded.paid_at, record_version = excluded.record_version"
+            " WHERE search.payments.record_version < excluded.record_version"
+        ),
+        {
+            "a": event.account_id,
+            "id": p.payment_id,
+            "d": p.dms_customer_id,
+            "ro": p.ro_number,
+            "amt": p.amount,
+            "cur": p.currency,
+            "t": p.paid_at,
+            "ver": event.record_version,
+        },
+    )

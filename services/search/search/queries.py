@@ -1,0 +1,303 @@
+"""Reads the projection for the query box. Every statement is scoped by the caller's account.
+
+A page is built in two steps: first which customers match (each reading of the query gives
+candidate customers, merged profiles count as the profile they were merged into), ordered by
+the customer's last activity with a keyset cursor; then, for the customers of that page only,
+what matched and in which conversation."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from search.domain.query import ParsedQuery, fold
+
+StatusFilter = Literal["open", "closed", "all"]
+MatchKind = Literal["name", "phone", "message", "ro", "payment", "appointment"]
+
+# "closed" also shows archived conversations (merged profiles): both are done, both searchable.
+STATUSES: dict[str, tuple[str, ...]] = {"open": ("open",), "closed": ("closed", "archived")}
+# How many matches of one kind are shown per customer.
+MATCHES_PER_KIND = 3
+
+_EFFECTIVE = "coalesce(c.merged_into_customer_id, c.customer_id)"
+# DMS records name their customer by DMS id; routing's profile carries it.
+_DMS_JOIN = "c.account_id = {t}.account_id AND c.dms_customer_id = {t}.dms_customer_id"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    last_activity_at: datetime
+    customer_id: UUID
+
+
+@dataclass
+class Match:
+    kind: MatchKind
+    text: str
+    conversation_id: UUID | None = None
+    at: datetime | None = None
+    detail: str | None = None
+
+
+@dataclass
+class CustomerHit:
+    customer_id: UUID
+    name: str | None
+    last_activity_at: datetime
+    phones: list[tuple[str, str]] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+    # The conversation a customer-level match (name, phone, DMS record) links to.
+    conversation_id: UUID | None = None
+
+
+def _message_tsquery() -> str:
+    return (
+        "(to_tsquery('simple', :prefix) || plainto_tsquery('english', :words)"
+        " || plainto_tsquery('french', :words))"
+    )
+
+
+def _candidate_selects(query: ParsedQuery, params: dict) -> list[str]:
+    """One SELECT (customer key, conversation id or NULL) per reading of the query."""
+    selects: list[str] = []
+    name_words = [w for w in query.words if len(w) >= 2]
+    if name_words:
+        likes = []
+        for i, word in enumerate(name_words):
+            params[f"name{i}"] = f"%{word}%"
+            likes.append(f"c.name_folded LIKE :name{i}")
+        selects.append(
+            f"SELECT {_EFFECTIVE} AS ck, NULL::uuid AS conversation_id FROM search.customers c"
+            f" WHERE c.account_id = :a AND {' AND '.join(likes)}"
+        )
+    if query.phone_digits:
+        params["digits"] = f"%{query.phone_digits}%"
+        selects.append(
+            f"SELECT {_EFFECTIVE}, NULL::uuid FROM search.customer_phones p"
+            " JOIN search.customers c ON c.customer_id = p.customer_id"
+            " WHERE p.account_id = :a AND p.digits LIKE :digits"
+        )
+    if query.ro_compact:
+        params["ro_lo"] = query.ro_compact
+        # Every compact RO is [0-9A-Z]*, all below "~" in the "C" collation: a prefix range.
+        params["ro_hi"] = query.ro_compact + "~"
+        selects.append(
+            f"SELECT {_EFFECTIVE}, NULL::uuid FROM search.repair_orders r"
+            f" JOIN search.customers c ON {_DMS_JOIN.format(t='r')}"
+            " WHERE r.account_id = :a AND r.ro_compact >= :ro_lo AND r.ro_compact < :ro_hi"
+        )
+    if query.amount is not None:
+        params["amount"] = query.amount
+        selects.append(
+            f"SELECT {_EFFECTIVE}, NULL::uuid FROM search.payments y"
+            f" JOIN search.customers c ON {_DMS_JOIN.format(t='y')}"
+            " WHERE y.account_id = :a AND y.amount = :amount"
+        )
+    phrase = " ".join(query.words)
+    if len(phrase) >= 3 and any(ch.isalpha() for ch in phrase):
+        params["phrase"] = f"%{phrase}%"
+        selects.append(
+            f"SELECT {_EFFECTIVE}, NULL::uuid FROM search.appointments t"
+            f" JOIN search.customers c ON {_DMS_JOIN.format(t='t')}"
+            " WHERE t.account_id = :a AND t.type_folded LIKE :phrase"
+        )
+    if query.words:
+        params["prefix"] = query.message_prefix_query
+        params["words"] = phrase
+        selects.append(
+            f"SELECT {_EFFECTIVE}, m.conversation_id FROM search.messages m"
+            " JOIN search.customers c ON c.customer_id = m.customer_id"
+            f" WHERE m.account_id = :a AND m.body_tsv @@ {_message_tsquery()}"
+        )
+    return selects
+
+
+def _status_condition(status: StatusFilter, params: dict) -> str:
+    if status == "all":
+        return "true"
+    params["statuses"] = list(STATUSES[status])
+    return (
+        "CASE WHEN h.conversation_id IS NOT NULL THEN EXISTS (SELECT 1 FROM search.conversations v"
+        "   WHERE v.conversation_id = h.conversation_id AND v.status = ANY(:statuses))"
+        " ELSE EXISTS (SELECT 1 FROM search.conversations v WHERE v.status = ANY(:statuses)"
+        "   AND (v.customer_id = h.ck OR v.customer_id IN"
+        "     (SELECT customer_id FROM search.customers WHERE merged_into_customer_id = h.ck))) END"
+    )
+
+
+async def matching_customers(
+    session: AsyncSession,
+    account_id: UUID,
+    query: ParsedQuery,
+    status: StatusFilter,
+    after: Cursor | None,
+    limit: int,
+) -> list[CustomerHit]:
+    """Up to `limit` customers matching the query, most recently active first, after `after`."""
+    params: dict = {"a": account_id, "limit": limit}
+    selects = _candidate_selects(query, params)
+    if not selects:
+        return []
+    keyset = "true"
+    if after:
+        params["after_at"], params["after_id"] = after.last_activity_at, after.customer_id
+        keyset = "(c.last_activity_at, c.customer_id) < (:after_at, :after_id)"
+    sql = (
+        f"WITH hits AS ({' UNION '.join(selects)})"
+        " SELECT c.customer_id, c.display_name, c.last_activity_at"
+        " FROM search.customers c"
+        " WHERE c.account_id = :a AND c.merged_into_customer_id IS NULL"
+        f" AND c.customer_id IN (SELECT h.ck FROM hits h WHERE {_status_condition(status, params)})"
+        f" AND {keyset}"
+        " ORDER BY c.last_activity_at DESC, c.customer_id DESC LIMIT :limit"
+    )
+    rows = await session.execute(text(sql), params)
+    return [CustomerHit(r.customer_id, r.display_name, r.last_activity_at) for r in rows]
+
+
+async def describe_matches(
+    session: AsyncSession, account_id: UUID, query: ParsedQuery, status: StatusFilter, hits: list[CustomerHit]
+) -> None:
+    """Fills in phones, what matched and the conversation to open, for one page of customers."""
+    if not hits:
+        return
+    by_key = {hit.customer_id: hit for hit in hits}
+    params: dict = {"a": account_id, "keys": list(by_key)}
+    # Every profile of each customer: itself and those merged into it.
+    members = await session.execute(
+        text(
+            "SELECT customer_id, coalesce(merged_into_customer_id, customer_id) AS ck, display_name"
+            " FROM search.customers WHERE account_id = :a"
+            " AND (customer_id = ANY(:keys) OR merged_into_customer_id = ANY(:keys))"
+        ),
+        params,
+    )
+    member_rows = list(members)
+    params["members"] = [r.customer_id for r in member_rows]
+    owner = {r.customer_id: r.ck for r in member_rows}
+
+    for row in await session.execute(
+        text(
+            "SELECT customer_id, e164, kind FROM search.customer_phones"
+            " WHERE account_id = :a AND customer_id = ANY(:members) ORDER BY e164"
+        ),
+        params,
+    ):
+        by_key[owner[row.customer_id]].phones.append((row.e164, row.kind))
+
+    status_sql = "true"
+    if status != "all":
+        params["statuses"] = list(STATUSES[status])
+        status_sql = "v.status = ANY(:statuses)"
+    # The conversation a customer-level match opens: an open one first, else the latest.
+    for row in await session.execute(
+        text(
+            "SELECT DISTINCT ON (ck) ck, conversation_id FROM ("
+            " SELECT coalesce(c.merged_into_customer_id, c.customer_id) AS ck, v.conversation_id,"
+            "  v.status, v.last_activity_at FROM search.conversations v"
+            "  JOIN search.customers c ON c.customer_id = v.customer_id"
+            f"  WHERE v.account_id = :a AND v.customer_id = ANY(:members) AND {status_sql}) x"
+            " ORDER BY ck, (status = 'open') DESC, last_activity_at DESC"
+        ),
+        params,
+    ):
+        by_key[row.ck].conversation_id = row.conversation_id
+
+    await _name_and_phone_matches(query, member_rows, by_key)
+    await _dms_matches(session, query, params, owner, by_key)
+    await _message_matches(session, query, params, owner, by_key, status_sql)
+
+
+async def _name_and_phone_matches(query: ParsedQuery, member_rows, by_key: dict[UUID, CustomerHit]) -> None:
+    name_words = [w for w in query.words if len(w) >= 2]
+    if name_words:
+        for row in member_rows:
+            folded = fold(row.display_name or "")
+            if row.display_name and all(w in folded for w in name_words):
+                hit = by_key[row.ck]
+                hit.matches.append(Match("name", row.display_name, hit.conversation_id))
+    if query.phone_digits:
+        for hit in by_key.values():
+            for e164, _kind in hit.phones:
+                if query.phone_digits in "".join(ch for ch in e164 if ch.isdigit()):
+                    hit.matches.append(Match("phone", e164, hit.conversation_id))
+
+
+async def _dms_matches(session: AsyncSession, query: ParsedQuery, params: dict, owner, by_key) -> None:
+    dms = _DMS_JOIN.format(t="r") + " AND c.customer_id = ANY(:members)"
+    if query.ro_compact:
+        params["ro_lo"], params["ro_hi"] = query.ro_compact, query.ro_compact + "~"
+        for row in await session.execute(
+            text(
+                "SELECT DISTINCT c.customer_id, r.ro_number, r.status, r.vin FROM search.repair_orders r"
+                f" JOIN search.customers c ON {dms}"
+                " WHERE r.account_id = :a AND r.ro_compact >= :ro_lo AND r.ro_compact < :ro_hi"
+                " ORDER BY r.ro_number"
+            ),
+            params,
+        ):
+            hit = by_key[owner[row.customer_id]]
+            detail = f"repair order, {row.status}" + (f", VIN {row.vin}" if row.vin else "")
+            _add(hit, Match("ro", row.ro_number, hit.conversation_id, detail=detail))
+    if query.amount is not None:
+        params["amount"] = query.amount
+        for row in await session.execute(
+            text(
+                "SELECT DISTINCT c.customer_id, r.amount, r.currency, r.ro_number, r.paid_at"
+                f" FROM search.payments r JOIN search.customers c ON {dms}"
+                " WHERE r.account_id = :a AND r.amount = :amount ORDER BY r.paid_at DESC NULLS LAST"
+            ),
+            params,
+        ):
+            hit = by_key[owner[row.customer_id]]
+            detail = f"payment {row.currency}" + (f" for RO {row.ro_number}" if row.ro_number else "")
+            _add(
+                hit, Match("payment", f"{row.amount:.2f}", hit.conversation_id, at=row.paid_at, detail=detail)
+            )
+    phrase = " ".join(query.words)
+    if len(phrase) >= 3 and any(ch.isalpha() for ch in phrase):
+        params["phrase"] = f"%{phrase}%"
+        for row in await session.execute(
+            text(
+                "SELECT DISTINCT c.customer_id, r.appointment_type, r.starts_at, r.cancelled"
+                f" FROM search.appointments r JOIN search.customers c ON {dms}"
+                " WHERE r.account_id = :a AND r.type_folded LIKE :phrase ORDER BY r.starts_at DESC"
+            ),
+            params,
+        ):
+            hit = by_key[owner[row.customer_id]]
+            detail = "appointment, cancelled" if row.cancelled else "appointment"
+            _add(hit, Match("appointment", row.appointment_type, hit.conversation_id, row.starts_at, detail))
+
+
+async def _message_matches(
+    session: AsyncSession, query: ParsedQuery, params: dict, owner, by_key, status_sql: str
+) -> None:
+    if not query.words:
+        return
+    params["prefix"] = query.message_prefix_query
+    params["words"] = " ".join(query.words)
+    rows = await session.execute(
+        text(
+            "SELECT customer_id, conversation_id, body, sent_at, direction FROM ("
+            " SELECT m.customer_id, m.conversation_id, m.body, m.sent_at, m.direction,"
+            "  row_number() OVER (PARTITION BY m.customer_id ORDER BY m.sent_at DESC) AS n"
+            " FROM search.messages m JOIN search.conversations v ON v.conversation_id = m.conversation_id"
+            f" WHERE m.account_id = :a AND m.customer_id = ANY(:members) AND {status_sql}"
+            f" AND m.body_tsv @@ {_message_tsquery()}) x"
+            " WHERE n <= :per_kind ORDER BY sent_at DESC"
+        ),
+        {**params, "per_kind": MATCHES_PER_KIND},
+    )
+    for row in rows:
+        hit = by_key[owner[row.customer_id]]
+        _add(hit, Match("message", row.body, row.conversation_id, row.sent_at, row.direction))
+
+
+def _add(hit: CustomerHit, match: Match) -> None:
+    if sum(1 for m in hit.matches if m.kind == match.kind) < MATCHES_PER_KIND:
+        hit.matches.append(match)
