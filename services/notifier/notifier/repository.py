@@ -69,6 +69,15 @@ async def _lock_feeds(session: AsyncSession, user_ids: list[UUID]) -> None:
         )
 
 
+async def announce_read(session: AsyncSession, channel: str, user_id: UUID, read: dict) -> None:
+    """Tells the user's other open streams (other tabs, other devices) what was marked read,
+    on commit: `{"ids": [...]}` or `{"up_to_id": n}`."""
+    await session.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": channel, "payload": json.dumps({"user_id": str(user_id), "read": read})},
+    )
+
+
 def announcement(notification: dict) -> str:
     payload = json.dumps(notification)
     if len(payload.encode()) < _MAX_NOTIFY_PAYLOAD:

@@ -29,7 +29,8 @@ async def notification_stream(
     is_disconnected: Callable[[], Awaitable[bool]],
     check_seconds: float,
 ) -> AsyncIterator[dict | None]:
-    """Yields notifications (dicts) and None once, when the backlog has been sent ("ready")."""
+    """Yields notifications (dicts), read marks (`{"read": ...}`, no id) and None once, when the
+    backlog has been sent ("ready")."""
 
     async def from_table(after: int) -> AsyncIterator[dict]:
         while True:
@@ -61,6 +62,9 @@ async def notification_stream(
                     yield notification
             while not live.queue.empty():
                 notification = live.queue.get_nowait()
+                if "read" in notification:
+                    yield notification  # a read mark from another tab: not a notification
+                    continue
                 # Already sent from the table (a replay or a catch-up): never twice.
                 if notification["id"] > last_sent:
                     last_sent = notification["id"]

@@ -247,3 +247,25 @@ async def _listening(db) -> bool:
         )
         == 1
     )
+
+
+async def test_marking_read_in_one_tab_tells_the_users_other_tabs_without_moving_their_last_event_id(
+    notifier, kafka, http, dealer, nt
+):
+    kim = dealer.users["kim"]
+    event = nt.message_event(dealer.account_id, [kim])
+    url = f"{notifier.url}/api/v1/notifications/stream"
+    async with (
+        nt.SseStream(url, _token(dealer, "kim")).open() as tab,
+        nt.SseStream(url, _token(dealer, "sam")).open() as colleague,
+    ):
+        await kafka.publish(MESSAGE_RECEIVED, event)
+        arrived = await tab.wait_for(_for(event.conversation_id))
+        marked = await http.post(f"/api/v1/notifications/{arrived.id}/read", headers=dealer.headers("kim"))
+        assert marked.status_code == 200
+        read = await tab.wait_for(lambda e: e.event == "read")
+        assert read.data == {"ids": [int(arrived.id)]} and read.id is None
+        await http.post("/api/v1/notifications/read-all", headers=dealer.headers("kim"))  # nothing unread
+        await asyncio.sleep(0.5)
+        assert [e.event for e in tab.events].count("read") == 1
+        assert colleague.events == []

@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing.api.admin import admin_router
+from routing.api.appointments import appointments_router
 from routing.api.auth import auth_router
 from routing.api.conversations import conversations_router
 from routing.api.customers import customers_router
@@ -13,6 +14,7 @@ from routing.api.messaging import messaging_router
 from routing.api.saved_replies import saved_replies_router
 from routing.api.staff_auth import StaffAuthenticated
 from routing.consumers.carrier import register_carrier_consumers
+from routing.consumers.dms import register_dms_consumers
 from routing.consumers.messaging import register_messaging_consumers
 from routing.outbox import OutboxRelay
 from routing.settings import RoutingSettings
@@ -34,6 +36,7 @@ def api_routers(
         customers_router(settings, sessions, auth),
         saved_replies_router(sessions, auth),
         admin_router(settings, sessions, auth),
+        appointments_router(sessions, auth),
     ]
 
 
@@ -47,6 +50,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
     )
     register_carrier_consumers(infra, settings, infra.sessions, relay)
     register_messaging_consumers(infra, settings, infra.sessions, relay)
+    register_dms_consumers(infra, settings, infra.sessions, relay)
     sweeper = AutoCloseSweeper(infra.sessions, settings, on_events=relay.wake)
     return build_app(
         infra,

@@ -71,6 +71,8 @@ customers = sa.Table(
     sa.Column("last_name", sa.Text),
     sa.Column("email", sa.Text),
     sa.Column("dms_customer_id", sa.Text),
+    sa.Column("dms_record_version", sa.BigInteger),
+    sa.Column("merged_into_customer_id", sa.Uuid),
     _ts("created_at"),
     _ts("updated_at"),
 )
@@ -94,6 +96,7 @@ conversations = sa.Table(
     sa.Column("assignee_user_id", sa.Uuid),
     sa.Column("assignee_team_id", sa.Uuid),
     sa.Column("dealership_e164", sa.Text),
+    sa.Column("merged_from_customer_id", sa.Uuid),
     _ts("owner_read_at"),
     _ts("last_activity_at"),
     _ts("last_inbound_at"),
@@ -186,4 +189,49 @@ customer_notes = sa.Table(
     sa.Column("author_user_id", sa.Uuid),
     sa.Column("body", sa.Text),
     _ts("created_at"),
+)
+
+
+def _dms_record(name: str, dms_id: str, *columns: sa.Column) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        _id(),
+        sa.Column("account_id", sa.Uuid),
+        sa.Column(dms_id, sa.Text),
+        sa.Column("dms_customer_id", sa.Text),
+        *columns,
+        sa.Column("record_version", sa.BigInteger),
+        sa.Column("last_event_type", sa.Text),
+        sa.Column("data", JSONB),
+        _ts("created_at"),
+        _ts("updated_at"),
+    )
+
+
+appointments = _dms_record(
+    "appointments",
+    "dms_appointment_id",
+    sa.Column("status", sa.Text),
+    _ts("starts_at"),
+    _ts("ends_at"),
+    sa.Column("appointment_type", sa.Text),
+    sa.Column("advisor", sa.Text),
+    sa.Column("vehicle", JSONB),
+)
+repair_orders = _dms_record(
+    "repair_orders",
+    "ro_number",
+    sa.Column("status", sa.Text),
+    sa.Column("vin", sa.Text),
+    sa.Column("vehicle", JSONB),
+    sa.Column("totals", JSONB),
+)
+payments = _dms_record(
+    "payments",
+    "dms_payment_id",
+    sa.Column("ro_number", sa.Text),
+    sa.Column("amount", sa.Numeric(14, 2)),
+    sa.Column("currency", sa.Text),
+    _ts("paid_at"),
 )

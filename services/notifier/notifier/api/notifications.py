@@ -128,6 +128,10 @@ def notifications_router(
     ) -> Notification:
         async with sessions.begin() as session:
             row = await repository.mark_read(session, caller.account_id, caller.user_id, notification_id)
+            if row is not None:
+                await repository.announce_read(
+                    session, settings.live_channel, caller.user_id, {"ids": [notification_id]}
+                )
         if row is None:
             raise ApiError(404, "not_found", "notification not found")
         return Notification(**row)
@@ -140,9 +144,12 @@ def notifications_router(
     )
     async def mark_all_read(caller: Caller, body: Annotated[MarkAllRead | None, Body()] = None) -> MarkedRead:
         async with sessions.begin() as session:
-            marked = await repository.mark_all_read(
-                session, caller.account_id, caller.user_id, body.up_to_id if body else None
-            )
+            up_to = body.up_to_id if body else None
+            marked = await repository.mark_all_read(session, caller.account_id, caller.user_id, up_to)
+            if marked:
+                await repository.announce_read(
+                    session, settings.live_channel, caller.user_id, {"up_to_id": up_to or MAX_ID}
+                )
             unread = await repository.unread_count(session, caller.account_id, caller.user_id)
         return MarkedRead(marked=marked, unread=unread)
 
@@ -151,7 +158,9 @@ def notifications_router(
         summary="Live notifications (server-sent events)",
         description="Each event's id is the notification id and its name the notification kind; "
         "a `ready` event follows the backlog. Reconnect with `Last-Event-ID` to get everything "
-        "missed since, nothing twice. EventSource clients may pass `?access_token=`.",
+        "missed since, nothing twice. A `read` event (no id) tells that the caller marked "
+        'notifications read elsewhere: `{"ids": [...]}` or `{"up_to_id": n}`. EventSource '
+        "clients may pass `?access_token=`.",
         responses=ERRORS,
     )
     async def stream(
@@ -171,6 +180,9 @@ def notifications_router(
             ):
                 if notification is None:
                     yield {"event": "ready", "data": "{}"}
+                elif "read" in notification:
+                    # No id: a read mark does not move the client's Last-Event-ID.
+                    yield {"event": "read", "data": json.dumps(notification["read"])}
                 else:
                     yield _event(notification)
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.domain.phones import PhoneKind
 from routing.tables import customer_notes, customer_phones, customers
+from routing.usecases.customer_events import emit_customer_changed
 
 
 class CustomerNotFound(LookupError):
@@ -66,6 +67,7 @@ async def create_customer(
         # A microsecond apart, so the profile lists the numbers in the order staff gave them.
         at = now + timedelta(microseconds=index)
         await _claim_number(session, account_id, customer_id, phone, at, index)
+    await emit_customer_changed(session, account_id, customer_id, "created")
     return customer_id
 
 
@@ -82,13 +84,16 @@ async def update_customer(
     )
     if updated is None:
         raise CustomerNotFound(customer_id)
+    await emit_customer_changed(session, account_id, customer_id, "updated")
 
 
 async def add_phone(
     session: AsyncSession, account_id: UUID, customer_id: UUID, phone: NewPhone, now: datetime
 ) -> UUID:
     await _touch(session, account_id, customer_id, now)
-    return await _claim_number(session, account_id, customer_id, phone, now)
+    phone_id = await _claim_number(session, account_id, customer_id, phone, now)
+    await emit_customer_changed(session, account_id, customer_id, "updated")
+    return phone_id
 
 
 async def change_phone_kind(
@@ -108,6 +113,7 @@ async def change_phone_kind(
     )
     if changed is None:
         raise PhoneNotFound(phone_id)
+    await emit_customer_changed(session, account_id, customer_id, "updated")
 
 
 async def remove_phone(
@@ -121,6 +127,7 @@ async def remove_phone(
     )
     if removed is None:
         raise PhoneNotFound(phone_id)
+    await emit_customer_changed(session, account_id, customer_id, "updated")
 
 
 async def add_note(

@@ -22,6 +22,7 @@ from routing.tables import (
     users,
 )
 from routing.usecases.consent import InboundText, apply_consent_keyword
+from routing.usecases.customer_events import emit_customer_changed
 from shared.contracts.carrier import CarrierInbound
 from shared.contracts.conversation import ConversationStatusChanged, MessageReceived
 from shared.contracts.topics import CONVERSATION_STATUS_CHANGED, MESSAGE_RECEIVED
@@ -151,6 +152,7 @@ async def _customer_for(session: AsyncSession, account_id: UUID, e164: str) -> U
     )
     if claimed is None:  # another message from the same number won the race
         raise RuntimeError("customer created concurrently; retry")
+    await emit_customer_changed(session, account_id, customer_id, "created")
     return customer_id
 
 
