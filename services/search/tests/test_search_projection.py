@@ -1,0 +1,227 @@
+"""The projection follows events the way they really arrive: redelivered, replayed, late. An
+event applied twice changes nothing; an older version of a record arriving after a newer one is
+ignored; a merged profile's conversation stays searchable, archived, under the surviving customer."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+from shared.contracts.conversation import ConversationStatusChanged, MessageSent
+from shared.contracts.customer import ConversationMerged
+from shared.contracts.topics import (
+    CONVERSATION_MERGED,
+    CONVERSATION_STATUS_CHANGED,
+    CUSTOMER_CHANGED,
+    DMS_EVENTS,
+    MESSAGE_RECEIVED,
+    MESSAGE_SENT,
+)
+
+
+async def _handled(st, db, event_id) -> None:
+    """Waits until the consumer has applied (or skipped) the event: its id is claimed."""
+
+    async def claimed():
+        return await db.fetchval("SELECT count(*) FROM search.processed_events WHERE event_id = $1", event_id)
+
+    assert await st.eventually(claimed)
+
+
+async def _found(st, http, account, q, **params):
+    return (await st.search(http, account, q, **params))["results"]
+
+
+async def test_a_replayed_message_is_indexed_once(st, kafka, http, account, db):
+    customer, conversation = uuid4(), uuid4()
+    event = st.events.received(account, customer, conversation, "Ma transmission glisse", "+14385550111")
+    for _ in range(3):
+        await kafka.publish(MESSAGE_RECEIVED, event)
+    assert await st.eventually(lambda: _found(st, http, account, "transmission"))
+    (result,) = (await st.search(http, account, "transmission"))["results"]
+    assert [m["kind"] for m in result["matches"]] == ["message"]
+    assert (
+        await db.fetchval("SELECT count(*) FROM search.messages WHERE message_id = $1", event.message_id) == 1
+    )
+
+
+async def test_an_older_profile_arriving_late_does_not_overwrite_the_newer(st, kafka, http, account, db):
+    customer = uuid4()
+    now = datetime.now(UTC)
+    newer = st.events.customer(account, customer, "Julie", "Gagnon", ["+14505550123"], occurred_at=now)
+    older = st.events.customer(
+        account, customer, "Julie", "Lavoie", ["+14505550999"], occurred_at=now - timedelta(hours=1)
+    )
+    await kafka.publish(CUSTOMER_CHANGED, newer)
+    assert await st.eventually(lambda: _found(st, http, account, "gagnon"))
+    await kafka.publish(CUSTOMER_CHANGED, older)
+    await _handled(st, db, older.event_id)
+    assert (await st.search(http, account, "lavoie"))["results"] == []
+    assert (await st.search(http, account, "5550999"))["results"] == []
+    (result,) = (await st.search(http, account, "gagnon"))["results"]
+    assert result["phones"] == [{"e164": "+14505550123", "kind": "mobile"}]
+
+
+async def test_an_older_dms_version_arriving_late_is_ignored(st, kafka, http, account, db):
+    customer, dms_id = uuid4(), f"D-{uuid4().hex[:8]}"
+    await kafka.publish(
+        CUSTOMER_CHANGED, st.events.customer(account, customer, "Luc", "Roy", dms_customer_id=dms_id)
+    )
+
+    def payment(amount: str) -> dict:
+        return {"payment_id": "P-77", "dms_customer_id": dms_id, "amount": amount, "currency": "CAD"}
+
+    await kafka.publish(
+        DMS_EVENTS, st.events.dms(account, "payment.recorded", "P-77", 5, payment("99.95")), key=dms_id
+    )
+    assert await st.eventually(lambda: _found(st, http, account, "99.95"))
+    # Version 4, published after version 5 (the DMS resent an old copy).
+    stale_payment = st.events.dms(account, "payment.recorded", "P-77", 4, payment("10.00"))
+    await kafka.publish(DMS_EVENTS, stale_payment, key=dms_id)
+    # Version 6 of an appointment, then version 2 of the same appointment.
+    appointment = {
+        "appointment_id": "A-1",
+        "dms_customer_id": dms_id,
+        "starts_at": "2026-12-01T10:00:00-05:00",
+    }
+    await kafka.publish(
+        DMS_EVENTS,
+        st.events.dms(
+            account, "appointment.changed", "A-1", 6, {**appointment, "appointment_type": "Recall"}
+        ),
+        key=dms_id,
+    )
+    stale_appointment = st.events.dms(
+        account, "appointment.booked", "A-1", 2, {**appointment, "appointment_type": "Alignment"}
+    )
+    await kafka.publish(DMS_EVENTS, stale_appointment, key=dms_id)
+    assert await st.eventually(lambda: _found(st, http, account, "recall"))
+    for stale in (stale_payment, stale_appointment):
+        await _handled(st, db, UUID(json.loads(stale)["event_id"]))
+    assert (await st.search(http, account, "10.00"))["results"] == []
+    assert (await st.search(http, account, "alignment"))["results"] == []
+    assert st.customer_ids(await st.search(http, account, "99.95")) == [str(customer)]
+
+
+async def test_status_filter_and_a_late_older_status_change(st, kafka, http, account, db):
+    customer, conversation = uuid4(), uuid4()
+    await kafka.publish(
+        MESSAGE_RECEIVED,
+        st.events.received(account, customer, conversation, "Pneus d'hiver svp", "+15145550142"),
+    )
+    assert await st.eventually(lambda: _found(st, http, account, "hiver"))
+    now = datetime.now(UTC)
+    closed = ConversationStatusChanged(
+        account_id=account.account_id,
+        conversation_id=conversation,
+        status="closed",
+        previous_status="open",
+        occurred_at=now,
+    )
+    late_reopen = ConversationStatusChanged(
+        account_id=account.account_id,
+        conversation_id=conversation,
+        status="open",
+        previous_status="closed",
+        occurred_at=now - timedelta(minutes=5),
+    )
+    await kafka.publish(CONVERSATION_STATUS_CHANGED, closed)
+    assert await st.eventually(lambda: _found(st, http, account, "hiver", status="closed"))
+    await kafka.publish(CONVERSATION_STATUS_CHANGED, late_reopen)
+    await _handled(st, db, late_reopen.event_id)
+    assert (await st.search(http, account, "hiver", status="open"))["results"] == []
+    assert st.customer_ids(await st.search(http, account, "hiver", status="closed")) == [str(customer)]
+    assert st.customer_ids(await st.search(http, account, "hiver", status="all")) == [str(customer)]
+    # A customer-level match follows the same filter.
+    assert (await st.search(http, account, "5550142", status="open"))["results"] == []
+
+
+async def test_a_merged_profile_conversation_is_archived_and_found_under_the_surviving_customer(
+    st, kafka, http, account
+):
+    survivor, merged = uuid4(), uuid4()
+    active, other = uuid4(), uuid4()
+    await kafka.publish(
+        CUSTOMER_CHANGED, st.events.customer(account, survivor, "Chloé", "Bélanger", ["+15145550177"])
+    )
+    await kafka.publish(
+        CUSTOMER_CHANGED, st.events.customer(account, merged, "Chloe", "Belanger", ["+14385550188"])
+    )
+    await kafka.publish(
+        MESSAGE_RECEIVED, st.events.received(account, survivor, active, "Is my Civic ready?", "+15145550177")
+    )
+    await kafka.publish(
+        MESSAGE_SENT,
+        MessageSent(
+            account_id=account.account_id,
+            conversation_id=other,
+            customer_id=merged,
+            message_id=uuid4(),
+            body="Your windshield quote is 640 dollars",
+            created_at=datetime.now(UTC),
+        ),
+    )
+    assert await st.eventually(lambda: _found(st, http, account, "windshield"))
+    # Routing merges them: the merged-away profile keeps no phone, its conversation is archived.
+    await kafka.publish(
+        CUSTOMER_CHANGED,
+        st.events.customer(
+            account, merged, "Chloe", "Belanger", [], merged_into_customer_id=survivor, reason="merged"
+        ),
+    )
+    await kafka.publish(
+        CONVERSATION_MERGED,
+        ConversationMerged(
+            account_id=account.account_id,
+            archived_conversation_id=other,
+            surviving_conversation_id=active,
+            moved_conversation_ids=[other],
+            surviving_customer_id=survivor,
+            merged_customer_id=merged,
+            phone_e164="+15145550177",
+        ),
+    )
+
+    async def archived_under_survivor():
+        page = await st.search(http, account, "windshield", status="closed")
+        return page["results"] if st.customer_ids(page) == [str(survivor)] else None
+
+    (result,) = await st.eventually(archived_under_survivor)
+    (match,) = result["matches"]
+    assert match["conversation_id"] == str(other) and match["detail"] == "outbound"
+    assert (await st.search(http, account, "windshield", status="open"))["results"] == []
+    # One customer, whichever profile's name was typed.
+    assert st.customer_ids(await st.search(http, account, "belanger")) == [str(survivor)]
+    assert (await st.search(http, account, "5550188"))["results"] == []
+    (civic,) = (await st.search(http, account, "civic", status="open"))["results"]
+    assert civic["customer_id"] == str(survivor)
+
+
+async def test_pages_follow_last_activity_without_repeats_or_gaps(st, kafka, http, account):
+    start = datetime.now(UTC) - timedelta(days=1)
+    customers = [uuid4() for _ in range(7)]
+    for i, customer in enumerate(customers):
+        await kafka.publish(
+            MESSAGE_RECEIVED,
+            st.events.received(
+                account,
+                customer,
+                uuid4(),
+                "Vidange d'huile demain?",
+                f"+1514555{i:04d}",
+                at=start + timedelta(i),
+            ),
+        )
+
+    async def all_seven():
+        return len((await st.search(http, account, "vidange", limit=100))["results"]) == 7
+
+    assert await st.eventually(all_seven)
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = await st.search(http, account, "vidange", **params)
+        seen += st.customer_ids(page)
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [str(c) for c in reversed(customers)]
