@@ -9,13 +9,21 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from sqlalchemy import text
 
+from ingest.api.dms import dms_router
 from ingest.dms_repository import save_dms_integration
+from ingest.usecases.dms import DmsDeps
 from shared.contracts.topics import DMS_EVENTS, DMS_REJECTED
+from shared.http.errors import install_error_handlers
+from shared.kafka.broker import EventPublisher
 
+BASE_URL = "https://ingest.example.test"
 EVENTS = "/api/v1/dms/events"
 REJECTIONS = "/api/v1/dms/rejections"
 
@@ -233,3 +241,36 @@ async def test_the_secret_is_stored_only_as_a_hash(sessions, integrator):
             {"id": integrator.integration_id},
         )
     assert stored and integrator.secret not in stored and len(stored) == 64
+
+
+async def test_kafka_unreachable_is_503_and_nothing_is_kept(ingest_settings, sessions, integrator):
+    """Against a broker address where no Kafka listens: the integrator is told to retry, and the
+    rejection of the invalid event in the same batch is not stored either (all or nothing)."""
+    unreachable = ingest_settings.model_copy(
+        update={"kafka_bootstrap_servers": "127.0.0.1:1", "kafka_publish_timeout_seconds": 1.0}
+    )
+    publisher = EventPublisher(KafkaBroker(unreachable.kafka_bootstrap_servers), unreachable)
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(dms_router(DmsDeps(sessions, publisher), 1024 * 1024))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
+        batch = {"events": [payment(), payment(type="nope")]}
+        response = await http.post(EVENTS, json=batch, headers=integrator.auth)
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "unavailable"
+        listed = await http.get(REJECTIONS, headers=integrator.auth)
+    assert listed.json()["items"] == []
+
+
+async def test_openapi_documents_every_answer(client):
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert set(paths["/api/v1/dms/events"]["post"]["responses"]) == {
+        "202",
+        "400",
+        "401",
+        "413",
+        "415",
+        "422",
+        "503",
+    }
+    assert {"200", "400", "401"} <= set(paths["/api/v1/dms/rejections"]["get"]["responses"])
