@@ -52,6 +52,7 @@ def subscribe(
     that many consumers of the group in this process, each handling its own partitions in order."""
     contract: type[EventT] = spec.contract
     topic = publisher.topic(spec)
+    group = consumer_group(settings, group_id, spec)
 
     async def consume(message: KafkaMessage) -> None:
         record = message.raw_message
@@ -66,11 +67,11 @@ def subscribe(
                     event = contract.model_validate_json(message.body)
                     await handler(event)
         except Exception as exc:
-            await _dead_letter(publisher, spec, group_id, record, message, exc)
+            await _dead_letter(publisher, spec, group, record, message, exc)
 
     broker.subscriber(
         topic,
-        group_id=group_id,
+        group_id=group,
         auto_offset_reset=auto_offset_reset,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_workers=max_workers,
@@ -80,6 +81,13 @@ def subscribe(
         title=f"{group_id}:{spec.name}",
         description=spec.description,
     )(consume)
+
+
+def consumer_group(settings: ServiceSettings, service: str, spec: TopicSpec) -> str:
+    """One group per service and topic, under the environment's topic prefix: a service adding a
+    subscription does not rebalance its other consumers, and two environments (or test runs)
+    sharing a cluster never share a group."""
+    return f"{settings.kafka_topic_prefix}{service}.{spec.name}"
 
 
 async def _raw_body(message: Any) -> bytes:
