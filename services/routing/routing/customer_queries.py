@@ -90,7 +90,8 @@ async def search_customers(
             last.label("_last"),
             first.label("_first"),
         )
-        .where(customers.c.account_id == account_id)
+        # A profile merged into another one lives on only through the survivor.
+        .where(customers.c.account_id == account_id, customers.c.merged_into_customer_id.is_(None))
         .order_by(unnamed, last, first, row_id)
         .limit(limit + 1)
     )

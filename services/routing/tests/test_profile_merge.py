@@ -170,6 +170,12 @@ async def test_the_articles_case_b_keeps_the_number_and_a_s_conversation_is_arch
     b_now = (await _outbox(sessions, "customer.changed.v1", str(b_id)))[-1]
     assert b_now["phones"] == [{"e164": a_number, "kind": "mobile"}]
 
+    # A stays readable by id, says where it went, and no longer shows up in customer search.
+    a_profile = (await client.get(f"/api/v1/customers/{a_id}", headers=dealer.admin)).json()
+    assert (a_profile["merged_into_customer_id"], a_profile["phones"]) == (str(b_id), [])
+    search = await client.get("/api/v1/customers", params={"q": a_number}, headers=dealer.admin)
+    assert [item["id"] for item in search.json()["items"]] == [str(b_id)]
+
     # The next text from 555 lands in B's active conversation, not in the archived one.
     assert await dealer.receive(ago(0), "hello again", customer_number=a_number) == b_conversation
 

@@ -167,7 +167,9 @@ class TimelineItem(BaseModel):
         description="For events: `assigned` has assignee_user_id / assignee_team_id / assignee_name "
         "and previous_assignee_user_id / previous_assignee_team_id; "
         "`note` has body and mentioned_user_ids; `closed` / `reopened` have previous_status (and "
-        "`reason` for a reopen by a message: message_received or message_sent)"
+        "`reason` for a reopen by a message: message_received or message_sent); `merged` and "
+        "`archived` (profile merge) have surviving_customer_id, merged_customer_id, phone, "
+        "archived_conversation_id and surviving_conversation_id"
     )
     message: MessageView | None = Field(default=None, description="For kind `message`")
 

@@ -128,6 +128,11 @@ class CustomerDetail(CustomerSummary):
     archived_conversation_ids: list[UUID] = Field(
         description="Conversations archived by a profile merge: still readable, oldest first"
     )
+    merged_into_customer_id: UUID | None = Field(
+        None,
+        description="Set when this profile was merged into another one (a DMS customer given its "
+        "mobile number): its numbers and conversations are that customer's now",
+    )
 
 
 class NoteView(BaseModel):
