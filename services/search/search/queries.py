@@ -23,7 +23,6 @@ STATUSES: dict[str, tuple[str, ...]] = {"open": ("open",), "closed": ("closed", 
 # How many matches of one kind are shown per customer.
 MATCHES_PER_KIND = 3
 
-_EFFECTIVE = "coalesce(c.merged_into_customer_id, c.customer_id)"
 # DMS records name their customer by DMS id; routing's profile carries it.
 _DMS_JOIN = "c.account_id = {t}.account_id AND c.dms_customer_id = {t}.dms_customer_id"
 
@@ -61,72 +60,109 @@ def _message_tsquery() -> str:
     )
 
 
-def _candidate_selects(query: ParsedQuery, params: dict) -> list[str]:
-    """One SELECT (customer key, conversation id or NULL) per reading of the query."""
-    selects: list[str] = []
+@dataclass(frozen=True)
+class Reading:
+    """One meaning of the query text, in two shapes: the customers it matches (key, conversation
+    or NULL), and the same test on one customer row `mc` (for walking customers in order)."""
+
+    kind: MatchKind
+    candidates: str
+    on_customer: str
+
+
+def _readings(query: ParsedQuery, status: StatusFilter, params: dict) -> list[Reading]:
+    """Customer-level readings give raw profile ids (merged profiles resolved later); message
+    readings give the profile and the conversation, only in conversations of `status`."""
+    readings: list[Reading] = []
+    status_join = ""
+    if status != "all":
+        params["statuses"] = list(STATUSES[status])
+        status_join = (
+            "JOIN search.conversations v ON v.conversation_id = m.conversation_id"
+            " AND v.status = ANY(:statuses)"
+        )
     name_words = [w for w in query.words if len(w) >= 2]
-    if name_words:
+    if name_words and any(ch.isalpha() for w in name_words for ch in w):
         likes = []
         for i, word in enumerate(name_words):
             params[f"name{i}"] = f"%{word}%"
-            likes.append(f"c.name_folded LIKE :name{i}")
-        selects.append(
-            f"SELECT {_EFFECTIVE} AS ck, NULL::uuid AS conversation_id FROM search.customers c"
-            f" WHERE c.account_id = :a AND {' AND '.join(likes)}"
+            likes.append(f"{{t}}.name_folded LIKE :name{i}")
+        test = " AND ".join(likes)
+        readings.append(
+            Reading(
+                "name",
+                "SELECT c.customer_id, NULL::uuid FROM search.customers c"
+                f" WHERE c.account_id = :a AND {test.format(t='c')}",
+                test.format(t="mc"),
+            )
         )
     if query.phone_digits:
         params["digits"] = f"%{query.phone_digits}%"
-        selects.append(
-            f"SELECT {_EFFECTIVE}, NULL::uuid FROM search.customer_phones p"
-            " JOIN search.customers c ON c.customer_id = p.customer_id"
-            " WHERE p.account_id = :a AND p.digits LIKE :digits"
+        readings.append(
+            Reading(
+                "phone",
+                "SELECT p.customer_id, NULL::uuid FROM search.customer_phones p"
+                " WHERE p.account_id = :a AND p.digits LIKE :digits",
+                "EXISTS (SELECT 1 FROM search.customer_phones p WHERE p.customer_id = mc.customer_id"
+                " AND p.digits LIKE :digits)",
+            )
         )
+    dms_tests = []
     if query.ro_compact:
         params["ro_lo"] = query.ro_compact
         # Every compact RO is [0-9A-Z]*, all below "~" in the "C" collation: a prefix range.
         params["ro_hi"] = query.ro_compact + "~"
-        selects.append(
-            f"SELECT {_EFFECTIVE}, NULL::uuid FROM search.repair_orders r"
-            f" JOIN search.customers c ON {_DMS_JOIN.format(t='r')}"
-            " WHERE r.account_id = :a AND r.ro_compact >= :ro_lo AND r.ro_compact < :ro_hi"
+        dms_tests.append(
+            ("ro", "search.repair_orders", "r", "r.ro_compact >= :ro_lo AND r.ro_compact < :ro_hi")
         )
     if query.amount is not None:
         params["amount"] = query.amount
-        selects.append(
-            f"SELECT {_EFFECTIVE}, NULL::uuid FROM search.payments y"
-            f" JOIN search.customers c ON {_DMS_JOIN.format(t='y')}"
-            " WHERE y.account_id = :a AND y.amount = :amount"
-        )
+        dms_tests.append(("payment", "search.payments", "y", "y.amount = :amount"))
     phrase = " ".join(query.words)
     if len(phrase) >= 3 and any(ch.isalpha() for ch in phrase):
         params["phrase"] = f"%{phrase}%"
-        selects.append(
-            f"SELECT {_EFFECTIVE}, NULL::uuid FROM search.appointments t"
-            f" JOIN search.customers c ON {_DMS_JOIN.format(t='t')}"
-            " WHERE t.account_id = :a AND t.type_folded LIKE :phrase"
+        dms_tests.append(("appointment", "search.appointments", "t", "t.type_folded LIKE :phrase"))
+    for kind, table, alias, test in dms_tests:
+        readings.append(
+            Reading(
+                kind,
+                f"SELECT c.customer_id, NULL::uuid FROM {table} {alias}"
+                f" JOIN search.customers c ON {_DMS_JOIN.format(t=alias)}"
+                f" WHERE {alias}.account_id = :a AND {test}",
+                f"EXISTS (SELECT 1 FROM {table} {alias} WHERE {alias}.account_id = mc.account_id"
+                f" AND {alias}.dms_customer_id = mc.dms_customer_id AND {test})",
+            )
         )
     if query.words:
         params["prefix"] = query.message_prefix_query
         params["words"] = phrase
-        selects.append(
-            f"SELECT {_EFFECTIVE}, m.conversation_id FROM search.messages m"
-            " JOIN search.customers c ON c.customer_id = m.customer_id"
-            f" WHERE m.account_id = :a AND m.body_tsv @@ {_message_tsquery()}"
+        readings.append(
+            Reading(
+                "message",
+                f"SELECT m.customer_id, m.conversation_id FROM search.messages m {status_join}"
+                f" WHERE m.account_id = :a AND m.body_tsv @@ {_message_tsquery()}",
+                f"EXISTS (SELECT 1 FROM search.messages m {status_join} WHERE m.customer_id = mc.customer_id"
+                f" AND m.body_tsv @@ {_message_tsquery()})",
+            )
         )
-    return selects
+    return readings
 
 
-def _status_condition(status: StatusFilter, params: dict) -> str:
+def _conversation_ok(status: StatusFilter, customer: str) -> str:
+    """`customer` (a surviving profile) has a conversation of `status`, its own or a merged one's."""
     if status == "all":
         return "true"
-    params["statuses"] = list(STATUSES[status])
     return (
-        "CASE WHEN h.conversation_id IS NOT NULL THEN EXISTS (SELECT 1 FROM search.conversations v"
-        "   WHERE v.conversation_id = h.conversation_id AND v.status = ANY(:statuses))"
-        " ELSE EXISTS (SELECT 1 FROM search.conversations v WHERE v.status = ANY(:statuses)"
-        "   AND (v.customer_id = h.ck OR v.customer_id IN"
-        "     (SELECT customer_id FROM search.customers WHERE merged_into_customer_id = h.ck))) END"
+        "EXISTS (SELECT 1 FROM search.customers mc"
+        " JOIN search.conversations v ON v.customer_id = mc.customer_id"
+        f" WHERE (mc.customer_id = {customer} OR mc.merged_into_customer_id = {customer})"
+        " AND v.status = ANY(:statuses))"
     )
+
+
+# A reading matching more rows than this is "common": walking customers from the most recently
+# active one and testing each is then cheaper than collecting and sorting every match.
+COMMON_ROWS = 1000
 
 
 async def matching_customers(
@@ -138,25 +174,85 @@ async def matching_customers(
     limit: int,
 ) -> list[CustomerHit]:
     """Up to `limit` customers matching the query, most recently active first, after `after`."""
-    params: dict = {"a": account_id, "limit": limit}
-    selects = _candidate_selects(query, params)
-    if not selects:
+    params: dict = {"a": account_id, "limit": limit, "common": COMMON_ROWS}
+    # The projection is small enough to stay in memory: an index lookup costs about what a
+    # sequential read does, and the default (4x) makes the planner hash whole tables instead.
+    # Plans depend on how common the searched text is, so never reuse a generic plan.
+    await session.execute(
+        text(
+            "SELECT set_config('random_page_cost', '1.1', true),"
+            " set_config('plan_cache_mode', 'force_custom_plan', true)"
+        )
+    )
+    readings = _readings(query, status, params)
+    if not readings:
         return []
     keyset = "true"
     if after:
         params["after_at"], params["after_id"] = after.last_activity_at, after.customer_id
         keyset = "(c.last_activity_at, c.customer_id) < (:after_at, :after_id)"
-    sql = (
-        f"WITH hits AS ({' UNION '.join(selects)})"
-        " SELECT c.customer_id, c.display_name, c.last_activity_at"
-        " FROM search.customers c"
-        " WHERE c.account_id = :a AND c.merged_into_customer_id IS NULL"
-        f" AND c.customer_id IN (SELECT h.ck FROM hits h WHERE {_status_condition(status, params)})"
+    sizes = (
+        await session.execute(
+            text(
+                "SELECT "
+                + ", ".join(
+                    f"(SELECT count(*) FROM ({r.candidates} LIMIT :common + 1) x{i})"
+                    for i, r in enumerate(readings)
+                )
+            ),
+            params,
+        )
+    ).one()
+    if max(sizes) > COMMON_ROWS:
+        sql = _walk_sql(readings, status, keyset)
+    else:
+        sql = _collect_sql(readings, status, keyset)
+    rows = await session.execute(text(sql), params)
+    return [CustomerHit(r.customer_id, r.display_name, r.last_activity_at) for r in rows]
+
+
+def _collect_sql(readings: list[Reading], status: StatusFilter, keyset: str) -> str:
+    """Every match collected (few), resolved to surviving profiles, then sorted: each step is an
+    index lookup by id (ARRAY(...) keeps the planner from walking all customers)."""
+
+    def surviving(condition: str) -> str:
+        return (
+            "ARRAY(SELECT DISTINCT coalesce(x.merged_into_customer_id, x.customer_id) FROM search.customers x"
+            f" WHERE x.customer_id = ANY(ARRAY(SELECT DISTINCT h.ck FROM hits h WHERE {condition})))"
+        )
+
+    return (
+        "WITH hits(ck, conversation_id) AS MATERIALIZED"
+        f" ({' UNION ALL '.join(r.candidates for r in readings)})"
+        " SELECT c.customer_id, c.display_name, c.last_activity_at FROM search.customers c"
+        f" WHERE (c.customer_id = ANY({surviving('h.conversation_id IS NOT NULL')})"
+        f"   OR (c.customer_id = ANY({surviving('h.conversation_id IS NULL')})"
+        f"       AND {_conversation_ok(status, 'c.customer_id')}))"
+        " AND c.account_id = :a AND c.merged_into_customer_id IS NULL"
         f" AND {keyset}"
         " ORDER BY c.last_activity_at DESC, c.customer_id DESC LIMIT :limit"
     )
-    rows = await session.execute(text(sql), params)
-    return [CustomerHit(r.customer_id, r.display_name, r.last_activity_at) for r in rows]
+
+
+def _walk_sql(readings: list[Reading], status: StatusFilter, keyset: str) -> str:
+    """Customers in order, each tested on itself and the profiles merged into it."""
+    members = "(mc.customer_id = c.customer_id OR mc.merged_into_customer_id = c.customer_id)"
+    profile_tests = [r.on_customer for r in readings if r.kind != "message"]
+    tests = []
+    if profile_tests:
+        tests.append(
+            f"(EXISTS (SELECT 1 FROM search.customers mc WHERE {members} AND ({' OR '.join(profile_tests)}))"
+            f" AND {_conversation_ok(status, 'c.customer_id')})"
+        )
+    for r in readings:
+        if r.kind == "message":
+            tests.append(f"EXISTS (SELECT 1 FROM search.customers mc WHERE {members} AND {r.on_customer})")
+    return (
+        "SELECT c.customer_id, c.display_name, c.last_activity_at FROM search.customers c"
+        f" WHERE c.account_id = :a AND c.merged_into_customer_id IS NULL AND {keyset}"
+        f" AND ({' OR '.join(tests)})"
+        " ORDER BY c.last_activity_at DESC, c.customer_id DESC LIMIT :limit"
+    )
 
 
 async def describe_matches(

@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import pytest
 
+from search import queries
 from shared.contracts.topics import CUSTOMER_CHANGED, DMS_EVENTS, MESSAGE_RECEIVED
 
 
@@ -84,7 +85,10 @@ async def tremblay(st, kafka, http, account):
         ("bruit", "message"),
     ],
 )
-async def test_each_kind_of_query_finds_the_customer(st, http, account, tremblay, q, kind):
+@pytest.mark.parametrize("plan", ["collect", "walk"])
+async def test_each_kind_of_query_finds_the_customer(st, http, account, tremblay, q, kind, plan, monkeypatch):
+    if plan == "walk":  # as if every reading were common: customers are walked in order and tested
+        monkeypatch.setattr(queries, "COMMON_ROWS", 0)
     page = await st.search(http, account, q)
     assert st.customer_ids(page) == [tremblay["customer"]]
     result = page["results"][0]

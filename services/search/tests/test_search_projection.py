@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
+import pytest
+
+from search import queries
 from shared.contracts.conversation import ConversationStatusChanged, MessageSent
 from shared.contracts.customer import ConversationMerged
 from shared.contracts.topics import (
@@ -102,7 +105,10 @@ async def test_an_older_dms_version_arriving_late_is_ignored(st, kafka, http, ac
     assert st.customer_ids(await st.search(http, account, "99.95")) == [str(customer)]
 
 
-async def test_status_filter_and_a_late_older_status_change(st, kafka, http, account, db):
+@pytest.mark.parametrize("plan", ["collect", "walk"])
+async def test_status_filter_and_a_late_older_status_change(st, kafka, http, account, db, plan, monkeypatch):
+    if plan == "walk":
+        monkeypatch.setattr(queries, "COMMON_ROWS", 0)
     customer, conversation = uuid4(), uuid4()
     await kafka.publish(
         MESSAGE_RECEIVED,
@@ -135,9 +141,12 @@ async def test_status_filter_and_a_late_older_status_change(st, kafka, http, acc
     assert (await st.search(http, account, "5550142", status="open"))["results"] == []
 
 
+@pytest.mark.parametrize("plan", ["collect", "walk"])
 async def test_a_merged_profile_conversation_is_archived_and_found_under_the_surviving_customer(
-    st, kafka, http, account
+    st, kafka, http, account, plan, monkeypatch
 ):
+    if plan == "walk":
+        monkeypatch.setattr(queries, "COMMON_ROWS", 0)
     survivor, merged = uuid4(), uuid4()
     active, other = uuid4(), uuid4()
     await kafka.publish(
@@ -196,7 +205,12 @@ async def test_a_merged_profile_conversation_is_archived_and_found_under_the_sur
     assert civic["customer_id"] == str(survivor)
 
 
-async def test_pages_follow_last_activity_without_repeats_or_gaps(st, kafka, http, account):
+@pytest.mark.parametrize("plan", ["collect", "walk"])
+async def test_pages_follow_last_activity_without_repeats_or_gaps(
+    st, kafka, http, account, plan, monkeypatch
+):
+    if plan == "walk":
+        monkeypatch.setattr(queries, "COMMON_ROWS", 0)
     start = datetime.now(UTC) - timedelta(days=1)
     customers = [uuid4() for _ in range(7)]
     for i, customer in enumerate(customers):
