@@ -6,12 +6,11 @@ as `create_app` wires them (outbound sending aside)."""
 
 import asyncio
 import contextlib
-import json
 import os
 import secrets
 import socket
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -44,6 +43,8 @@ from shared.http.auth import issue_token
 from shared.http.errors import install_error_handlers
 from shared.kafka.topics import topic_name
 from shared.service import build_app, build_infrastructure
+from shared.testing.infrastructure import fresh_database
+from shared.testing.sse import SseStream
 
 ROOT = Path(__file__).resolve().parents[3]
 _PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
@@ -61,27 +62,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def database_url() -> str:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
-        base = DEFAULT_DATABASE_URL
-    name = f"sbnotifier_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(dsn(base))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+def _routing_and_notifier_schemas(url: str) -> None:
     migrate_routing(url)
     migrate_notifier(url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with fresh_database("sbnotifier", _routing_and_notifier_schemas) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -374,76 +363,6 @@ async def unread(http: httpx.AsyncClient, headers: dict) -> int:
 
 def of_event(items: list[dict], key: str, value: str) -> list[dict]:
     return [item for item in items if item["data"].get(key) == value]
-
-
-@dataclass
-class SseEvent:
-    id: str | None
-    event: str
-    data: dict
-
-
-class SseStream:
-    """Reads one server-sent-events stream in the background, collecting its events."""
-
-    def __init__(self, url: str, token: str, last_event_id: str | None = None) -> None:
-        self.url = url
-        self.token = token
-        self.last_event_id = last_event_id
-        self.events: list[SseEvent] = []
-        self.ready = asyncio.Event()
-        self._arrived = asyncio.Condition()
-        self._task: asyncio.Task | None = None
-
-    async def _read(self) -> None:
-        headers = {"authorization": f"Bearer {self.token}"}
-        if self.last_event_id:
-            headers["last-event-id"] = self.last_event_id
-        async with (
-            httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
-            client.stream("GET", self.url, headers=headers) as response,
-        ):
-            response.raise_for_status()
-            fields: dict[str, str] = {}
-            async for line in response.aiter_lines():
-                if line == "":
-                    if "data" in fields:
-                        await self._emit(fields)
-                    fields = {}
-                elif not line.startswith(":") and ":" in line:
-                    name, _, value = line.partition(":")
-                    fields[name] = value.removeprefix(" ")
-
-    async def _emit(self, fields: dict[str, str]) -> None:
-        event = SseEvent(fields.get("id"), fields.get("event", "message"), json.loads(fields["data"]))
-        if event.event == "ready":
-            self.ready.set()
-            return
-        async with self._arrived:
-            self.events.append(event)
-            self._arrived.notify_all()
-
-    async def wait_for(self, predicate, timeout: float = 30.0) -> SseEvent:
-        async def _wait() -> SseEvent:
-            async with self._arrived:
-                while True:
-                    for event in self.events:
-                        if predicate(event):
-                            return event
-                    await self._arrived.wait()
-
-        return await asyncio.wait_for(_wait(), timeout)
-
-    @contextlib.asynccontextmanager
-    async def open(self) -> AsyncIterator["SseStream"]:
-        self._task = asyncio.create_task(self._read())
-        try:
-            await asyncio.wait_for(self.ready.wait(), 10)
-            yield self
-        finally:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
 
 
 @pytest.fixture

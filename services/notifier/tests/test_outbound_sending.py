@@ -6,17 +6,14 @@ import asyncio
 import itertools
 import os
 import secrets
-import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from sqlalchemy.engine import make_url
 
 from devtools.carrier_simulator.__main__ import create_app as create_simulator
 from devtools.carrier_simulator.send_api import SimulatorConfig, SimulatorState
@@ -32,21 +29,15 @@ from shared.contracts.messaging import OutboundRequested, OutboundStatusChanged
 from shared.contracts.topics import SMS_OUTBOUND_REQUESTED, SMS_OUTBOUND_STATUS
 from shared.kafka.topics import ensure_topics, topic_name
 from shared.service import build_infrastructure
+from shared.testing.infrastructure import fresh_database
 
 ROOT = Path(__file__).resolve().parents[3]
 _PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
-BASE_DATABASE_URL = os.environ.get(
-    "DATABASE_URL", f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
-)
 KAFKA = os.environ.get(
     "KAFKA_BOOTSTRAP_SERVERS", f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
 )
 LONG_CODE = "+15145550100"
 RETRY_ATTEMPTS = 4
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def customer(suffix: str = "") -> str:
@@ -91,23 +82,9 @@ class StatusWatcher:
 
 
 @pytest.fixture(scope="session")
-def outbound_database_url() -> str:
-    if not os.environ.get("DATABASE_URL"):
-        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
-    name = f"sbnotifier_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(_dsn(BASE_DATABASE_URL))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def outbound_database_url() -> Iterator[str]:
+    with fresh_database("sboutbound", migrate) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
