@@ -191,24 +191,12 @@ async def matching_customers(
     if after:
         params["after_at"], params["after_id"] = after.last_activity_at, after.customer_id
         keyset = "(c.last_activity_at, c.customer_id) < (:after_at, :after_id)"
-    sizes = (
-        await session.execute(
-            text(
-                "SELECT "
-                + ", ".join(
-                    f"(SELECT count(*) FROM ({r.candidates} LIMIT :common + 1) x{i})"
-                    for i, r in enumerate(readings)
-                )
-            ),
-            params,
-        )
-    ).one()
-    if max(sizes) > COMMON_ROWS:
-        sql = _walk_sql(readings, status, keyset)
-    else:
-        sql = _collect_sql(readings, status, keyset)
-    rows = await session.execute(text(sql), params)
-    return [CustomerHit(r.customer_id, r.display_name, r.last_activity_at) for r in rows]
+    # One statement collects every reading's matches (at most COMMON_ROWS + 1 each) and, when none
+    # is common, sorts them into the page; otherwise it only says so and customers are walked.
+    rows = list(await session.execute(text(_collect_sql(readings, status, keyset)), params))
+    if rows and rows[0].common:
+        rows = list(await session.execute(text(_walk_sql(readings, status, keyset)), params))
+    return [CustomerHit(r.customer_id, r.display_name, r.last_activity_at) for r in rows if r.customer_id]
 
 
 def _collect_sql(readings: list[Reading], status: StatusFilter, keyset: str) -> str:
@@ -221,16 +209,21 @@ def _collect_sql(readings: list[Reading], status: StatusFilter, keyset: str) -> 
             f" WHERE x.customer_id = ANY(ARRAY(SELECT DISTINCT h.ck FROM hits h WHERE {condition})))"
         )
 
+    limited = [f"r{i} AS MATERIALIZED ({r.candidates} LIMIT :common + 1)" for i, r in enumerate(readings)]
+    common = " OR ".join(f"(SELECT count(*) FROM r{i}) > :common" for i in range(len(readings)))
+    hits = " UNION ALL ".join(f"SELECT * FROM r{i}" for i in range(len(readings)))
     return (
-        "WITH hits(ck, conversation_id) AS MATERIALIZED"
-        f" ({' UNION ALL '.join(r.candidates for r in readings)})"
+        f"WITH {', '.join(limited)}, hits(ck, conversation_id) AS ({hits}),"
+        f" flags AS MATERIALIZED (SELECT {common} AS common)"
+        " SELECT f.common, p.customer_id, p.display_name, p.last_activity_at FROM flags f"
+        " LEFT JOIN LATERAL ("
         " SELECT c.customer_id, c.display_name, c.last_activity_at FROM search.customers c"
         f" WHERE (c.customer_id = ANY({surviving('h.conversation_id IS NOT NULL')})"
         f"   OR (c.customer_id = ANY({surviving('h.conversation_id IS NULL')})"
         f"       AND {_conversation_ok(status, 'c.customer_id')}))"
         " AND c.account_id = :a AND c.merged_into_customer_id IS NULL"
-        f" AND {keyset}"
-        " ORDER BY c.last_activity_at DESC, c.customer_id DESC LIMIT :limit"
+        f" AND {keyset} AND NOT f.common"
+        " ORDER BY c.last_activity_at DESC, c.customer_id DESC LIMIT :limit) p ON true"
     )
 
 
