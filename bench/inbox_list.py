@@ -212,6 +212,12 @@ async def measure(url: str, repeat: int) -> list[dict]:
     install_error_handlers(app)
     for router in api_routers(settings, session_factory):
         app.include_router(router)
+
+    @app.get("/bench/floor")
+    async def floor() -> dict:
+        """No database, no auth: what the framework and the in-process client cost alone."""
+        return {"ok": True}
+
     viewer = _viewer()
     token = issue_token(settings, str(viewer.user_id), ACCOUNT, "agent")
     headers = {"authorization": f"Bearer {token}"}
@@ -219,6 +225,16 @@ async def measure(url: str, repeat: int) -> list[dict]:
     results: list[dict] = []
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as client:
+            floor_ms = []
+            for _ in range(repeat * 10):
+                started = time.perf_counter()
+                await client.get("/bench/floor")
+                floor_ms.append((time.perf_counter() - started) * 1000)
+            print(
+                f"[floor] an empty route through the same client: p50 {statistics.median(floor_ms):.2f} ms, "
+                f"p95 {percentile(floor_ms, 95):.2f} ms",
+                flush=True,
+            )
             for view in VIEWS:
                 for status in STATUSES:
                     for read in READS:
