@@ -3,6 +3,7 @@ timeline. Every route is scoped to the caller's account: an id of another accoun
 answered exactly like an id that does not exist."""
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -22,6 +23,7 @@ from routing.usecases.errors import (
     StatusConflict,
     TooManyConversations,
 )
+from routing.usecases.notes import add_note
 from routing.usecases.read import mark_read
 from routing.usecases.status import change_status
 from shared.http.auth import Authenticated, Principal
@@ -234,6 +236,31 @@ class AssignRequest(BaseModel):
         return self
 
 
+class NoteRequest(BaseModel):
+    body: str = Field(
+        min_length=1,
+        max_length=5000,
+        description="For colleagues only, never sent to the customer; `@First Last` or `@email` "
+        "mentions a colleague, who is notified",
+    )
+
+    @field_validator("body")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a note needs some text")
+        return value
+
+
+class NoteView(BaseModel):
+    id: UUID
+    conversation_id: UUID
+    body: str
+    mentioned_user_ids: list[UUID] = Field(description="The colleagues the note @mentions")
+    actor_name: str
+    created_at: datetime
+
+
 class AssignmentResult(BaseModel):
     conversation_ids: list[UUID] = Field(description="Every conversation assigned")
     count: int
@@ -441,6 +468,25 @@ def conversations_router(
                 return await mark_read(session, caller.account_id, caller.user_id, conversation_id, _now())
         except ConversationsNotFound as exc:
             raise _not_found(exc) from exc
+
+    @router.post(
+        "/{conversation_id}/notes",
+        response_model=NoteView,
+        status_code=201,
+        summary="Leave an internal note in a conversation",
+        description="Shown in the timeline as internal, never sent to the customer; works even when "
+        "the composer is blocked (no mobile number, landline, opted out). Mentioned colleagues get "
+        "`conversation.note_added.v1`.",
+        responses={**NOT_FOUND, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def add_conversation_note(conversation_id: UUID, body: NoteRequest, caller: Caller) -> NoteView:
+        try:
+            async with sessions.begin() as session:
+                note = await add_note(session, caller, conversation_id, body.body, _now())
+        except ConversationsNotFound as exc:
+            raise _not_found(exc) from exc
+        on_events()
+        return NoteView(**asdict(note))
 
     async def _set_status(conversation_id: UUID, caller: Viewer, status: Literal["open", "closed"]):
         try:

@@ -8,11 +8,11 @@ from uuid import UUID, uuid4
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from routing.domain.mentions import Colleague, find_mentions
 from routing.outbox import add_event
 from routing.queries import InboxFilter, Viewer, conversations_of, matching
 from routing.tables import conversations, team_members, teams, timeline_events, users
 from routing.usecases.errors import ConversationsNotFound, InvalidAssignee, TooManyConversations
+from routing.usecases.notes import mentioned_colleagues
 from routing.usecases.read_state import refresh_conversations
 from shared.contracts.conversation import ConversationsAssigned, NoteAdded
 from shared.contracts.topics import CONVERSATION_ASSIGNED, CONVERSATION_NOTE_ADDED
@@ -110,15 +110,7 @@ async def assign(
     note = (note or "").strip() or None
     mentioned: list[UUID] = []
     if note:
-        colleagues = [
-            Colleague(row.id, row.name, row.email)
-            for row in await session.execute(
-                select(users.c.id, users.c.name, users.c.email).where(
-                    users.c.account_id == viewer.account_id, users.c.active
-                )
-            )
-        ]
-        mentioned = find_mentions(note, colleagues)
+        mentioned = await mentioned_colleagues(session, viewer.account_id, note)
 
     note_ids: list[UUID] = []
     if ids:
