@@ -357,7 +357,10 @@ async def measure(url: str, customers: int, repeat: int) -> list[dict]:
     headers = {"authorization": f"Bearer {issue_token(settings, str(uuid4()), ACCOUNT, 'agent')}"}
     raw = await asyncpg.connect(dsn(url))
     # The same planner settings the service uses for each search (search/queries.py).
-    await raw.execute("SET random_page_cost = 1.1; SET plan_cache_mode = force_custom_plan")
+    await raw.execute(
+        "SET random_page_cost = 1.1; SET plan_cache_mode = force_custom_plan;"
+        " SET max_parallel_workers_per_gather = 0"
+    )
     results = []
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as client:

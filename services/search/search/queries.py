@@ -5,6 +5,7 @@ candidate customers, merged profiles count as the profile they were merged into)
 the customer's last activity with a keyset cursor; then, for the customers of that page only,
 what matched and in which conversation."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -162,7 +163,7 @@ def _conversation_ok(status: StatusFilter, customer: str) -> str:
 
 # A reading matching more rows than this is "common": walking customers from the most recently
 # active one and testing each is then cheaper than collecting and sorting every match.
-COMMON_ROWS = 1000
+COMMON_ROWS = 5000
 
 
 async def matching_customers(
@@ -174,14 +175,16 @@ async def matching_customers(
     limit: int,
 ) -> list[CustomerHit]:
     """Up to `limit` customers matching the query, most recently active first, after `after`."""
-    params: dict = {"a": account_id, "limit": limit, "common": COMMON_ROWS}
+    params: dict = {"a": account_id, "limit": limit}
     # The projection is small enough to stay in memory: an index lookup costs about what a
     # sequential read does, and the default (4x) makes the planner hash whole tables instead.
-    # Plans depend on how common the searched text is, so never reuse a generic plan.
+    # Plans depend on how common the searched text is, so never reuse a generic plan. Starting
+    # parallel workers costs more than any of these statements.
     await session.execute(
         text(
             "SELECT set_config('random_page_cost', '1.1', true),"
-            " set_config('plan_cache_mode', 'force_custom_plan', true)"
+            " set_config('plan_cache_mode', 'force_custom_plan', true),"
+            " set_config('max_parallel_workers_per_gather', '0', true)"
         )
     )
     readings = _readings(query, status, params)
@@ -191,57 +194,59 @@ async def matching_customers(
     if after:
         params["after_at"], params["after_id"] = after.last_activity_at, after.customer_id
         keyset = "(c.last_activity_at, c.customer_id) < (:after_at, :after_id)"
-    # One statement collects every reading's matches (at most COMMON_ROWS + 1 each) and, when none
-    # is common, sorts them into the page; otherwise it only says so and customers are walked.
-    rows = list(await session.execute(text(_collect_sql(readings, status, keyset)), params))
-    if rows and rows[0].common:
-        rows = list(await session.execute(text(_walk_sql(readings, status, keyset)), params))
-    return [CustomerHit(r.customer_id, r.display_name, r.last_activity_at) for r in rows if r.customer_id]
+    # Few matches are collected and sorted; a common reading is instead tested on each customer
+    # while walking them from the most recently active. Either gives the same answer; the
+    # planner's estimate (no execution) is enough to choose.
+    estimates = await _estimated_rows(session, readings, params)
+    common = [r for r, rows in zip(readings, estimates, strict=True) if rows > COMMON_ROWS]
+    few = [r for r in readings if r not in common]
+    rows = await session.execute(text(_page_sql(few, common, status, keyset)), params)
+    return [CustomerHit(r.customer_id, r.display_name, r.last_activity_at) for r in rows]
 
 
-def _collect_sql(readings: list[Reading], status: StatusFilter, keyset: str) -> str:
-    """Every match collected (few), resolved to surviving profiles, then sorted: each step is an
-    index lookup by id (ARRAY(...) keeps the planner from walking all customers)."""
-
-    def surviving(condition: str) -> str:
-        return (
-            "ARRAY(SELECT DISTINCT coalesce(x.merged_into_customer_id, x.customer_id) FROM search.customers x"
-            f" WHERE x.customer_id = ANY(ARRAY(SELECT DISTINCT h.ck FROM hits h WHERE {condition})))"
-        )
-
-    limited = [f"r{i} AS MATERIALIZED ({r.candidates} LIMIT :common + 1)" for i, r in enumerate(readings)]
-    common = " OR ".join(f"(SELECT count(*) FROM r{i}) > :common" for i in range(len(readings)))
-    hits = " UNION ALL ".join(f"SELECT * FROM r{i}" for i in range(len(readings)))
-    return (
-        f"WITH {', '.join(limited)}, hits(ck, conversation_id) AS ({hits}),"
-        f" flags AS MATERIALIZED (SELECT {common} AS common)"
-        " SELECT f.common, p.customer_id, p.display_name, p.last_activity_at FROM flags f"
-        " LEFT JOIN LATERAL ("
-        " SELECT c.customer_id, c.display_name, c.last_activity_at FROM search.customers c"
-        f" WHERE (c.customer_id = ANY({surviving('h.conversation_id IS NOT NULL')})"
-        f"   OR (c.customer_id = ANY({surviving('h.conversation_id IS NULL')})"
-        f"       AND {_conversation_ok(status, 'c.customer_id')}))"
-        " AND c.account_id = :a AND c.merged_into_customer_id IS NULL"
-        f" AND {keyset} AND NOT f.common"
-        " ORDER BY c.last_activity_at DESC, c.customer_id DESC LIMIT :limit) p ON true"
-    )
+async def _estimated_rows(session: AsyncSession, readings: list[Reading], params: dict) -> list[float]:
+    union = " UNION ALL ".join(f"({r.candidates})" for r in readings)
+    plan = (await session.execute(text(f"EXPLAIN (FORMAT JSON) {union}"), params)).scalar()
+    root = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    parts = root.get("Plans", []) if root["Node Type"] == "Append" and len(readings) > 1 else [root]
+    return [float(part.get("Plan Rows", 0)) for part in parts] or [0.0]
 
 
-def _walk_sql(readings: list[Reading], status: StatusFilter, keyset: str) -> str:
-    """Customers in order, each tested on itself and the profiles merged into it."""
-    members = "(mc.customer_id = c.customer_id OR mc.merged_into_customer_id = c.customer_id)"
-    profile_tests = [r.on_customer for r in readings if r.kind != "message"]
+def _page_sql(few: list[Reading], common: list[Reading], status: StatusFilter, keyset: str) -> str:
     tests = []
+    cte = ""
+    if few:
+        # Collected once, resolved to surviving profiles; ARRAY(...) makes each an id lookup.
+        union = " UNION ALL ".join(r.candidates for r in few)
+        cte = f"WITH hits(ck, conversation_id) AS MATERIALIZED ({union}) "
+
+        def surviving(condition: str) -> str:
+            return (
+                "ARRAY(SELECT DISTINCT coalesce(x.merged_into_customer_id, x.customer_id)"
+                " FROM search.customers x"
+                f" WHERE x.customer_id = ANY(ARRAY(SELECT DISTINCT h.ck FROM hits h WHERE {condition})))"
+            )
+
+        tests.append(f"c.customer_id = ANY({surviving('h.conversation_id IS NOT NULL')})")
+        tests.append(
+            f"(c.customer_id = ANY({surviving('h.conversation_id IS NULL')})"
+            f" AND {_conversation_ok(status, 'c.customer_id')})"
+        )
+    # Each customer (and the profiles merged into it) tested as the walk reaches it.
+    members = "(mc.customer_id = c.customer_id OR mc.merged_into_customer_id = c.customer_id)"
+    profile_tests = [r.on_customer for r in common if r.kind != "message"]
     if profile_tests:
         tests.append(
             f"(EXISTS (SELECT 1 FROM search.customers mc WHERE {members} AND ({' OR '.join(profile_tests)}))"
             f" AND {_conversation_ok(status, 'c.customer_id')})"
         )
-    for r in readings:
-        if r.kind == "message":
-            tests.append(f"EXISTS (SELECT 1 FROM search.customers mc WHERE {members} AND {r.on_customer})")
+    tests += [
+        f"EXISTS (SELECT 1 FROM search.customers mc WHERE {members} AND {r.on_customer})"
+        for r in common
+        if r.kind == "message"
+    ]
     return (
-        "SELECT c.customer_id, c.display_name, c.last_activity_at FROM search.customers c"
+        f"{cte}SELECT c.customer_id, c.display_name, c.last_activity_at FROM search.customers c"
         f" WHERE c.account_id = :a AND c.merged_into_customer_id IS NULL AND {keyset}"
         f" AND ({' OR '.join(tests)})"
         " ORDER BY c.last_activity_at DESC, c.customer_id DESC LIMIT :limit"

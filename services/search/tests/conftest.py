@@ -167,7 +167,23 @@ def customer_ids(page: dict) -> list[str]:
 @pytest.fixture
 def st():
     """The helpers tests share (test modules cannot import each other here)."""
-    return SimpleNamespace(eventually=eventually, search=search, customer_ids=customer_ids, events=events)
+    return SimpleNamespace(
+        eventually=eventually,
+        search=search,
+        customer_ids=customer_ids,
+        events=events,
+        as_if_common=as_if_common,
+    )
+
+
+def as_if_common(kind: str | None):
+    """Stands in for the planner's estimates: every reading (or only those of `kind`) is common,
+    so customers are walked and tested for it while the other readings are collected."""
+
+    async def estimated(_session, readings, _params):
+        return [10**9 if kind in (None, r.kind) else 0 for r in readings]
+
+    return estimated
 
 
 class events:

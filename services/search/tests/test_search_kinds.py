@@ -85,10 +85,12 @@ async def tremblay(st, kafka, http, account):
         ("bruit", "message"),
     ],
 )
-@pytest.mark.parametrize("plan", ["collect", "walk"])
+@pytest.mark.parametrize("plan", ["collect", "walk", "mixed"])
 async def test_each_kind_of_query_finds_the_customer(st, http, account, tremblay, q, kind, plan, monkeypatch):
-    if plan == "walk":  # as if every reading were common: customers are walked in order and tested
-        monkeypatch.setattr(queries, "COMMON_ROWS", 0)
+    if plan != "collect":  # as if every reading were common: customers are walked in order and tested
+        monkeypatch.setattr(
+            queries, "_estimated_rows", st.as_if_common("message" if plan == "mixed" else None)
+        )
     page = await st.search(http, account, q)
     assert st.customer_ids(page) == [tremblay["customer"]]
     result = page["results"][0]

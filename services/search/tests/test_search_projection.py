@@ -105,10 +105,12 @@ async def test_an_older_dms_version_arriving_late_is_ignored(st, kafka, http, ac
     assert st.customer_ids(await st.search(http, account, "99.95")) == [str(customer)]
 
 
-@pytest.mark.parametrize("plan", ["collect", "walk"])
+@pytest.mark.parametrize("plan", ["collect", "walk", "mixed"])
 async def test_status_filter_and_a_late_older_status_change(st, kafka, http, account, db, plan, monkeypatch):
-    if plan == "walk":
-        monkeypatch.setattr(queries, "COMMON_ROWS", 0)
+    if plan != "collect":
+        monkeypatch.setattr(
+            queries, "_estimated_rows", st.as_if_common("message" if plan == "mixed" else None)
+        )
     customer, conversation = uuid4(), uuid4()
     await kafka.publish(
         MESSAGE_RECEIVED,
@@ -141,12 +143,14 @@ async def test_status_filter_and_a_late_older_status_change(st, kafka, http, acc
     assert (await st.search(http, account, "5550142", status="open"))["results"] == []
 
 
-@pytest.mark.parametrize("plan", ["collect", "walk"])
+@pytest.mark.parametrize("plan", ["collect", "walk", "mixed"])
 async def test_a_merged_profile_conversation_is_archived_and_found_under_the_surviving_customer(
     st, kafka, http, account, plan, monkeypatch
 ):
-    if plan == "walk":
-        monkeypatch.setattr(queries, "COMMON_ROWS", 0)
+    if plan != "collect":
+        monkeypatch.setattr(
+            queries, "_estimated_rows", st.as_if_common("message" if plan == "mixed" else None)
+        )
     survivor, merged = uuid4(), uuid4()
     active, other = uuid4(), uuid4()
     await kafka.publish(
@@ -205,12 +209,14 @@ async def test_a_merged_profile_conversation_is_archived_and_found_under_the_sur
     assert civic["customer_id"] == str(survivor)
 
 
-@pytest.mark.parametrize("plan", ["collect", "walk"])
+@pytest.mark.parametrize("plan", ["collect", "walk", "mixed"])
 async def test_pages_follow_last_activity_without_repeats_or_gaps(
     st, kafka, http, account, plan, monkeypatch
 ):
-    if plan == "walk":
-        monkeypatch.setattr(queries, "COMMON_ROWS", 0)
+    if plan != "collect":
+        monkeypatch.setattr(
+            queries, "_estimated_rows", st.as_if_common("message" if plan == "mixed" else None)
+        )
     start = datetime.now(UTC) - timedelta(days=1)
     customers = [uuid4() for _ in range(7)]
     for i, customer in enumerate(customers):
