@@ -3,12 +3,17 @@
     .venv/bin/python deploy/check_manifests.py
 
 Every YAML file must parse; every Deployment must have probes, resources and a locked-down
-security context, plus its Service, HorizontalPodAutoscaler and PodDisruptionBudget; the
-KafkaTopic resources must be exactly the topics declared in shared/contracts/topics.py, each
-consumed topic with its `.dlq` twin. When kubectl is installed, the overlays are also rendered
-(`kubectl kustomize`) and the Deployment checks run on the result, so a patch cannot strip them.
+security context, plus its Service, HorizontalPodAutoscaler and PodDisruptionBudget; every
+variable a service gets (env and ConfigMaps) must be one of its settings (services/*/*/settings.py)
+and validate there, the settings whose defaults only suit a laptop must be set, and every service
+must read JWT_SECRET from the same Secret; the KafkaTopic resources must be exactly the topics
+declared in shared/contracts/topics.py (the single source), each consumed topic with its `.dlq`
+twin. When kubectl is installed, the overlays are also rendered (`kubectl kustomize`) and the
+Deployment and settings checks run on the result, so a patch cannot strip or break them.
 """
 
+import importlib
+import os
 import re
 import shutil
 import subprocess
@@ -19,33 +24,25 @@ import yaml
 
 DEPLOY = Path(__file__).resolve().parent
 REPO = DEPLOY.parent
+# The declared topics and every service's settings class are read from the code itself.
+sys.path[:0] = [str(REPO), *(str(path) for path in sorted((REPO / "services").iterdir()) if path.is_dir())]
 
-# The list at the time the manifests were written; used while shared/contracts/topics.py
-# still declares fewer topics than the services will use.
-KNOWN_TOPICS = [
-    "carrier.inbound.v1",
-    "carrier.status.v1",
-    "carrier.rejected.v1",
-    "conversation.message_received.v1",
-    "conversation.message_sent.v1",
-    "conversation.delivery_failed.v1",
-    "conversation.assigned.v1",
-    "conversation.note_added.v1",
-    "conversation.status_changed.v1",
-    "conversation.merged.v1",
-    "customer.changed.v1",
-    "sms.outbound_requested.v1",
-    "sms.outbound_status.v1",
-    "messaging.send_requested.v1",
-    "dms.events.v1",
-    "dms.events.rejected.v1",
-    "export.requested.v1",
-    "export.completed.v1",
-]
-NOT_CONSUMED = {"carrier.rejected.v1", "dms.events.rejected.v1"}
-KNOWN_TOPIC_NAMES = sorted(
-    [*KNOWN_TOPICS, *(f"{name}.dlq" for name in KNOWN_TOPICS if name not in NOT_CONSUMED)]
-)
+SERVICES = ("ingest", "routing", "notifier", "search", "exporter")
+# Variables the containers use that are not settings: the database URL is built from the
+# CloudNativePG Secret's parts; the rest are for Python and fontconfig themselves.
+NOT_SETTINGS = {
+    "DB_HOST",
+    "DB_USER",
+    "DB_PASSWORD",
+    "DB_NAME",
+    "PYTHONUNBUFFERED",
+    "PYTHONDONTWRITEBYTECODE",
+    "XDG_CACHE_HOME",
+}
+# Settings whose defaults are only right on a laptop but that the rule in
+# `must_be_set` below cannot see from the default alone.
+ALSO_REQUIRED = {"notifier": {"smtp_port", "smtp_starttls"}}
+LAPTOP_DEFAULT = re.compile(r"127\.0\.0\.1|localhost|\.test\b|dev-only")
 
 FOREVER = -1
 THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000
@@ -72,27 +69,16 @@ def load_all() -> list[tuple[Path, dict]]:
     return documents
 
 
-def expected_topics() -> list[str]:
-    sys.path.insert(0, str(REPO))
+def expected_topics() -> list[str] | None:
+    """The declared list, the single source; None (and an error) when it cannot be read."""
     try:
         from shared.contracts.topics import all_topic_names
 
-        declared = sorted(all_topic_names())
-    # Any import problem (a contract module half-written) means "not usable yet".
+        return sorted(all_topic_names())
+    # Any import problem (a contract module half-written) is the failure to report.
     except Exception as exc:
-        print(
-            f"warning: cannot read shared/contracts/topics.py ({exc!r}); "
-            "checking against the list in this script"
-        )
-        return KNOWN_TOPIC_NAMES
-    if set(declared) < set(KNOWN_TOPIC_NAMES):
-        print(
-            f"warning: shared/contracts/topics.py declares {len(declared)} of the "
-            f"{len(KNOWN_TOPIC_NAMES)} topics the manifests know; checking against the "
-            "list in this script"
-        )
-        return KNOWN_TOPIC_NAMES
-    return declared
+        fail(f"cannot read the declared topics in shared/contracts/topics.py: {exc!r}")
+        return None
 
 
 def check_deployments(where: str, docs: list[dict]) -> None:
@@ -141,6 +127,151 @@ def check_deployments(where: str, docs: list[dict]) -> None:
                 fail(f"{label}: no {kind} named {name}")
 
 
+def settings_class(service: str) -> type:
+    """The service's settings: the class its settings module defines (a ServiceSettings)."""
+    from shared.settings import ServiceSettings
+
+    module = importlib.import_module(f"{service}.settings")
+    classes = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, ServiceSettings)
+        and value.__module__ == module.__name__
+    ]
+    if len(classes) != 1:
+        raise LookupError(f"{service}.settings defines {len(classes)} settings classes")
+    return classes[0]
+
+
+def must_be_set(service: str, settings: type) -> set[str]:
+    """Fields whose default would be wrong in a cluster: a laptop address or a test value, a
+    relative path (the root filesystem is read-only), a public URL left unset."""
+    wanted = set(ALSO_REQUIRED.get(service, set()))
+    for name, field in settings.model_fields.items():
+        default = field.default
+        text = default.get_secret_value() if hasattr(default, "get_secret_value") else default
+        laptop_value = isinstance(text, str) and bool(LAPTOP_DEFAULT.search(text) or text.startswith("."))
+        unset_url = default is None and name.endswith("_url")
+        if laptop_value or unset_url:
+            wanted.add(name)
+    return wanted
+
+
+def container_environment(
+    container: dict, config_maps: dict[str, dict[str, str]], where: str
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """What the container's process sees (secrets replaced by stand-ins, `$(VAR)` expanded as
+    the kubelet does), and which names came from which ConfigMap."""
+    environment: dict[str, str] = {}
+    sources: dict[str, list[str]] = {}
+    for source in container.get("envFrom", []):
+        name = source.get("configMapRef", {}).get("name")
+        if name not in config_maps:
+            fail(f"{where}: envFrom ConfigMap {name!r} is not in the manifests")
+            continue
+        environment.update(config_maps[name])
+        sources[name] = list(config_maps[name])
+    for item in container.get("env", []):
+        if "value" in item:
+            value = re.sub(
+                r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                lambda match: environment.get(match.group(1), match.group(0)),
+                str(item["value"]),
+            )
+        elif "secretKeyRef" in item.get("valueFrom", {}):
+            # Stand-in long enough for any length check; letters only (it lands in URLs).
+            value = "secret" * 8
+        else:
+            value = "from-the-cluster"
+        environment[item["name"]] = value
+    return environment, sources
+
+
+def check_settings(where: str, docs: list[dict]) -> None:
+    """Every variable a service gets is one of its settings (pydantic ignores unknown names, so a
+    typo would silently fall back to the default), the values validate, the settings whose
+    defaults only suit a laptop are set, and all services share one JWT secret."""
+    config_maps = {
+        doc["metadata"]["name"]: {key: str(value) for key, value in (doc.get("data") or {}).items()}
+        for doc in docs
+        if doc.get("kind") == "ConfigMap"
+    }
+    jwt_sources: dict[str, tuple] = {}
+    fields_of: dict[str, set[str]] = {}
+    shared_keys: dict[str, set[str]] = {}
+    for doc in docs:
+        if doc.get("kind") != "Deployment":
+            continue
+        for container in doc["spec"]["template"]["spec"]["containers"]:
+            service = container["name"]
+            label = f"{where}: Deployment {doc['metadata']['name']}, container {service}"
+            if service not in SERVICES:
+                fail(f"{label}: not one of the services {SERVICES}")
+                continue
+            try:
+                settings = settings_class(service)
+            except Exception as exc:
+                fail(f"{label}: cannot read its settings class: {exc!r}")
+                continue
+            fields = set(settings.model_fields)
+            fields_of[service] = fields
+            environment, sources = container_environment(container, config_maps, label)
+            for map_name, keys in sources.items():
+                if map_name.startswith("switchboard-config"):
+                    shared_keys[map_name] = set(keys)
+                    continue
+                for key in keys:
+                    if key.lower() not in fields and key not in NOT_SETTINGS:
+                        fail(f"{label}: ConfigMap {map_name} sets {key}, which is not a {service} setting")
+            for item in container.get("env", []):
+                if item["name"].lower() not in fields and item["name"] not in NOT_SETTINGS:
+                    fail(f"{label}: env {item['name']} is not a {service} setting")
+            for name in sorted(must_be_set(service, settings)):
+                if name.upper() not in environment:
+                    fail(f"{label}: {name.upper()} is not set (its default only suits a laptop)")
+            jwt = next((item for item in container.get("env", []) if item["name"] == "JWT_SECRET"), {})
+            reference = jwt.get("valueFrom", {}).get("secretKeyRef")
+            if reference is None:
+                fail(f"{label}: JWT_SECRET does not come from a Secret")
+            else:
+                jwt_sources[service] = (reference.get("name"), reference.get("key"))
+            validate_settings(label, settings, environment)
+    if len(set(jwt_sources.values())) > 1:
+        fail(f"{where}: JWT_SECRET differs between services (tokens would not verify): {jwt_sources}")
+    every_field = set().union(*fields_of.values()) if fields_of else set()
+    for map_name, keys in shared_keys.items():
+        for key in sorted(keys):
+            if key.lower() not in every_field and key not in NOT_SETTINGS:
+                fail(f"{where}: ConfigMap {map_name} sets {key}, which no service reads")
+
+
+def validate_settings(label: str, settings: type, environment: dict[str, str]) -> None:
+    """Builds the settings from exactly this environment, as the service will at start-up."""
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(environment)
+        settings()
+    except Exception as exc:
+        fail(f"{label}: its settings do not validate: {exc}")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def generated_config_maps(kustomization: Path) -> list[dict]:
+    """The ConfigMaps a kustomization's configMapGenerator makes (literals only), for checking the
+    base without kubectl."""
+    with kustomization.open() as stream:
+        spec = yaml.safe_load(stream) or {}
+    maps = []
+    for generator in spec.get("configMapGenerator", []):
+        data = dict(literal.split("=", 1) for literal in generator.get("literals", []))
+        maps.append({"kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data})
+    return maps
+
+
 def check_topics(documents: list[tuple[Path, dict]]) -> None:
     topics = [doc for _, doc in documents if doc.get("kind") == "KafkaTopic"]
     found: list[str] = []
@@ -162,7 +293,10 @@ def check_topics(documents: list[tuple[Path, dict]]) -> None:
     duplicates = sorted({name for name in found if found.count(name) > 1})
     if duplicates:
         fail(f"KafkaTopic declared twice: {duplicates}")
-    wanted = set(expected_topics())
+    declared = expected_topics()
+    if declared is None:
+        return
+    wanted = set(declared)
     if missing := sorted(wanted - set(found)):
         fail(f"topics without a KafkaTopic: {missing}")
     if extra := sorted(set(found) - wanted):
@@ -182,12 +316,16 @@ def check_overlays() -> None:
         if result.returncode != 0:
             fail(f"{where}: kubectl kustomize failed: {result.stderr.strip()}")
             continue
-        check_deployments(where, [doc for doc in yaml.safe_load_all(result.stdout) if doc])
+        rendered = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+        check_deployments(where, rendered)
+        check_settings(where, rendered)
 
 
 def main() -> int:
     documents = load_all()
-    check_deployments("deploy/base", [doc for path, doc in documents if "base" in path.parts])
+    base = [doc for path, doc in documents if "base" in path.parts]
+    check_deployments("deploy/base", base)
+    check_settings("deploy/base", base + generated_config_maps(DEPLOY / "base" / "kustomization.yaml"))
     check_topics(documents)
     check_overlays()
     for message in errors:
