@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 import pytest
 
 from devtools.carrier_simulator.telnyx import new_key_pair, public_key_of, sign_telnyx
-from ingest.domain import error_categories
 from ingest.domain.telnyx import MalformedWebhook, parse_envelope, signature_is_valid, timestamp_is_fresh
+from shared.carriers import error_codes
 
 BODY = b'{"data":{"event_type":"message.received"}}'
 
@@ -53,8 +53,8 @@ def test_envelope_names_the_dealership_number_for_each_event_type():
 
 
 def test_every_mapped_code_is_a_known_category_and_unmapped_codes_are_unknown():
-    for table in (error_categories.TWILIO, error_categories.TELNYX):
-        assert set(table.values()) <= error_categories.CATEGORIES
-    assert error_categories.category_for(error_categories.TWILIO, "12345") == "unknown"
-    assert error_categories.category_for(error_categories.TWILIO, None) is None
-    assert error_categories.category_for(error_categories.TELNYX, " 40300 ") == "opted_out"
+    for table in (error_codes.TWILIO, error_codes.TELNYX):
+        assert {info.category for info in table.values()} <= error_codes.CATEGORIES
+    assert error_codes.category_for("twilio", "12345") == "unknown"
+    assert error_codes.category_for("twilio", None) is None
+    assert error_codes.category_for("telnyx", " 40300 ") == "opted_out"

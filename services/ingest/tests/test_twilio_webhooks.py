@@ -115,7 +115,7 @@ CATEGORIES = [
     ("undelivered", "30007", "Message filtered", "carrier_filtered"),
     ("failed", "21610", "Attempt to send to unsubscribed recipient", "opted_out"),
     ("failed", "21211", "Invalid 'To' Phone Number", "wrong_number"),
-    ("failed", "21614", "'To' number is not a valid mobile number", "wrong_number"),
+    ("failed", "21614", "'To' number is not a valid mobile number", "landline"),
     ("undelivered", "30008", "Unknown error", "unknown"),
     ("failed", "20429", "Too Many Requests", "rate_limited"),
     ("failed", "429", "Too Many Requests", "rate_limited"),

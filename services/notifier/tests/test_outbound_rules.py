@@ -8,13 +8,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from notifier.outbound.carriers.error_codes import classify
 from notifier.outbound.carriers.telnyx import TelnyxAdapter
 from notifier.outbound.carriers.twilio import TwilioAdapter
 from notifier.outbound.credentials import CarrierCredentials
 from notifier.outbound.quiet_hours import customer_time_zone, hold_until
 from notifier.outbound.rate_limit import default_per_second
 from notifier.settings import NotifierSettings
+from shared.carriers.error_codes import classify
 
 TORONTO = ZoneInfo("America/Toronto")
 

@@ -15,7 +15,7 @@ from uuid import UUID
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
 
-from ingest.domain import error_categories
+from shared.carriers import error_codes
 from shared.contracts.base import Attachment
 from shared.contracts.carrier import CarrierInbound, CarrierStatus
 
@@ -124,7 +124,7 @@ def status_update(
         status=status,
         error_code=code,
         error_message=message,
-        error_category=error_categories.category_for(error_categories.TELNYX, code),
+        error_category=error_codes.category_for("telnyx", code),
         raw={"event_type": envelope.event_type, "json": raw_body},
     )
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from twilio.request_validator import RequestValidator
 
-from ingest.domain import error_categories
+from shared.carriers import error_codes
 from shared.contracts.base import Attachment
 from shared.contracts.carrier import CarrierInbound, CarrierStatus
 
@@ -87,7 +87,7 @@ def status_update(form: Mapping[str, str], account_id: UUID, received_at: dateti
         status=status,
         error_code=error_code,
         error_message=(form.get("ErrorMessage") or "").strip() or None,
-        error_category=error_categories.category_for(error_categories.TWILIO, error_code),
+        error_category=error_codes.category_for("twilio", error_code),
         raw=dict(form),
     )
 

@@ -1,18 +1,9 @@
 """The interface every carrier adapter implements, and the error it raises."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from shared.contracts.messaging import ErrorCategory
-
-
-@dataclass(frozen=True)
-class CarrierErrorInfo:
-    """What a carrier's own error code means to us."""
-
-    category: ErrorCategory
-    retryable: bool = False
 
 
 class CarrierError(Exception):

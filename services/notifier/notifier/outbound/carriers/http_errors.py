@@ -3,7 +3,7 @@
 import httpx
 
 from notifier.outbound.carriers.base import CarrierError
-from notifier.outbound.carriers.error_codes import classify
+from shared.carriers.error_codes import classify
 
 
 def transport_error(carrier: str, exc: httpx.HTTPError) -> CarrierError:
