@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.db.engine import create_engine, create_session_factory, ping
 from shared.http.errors import install_error_handlers
 from shared.http.observability import ReadinessCheck, RequestMetrics, observability_router
+from shared.http.redaction import redact_request_span
 from shared.kafka.broker import EventPublisher, build_broker
 from shared.kafka.topics import ensure_topics
 from shared.settings import ServiceSettings
@@ -119,7 +120,10 @@ def build_app(
         return asyncapi.to_specification().to_jsonable()
 
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=infra.tracer_provider, excluded_urls="healthz,readyz,metrics"
+        app,
+        tracer_provider=infra.tracer_provider,
+        excluded_urls="healthz,readyz,metrics",
+        server_request_hook=redact_request_span,
     )
     return app
 
