@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 
-def upgrade(database_url: str, schema: str, migrations_dir: Path, revision: str = "heads") -> None:
+def upgrade(database_url: str, schema: str, migrations_dir: Path, revision: str = "head") -> None:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
