@@ -16,13 +16,19 @@ from exporter.storage import LocalStorage
 from exporter.usecases.events import JobEvents
 from exporter.usecases.relay import ExportOutboxRelay
 from exporter.usecases.run_export import ExportRunner, RenderPolicy
-from shared.http.auth import Authenticated
+from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.service import build_app, build_infrastructure
 
 
 def create_app(settings: ExporterSettings) -> FastAPI:
     infra = build_infrastructure(settings)
     http = httpx.AsyncClient(base_url=settings.routing_url, timeout=settings.routing_timeout_seconds)
+    auth_http = httpx.AsyncClient(timeout=settings.auth_timeout_seconds)
+    auth = CurrentStaffAuthenticated(
+        settings,
+        RoutingStaffDirectory(settings, auth_http, settings.routing_url),
+        cache_seconds=settings.auth_cache_seconds,
+    )
     links = DownloadLinks(settings.link_secret(), timedelta(days=settings.download_link_days))
     storage = LocalStorage(Path(settings.storage_dir))
     events = JobEvents(infra.sessions, infra.publisher, links, settings.public_url())
@@ -45,7 +51,7 @@ def create_app(settings: ExporterSettings) -> FastAPI:
         infra,
         title="Switchboard exporter",
         description="Conversation transcripts as PDF, delivered by e-mailed, signed links.",
-        routers=[exports_router(infra.sessions, Authenticated(settings), events, links, storage)],
+        routers=[exports_router(infra.sessions, auth, events, links, storage)],
         background_jobs=[relay.run],
-        on_shutdown=[http.aclose],
+        on_shutdown=[http.aclose, auth_http.aclose],
     )

@@ -9,6 +9,9 @@ class ExporterSettings(ServiceSettings):
     routing_url: str = "http://127.0.0.1:8082"
     # A routing call that takes longer than this is a failed attempt (retried).
     routing_timeout_seconds: float = 30.0
+    # Staff tokens are checked against routing's users (active, current role), answers kept this long.
+    auth_cache_seconds: float = Field(5.0, ge=0, le=60)
+    auth_timeout_seconds: float = 5.0
     routing_page_size: int = Field(500, ge=1, le=500, description="Timeline items per routing call")
     storage_dir: str = ".state/exports"
     # Where people reach this service (the links in e-mails); defaults to http://<host>:<port>.

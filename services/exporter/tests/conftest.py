@@ -34,8 +34,9 @@ from exporter.storage import LocalStorage
 from exporter.usecases.events import JobEvents
 from exporter.usecases.run_export import ExportRunner, RenderPolicy
 from shared.db.engine import create_engine, create_session_factory
-from shared.http.auth import Authenticated, decode_token, issue_token
+from shared.http.auth import decode_token, issue_token
 from shared.http.errors import install_error_handlers
+from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.kafka.broker import EventPublisher
 from shared.kafka.topics import ensure_topics
 from shared.testing.infrastructure import fresh_database
@@ -174,6 +175,9 @@ class FakeRouting:
     jwt_settings: ExporterSettings
     conversations: dict[UUID, FakeConversation] = field(default_factory=dict)
     accounts: dict[UUID, dict] = field(default_factory=dict)
+    # (account, user) → {"role", "active"}: the staff routing knows (GET /api/v1/users/{id}).
+    users: dict[tuple[UUID, UUID], dict] = field(default_factory=dict)
+    users_down: bool = False
     fail_next: int = 0
     calls: int = 0
     max_page_size_seen: int = 0
@@ -203,6 +207,15 @@ class FakeRouting:
             return None
 
         not_found = JSONResponse({"error": {"code": "not_found"}}, status_code=404)
+
+        @app.get("/api/v1/users/{user_id}")
+        async def user(user_id: UUID, request: Request):
+            if self.users_down:
+                return JSONResponse({"error": {"code": "unavailable"}}, status_code=503)
+            found = self.users.get((caller(request), user_id))
+            if found is None:
+                return not_found
+            return {"id": str(user_id), "name": "Staff", "email": "s@example.test", **found}
 
         @app.get("/api/v1/account/settings")
         async def account_settings(request: Request):
@@ -266,11 +279,22 @@ def runner(sessions, routing, storage, links, events, settings) -> ExportRunner:
 
 @dataclass
 class Staff:
+    """An account's admin and agents sam and kim, known to the routing stand-in `directory`."""
+
     settings: ExporterSettings
+    directory: FakeRouting
     account_id: UUID = field(default_factory=uuid4)
     admin_id: UUID = field(default_factory=uuid4)
     sam_id: UUID = field(default_factory=uuid4)
     kim_id: UUID = field(default_factory=uuid4)
+
+    def __post_init__(self) -> None:
+        self.set_user(self.admin_id, "admin")
+        for agent in (self.sam_id, self.kim_id):
+            self.set_user(agent, "agent")
+
+    def set_user(self, user_id: UUID, role: str, active: bool = True) -> None:
+        self.directory.users[(self.account_id, user_id)] = {"role": role, "active": active}
 
     def headers(self, user_id: UUID, role: str = "agent") -> dict[str, str]:
         token = issue_token(self.settings, str(user_id), self.account_id, role)
@@ -289,23 +313,54 @@ class Staff:
         return self.headers(self.kim_id)
 
 
-@pytest.fixture
-def dealer(settings) -> Staff:
-    return Staff(settings)
+@pytest.fixture(scope="session")
+def directory(settings) -> FakeRouting:
+    """Routing as the staff directory of the API fixtures (users only)."""
+    return FakeRouting(settings)
 
 
 @pytest.fixture
-def other_dealer(settings) -> Staff:
-    return Staff(settings)
+def dealer(settings, directory) -> Staff:
+    return Staff(settings, directory)
+
+
+@pytest.fixture
+def other_dealer(settings, directory) -> Staff:
+    return Staff(settings, directory)
+
+
+def current_staff_auth(settings, directory: FakeRouting, **options) -> CurrentStaffAuthenticated:
+    """The auth `create_app` wires, asking `directory` (the stand-in for routing) over HTTP."""
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=directory.app()), base_url="http://routing")
+    return CurrentStaffAuthenticated(
+        settings, RoutingStaffDirectory(settings, http, "http://routing"), **options
+    )
+
+
+def exports_app(sessions, auth, events, links, storage, **options) -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(exports_router(sessions, auth, events, links, storage, **options))
+    return app
+
+
+@pytest.fixture
+def make_exports_app(sessions, settings, events, links, storage):
+    """`make_exports_app(directory, **auth_options)`: the exports API checking staff against that
+    routing stand-in (e.g. with a clock of the test's own)."""
+
+    def make(routing: FakeRouting, **auth_options) -> FastAPI:
+        return exports_app(
+            sessions, current_staff_auth(settings, routing, **auth_options), events, links, storage
+        )
+
+    return make
 
 
 @pytest.fixture(scope="session")
-def app(sessions, settings, events, links, storage) -> FastAPI:
+def app(sessions, settings, directory, events, links, storage) -> FastAPI:
     """The exports API as `create_app` wires it, called in-process."""
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(exports_router(sessions, Authenticated(settings), events, links, storage))
-    return app
+    return exports_app(sessions, current_staff_auth(settings, directory), events, links, storage)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ def test_exports_api_documents_its_answers():
         if path.startswith("/api/v1/exports")
     }
     assert documented == {
-        ("/api/v1/exports", "post"): {"202", "401", "403", "422"},
-        ("/api/v1/exports/{job_id}", "get"): {"200", "401", "404", "422"},
+        ("/api/v1/exports", "post"): {"202", "401", "403", "422", "503"},
+        ("/api/v1/exports/{job_id}", "get"): {"200", "401", "403", "404", "422", "503"},
         ("/api/v1/exports/{job_id}/download", "get"): {"200", "403", "404", "410", "422"},
     }
     download = spec["paths"]["/api/v1/exports/{job_id}/download"]["get"]

@@ -75,6 +75,12 @@ class ExportJobView(BaseModel):
 # Only declared so OpenAPI shows the bearer scheme on staff routes; `Authenticated` reads the header.
 _BEARER = HTTPBearer(auto_error=False, description="A staff JWT from routing's `POST /api/v1/auth/login`")
 
+AUTH_ERRORS = {
+    401: {**ERROR_RESPONSE_SCHEMA, "description": "No token, an expired one, or a deactivated user"},
+    403: {**ERROR_RESPONSE_SCHEMA, "description": "Not a staff token"},
+    503: {**ERROR_RESPONSE_SCHEMA, "description": "`auth_unavailable`: routing cannot confirm the user"},
+}
+
 LINK_ERRORS = {
     403: {**ERROR_RESPONSE_SCHEMA, "description": "The link was altered or is for another export"},
     404: ERROR_RESPONSE_SCHEMA,
@@ -84,7 +90,7 @@ LINK_ERRORS = {
 
 def exports_router(
     sessions: async_sessionmaker[AsyncSession],
-    auth: Authenticated,
+    auth: Authenticated,  # in the service: CurrentStaffAuthenticated (the user's current role)
     events: JobEvents,
     links: DownloadLinks,
     storage: LocalStorage,
@@ -129,7 +135,7 @@ def exports_router(
         "to you (`export.completed.v1`). Asking again for the same conversation and range while "
         "that export is queued or running answers the same job. Archived conversations can be "
         "exported too. A conversation that is not one of your account's makes the job fail.",
-        responses={401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
+        responses={**AUTH_ERRORS, 422: ERROR_RESPONSE_SCHEMA},
     )
     async def create_export(body: ExportRequest, caller: Staff) -> ExportJobView:
         job = await request_export(
@@ -149,7 +155,7 @@ def exports_router(
         response_model=ExportJobView,
         summary="An export's status",
         description="For its requester and the account's admins.",
-        responses={401: ERROR_RESPONSE_SCHEMA, 404: ERROR_RESPONSE_SCHEMA},
+        responses={**AUTH_ERRORS, 404: ERROR_RESPONSE_SCHEMA},
     )
     async def get_export(job_id: UUID, caller: Staff) -> ExportJobView:
         async with sessions() as session:
