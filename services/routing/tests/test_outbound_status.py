@@ -7,10 +7,10 @@ import json
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from routing.domain.outbound import status_from_carrier
-from routing.tables import account_phone_numbers, customer_phones, messages, outbox
+from routing.domain.outbound import UnknownCarrierStatus, status_from_carrier
+from routing.tables import account_phone_numbers, conversations, customer_phones, messages, outbox
 from routing.usecases.outbound_status import MessageNotYetKnown, record_carrier_status, record_outbound_status
 from shared.contracts.carrier import CarrierStatus
 from shared.contracts.messaging import OutboundStatusChanged
@@ -70,6 +70,28 @@ def test_carrier_status_words_map_to_our_lifecycle():
     assert status_from_carrier("telnyx", "delivery_failed") == "undelivered"
     assert status_from_carrier("telnyx", "delivery_unconfirmed") == "sent"
     assert status_from_carrier("telnyx", "Delivered") == "delivered"
+    # Some parts of a long text arrived: the customer has something to read.
+    assert status_from_carrier("twilio", "partially_delivered") == "delivered"
+    # The validity period ran out before the handset took it.
+    assert status_from_carrier("telnyx", "expired") == "undelivered"
+
+
+def test_every_status_word_telnyx_documents_is_known():
+    # The eight values of Telnyx's `to[].status` (its API reference).
+    telnyx_words = (
+        "queued",
+        "sending",
+        "sent",
+        "expired",
+        "sending_failed",
+        "delivery_unconfirmed",
+        "delivered",
+        "delivery_failed",
+    )
+    for word in telnyx_words:
+        status_from_carrier("telnyx", word)
+    with pytest.raises(UnknownCarrierStatus):
+        status_from_carrier("telnyx", "teleported")
 
 
 async def test_a_status_never_moves_backwards(client, dealer, ago):
@@ -180,6 +202,26 @@ async def test_a_landline_result_marks_the_number_and_blocks_the_composer(client
             select(customer_phones.c.kind).where(customer_phones.c.e164 == row.to_e164)
         )
     assert kind == "landline"
+    # The profile changed: search and the others hear of it, once.
+    async with dealer.sessions() as session:
+        customer_id = await session.scalar(
+            select(conversations.c.customer_id).where(conversations.c.id == conversation)
+        )
+        payloads = await session.scalars(
+            select(outbox.c.payload).where(
+                outbox.c.topic == "customer.changed.v1", outbox.c.key == str(customer_id)
+            )
+        )
+        changes = [json.loads(bytes(p)) for p in payloads]
+    assert [phone["kind"] for phone in changes[-1]["phones"]] == ["landline"]
+    await record(dealer, notifier_says(dealer, message_id, "failed", error_category="landline"))
+    async with dealer.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).where(
+                outbox.c.topic == "customer.changed.v1", outbox.c.key == str(customer_id)
+            )
+        )
+    assert count == len(changes)
     composer = (await client.get(f"/api/v1/conversations/{conversation}/composer", headers=dealer.sam)).json()
     assert (composer["can_send"], composer["reason"]) == (False, "landline")
     again = await client.post(
@@ -226,9 +268,26 @@ async def test_statuses_of_unknown_messages_are_retried_then_dead_lettered(clien
             await record(dealer, event)
     assert not issubclass(MessageNotYetKnown, PermanentError)
     assert (await stored(other_dealer, theirs)).status == "queued"
-    # A status word nobody knows can never be handled.
-    with pytest.raises(PermanentError):
-        await record(dealer, carrier_says(dealer, "SM1", "teleported"))
+
+
+async def test_an_unknown_carrier_status_word_is_noted_on_the_message(client, dealer, ago):
+    """Not guessed at, and not lost in a dead-letter topic nobody connects to the text: the
+    message keeps its status and shows the word as the carrier's wording."""
+    _, message_id = await sent_message(client, dealer, ago)
+    carrier_id = f"SM{uuid4().hex}"
+    await record(
+        dealer, notifier_says(dealer, message_id, "sent", carrier="twilio", carrier_message_id=carrier_id)
+    )
+    assert not await record(dealer, carrier_says(dealer, carrier_id, "teleported"))
+    row = await stored(dealer, message_id)
+    assert row.status == "sent"
+    assert "teleported" in row.error_message
+    # A later receipt we know still moves the message on.
+    assert await record(dealer, carrier_says(dealer, carrier_id, "delivered"))
+    assert (await stored(dealer, message_id)).status == "delivered"
+    # Of a message we do not have (yet): retried like any receipt, then dead-lettered.
+    with pytest.raises(MessageNotYetKnown):
+        await record(dealer, carrier_says(dealer, "SM-never-seen-either", "teleported"))
 
 
 async def test_a_carrier_receipt_finds_its_message_only_in_its_own_account(client, dealer, other_dealer, ago):

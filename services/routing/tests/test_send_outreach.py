@@ -16,6 +16,8 @@ from routing.usecases.outreach import send_requested
 from shared.contracts.messaging import MessageSource, SendRequested
 from shared.kafka.consumer import PermanentError
 
+from .dms_helpers import apply, customer_event, dms_id
+
 
 async def outbox_events(dealer, topic: str, **match) -> list[dict]:
     async with dealer.sessions() as session:
@@ -99,6 +101,20 @@ async def test_texting_a_new_number_creates_the_customer_and_the_conversation(cl
         sent["customer_id"],
         sent["conversation_id"],
     )
+
+
+async def test_a_customer_created_by_outreach_is_announced_like_one_who_texted_in(client, dealer):
+    phone = new_phone()
+    response = await outreach(client, dealer.sam, customer_phone=phone, body="Hello", source=CAMPAIGN)
+    assert response.status_code == 201, response.text
+    customer_id = response.json()["customer_id"]
+    # customer.changed.v1 is how search learns of a profile: without it the customer is unfindable.
+    [created] = await outbox_events(dealer, "customer.changed.v1", customer_id=customer_id)
+    assert created["reason"] == "created"
+    assert created["phones"] == [{"e164": e164(phone), "kind": "unknown"}]
+    again = await outreach(client, dealer.sam, customer_phone=phone, body="Again", source=CAMPAIGN)
+    assert again.status_code == 201
+    assert len(await outbox_events(dealer, "customer.changed.v1", customer_id=customer_id)) == 1
 
 
 async def test_texting_a_known_customer_uses_and_reopens_their_conversation(client, dealer, ago):
@@ -322,3 +338,33 @@ async def test_send_requests_that_can_never_be_sent_are_permanent_errors(dealer,
             )
             == 0
         )
+
+
+async def test_a_customer_id_merged_away_reaches_the_profile_it_was_merged_into(client, dealer, ago):
+    """An automation may hold the id of a profile the DMS has since merged into its own: the text
+    goes to the survivor's conversation, through the API and through Kafka alike."""
+    texted_in = await dealer.receive(ago(2))
+    number = await customer_number(dealer, texted_in)
+    async with dealer.sessions() as session:
+        merged_away = await session.scalar(
+            select(conversations.c.customer_id).where(conversations.c.id == texted_in)
+        )
+    assert await apply(dealer.sessions, customer_event(dealer.account_id, dms_id(), 1, [(number, "mobile")]))
+    async with dealer.sessions() as session:
+        survivor = await session.scalar(
+            select(customers.c.merged_into_customer_id).where(customers.c.id == merged_away)
+        )
+    assert survivor is not None
+
+    sent = await handle(dealer, request(dealer, customer_id=merged_away))
+    async with dealer.sessions() as session:
+        owner = await session.scalar(
+            select(conversations.c.customer_id).where(conversations.c.id == sent.conversation_id)
+        )
+    assert owner == survivor
+    response = await outreach(
+        client, dealer.sam, customer_id=str(merged_away), body="Following up", source=CAMPAIGN
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["customer_id"] == str(survivor)
+    assert response.json()["conversation_id"] == str(sent.conversation_id)

@@ -14,7 +14,10 @@ QUIET_HOURS_SOURCES = frozenset({"automation", "campaign"})
 FAILURE_STATUSES: frozenset[str] = frozenset({"undelivered", "failed"})
 
 # What each carrier calls the steps of a message's life, in our words. Twilio's `read` (RCS /
-# WhatsApp) is at least delivered; `canceled` means it never left.
+# WhatsApp) is at least delivered, and so is `partially_delivered` (some parts of a long text
+# arrived: the customer has something to read); `canceled` means it never left. Telnyx's words
+# are the eight of its `to[].status`; `expired` is a text the carrier gave up on before the
+# handset took it (its validity period ran out), so it did not arrive.
 CARRIER_STATUSES: dict[str, dict[str, OutboundStatus]] = {
     "twilio": {
         "accepted": "queued",
@@ -24,6 +27,7 @@ CARRIER_STATUSES: dict[str, dict[str, OutboundStatus]] = {
         "sent": "sent",
         "delivered": "delivered",
         "read": "delivered",
+        "partially_delivered": "delivered",
         "undelivered": "undelivered",
         "failed": "failed",
         "canceled": "failed",
@@ -35,6 +39,7 @@ CARRIER_STATUSES: dict[str, dict[str, OutboundStatus]] = {
         "delivered": "delivered",
         "sending_failed": "failed",
         "delivery_failed": "undelivered",
+        "expired": "undelivered",
         # The carrier took it but the handset never confirmed: all we know is that it left.
         "delivery_unconfirmed": "sent",
     },
@@ -52,7 +57,13 @@ ERROR_TEXTS: dict[str, str] = {
 
 
 class UnknownCarrierStatus(ValueError):
-    pass
+    """A status word this table does not know (a carrier added one). The receipt is not thrown
+    away: the message keeps its status and the word is noted on it (usecases/outbound_status)."""
+
+
+def unknown_status_note(carrier: str, status: str) -> str:
+    """What staff and support read on a message whose receipt we could not interpret."""
+    return f"{carrier} reported a status we do not know: {status.strip()[:100]!r}"
 
 
 def status_from_carrier(carrier: str, status: str) -> OutboundStatus:

@@ -6,7 +6,6 @@ from typing import Literal
 import phonenumbers
 
 PhoneKind = Literal["mobile", "landline", "unknown"]
-PHONE_KINDS: tuple[PhoneKind, ...] = ("mobile", "landline", "unknown")
 
 
 class InvalidPhoneNumber(ValueError):

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-MAX_BODY_LENGTH = 1600
+# A saved reply is sent as it is, so it is held to the limit of any text (one place, not two).
+from routing.domain.outbound import MAX_BODY_LENGTH
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "customer": ("first_name", "last_name", "full_name"),

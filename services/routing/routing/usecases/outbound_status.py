@@ -2,7 +2,12 @@
 message id) and carriers report delivery later (`carrier.status.v1`, by their message id). A
 status only ever moves forward, decided inside one UPDATE, so events that arrive late, twice or
 at the same time never move a message backwards. A failure keeps its plain category beside the
-carrier's own code; a `landline` one marks the customer's number, which blocks the composer."""
+carrier's own code; a `landline` one marks the customer's number, which blocks the composer.
+
+A carrier status word we do not know (a carrier added one) is neither guessed at nor sent to
+the dead-letter topic, where nobody would connect it to the text: the message keeps its status
+and the word is written on it as the carrier's error wording (when it has none yet), with a
+warning in the log, so staff and support see it on the message."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,15 +17,20 @@ import structlog
 from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from routing.domain.outbound import FAILURE_STATUSES, UnknownCarrierStatus, status_from_carrier
+from routing.domain.outbound import (
+    FAILURE_STATUSES,
+    UnknownCarrierStatus,
+    status_from_carrier,
+    unknown_status_note,
+)
 from routing.outbox import add_event
 from routing.tables import conversations, customer_phones, customers, messages
+from routing.usecases.customer_events import emit_customer_changed
 from shared.contracts.carrier import CarrierStatus
 from shared.contracts.conversation import DeliveryFailed
 from shared.contracts.messaging import STATUS_RANK, OutboundStatusChanged
 from shared.contracts.topics import MESSAGE_DELIVERY_FAILED
 from shared.db.idempotency import claim_event
-from shared.kafka.consumer import PermanentError
 
 log = structlog.get_logger(__name__)
 
@@ -67,8 +77,8 @@ async def record_carrier_status(session: AsyncSession, event: CarrierStatus) -> 
         return False
     try:
         status = status_from_carrier(event.carrier, event.status)
-    except UnknownCarrierStatus as exc:
-        raise PermanentError(str(exc)) from exc
+    except UnknownCarrierStatus:
+        status = None
     message_id = await session.scalar(
         select(messages.c.id).where(
             messages.c.account_id == event.account_id,
@@ -80,6 +90,9 @@ async def record_carrier_status(session: AsyncSession, event: CarrierStatus) -> 
         raise MessageNotYetKnown(
             f"no message of account {event.account_id} with {event.carrier} id {event.carrier_message_id}"
         )
+    if status is None:
+        await _note_unknown_status(session, message_id, event)
+        return False
     report = StatusReport(
         status=status,
         at=event.occurred_at,
@@ -88,6 +101,21 @@ async def record_carrier_status(session: AsyncSession, event: CarrierStatus) -> 
         error_message=event.error_message,
     )
     return await apply_status(session, event.account_id, message_id, report)
+
+
+async def _note_unknown_status(session: AsyncSession, message_id: UUID, event: CarrierStatus) -> None:
+    note = unknown_status_note(event.carrier, event.status)
+    log.warning(
+        "unknown carrier status noted on the message",
+        message_id=str(message_id),
+        carrier=event.carrier,
+        status=event.status,
+    )
+    await session.execute(
+        update(messages)
+        .where(messages.c.id == message_id, messages.c.error_message.is_(None))
+        .values(error_message=note)
+    )
 
 
 def _rank(column) -> object:
@@ -147,8 +175,9 @@ async def apply_status(
 
 
 async def _mark_landline(session: AsyncSession, account_id: UUID, e164: str) -> None:
-    """The carrier knows better than the numbering plan: this number cannot receive texts."""
-    await session.execute(
+    """The carrier knows better than the numbering plan: this number cannot receive texts. The
+    profile changed, so search and the others hear of it (once: only when the kind changed)."""
+    changed = await session.scalar(
         update(customer_phones)
         .where(
             customer_phones.c.account_id == account_id,
@@ -156,7 +185,10 @@ async def _mark_landline(session: AsyncSession, account_id: UUID, e164: str) -> 
             customer_phones.c.kind != literal("landline"),
         )
         .values(kind="landline")
+        .returning(customer_phones.c.customer_id)
     )
+    if changed is not None:
+        await emit_customer_changed(session, account_id, changed, "updated")
 
 
 async def _delivery_failed(session: AsyncSession, account_id: UUID, moved, report: StatusReport) -> None:

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.domain.phones import InvalidPhoneNumber, phone_kind, to_e164
 from routing.tables import conversations, customer_phones, customers, users
+from routing.usecases.customer_events import emit_customer_changed
 from routing.usecases.send import (
     CannotSend,
     InvalidMessage,
@@ -57,8 +58,10 @@ async def start_conversation(
     if (recipient.customer_id is None) == (recipient.phone is None):
         raise InvalidMessage("give exactly one of customer_id and customer_phone", "customer_id")
     if recipient.customer_id is not None:
+        # A profile merged away lives on in the one it was merged into (links and automations
+        # may still hold the old id), so the text goes to the survivor's conversation.
         customer_id = await session.scalar(
-            select(customers.c.id).where(
+            select(func.coalesce(customers.c.merged_into_customer_id, customers.c.id)).where(
                 customers.c.id == recipient.customer_id, customers.c.account_id == account_id
             )
         )
@@ -98,6 +101,8 @@ async def _customer_with_phone(session: AsyncSession, account_id: UUID, e164: st
         .returning(customer_phones.c.customer_id)
     )
     if claimed:
+        # A new profile, as when someone texts in: search and the others hear of it.
+        await emit_customer_changed(session, account_id, customer_id, "created")
         return customer_id
     await session.execute(delete(customers).where(customers.c.id == customer_id))
     winner = await _phone_owner(session, account_id, e164)
