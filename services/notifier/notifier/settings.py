@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from notifier.outbound.settings import OutboundSettings
 from shared.settings import ServiceSettings
@@ -20,7 +20,7 @@ class NotifierSettings(OutboundSettings, ServiceSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 10.0
     email_from: str = Field("Switchboard <notifications@switchboard.test>", description="From: header")

@@ -3,8 +3,26 @@ the SMTP server is down (delivered once when it is back), and the reason recorde
 that can never go."""
 
 import asyncio
+import json
+import threading
+import time
+from datetime import timedelta
 from uuid import uuid4
 
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from devtools.carrier_simulator.server import free_port
+from notifier.email.directory import UserDirectory
+from notifier.email.outbox import enqueue_email
+from notifier.email.render import EmailRenderer
+from notifier.email.smtp import SmtpSender
+from notifier.email.worker import EmailWorker
+from notifier.migrations import migrate as migrate_notifier
+from notifier.settings import NotifierSettings
 from shared.contracts.conversation import NoteAdded
 from shared.contracts.export import ExportCompleted
 from shared.contracts.topics import CONVERSATION_NOTE_ADDED, EXPORT_COMPLETED
@@ -169,3 +187,150 @@ async def test_an_email_that_cannot_be_rendered_is_recorded_failed_with_the_reas
     row = await nt.eventually(failed)
     assert row["status"] == "failed" and row["attempts"] == 1
     assert row["last_error"].startswith("could not render") and "conversation_id" in row["last_error"]
+
+
+# --- leases: one e-mail at a time, and only the holder's outcome counts ---------------------------
+
+
+class SlowMailbox:
+    """An SMTP server that takes its time over each message (in its own thread), and counts them."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.received: list[str] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, _server, _session, envelope) -> str:
+        # Blocks this server's own loop (its thread) only: one message at a time, slowly.
+        time.sleep(self.seconds)  # noqa: ASYNC251
+        with self._lock:
+            self.received.append(envelope.content.decode(errors="replace"))
+        return "250 Message accepted"
+
+
+@pytest.fixture(scope="module")
+def lease_database_url() -> str:
+    """A notifier schema of its own: the session's running e-mail worker never sees these rows."""
+    from shared.testing.infrastructure import fresh_database
+
+    with fresh_database("sbemaillease", migrate_notifier) as url:
+        yield url
+
+
+async def test_two_workers_with_a_short_lease_send_each_email_once(
+    lease_database_url, settings, routing, dealer
+):
+    mailbox = SlowMailbox(0.4)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    from shared.db.engine import create_engine, create_session_factory
+
+    worker_settings = settings.model_copy(
+        update={"database_url": lease_database_url, "smtp_port": controller.port}
+    )
+    engine = create_engine(worker_settings)
+    sessions = create_session_factory(engine)
+    http = httpx.AsyncClient()
+    try:
+        async with sessions.begin() as session:
+            for n in range(5):
+                context = {
+                    "kind": "export_completed",
+                    "title": f"Export {n} is ready",
+                    "body": "b",
+                    "data": {"ready": True, "download_url": f"https://exports.test/{n}.pdf"},
+                }
+                await enqueue_email(
+                    session,
+                    dealer.account_id,
+                    dealer.users["kim"],
+                    "export_completed",
+                    uuid4(),
+                    context,
+                    None,
+                )
+
+        def worker() -> EmailWorker:
+            return EmailWorker(
+                sessions,
+                worker_settings,
+                UserDirectory(worker_settings, routing.url, http),
+                EmailRenderer(worker_settings.app_base_url),
+                SmtpSender(worker_settings),
+                lease=timedelta(seconds=1),
+            )
+
+        first, second = worker(), worker()
+        first_round = asyncio.create_task(first.send_due())
+        # Five e-mails at 0.4 s each outlive a 1 s lease: the second worker comes by meanwhile.
+        await asyncio.sleep(1.2)
+        await second.send_due()
+        await first_round
+        await asyncio.sleep(0.5)
+
+        titles = sorted(
+            line for m in mailbox.received for line in m.splitlines() if line.startswith("Subject")
+        )
+        assert titles == [f"Subject: Export {n} is ready" for n in range(5)], "each e-mail exactly once"
+        async with sessions() as session:
+            rows = (
+                await session.execute(text("SELECT status, lease_token FROM notifier.email_outbox"))
+            ).all()
+        assert [(r.status, r.lease_token) for r in rows] == [("sent", None)] * 5
+    finally:
+        await http.aclose()
+        await engine.dispose()
+        controller.stop()
+
+
+async def test_a_worker_whose_lease_ran_out_records_nothing(lease_database_url, settings, dealer):
+    from notifier.email import outbox
+    from shared.db.engine import create_engine, create_session_factory
+
+    engine = create_engine(settings.model_copy(update={"database_url": lease_database_url}))
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions.begin() as session:
+            await enqueue_email(
+                session, dealer.account_id, dealer.users["kim"], "export_completed", uuid4(), {}, None
+            )
+            email_id = await session.scalar(text("SELECT max(id) FROM notifier.email_outbox"))
+        async with sessions.begin() as session:
+            stale = await outbox.lease(session, email_id, timedelta(seconds=0))
+        async with sessions.begin() as session:
+            current = await outbox.lease(session, email_id, timedelta(seconds=60))
+        assert stale and current and stale.lease_token != current.lease_token
+        async with sessions.begin() as session:
+            assert await outbox.lease(session, email_id, timedelta(seconds=60)) is None, "held"
+            assert not await outbox.mark_sent(session, stale, "kim@old.test")
+            assert not await outbox.mark_failed(session, stale, "stale")
+            assert not await outbox.retry_later(session, stale, "stale", timedelta(seconds=1))
+        async with sessions() as session:
+            row = (
+                await session.execute(
+                    text("SELECT status, attempts, last_error FROM notifier.email_outbox WHERE id = :id"),
+                    {"id": email_id},
+                )
+            ).one()
+        assert (row.status, row.attempts, row.last_error) == ("pending", 2, None)
+        async with sessions.begin() as session:
+            assert await outbox.mark_sent(session, current, "kim@example.test")
+    finally:
+        await engine.dispose()
+
+
+# --- the SMTP password ---------------------------------------------------------------------------
+
+
+def test_smtp_password_never_shows_in_reprs_or_dumps():
+    secret = "hunter2-" + uuid4().hex
+    settings = NotifierSettings(smtp_username="mailer", smtp_password=secret)
+    assert isinstance(settings.smtp_password, SecretStr)
+    for shown in (
+        repr(settings),
+        str(settings),
+        settings.model_dump_json(),
+        json.dumps(settings.model_dump(), default=str),
+    ):
+        assert secret not in shown
+    assert settings.smtp_password.get_secret_value() == secret

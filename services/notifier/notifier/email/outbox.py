@@ -1,10 +1,10 @@
-"""The e-mail outbox: a row per (event, user) written with the notification, taken by the
-sending worker with a lease so several replicas never send the same row at the same time."""
+"""The e-mail outbox: a row per (event, user) written with the notification, leased one row at a
+time by the sending worker (with a token) so several replicas never send the same row at once."""
 
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ class PendingEmail:
     kind: str
     context: dict
     attempts: int
+    lease_token: UUID
 
 
 async def enqueue_email(
@@ -49,46 +50,73 @@ async def enqueue_email(
     return inserted is not None
 
 
-async def take_due(session: AsyncSession, limit: int, lease: timedelta) -> list[PendingEmail]:
-    """Due rows, each counted as one more attempt and hidden from other workers for `lease`
-    (a worker that dies mid-send leaves the row to be retried when the lease ends)."""
+async def due_ids(session: AsyncSession, limit: int) -> list[int]:
+    """Rows that may be sent now, oldest first. Nothing is taken yet: each is leased on its own
+    just before it is sent (`lease`), so a long batch never outlives its lease."""
     rows = await session.execute(
         text(
-            "UPDATE notifier.email_outbox o SET attempts = o.attempts + 1,"
-            " next_attempt_at = now() + make_interval(secs => :lease)"
-            " FROM (SELECT id FROM notifier.email_outbox"
-            "       WHERE status = 'pending' AND next_attempt_at <= now()"
-            "       ORDER BY next_attempt_at, id LIMIT :limit FOR UPDATE SKIP LOCKED) due"
-            " WHERE o.id = due.id"
-            " RETURNING o.id, o.account_id, o.user_id, o.kind, o.context, o.attempts"
+            "SELECT id FROM notifier.email_outbox WHERE status = 'pending' AND next_attempt_at <= now()"
+            " ORDER BY next_attempt_at, id LIMIT :limit"
         ),
-        {"limit": limit, "lease": lease.total_seconds()},
+        {"limit": limit},
     )
-    return [PendingEmail(r.id, r.account_id, r.user_id, r.kind, r.context, r.attempts) for r in rows]
+    return [row.id for row in rows]
 
 
-async def mark_sent(session: AsyncSession, email_id: int, to_address: str) -> None:
-    await session.execute(
+async def lease(session: AsyncSession, email_id: int, lease_for: timedelta) -> PendingEmail | None:
+    """Takes one due row for `lease_for` under a fresh token, counted as one more attempt; None when
+    another worker holds it (or it was settled meanwhile). A worker that dies mid-send leaves the
+    row to be retried when the lease ends."""
+    row = (
+        await session.execute(
+            text(
+                "UPDATE notifier.email_outbox SET attempts = attempts + 1, lease_token = :token,"
+                " next_attempt_at = now() + make_interval(secs => :lease)"
+                " WHERE id = :id AND status = 'pending' AND next_attempt_at <= now()"
+                " RETURNING id, account_id, user_id, kind, context, attempts, lease_token"
+            ),
+            {"id": email_id, "token": uuid4(), "lease": lease_for.total_seconds()},
+        )
+    ).first()
+    if row is None:
+        return None
+    return PendingEmail(
+        row.id, row.account_id, row.user_id, row.kind, row.context, row.attempts, row.lease_token
+    )
+
+
+# Each write below counts only while the worker still holds the row's lease: a worker whose
+# lease ran out (and whose row another worker took) changes nothing. Each returns whether it did.
+
+
+async def mark_sent(session: AsyncSession, email: PendingEmail, to_address: str) -> bool:
+    done = await session.execute(
         text(
             "UPDATE notifier.email_outbox SET status = 'sent', sent_at = now(), to_address = :to,"
-            " last_error = NULL WHERE id = :id"
+            " last_error = NULL, lease_token = NULL WHERE id = :id AND lease_token = :token"
         ),
-        {"id": email_id, "to": to_address},
+        {"id": email.id, "token": email.lease_token, "to": to_address},
     )
+    return done.rowcount == 1
 
 
-async def mark_failed(session: AsyncSession, email_id: int, reason: str) -> None:
-    await session.execute(
-        text("UPDATE notifier.email_outbox SET status = 'failed', last_error = :reason WHERE id = :id"),
-        {"id": email_id, "reason": reason[:2000]},
-    )
-
-
-async def retry_later(session: AsyncSession, email_id: int, reason: str, delay: timedelta) -> None:
-    await session.execute(
+async def mark_failed(session: AsyncSession, email: PendingEmail, reason: str) -> bool:
+    done = await session.execute(
         text(
-            "UPDATE notifier.email_outbox SET last_error = :reason,"
-            " next_attempt_at = now() + make_interval(secs => :delay) WHERE id = :id"
+            "UPDATE notifier.email_outbox SET status = 'failed', last_error = :reason, lease_token = NULL"
+            " WHERE id = :id AND lease_token = :token"
         ),
-        {"id": email_id, "reason": reason[:2000], "delay": delay.total_seconds()},
+        {"id": email.id, "token": email.lease_token, "reason": reason[:2000]},
     )
+    return done.rowcount == 1
+
+
+async def retry_later(session: AsyncSession, email: PendingEmail, reason: str, delay: timedelta) -> bool:
+    done = await session.execute(
+        text(
+            "UPDATE notifier.email_outbox SET last_error = :reason, lease_token = NULL,"
+            " next_attempt_at = now() + make_interval(secs => :delay) WHERE id = :id AND lease_token = :token"
+        ),
+        {"id": email.id, "token": email.lease_token, "reason": reason[:2000], "delay": delay.total_seconds()},
+    )
+    return done.rowcount == 1

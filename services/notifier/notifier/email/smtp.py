@@ -37,7 +37,7 @@ class SmtpSender:
                 hostname=settings.smtp_host,
                 port=settings.smtp_port,
                 username=settings.smtp_username,
-                password=settings.smtp_password,
+                password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
                 start_tls=settings.smtp_starttls,
                 timeout=settings.smtp_timeout_seconds,
             )

@@ -1,7 +1,8 @@
-"""Sends what the e-mail outbox holds. Runs on every replica: rows are taken with
-`FOR UPDATE SKIP LOCKED` and a lease. An SMTP server or routing that is down is retried with
-exponential backoff, up to `email_max_attempts`; an e-mail that can never go (no such user, no
-address, a template error, a permanent SMTP refusal) is recorded `failed` with the reason at once."""
+"""Sends what the e-mail outbox holds. Runs on every replica: each row is leased on its own, just
+before it is sent, under a fresh token; only the current holder's outcome is recorded. An SMTP
+server or routing that is down is retried with exponential backoff, up to `email_max_attempts`;
+an e-mail that can never go (no such user, no address, a template error, a permanent SMTP
+refusal) is recorded `failed` with the reason at once."""
 
 import asyncio
 import contextlib
@@ -32,6 +33,7 @@ class EmailWorker:
         directory: UserDirectory,
         renderer: EmailRenderer,
         sender: SmtpSender,
+        lease: timedelta | None = None,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
@@ -39,8 +41,9 @@ class EmailWorker:
         self._renderer = renderer
         self._sender = sender
         self._wake = asyncio.Event()
-        # Long enough for one SMTP conversation and a directory call, with room to spare.
-        self._lease = timedelta(seconds=settings.smtp_timeout_seconds * 3 + 30)
+        # One e-mail's lease, taken just before it is sent: long enough for one directory call and
+        # one SMTP conversation (each bounded by its timeout), with room to spare.
+        self._lease = lease or timedelta(seconds=settings.smtp_timeout_seconds * 3 + 30)
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -58,11 +61,18 @@ class EmailWorker:
                 )
 
     async def send_due(self) -> int:
-        async with self._sessions.begin() as session:
-            due = await outbox.take_due(session, self._settings.email_batch_size, self._lease)
-        for email in due:
+        """Sends what is due, leasing each e-mail only when its turn comes; returns how many."""
+        async with self._sessions() as session:
+            due = await outbox.due_ids(session, self._settings.email_batch_size)
+        sent = 0
+        for email_id in due:
+            async with self._sessions.begin() as session:
+                email = await outbox.lease(session, email_id, self._lease)
+            if email is None:  # another worker has it
+                continue
             await self._send_one(email)
-        return len(due)
+            sent += 1
+        return sent
 
     async def _send_one(self, email: outbox.PendingEmail) -> None:
         try:
@@ -80,14 +90,19 @@ class EmailWorker:
                 self._settings.email_retry_max_seconds,
             )
             async with self._sessions.begin() as session:
-                await outbox.retry_later(session, email.id, reason, delay)
+                if not await outbox.retry_later(session, email, reason, delay):
+                    _lease_lost(email)
+                    return
             log.warning(
                 "e-mail not sent; will retry", email_id=email.id, attempts=email.attempts, reason=reason
             )
         else:
             async with self._sessions.begin() as session:
-                await outbox.mark_sent(session, email.id, to_address)
-            log.info("e-mail sent", email_id=email.id, kind=email.kind)
+                recorded = await outbox.mark_sent(session, email, to_address)
+            if recorded:
+                log.info("e-mail sent", email_id=email.id, kind=email.kind)
+            else:
+                _lease_lost(email)
 
     async def _attempt(self, email: outbox.PendingEmail) -> str:
         try:
@@ -113,8 +128,15 @@ class EmailWorker:
 
     async def _record_failure(self, email: outbox.PendingEmail, reason: str) -> None:
         async with self._sessions.begin() as session:
-            await outbox.mark_failed(session, email.id, reason)
+            if not await outbox.mark_failed(session, email, reason):
+                _lease_lost(email)
+                return
         log.warning("e-mail failed", email_id=email.id, kind=email.kind, reason=reason)
+
+
+def _lease_lost(email: outbox.PendingEmail) -> None:
+    # Our lease ran out and another worker took the row: its outcome is the one that counts.
+    log.warning("e-mail lease lost; outcome not recorded", email_id=email.id, attempts=email.attempts)
 
 
 async def _first(*waits) -> None:
