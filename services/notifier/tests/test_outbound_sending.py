@@ -20,7 +20,6 @@ from devtools.carrier_simulator.send_api import SimulatorConfig, SimulatorState
 from devtools.carrier_simulator.server import serving
 from notifier.migrations import migrate
 from notifier.outbound.credentials import save_carrier_account
-from notifier.outbound.rate_limit import set_rate_override
 from notifier.outbound.release import QuietHoursRelease
 from notifier.outbound.wiring import build_outbound_sending, register_outbound_sending
 from notifier.settings import NotifierSettings
@@ -441,20 +440,24 @@ def _gaps(records) -> list[float]:
     [
         (None, None, 1.0),  # long code: 1/s
         ("+18885550199", None, 1 / 3),  # toll-free: 3/s
-        (None, 4.0, 0.25),  # this number's own override
+        (None, 4.0, 0.25),  # this number's own rate (RATE_PER_NUMBER)
     ],
 )
 async def test_outbound_texts_from_one_number_are_spaced_by_its_rate(
-    account, sender, outbound, statuses, simulator_state, from_number, override, interval
+    account, outbound, outbound_settings, clock, simulator_state, from_number, override, interval
 ):
     infra, _ = outbound
     number = from_number or sending_number()
-    if override or from_number:
-        async with infra.sessions.begin() as session:
-            await set_rate_override(session, number, override)
+    settings = outbound_settings.model_copy(
+        update={"rate_per_number": {number: override} if override else {}}
+    )
+    sending = build_outbound_sending(infra, settings, clock=clock)
     events = [request(account, customer(), from_number=number) for _ in range(4)]
-    # All at once, as if several replicas held them: only the shared Postgres state spaces them.
-    await asyncio.gather(*(sender.handle(e) for e in events))
+    try:
+        # All at once, as if several replicas held them: only the shared Postgres state spaces them.
+        await asyncio.gather(*(sending.sender.handle(e) for e in events))
+    finally:
+        await sending.http.aclose()
 
     records = [r for r in simulator_state.sent if r.from_number == number]
     assert len(records) == 4

@@ -23,7 +23,7 @@ _BUSY_POLL_SECONDS = 0.02
 
 
 def default_per_second(from_number: str, settings: OutboundSettings) -> float:
-    """The configured rate of a number; a row in notifier.sending_numbers still overrides it."""
+    """The configured rate of a number: its own (RATE_PER_NUMBER), else by kind of number."""
     configured = settings.rate_per_number.get(from_number)
     if configured and configured > 0:
         return configured
@@ -34,17 +34,6 @@ def default_per_second(from_number: str, settings: OutboundSettings) -> float:
     if kind == phonenumbers.PhoneNumberType.TOLL_FREE:
         return settings.rate_toll_free_per_second
     return settings.rate_long_code_per_second
-
-
-async def set_rate_override(session: AsyncSession, from_number: str, per_second: float | None) -> None:
-    await session.execute(
-        text(
-            "INSERT INTO notifier.sending_numbers (from_number, next_allowed_at, per_second)"
-            " VALUES (:n, now(), :rate)"
-            " ON CONFLICT (from_number) DO UPDATE SET per_second = excluded.per_second"
-        ),
-        {"n": from_number, "rate": per_second},
-    )
 
 
 class SendingRateLimiter:
@@ -118,7 +107,7 @@ class SendingRateLimiter:
             await session.execute(
                 text(
                     "UPDATE notifier.sending_numbers SET busy_until = NULL, next_allowed_at ="
-                    " clock_timestamp() + make_interval(secs => COALESCE(1.0 / per_second, :interval))"
+                    " clock_timestamp() + make_interval(secs => :interval)"
                     " WHERE from_number = :n"
                 ),
                 {"n": from_number, "interval": self._default_interval(from_number)},

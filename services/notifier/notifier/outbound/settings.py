@@ -21,7 +21,7 @@ class OutboundSettings(BaseSettings):
     outbound_retry_initial_seconds: float = 0.5
     outbound_retry_max_seconds: float = 20.0
 
-    # Per sending number; a row in notifier.sending_numbers may override it for one number.
+    # Per sending number; RATE_PER_NUMBER overrides it for one number.
     outbound_rate_limits_enabled: bool = True
     rate_long_code_per_second: float = Field(default=1.0, gt=0)
     rate_toll_free_per_second: float = Field(default=3.0, gt=0)
