@@ -42,16 +42,42 @@ async def _ensure_customer(session: AsyncSession, account_id: UUID, customer_id:
     )
 
 
-async def _touch_customer(session: AsyncSession, account_id: UUID, customer_id: UUID, at: datetime) -> None:
-    """Moves the customer's (and the profile it was merged into's) last activity forward."""
-    await session.execute(
-        text(
-            "UPDATE search.customers SET last_activity_at = greatest(last_activity_at, :t)"
-            " WHERE account_id = :a AND customer_id IN (:c,"
-            " (SELECT merged_into_customer_id FROM search.customers WHERE customer_id = :c))"
-        ),
-        {"a": account_id, "c": customer_id, "t": at},
-    )
+# One statement per message (it is the busiest path): the customer (created when new, its last
+# activity and that of the profile it was merged into moved forward, and, until routing's profile
+# arrives, the name and number the message came with), the conversation, the message.
+_RECORD_MESSAGE = """
+WITH customer AS (
+  INSERT INTO search.customers (customer_id, account_id, display_name, last_activity_at)
+  VALUES (:c, :a, CAST(:n AS text), :t)
+  ON CONFLICT (customer_id) DO UPDATE SET
+    last_activity_at = greatest(search.customers.last_activity_at, excluded.last_activity_at),
+    display_name = CASE WHEN search.customers.profile_version = 0 AND search.customers.display_name IS NULL
+                        THEN excluded.display_name ELSE search.customers.display_name END
+  WHERE search.customers.account_id = excluded.account_id
+  RETURNING merged_into_customer_id, profile_version
+), survivor AS (
+  UPDATE search.customers s SET last_activity_at = greatest(s.last_activity_at, :t)
+  FROM customer WHERE s.customer_id = customer.merged_into_customer_id AND s.account_id = :a
+), phone AS (
+  INSERT INTO search.customer_phones (customer_id, e164, account_id)
+  SELECT :c, CAST(:p AS text), :a FROM customer
+  WHERE CAST(:p AS text) IS NOT NULL AND customer.profile_version = 0
+    AND customer.merged_into_customer_id IS NULL
+  ON CONFLICT DO NOTHING
+), conversation AS (
+  INSERT INTO search.conversations (conversation_id, account_id, customer_id, last_activity_at)
+  VALUES (:v, :a, :c, :t)
+  ON CONFLICT (conversation_id) DO UPDATE SET
+    -- A merge may already have moved the conversation to its surviving customer.
+    customer_id = coalesce(search.conversations.customer_id, excluded.customer_id),
+    last_activity_at = greatest(search.conversations.last_activity_at, excluded.last_activity_at)
+  WHERE search.conversations.account_id = excluded.account_id
+)
+INSERT INTO search.messages (message_id, account_id, conversation_id, customer_id, customer_name,
+  customer_phone, body, sent_at, direction)
+VALUES (:m, :a, :v, :c, CAST(:n AS text), CAST(:p AS text), :b, :t, :d)
+ON CONFLICT (message_id) DO NOTHING
+"""
 
 
 async def _record_message(
@@ -67,25 +93,8 @@ async def _record_message(
     customer_name: str | None = None,
     customer_phone: str | None = None,
 ) -> None:
-    await _ensure_customer(session, account_id, customer_id)
-    await _touch_customer(session, account_id, customer_id, at)
     await session.execute(
-        text(
-            "INSERT INTO search.conversations (conversation_id, account_id, customer_id, last_activity_at)"
-            " VALUES (:v, :a, :c, :t) ON CONFLICT (conversation_id) DO UPDATE SET"
-            # A merge may already have moved the conversation to its surviving customer.
-            " customer_id = coalesce(search.conversations.customer_id, excluded.customer_id),"
-            " last_activity_at = greatest(search.conversations.last_activity_at, excluded.last_activity_at)"
-            " WHERE search.conversations.account_id = excluded.account_id"
-        ),
-        {"v": conversation_id, "a": account_id, "c": customer_id, "t": at},
-    )
-    await session.execute(
-        text(
-            "INSERT INTO search.messages (message_id, account_id, conversation_id, customer_id,"
-            " customer_name, customer_phone, body, sent_at, direction)"
-            " VALUES (:m, :a, :v, :c, :n, :p, :b, :t, :d) ON CONFLICT (message_id) DO NOTHING"
-        ),
+        text(_RECORD_MESSAGE),
         {
             "m": message_id,
             "a": account_id,
@@ -112,23 +121,6 @@ async def apply_message_received(session: AsyncSession, event: MessageReceived) 
         direction="inbound",
         customer_name=event.customer_name,
         customer_phone=event.customer_phone,
-    )
-    # Until routing's profile of this customer arrives, the message is all we know of them.
-    await session.execute(
-        text(
-            "UPDATE search.customers SET display_name = :n"
-            " WHERE customer_id = :c AND profile_version = 0 AND display_name IS NULL"
-        ),
-        {"c": event.customer_id, "n": event.customer_name},
-    )
-    await session.execute(
-        text(
-            "INSERT INTO search.customer_phones (customer_id, e164, account_id)"
-            " SELECT customer_id, :p, account_id FROM search.customers"
-            " WHERE customer_id = :c AND profile_version = 0 AND merged_into_customer_id IS NULL"
-            " ON CONFLICT DO NOTHING"
-        ),
-        {"c": event.customer_id, "p": event.customer_phone},
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from search import projection
+from search.settings import SearchSettings
 from shared.contracts.dms import DmsEvent
 from shared.contracts.topics import (
     CONVERSATION_MERGED,
@@ -20,7 +21,6 @@ from shared.contracts.topics import (
 from shared.db.idempotency import claim_event
 from shared.kafka.consumer import subscribe
 from shared.service import Infrastructure
-from shared.settings import ServiceSettings
 
 GROUP_ID = "search"
 
@@ -54,10 +54,18 @@ async def handle(sessions: async_sessionmaker[AsyncSession], consumer: str, appl
             await apply(session, event)
 
 
-def register_consumers(infra: Infrastructure, settings: ServiceSettings) -> None:
+def register_consumers(infra: Infrastructure, settings: SearchSettings) -> None:
     for consumer, (spec, apply) in FEEDS.items():
 
         async def on_event(event: Any, consumer: str = consumer, apply: Apply = apply) -> None:
             await handle(infra.sessions, consumer, apply, event)
 
-        subscribe(infra.broker, infra.publisher, settings, spec, GROUP_ID, on_event)
+        subscribe(
+            infra.broker,
+            infra.publisher,
+            settings,
+            spec,
+            GROUP_ID,
+            on_event,
+            max_workers=settings.consumer_workers,
+        )
