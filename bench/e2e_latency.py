@@ -8,12 +8,13 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import re
 import secrets
 import time
 
 import httpx
-from environment import bench_environment, percentile
+from environment import CpuMeter, bench_environment, percentile
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, sign
@@ -82,7 +83,13 @@ def build_forms(ingest_url: str, count: int, run_tag: str) -> list[tuple[dict[st
 
 
 async def measure(
-    ingest: str, routing: str, notifier: str, rate: float, seconds: float, grace: float
+    ingest: str,
+    routing: str,
+    notifier: str,
+    rate: float,
+    seconds: float,
+    grace: float,
+    cpu: CpuMeter | None = None,
 ) -> dict:
     run_tag = secrets.token_hex(4)
     total = max(1, int(rate * seconds))
@@ -131,6 +138,8 @@ async def measure(
             print(f"[e2e] warm-up message arrived after {warmup_ms:.0f} ms; sending {total} at {rate}/s")
 
             tasks = []
+            if cpu:
+                cpu.start()
             start = time.perf_counter()
             behind_max = 0.0
             for index in range(1, total + 1):
@@ -150,6 +159,8 @@ async def measure(
                 stream.changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stream.changed.wait(), 0.5)
+            run_seconds = time.perf_counter() - start
+            cpu_used = cpu.stop() if cpu else {}
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -182,13 +193,18 @@ async def measure(
         "delivered_per_s": len(order) / span if span else 0.0,
         "post_p50_ms": percentile(post_ms, 50) if post_ms else None,
         "post_p99_ms": percentile(post_ms, 99) if post_ms else None,
+        "run_seconds": run_seconds,
+        "cpu_seconds": cpu_used,
     }
 
 
 def run(rate: float = 50, seconds: float = 30, grace: float = 20) -> dict:
     if rate <= 0 or seconds <= 0 or rate * seconds > 20_000:
         raise SystemExit("need rate > 0, seconds > 0 and rate x seconds <= 20000")
-    with bench_environment(["ingest", "routing", "notifier"]) as environment:
+    names = ["ingest", "routing", "notifier"]
+    with bench_environment(names) as environment:
+        pids = {name: environment.services[name].process.pid for name in names}
+        cpu = CpuMeter({**pids, "bench client": os.getpid()})
         result = asyncio.run(
             measure(
                 environment.url("ingest"),
@@ -197,6 +213,7 @@ def run(rate: float = 50, seconds: float = 30, grace: float = 20) -> dict:
                 rate,
                 seconds,
                 grace,
+                cpu,
             )
         )
     report(result)
@@ -230,6 +247,21 @@ def report(result: dict) -> None:
     print(f"  delivered to SSE    {result['delivered_per_s']:.1f}/s (first send to last arrival)")
     print(f"  POST at ingest      p50 {_ms(result['post_p50_ms'])}, p99 {_ms(result['post_p99_ms'])}")
     print(f"  warm-up (excluded)  {result['warmup_ms']:.0f} ms")
+    used = result["cpu_seconds"]
+    if used:
+        wall = result["run_seconds"]
+        print(
+            f"  CPU over the run    {wall:.1f} s wall, machine busy {used['machine busy']:.1f} of "
+            f"{used['machine total']:.1f} core-seconds; per process (core-s, ms per message):"
+        )
+        accounted = 0.0
+        for name, seconds in used.items():
+            if name.startswith("machine"):
+                continue
+            accounted += seconds
+            print(f"    {name:<14} {seconds:6.1f}  {seconds * 1000 / max(1, result['sent']):5.2f}")
+        rest = used["machine busy"] - accounted
+        print(f"    {'the rest':<14} {rest:6.1f}  (PostgreSQL, Kafka, anything else on the host)")
 
 
 def main() -> None:

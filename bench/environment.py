@@ -131,6 +131,46 @@ def bench_environment(
             print(f"[env] dropped {db_name}; could not delete topics {prefix!r}*: {exc}", flush=True)
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, summed over its cores."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    total = sum(values[:8])  # without guest time, which is already counted in user
+    tick = os.sysconf("SC_CLK_TCK")
+    return (total - idle) / tick, total / tick
+
+
+class CpuMeter:
+    """CPU seconds each named process (and the whole machine) used between start() and stop():
+    where the cores went during a run, since everything shares them."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self._start: dict[str, float] = {}
+        self._machine: tuple[float, float] = (0.0, 0.0)
+        self.used: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._start = {name: process_cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._machine = machine_cpu_seconds()
+
+    def stop(self) -> dict[str, float]:
+        self.used = {name: process_cpu_seconds(pid) - self._start[name] for name, pid in self.pids.items()}
+        busy, total = machine_cpu_seconds()
+        self.used["machine busy"] = busy - self._machine[0]
+        self.used["machine total"] = total - self._machine[1]
+        return self.used
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of a non-empty list."""
     ordered = sorted(values)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import structlog
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Uuid, and_, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,10 +22,10 @@ from routing.tables import (
     users,
 )
 from routing.usecases.consent import InboundText, apply_consent_keyword
-from routing.usecases.customer_events import emit_customer_changed
 from shared.contracts.carrier import CarrierInbound
 from shared.contracts.conversation import ConversationStatusChanged, MessageReceived
-from shared.contracts.topics import CONVERSATION_STATUS_CHANGED, MESSAGE_RECEIVED
+from shared.contracts.customer import CustomerChanged, CustomerPhone
+from shared.contracts.topics import CONVERSATION_STATUS_CHANGED, CUSTOMER_CHANGED, MESSAGE_RECEIVED
 from shared.db.idempotency import claim_event
 from shared.kafka.consumer import PermanentError
 
@@ -34,7 +34,11 @@ CONSUMER = "routing.carrier_inbound"
 
 
 async def record_inbound_message(session: AsyncSession, event: CarrierInbound, region: str) -> UUID | None:
-    """Returns the stored message id, or None when this event or message was already stored."""
+    """Returns the stored message id, or None when this event or message was already stored.
+
+    Every message pays for each statement here (a round trip each) at the full inbound rate, so
+    a new customer's profile and conversation are written with what is already known instead of
+    being read back."""
     if not await claim_event(session, "routing", CONSUMER, event.event_id):
         return None
     try:
@@ -43,19 +47,20 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
     except InvalidPhoneNumber as exc:
         raise PermanentError(str(exc)) from exc
 
-    known_number = await session.scalar(
-        select(account_phone_numbers.c.id).where(
-            account_phone_numbers.c.account_id == event.account_id,
-            account_phone_numbers.c.e164 == dealership_phone,
-        )
-    )
-    if known_number is None:
+    known = await _number_and_customer(session, event.account_id, dealership_phone, customer_phone)
+    if known is None:
         raise PermanentError(f"{dealership_phone} is not a number of account {event.account_id}")
 
-    customer_id = await _customer_for(session, event.account_id, customer_phone)
-    conversation = await _active_conversation(
-        session, event.account_id, customer_id, event.received_at, dealership_phone
-    )
+    if known.customer_id is None:
+        customer_id, name = await _new_customer(session, event.account_id, customer_phone), None
+        conversation = await _new_conversation(
+            session, event.account_id, customer_id, event.received_at, dealership_phone, inbound=True
+        )
+    else:
+        customer_id, name = known.customer_id, known.customer_name
+        conversation = await _active_conversation(
+            session, event.account_id, customer_id, event.received_at, dealership_phone
+        )
 
     message_id = uuid4()
     stored = await session.scalar(
@@ -82,21 +87,17 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
         log.info("inbound message already stored", carrier_message_id=event.carrier_message_id)
         return None
 
-    await session.execute(
-        update(conversations)
-        .where(conversations.c.id == conversation.id)
-        .values(
-            last_activity_at=func.greatest(conversations.c.last_activity_at, event.received_at),
-            last_inbound_at=event.received_at,
-            # Replies leave from the number the customer last wrote to.
-            dealership_e164=dealership_phone,
+    if known.customer_id is not None:  # a new conversation was created with these values
+        await session.execute(
+            update(conversations)
+            .where(conversations.c.id == conversation.id)
+            .values(
+                last_activity_at=func.greatest(conversations.c.last_activity_at, event.received_at),
+                last_inbound_at=event.received_at,
+                # Replies leave from the number the customer last wrote to.
+                dealership_e164=dealership_phone,
+            )
         )
-    )
-    name = await session.scalar(
-        select(func.nullif(func.concat_ws(" ", customers.c.first_name, customers.c.last_name), "")).where(
-            customers.c.id == customer_id
-        )
-    )
     await add_event(
         session,
         MESSAGE_RECEIVED,
@@ -133,27 +134,97 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
     return message_id
 
 
-async def _customer_for(session: AsyncSession, account_id: UUID, e164: str) -> UUID:
-    existing = await session.scalar(
-        select(customer_phones.c.customer_id).where(
-            customer_phones.c.account_id == account_id, customer_phones.c.e164 == e164
+async def _number_and_customer(session: AsyncSession, account_id: UUID, dealership_phone: str, e164: str):
+    """One round trip: None when the dealership number is not the account's; otherwise the
+    customer who has `e164` (customer_id None for a new one) and their display name."""
+    phone = customer_phones.alias("phone")
+    return (
+        await session.execute(
+            select(
+                phone.c.customer_id,
+                func.nullif(func.concat_ws(" ", customers.c.first_name, customers.c.last_name), "").label(
+                    "customer_name"
+                ),
+            )
+            .select_from(
+                account_phone_numbers.outerjoin(
+                    phone,
+                    and_(phone.c.account_id == account_phone_numbers.c.account_id, phone.c.e164 == e164),
+                ).outerjoin(customers, customers.c.id == phone.c.customer_id)
+            )
+            .where(
+                account_phone_numbers.c.account_id == account_id,
+                account_phone_numbers.c.e164 == dealership_phone,
+            )
+            .limit(1)
         )
-    )
-    if existing:
-        return existing
+    ).first()
+
+
+async def _new_customer(session: AsyncSession, account_id: UUID, e164: str) -> UUID:
     customer_id = uuid4()
-    await session.execute(customers.insert().values(id=customer_id, account_id=account_id))
-    # Someone who texts us can receive texts: the number is a mobile until a carrier says otherwise.
+    # Profile and phone in one statement. Someone who texts us can receive texts: the number is
+    # a mobile until a carrier says otherwise.
+    profile = (
+        customers.insert()
+        .values(id=customer_id, account_id=account_id)
+        .returning(customers.c.id)
+        .cte("profile")
+    )
     claimed = await session.scalar(
         insert(customer_phones)
-        .values(id=uuid4(), account_id=account_id, customer_id=customer_id, e164=e164, kind="mobile")
+        .from_select(
+            ["id", "account_id", "customer_id", "e164", "kind"],
+            select(
+                literal(uuid4(), Uuid),
+                literal(account_id, Uuid),
+                profile.c.id,
+                literal(e164),
+                literal("mobile"),
+            ),
+        )
         .on_conflict_do_nothing()
         .returning(customer_phones.c.customer_id)
     )
     if claimed is None:  # another message from the same number won the race
         raise RuntimeError("customer created concurrently; retry")
-    await emit_customer_changed(session, account_id, customer_id, "created")
+    # The whole profile is what was just written: no need to read it back.
+    changed = CustomerChanged(
+        account_id=account_id,
+        customer_id=customer_id,
+        phones=[CustomerPhone(e164=e164, kind="mobile")],
+        reason="created",
+    )
+    await add_event(session, CUSTOMER_CHANGED, changed, key=changed.partition_key)
     return customer_id
+
+
+async def _new_conversation(
+    session: AsyncSession,
+    account_id: UUID,
+    customer_id: UUID,
+    at: datetime,
+    dealership_phone: str,
+    *,
+    inbound: bool,
+):
+    """Inserted and returned in one statement. A concurrent one for the same customer violates
+    the one-active-conversation index and the handler is retried (it then finds that one)."""
+    return (
+        await session.execute(
+            conversations.insert()
+            .values(
+                id=uuid4(),
+                account_id=account_id,
+                customer_id=customer_id,
+                status="open",
+                dealership_e164=dealership_phone,
+                last_activity_at=at,
+                last_inbound_at=at if inbound else None,
+            )
+            .returning(*conversations.c)
+        )
+    ).one()
 
 
 async def _active_conversation(
@@ -171,17 +242,7 @@ async def _active_conversation(
         )
     ).first()
     if row is None:
-        await session.execute(
-            conversations.insert().values(
-                id=uuid4(),
-                account_id=account_id,
-                customer_id=customer_id,
-                status="open",
-                dealership_e164=dealership_phone,
-                last_activity_at=at,
-            )
-        )
-        return await _active_conversation(session, account_id, customer_id, at, dealership_phone)
+        return await _new_conversation(session, account_id, customer_id, at, dealership_phone, inbound=False)
     if row.status == "closed":
         await session.execute(update(conversations).where(conversations.c.id == row.id).values(status="open"))
         await _record_reopened_by_message(session, account_id, row.id, at)
