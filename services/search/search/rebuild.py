@@ -60,6 +60,9 @@ async def rebuild(settings: ServiceSettings, *, batch_timeout_ms: int = 500) -> 
             for topic in feeds
             for p in sorted(consumer.partitions_for_topic(topic) or await _partitions(consumer, topic))
         ]
+        if not partitions:  # no topic exists yet: nothing was ever published
+            log.warning("no topics to replay", topics=list(feeds))
+            return report
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         # Caught up = every partition read up to where it ended after the truncation.
