@@ -85,6 +85,8 @@ customer_phones = sa.Table(
     sa.Column("e164", sa.Text),
     sa.Column("kind", sa.Text),
     _ts("created_at"),
+    _ts("claimed_at"),
+    sa.Column("claim_event_id", sa.Uuid),
 )
 conversations = sa.Table(
     "conversations",

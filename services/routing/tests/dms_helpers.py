@@ -16,10 +16,12 @@ def customer_event(
     phones: list[tuple[str, str]],
     first_name: str | None = "Pat",
     last_name: str | None = "Doe",
+    occurred_at: str | None = None,
 ) -> dict:
     return {
         "event_id": str(uuid4()),
         "account_id": str(account_id),
+        **({"occurred_at": occurred_at} if occurred_at else {}),
         "type": "customer.upserted",
         "dms_record_id": dms_id,
         "record_version": version,

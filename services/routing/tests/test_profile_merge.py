@@ -5,6 +5,7 @@ the merge shows in both timelines, nothing is deleted, assignments and unread st
 the result is the same whatever the order of the events and however often they are replayed."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -12,6 +13,11 @@ from sqlalchemy import func, select
 from routing.tables import conversations, customer_phones, customers, outbox, read_marks, timeline_events
 
 from .dms_helpers import apply, customer_event, dms_id, new_number
+
+
+def at(minutes: int) -> str:
+    """A claiming event's occurred_at, minutes after a fixed moment."""
+    return (datetime(2026, 11, 25, 9, 0, tzinfo=UTC) + timedelta(minutes=minutes)).isoformat()
 
 
 async def _customer(sessions, customer_id: UUID):
@@ -293,17 +299,37 @@ async def test_a_shared_landline_does_not_merge_profiles(dealer, sessions, ago):
     assert (await _conversation(sessions, a_conversation)).status == "open"
 
 
-async def test_two_dms_customers_never_merge_and_the_newer_record_gets_the_number(dealer, sessions):
-    number, first_dms, second_dms = new_number(), dms_id(), dms_id()
-    await apply(sessions, customer_event(dealer.account_id, first_dms, 5, [(number, "mobile")]))
-    await apply(sessions, customer_event(dealer.account_id, second_dms, 3, [(number, "mobile")]))
-    first_id = await _dms_customer_id(sessions, dealer.account_id, first_dms)
-    second_id = await _dms_customer_id(sessions, dealer.account_id, second_dms)
-    assert await _holder(sessions, dealer.account_id, number) == first_id  # 5 is newer than 3
-    await apply(sessions, customer_event(dealer.account_id, second_dms, 9, [(number, "mobile")]))
-    assert await _holder(sessions, dealer.account_id, number) == second_id
-    assert (await _customer(sessions, first_id)).merged_into_customer_id is None
-    assert (await _customer(sessions, second_id)).merged_into_customer_id is None
+async def test_two_dms_customers_never_merge_and_the_later_claim_gets_the_number(
+    dealer, other_dealer, sessions
+):
+    """First's record counts versions into the thousands, second's is at 3: versions of two
+    records say nothing about each other, so the claim made later (occurred_at) wins, in either
+    order of arrival."""
+
+    async def run(account, order: list[int]) -> tuple[str, str]:
+        number, first_dms, second_dms = new_number(), dms_id(), dms_id()
+        events = [
+            customer_event(account.account_id, first_dms, 5000, [(number, "mobile")], occurred_at=at(0)),
+            customer_event(account.account_id, second_dms, 3, [(number, "mobile")], occurred_at=at(5)),
+        ]
+        for index in order:
+            await apply(sessions, events[index])
+        first_id = await _dms_customer_id(sessions, account.account_id, first_dms)
+        second_id = await _dms_customer_id(sessions, account.account_id, second_dms)
+        assert (await _customer(sessions, first_id)).merged_into_customer_id is None
+        assert (await _customer(sessions, second_id)).merged_into_customer_id is None
+        label = {first_id: "first", second_id: "second"}
+        before = label[await _holder(sessions, account.account_id, number)]
+        # The first record lists the number again, later: its claim is the latest now.
+        renewal = customer_event(
+            account.account_id, first_dms, 5001, [(number, "mobile")], occurred_at=at(10)
+        )
+        await apply(sessions, renewal)
+        return before, label[await _holder(sessions, account.account_id, number)]
+
+    in_order = await run(dealer, [0, 1])
+    reversed_order = await run(other_dealer, [1, 0])
+    assert in_order == reversed_order == ("second", "first")
 
 
 async def test_merges_never_cross_accounts(dealer, other_dealer, sessions, ago):

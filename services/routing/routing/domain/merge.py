@@ -5,10 +5,17 @@ mobile number that a profile made outside the DMS holds (someone who texted in, 
 staff created), the two profiles merge: the DMS profile survives, because the DMS is where the
 customer's identity comes from, and choosing it whatever the order of events makes the result
 the same however the events arrive or are replayed. Two DMS records are two customers of the
-DMS: they never merge, and a number both claim goes to the newer record.
+DMS: they never merge, and a number both claim goes to the record that claimed it last.
+
+"Last" is the time the DMS says each claiming event happened (its `occurred_at`), stored with
+the number. Record versions cannot decide it: each record has its own (a counter is allowed), so
+version 7 of one customer says nothing about version 3 of another. Times are comparable across
+records, the event id breaks a tie, and a record listing a number it already holds renews its
+claim, so the holder is the latest claim whatever order the events arrive in or are replayed.
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 from uuid import UUID
 
@@ -23,11 +30,26 @@ class Claim(Enum):
     KEEP = "keep"  # the holder keeps it
 
 
+@dataclass(frozen=True, order=True)
+class ClaimStamp:
+    """When a DMS event claimed a number; ordered by time, then by event id (a tie-break that
+    every replica and every replay computes alike)."""
+
+    at: datetime
+    event_id: UUID
+
+    @classmethod
+    def of(cls, at: datetime, event_id: UUID) -> "ClaimStamp":
+        # A time without an offset is read as UTC, so every stamp compares with every other.
+        return cls(at if at.tzinfo is not None else at.replace(tzinfo=UTC), event_id)
+
+
 @dataclass(frozen=True)
 class Holder:
     customer_id: UUID
     dms_customer_id: str | None
-    dms_record_version: int | None
+    # None for a number no DMS event claimed (or claimed before claims were stamped).
+    claimed: ClaimStamp | None
 
 
 @dataclass(frozen=True)
@@ -43,13 +65,21 @@ def is_newer(incoming: int, stored: int | None) -> bool:
     return stored is None or incoming > stored
 
 
-def claim_number(claimant_dms_id: str, claimant_version: int, holder: Holder, kind: PhoneKind) -> Claim:
+def claim_number(claim: ClaimStamp, holder: Holder, kind: PhoneKind) -> Claim:
+    """What a DMS record's claim on a number another profile holds does."""
     if holder.dms_customer_id is None:
         # Only a mobile number identifies a person; a shared landline does not merge households.
         return Claim.MERGE if kind == "mobile" else Claim.KEEP
-    ours = (claimant_version, claimant_dms_id)
-    theirs = (holder.dms_record_version or 0, holder.dms_customer_id)
-    return Claim.MOVE if ours > theirs else Claim.KEEP
+    # Two DMS customers: the later claim wins. An unstamped claim is older than any stamped one.
+    if holder.claimed is None or claim > holder.claimed:
+        return Claim.MOVE
+    return Claim.KEEP
+
+
+def renewed_claim(stored: ClaimStamp | None, claim: ClaimStamp) -> ClaimStamp:
+    """The stamp a number keeps when its own record lists it again: the later of the two (an
+    event's time need not grow with the record's version)."""
+    return claim if stored is None or claim > stored else stored
 
 
 def plan_conversations(survivor_active: UUID | None, merged_active: UUID | None) -> ConversationPlan:

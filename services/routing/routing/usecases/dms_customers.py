@@ -1,7 +1,9 @@
 """A DMS customer record arrives (`customer.upserted`): the DMS profile is created or updated
 with it, its numbers become exactly the DMS's, and a mobile number another profile holds makes
 the two profiles one (usecases/merge.py). Idempotent on the event id; an older version of the
-record than the one applied changes nothing."""
+record than the one applied changes nothing. Each number a DMS record holds keeps the time and
+id of the event that claimed it (`claimed_at`, `claim_event_id`): between two DMS records the
+later claim keeps the number (domain/merge.py)."""
 
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
@@ -11,7 +13,16 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from routing.domain.merge import Claim, DmsNumber, Holder, claim_number, dms_numbers, is_newer
+from routing.domain.merge import (
+    Claim,
+    ClaimStamp,
+    DmsNumber,
+    Holder,
+    claim_number,
+    dms_numbers,
+    is_newer,
+    renewed_claim,
+)
 from routing.tables import customer_phones, customers
 from routing.usecases.customer_events import emit_customer_changed
 from routing.usecases.merge import merge_profiles
@@ -99,13 +110,15 @@ async def _take_number(
     number: DmsNumber,
     now: datetime,
 ) -> None:
+    claim = ClaimStamp.of(event.occurred_at, event.event_id)
     holder = (
         await session.execute(
             select(
                 customer_phones.c.id,
                 customer_phones.c.customer_id,
+                customer_phones.c.claimed_at,
+                customer_phones.c.claim_event_id,
                 customers.c.dms_customer_id,
-                customers.c.dms_record_version,
             )
             .join(customers, customers.c.id == customer_phones.c.customer_id)
             .where(customer_phones.c.account_id == account_id, customer_phones.c.e164 == number.e164)
@@ -122,6 +135,8 @@ async def _take_number(
                 e164=number.e164,
                 kind=number.kind,
                 created_at=now,
+                claimed_at=claim.at,
+                claim_event_id=claim.event_id,
             )
             .on_conflict_do_nothing(index_elements=["account_id", "e164"])
             .returning(customer_phones.c.id)
@@ -129,17 +144,18 @@ async def _take_number(
         if claimed is None:  # a text from that number created a profile meanwhile
             raise RuntimeError("phone number claimed concurrently; retry")
         return
+    stored = ClaimStamp.of(holder.claimed_at, holder.claim_event_id) if holder.claimed_at else None
     if holder.customer_id == customer_id:
+        # Listed again by its own record: the claim is renewed, so an older claim by another
+        # record that arrives late does not take it.
+        renewed = renewed_claim(stored, claim)
         await session.execute(
-            update(customer_phones).where(customer_phones.c.id == holder.id).values(kind=number.kind)
+            update(customer_phones)
+            .where(customer_phones.c.id == holder.id)
+            .values(kind=number.kind, claimed_at=renewed.at, claim_event_id=renewed.event_id)
         )
         return
-    decision = claim_number(
-        event.payload.dms_customer_id,
-        event.record_version,
-        Holder(holder.customer_id, holder.dms_customer_id, holder.dms_record_version),
-        number.kind,
-    )
+    decision = claim_number(claim, Holder(holder.customer_id, holder.dms_customer_id, stored), number.kind)
     if decision is Claim.KEEP:
         log.info("number stays with its holder", e164=number.e164, holder=str(holder.customer_id))
         return
@@ -151,5 +167,7 @@ async def _take_number(
         )
         await emit_customer_changed(session, account_id, holder.customer_id, "updated")
     await session.execute(
-        update(customer_phones).where(customer_phones.c.id == holder.id).values(kind=number.kind)
+        update(customer_phones)
+        .where(customer_phones.c.id == holder.id)
+        .values(kind=number.kind, claimed_at=claim.at, claim_event_id=claim.event_id)
     )
