@@ -43,6 +43,7 @@ def create_app(settings: ExporterSettings) -> FastAPI:
             page_size=settings.routing_page_size,
             attempts=settings.render_attempts,
             retry_initial_seconds=settings.render_retry_initial_seconds,
+            lease_seconds=settings.render_lease_seconds,
         ),
     )
     register_export_consumer(infra, runner)

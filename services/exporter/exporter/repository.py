@@ -76,54 +76,96 @@ async def create_or_find_pending(
         # The pending one finished between the two statements: ask again.
 
 
-async def start_attempt(session: AsyncSession, account_id: UUID, job_id: UUID) -> ExportJob | None:
-    """Marks a pending job running and counts the attempt; None when it is finished or unknown.
-    A job found `running` was left so by a process that stopped mid-render: it runs again."""
+async def start_attempt(
+    session: AsyncSession, account_id: UUID, job_id: UUID, lease: timedelta
+) -> ExportJob | None:
+    """Takes a queued job for a new run: marks it running under a fresh `run_token` until
+    now + `lease`, and counts the attempt. A `running` job is taken only once its lease has ended
+    (its runner stopped mid-render); while the lease holds, it belongs to the run that holds it
+    (a redelivery after a Kafka rebalance must not render it a second time). None when the job
+    is finished, held by another run, or unknown."""
+    c = export_jobs.c
     row = (
         await session.execute(
             update(export_jobs)
             .where(
-                export_jobs.c.id == job_id,
-                export_jobs.c.account_id == account_id,
-                export_jobs.c.status.in_(PENDING),
+                c.id == job_id,
+                c.account_id == account_id,
+                or_(c.status == "queued", (c.status == "running") & (c.running_until < func.now())),
             )
-            .values(status="running", attempts=export_jobs.c.attempts + 1, updated_at=text("now()"))
+            .values(
+                status="running",
+                attempts=c.attempts + 1,
+                run_token=uuid4(),
+                running_until=func.now() + lease,
+                updated_at=text("now()"),
+            )
             .returning(*_FIELDS)
         )
     ).first()
     return _job(row) if row else None
 
 
-async def count_attempt(session: AsyncSession, job_id: UUID) -> None:
-    await session.execute(
+def _held_by(job_id: UUID, run_token: UUID):
+    c = export_jobs.c
+    return (c.id == job_id) & (c.status == "running") & (c.run_token == run_token)
+
+
+async def renew_lease(session: AsyncSession, job_id: UUID, run_token: UUID, lease: timedelta) -> bool:
+    """Extends the run's lease; False when the run no longer holds the job."""
+    renewed = await session.execute(
         update(export_jobs)
-        .where(export_jobs.c.id == job_id)
-        .values(attempts=export_jobs.c.attempts + 1, updated_at=text("now()"))
+        .where(_held_by(job_id, run_token))
+        .values(running_until=func.now() + lease)
+        .returning(export_jobs.c.id)
     )
+    return renewed.first() is not None
+
+
+async def count_attempt(session: AsyncSession, job_id: UUID, run_token: UUID) -> bool:
+    counted = await session.execute(
+        update(export_jobs)
+        .where(_held_by(job_id, run_token))
+        .values(attempts=export_jobs.c.attempts + 1, updated_at=text("now()"))
+        .returning(export_jobs.c.id)
+    )
+    return counted.first() is not None
 
 
 async def mark_done(
-    session: AsyncSession, job_id: UUID, file_key: str, pages: int, expires_at: datetime, now: datetime
-) -> ExportJob:
+    session: AsyncSession,
+    job_id: UUID,
+    run_token: UUID,
+    file_key: str,
+    pages: int,
+    expires_at: datetime,
+    now: datetime,
+) -> ExportJob | None:
     return await _finish(
-        session, job_id, now, status="done", file_key=file_key, pages=pages, expires_at=expires_at
+        session, job_id, run_token, now, status="done", file_key=file_key, pages=pages, expires_at=expires_at
     )
 
 
-async def mark_failed(session: AsyncSession, job_id: UUID, reason: str, now: datetime) -> ExportJob:
-    return await _finish(session, job_id, now, status="failed", failed_reason=reason[:1000])
+async def mark_failed(
+    session: AsyncSession, job_id: UUID, run_token: UUID, reason: str, now: datetime
+) -> ExportJob | None:
+    return await _finish(session, job_id, run_token, now, status="failed", failed_reason=reason[:1000])
 
 
-async def _finish(session: AsyncSession, job_id: UUID, now: datetime, **values) -> ExportJob:
+async def _finish(
+    session: AsyncSession, job_id: UUID, run_token: UUID, now: datetime, **values
+) -> ExportJob | None:
+    """Finishes the job only for the run that holds it: None when another run took it over (its
+    lease ended) or finished it, so a late run can neither overwrite nor move the status back."""
     row = (
         await session.execute(
             update(export_jobs)
-            .where(export_jobs.c.id == job_id)
-            .values(**values, finished_at=now, updated_at=now)
+            .where(_held_by(job_id, run_token))
+            .values(**values, finished_at=now, updated_at=now, running_until=None)
             .returning(*_FIELDS)
         )
-    ).one()
-    return _job(row)
+    ).first()
+    return _job(row) if row else None
 
 
 async def mark_published(session: AsyncSession, job_id: UUID, column: str, now: datetime) -> None:
@@ -133,11 +175,15 @@ async def mark_published(session: AsyncSession, job_id: UUID, column: str, now: 
 async def lock_unpublished(
     session: AsyncSession, older_than: timedelta, limit: int
 ) -> list[tuple[ExportJob, bool, bool]]:
-    """Jobs whose events Kafka has not acknowledged, locked for this transaction (other replicas
-    skip them): (job, requested event pending, completed event pending)."""
+    """Jobs whose events must be published (again), locked for this transaction so that other
+    replicas skip them: (job, request event due, completion event due). The caller copies them
+    out and commits before publishing."""
     c = export_jobs.c
-    # Only a queued job may need its request again: a running or finished one was consumed.
-    requested_pending = c.requested_published_at.is_(None) & (c.status == "queued")
+    # A queued job whose request Kafka did not acknowledge; or a running one whose run stopped
+    # (its lease ended and the request that started it was consumed): asked for again.
+    requested_pending = (c.requested_published_at.is_(None) & (c.status == "queued")) | (
+        (c.status == "running") & (c.running_until < func.now())
+    )
     completed_pending = c.status.in_(("done", "failed")) & c.completed_published_at.is_(None)
     rows = await session.execute(
         select(

@@ -23,6 +23,9 @@ class ExporterSettings(ServiceSettings):
     render_chunk_size: int = Field(400, ge=10)
     render_attempts: int = Field(3, ge=1)
     render_retry_initial_seconds: float = 2.0
+    # A render holds its job this long and renews it every third of it; a job whose runner died
+    # is taken again (redelivery or relay) once this has passed.
+    render_lease_seconds: float = Field(300.0, ge=3)
     # Jobs whose event was not acknowledged by Kafka are published again after this long.
     outbox_retry_seconds: float = 10.0
 

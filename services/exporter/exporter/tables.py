@@ -26,4 +26,6 @@ export_jobs = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True)),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("run_token", sa.Uuid),
+    sa.Column("running_until", sa.DateTime(timezone=True)),
 )

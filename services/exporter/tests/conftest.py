@@ -179,6 +179,8 @@ class FakeRouting:
     users: dict[tuple[UUID, UUID], dict] = field(default_factory=dict)
     users_down: bool = False
     fail_next: int = 0
+    # Seconds each timeline page takes (a long render).
+    page_delay: float = 0.0
     calls: int = 0
     max_page_size_seen: int = 0
 
@@ -246,6 +248,7 @@ class FakeRouting:
             if found is None:
                 return not_found
             self.max_page_size_seen = max(self.max_page_size_seen, limit)
+            await asyncio.sleep(self.page_delay)
             start = int(cursor or 0)
             items = found.items[start : start + limit]
             more = start + limit < len(found.items)
@@ -270,6 +273,7 @@ def runner(sessions, routing, storage, links, events, settings) -> ExportRunner:
         page_size=settings.routing_page_size,
         attempts=settings.render_attempts,
         retry_initial_seconds=settings.render_retry_initial_seconds,
+        lease_seconds=settings.render_lease_seconds,
     )
     return ExportRunner(sessions, client, storage, links, events, policy)
 

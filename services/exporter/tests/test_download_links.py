@@ -55,7 +55,8 @@ async def _done_job(sessions, storage, links, dealer, expires_at: datetime, scra
     source.write_bytes(b"%PDF-1.7 " + str(job.id).encode())
     key = storage.save(job.id, source)
     async with sessions.begin() as session:
-        await repository.mark_done(session, job.id, key, 1, expires_at, datetime.now(UTC))
+        running = await repository.start_attempt(session, dealer.account_id, job.id, timedelta(minutes=5))
+        await repository.mark_done(session, job.id, running.run_token, key, 1, expires_at, datetime.now(UTC))
     return job, links.sign(job.id, expires_at)
 
 

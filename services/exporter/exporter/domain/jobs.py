@@ -26,6 +26,9 @@ class ExportJob:
     failed_reason: str | None
     created_at: datetime
     finished_at: datetime | None
+    # The run that holds the job while it is `running`, and until when (see repository).
+    run_token: UUID | None = None
+    running_until: datetime | None = None
 
     @property
     def finished(self) -> bool:

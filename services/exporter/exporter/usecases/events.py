@@ -75,19 +75,17 @@ class JobEvents:
     def completed(self, job: ExportJob) -> ExportCompleted:
         return completed_event(job, self.download_url(job))
 
-    async def publish_requested(self, job: ExportJob, session: AsyncSession | None = None) -> bool:
-        """True when Kafka acknowledged; False leaves it to the relay. With `session`, the mark
-        is written in it (the relay's, which holds the row's lock)."""
+    async def publish_requested(self, job: ExportJob) -> bool:
+        """True when Kafka acknowledged; False leaves it to the relay. Called outside any
+        transaction: the mark is a short transaction of its own, after Kafka answered."""
         event = requested_event(job)
-        return await self._publish(job.id, EXPORT_REQUESTED, event, "requested_published_at", session)
+        return await self._publish(job.id, EXPORT_REQUESTED, event, "requested_published_at")
 
-    async def publish_completed(self, job: ExportJob, session: AsyncSession | None = None) -> bool:
+    async def publish_completed(self, job: ExportJob) -> bool:
         event = self.completed(job)
-        return await self._publish(job.id, EXPORT_COMPLETED, event, "completed_published_at", session)
+        return await self._publish(job.id, EXPORT_COMPLETED, event, "completed_published_at")
 
-    async def _publish(
-        self, job_id: UUID, spec: TopicSpec, event: Event, column: str, session: AsyncSession | None
-    ) -> bool:
+    async def _publish(self, job_id: UUID, spec: TopicSpec, event: Event, column: str) -> bool:
         try:
             await self._publisher.publish(spec, event, key=str(job_id))
         except PublishFailed as exc:
@@ -95,9 +93,6 @@ class JobEvents:
                 "export event not acknowledged; the relay will retry", job_id=str(job_id), error=str(exc)
             )
             return False
-        if session is not None:
+        async with self._sessions.begin() as session:
             await repository.mark_published(session, job_id, column, self._clock())
-        else:
-            async with self._sessions.begin() as own:
-                await repository.mark_published(own, job_id, column, self._clock())
         return True

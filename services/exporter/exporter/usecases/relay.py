@@ -1,5 +1,8 @@
-"""Publishes job events Kafka did not acknowledge when they happened (see events.py). Safe on
-every replica: the rows it takes are locked with SKIP LOCKED."""
+"""Publishes job events Kafka did not acknowledge when they happened (see events.py), and asks
+again for jobs whose runner stopped. Safe on every replica: a batch is taken with SKIP LOCKED,
+copied out and committed before anything is published, so no transaction (nor row lock) is held
+while Kafka is slow; each event is then marked in a short transaction of its own. Two replicas
+may publish the same event: harmless, its id derives from the job."""
 
 import asyncio
 import contextlib
@@ -23,15 +26,14 @@ class ExportOutboxRelay:
 
     async def relay_once(self) -> int:
         """Publishes one batch; how many events Kafka acknowledged."""
-        published = 0
         async with self._sessions.begin() as session:
             pending = await repository.lock_unpublished(session, self._retry_after, BATCH)
-            # The rows stay locked while publishing, so the marks go in this same transaction.
-            for job, requested, completed in pending:
-                if requested:
-                    published += await self._events.publish_requested(job, session)
-                if completed:
-                    published += await self._events.publish_completed(job, session)
+        published = 0
+        for job, requested, completed in pending:
+            if requested:
+                published += await self._events.publish_requested(job)
+            if completed:
+                published += await self._events.publish_completed(job)
         return published
 
     async def run(self, stop: asyncio.Event) -> None:

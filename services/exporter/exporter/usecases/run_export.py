@@ -2,13 +2,16 @@
 store the PDF, and tell the requester either way through `export.completed.v1`.
 
 Idempotent on the job's state: a redelivered request for a finished job changes nothing (the
-relay publishes a completion Kafka did not acknowledge); a job left `running` by a process that
-stopped mid-render runs again."""
+relay publishes a completion Kafka did not acknowledge). A run holds its job under a lease it
+renews while rendering: a redelivery during the render (a Kafka rebalance) finds the job held and
+does nothing, a job whose runner stopped runs again once the lease ends, and a run that lost its
+job can no longer finish it."""
 
+import asyncio
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -33,6 +36,12 @@ class RenderPolicy:
     page_size: int
     attempts: int
     retry_initial_seconds: float
+    # How long a run holds its job without renewing; renewed every third of it while it runs.
+    lease_seconds: float = 300.0
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
 
 
 class ExportRunner:
@@ -56,15 +65,54 @@ class ExportRunner:
 
     async def handle(self, event: ExportRequested) -> None:
         async with self._sessions.begin() as session:
-            job = await repository.start_attempt(session, event.account_id, event.job_id)
+            job = await repository.start_attempt(session, event.account_id, event.job_id, self._policy.lease)
         if job is None:
-            log.info("export request for a finished or unknown job ignored", job_id=str(event.job_id))
+            log.info(
+                "export request for a finished, running or unknown job ignored", job_id=str(event.job_id)
+            )
             return
-        job = await self._run(job)
-        log.info("export finished", job_id=str(job.id), status=job.status, pages=job.pages)
-        await self._events.publish_completed(job)
+        finished = await self._run_holding_lease(job)
+        if finished is None:
+            log.warning("export run lost its job to another run; that run reports it", job_id=str(job.id))
+            return
+        log.info("export finished", job_id=str(finished.id), status=finished.status, pages=finished.pages)
+        await self._events.publish_completed(finished)
 
-    async def _run(self, job: ExportJob) -> ExportJob:
+    async def _run_holding_lease(self, job: ExportJob) -> ExportJob | None:
+        """Runs the job while renewing its lease; None when the run lost the job (the lease could
+        not be renewed in time and another run took it, or it is no longer `running`)."""
+        assert job.run_token is not None
+        render = asyncio.ensure_future(self._run(job))
+        lost = False
+
+        async def keep_lease() -> None:
+            nonlocal lost
+            while True:
+                await asyncio.sleep(self._policy.lease_seconds / 3)
+                try:
+                    async with self._sessions.begin() as session:
+                        held = await repository.renew_lease(
+                            session, job.id, job.run_token, self._policy.lease
+                        )
+                except Exception as exc:  # the next renewal may succeed before the lease ends
+                    log.warning("export lease not renewed", job_id=str(job.id), exc_info=exc)
+                    continue
+                if not held:
+                    lost = True
+                    render.cancel()
+                    return
+
+        keeper = asyncio.create_task(keep_lease())
+        try:
+            return await render
+        except asyncio.CancelledError:
+            if lost:
+                return None
+            raise
+        finally:
+            keeper.cancel()
+
+    async def _run(self, job: ExportJob) -> ExportJob | None:
         policy = self._policy
         attempt_number = 0
         try:
@@ -78,16 +126,17 @@ class ExportRunner:
                     attempt_number += 1
                     if attempt_number > 1:  # the first was counted when the job started
                         async with self._sessions.begin() as session:
-                            await repository.count_attempt(session, job.id)
+                            if not await repository.count_attempt(session, job.id, job.run_token):
+                                return None
                     return await self._render_and_store(job)
         except Exception as exc:
             reason = _reason(exc)
             log.warning("export failed", job_id=str(job.id), reason=reason, exc_info=exc)
             async with self._sessions.begin() as session:
-                return await repository.mark_failed(session, job.id, reason, self._clock())
+                return await repository.mark_failed(session, job.id, job.run_token, reason, self._clock())
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
-    async def _render_and_store(self, job: ExportJob) -> ExportJob:
+    async def _render_and_store(self, job: ExportJob) -> ExportJob | None:
         now = self._clock()
         with tempfile.TemporaryDirectory(prefix=f"export-{job.id}-") as workdir:
             target = Path(workdir) / "transcript.pdf"
@@ -104,7 +153,7 @@ class ExportRunner:
         finished = self._clock()
         async with self._sessions.begin() as session:
             return await repository.mark_done(
-                session, job.id, key, rendered.pages, self._links.expiry(finished), finished
+                session, job.id, job.run_token, key, rendered.pages, self._links.expiry(finished), finished
             )
 
 
