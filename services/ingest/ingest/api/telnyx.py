@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 from ingest.api.body import read_body
 from ingest.domain.telnyx import MalformedWebhook
 from ingest.settings import IngestSettings
-from ingest.usecases.common import SignatureRejected, UnknownNumber, WebhookDeps, WebhookUnusable
+from ingest.usecases.common import SignatureRejected, WebhookDeps, WebhookUnusable
 from ingest.usecases.telnyx import UnsupportedEvent, accept_telnyx
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
 from shared.kafka.broker import PublishFailed
@@ -33,8 +33,11 @@ def telnyx_router(settings: IngestSettings, deps: WebhookDeps) -> APIRouter:
                 "description": "Invalid JSON, missing fields, or authentic but "
                 "unusable (then recorded as rejected)",
             },
-            403: {**ERROR_RESPONSE_SCHEMA, "description": "Signature missing or wrong, or timestamp too old"},
-            404: {**ERROR_RESPONSE_SCHEMA, "description": "No account receives on that number"},
+            403: {
+                **ERROR_RESPONSE_SCHEMA,
+                "description": "Signature missing or wrong, timestamp too old, or a number no account "
+                "receives on (not told apart, so nobody can probe which numbers exist)",
+            },
             413: {**ERROR_RESPONSE_SCHEMA, "description": "Body over the size limit"},
             415: {**ERROR_RESPONSE_SCHEMA, "description": "Not application/json"},
             422: {**ERROR_RESPONSE_SCHEMA, "description": "An event type other than messaging's"},
@@ -51,8 +54,6 @@ def telnyx_router(settings: IngestSettings, deps: WebhookDeps) -> APIRouter:
             raise ApiError(400, "invalid_body", str(exc)) from exc
         except UnsupportedEvent as exc:
             raise ApiError(422, "unsupported_event", f"event type {exc} is not handled here") from exc
-        except UnknownNumber as exc:
-            raise ApiError(404, "unknown_number", "no account receives messages on that number") from exc
         except SignatureRejected as exc:
             raise ApiError(
                 403, "invalid_signature", "the Telnyx signature is missing, wrong or too old"

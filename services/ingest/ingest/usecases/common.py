@@ -29,10 +29,6 @@ class SignatureRejected(Exception):
     a credential."""
 
 
-class UnknownNumber(Exception):
-    """The webhook names a number no account receives on."""
-
-
 class WebhookUnusable(Exception):
     """Authentic, but unusable; already recorded on the rejected topic."""
 
