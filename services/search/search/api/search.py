@@ -90,6 +90,7 @@ def _mark_whole(value: str) -> tuple[str, list[tuple[int, int]]]:
 
 
 def search_router(sessions: async_sessionmaker[AsyncSession], auth: Authenticated) -> APIRouter:
+    """`auth`: in the service, CurrentStaffAuthenticated (active staff only, current role)."""
     router = APIRouter(prefix="/api/v1/search", tags=["search"])
     Caller = Annotated[Principal, Depends(auth)]
 
@@ -97,7 +98,15 @@ def search_router(sessions: async_sessionmaker[AsyncSession], auth: Authenticate
         "",
         summary="Find customers by name, phone, RO number, payment amount, appointment type or message words",
         response_model=SearchPage,
-        responses={401: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
+        responses={
+            401: {**ERROR_RESPONSE_SCHEMA, "description": "No token, an expired one, or a deactivated user"},
+            403: {**ERROR_RESPONSE_SCHEMA, "description": "Not a staff token (service tokens are refused)"},
+            422: ERROR_RESPONSE_SCHEMA,
+            503: {
+                **ERROR_RESPONSE_SCHEMA,
+                "description": "`auth_unavailable`: routing cannot confirm the user",
+            },
+        },
     )
     async def search(
         caller: Caller,
