@@ -2,11 +2,13 @@
 event applied twice changes nothing; an older version of a record arriving after a newer one is
 ignored; a merged profile's conversation stays searchable, archived, under the surviving customer."""
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from search import queries
 from shared.contracts.conversation import ConversationStatusChanged, MessageSent
@@ -19,6 +21,7 @@ from shared.contracts.topics import (
     MESSAGE_RECEIVED,
     MESSAGE_SENT,
 )
+from shared.kafka.topics import topic_name
 
 
 async def _handled(st, db, event_id) -> None:
@@ -245,3 +248,39 @@ async def test_pages_follow_last_activity_without_repeats_or_gaps(
         if not cursor:
             break
     assert seen == [str(c) for c in reversed(customers)]
+
+
+async def test_an_unusable_dms_event_is_dead_lettered_and_the_next_one_indexed(
+    st, kafka, http, account, settings
+):
+    customer, dms_id = uuid4(), f"D-{uuid4().hex[:8]}"
+    await kafka.publish(
+        CUSTOMER_CHANGED, st.events.customer(account, customer, "Léa", "Simard", dms_customer_id=dms_id)
+    )
+    bad = st.events.dms(
+        account, "payment.recorded", "P-bad", 1, {"payment_id": "P-bad", "dms_customer_id": dms_id}
+    )
+    await kafka.publish(DMS_EVENTS, bad, key=dms_id)  # no amount, no currency
+    await kafka.publish(DMS_EVENTS, b"{not json", key=dms_id)
+    good = {"payment_id": "P-ok", "dms_customer_id": dms_id, "amount": "318.40", "currency": "CAD"}
+    await kafka.publish(DMS_EVENTS, st.events.dms(account, "payment.recorded", "P-ok", 1, good), key=dms_id)
+    assert await st.eventually(lambda: _found(st, http, account, "318.40"))
+
+    consumer = AIOKafkaConsumer(
+        topic_name(settings, DMS_EVENTS.dead_letter),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    try:
+        letters = []
+        deadline = asyncio.get_running_loop().time() + 20
+        while len([v for v in letters if v in (bad, b"{not json")]) < 2:
+            assert asyncio.get_running_loop().time() < deadline, (
+                "both unusable events should be dead-lettered"
+            )
+            batch = await consumer.getmany(timeout_ms=500)
+            letters += [record.value for records in batch.values() for record in records]
+    finally:
+        await consumer.stop()
