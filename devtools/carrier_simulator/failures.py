@@ -14,8 +14,12 @@
 | 0010 | accepted, answer late once       | after `slow_seconds`           | after `slow_seconds`            |
 | 0011 | every status callback twice      | delivered                      | delivered                       |
 | 0012 | callbacks out of order           | final status before `sent`     | final status before `sent`      |
+| 0013 | accepted, then connection drops  | once: the answer never ends    | once: the answer never ends     |
+| 0014 | accepted, answer late once, and  | after `slow_seconds`; message  | after `slow_seconds`            |
+|      | looking it up fails              | list answers 503, 20503        |                                 |
 
-Anything else is accepted and delivered. "Once" is per carrier and destination number."""
+Anything else is accepted and delivered. "Once" is per carrier and destination number.
+Twilio ignores `Idempotency-Key` (as the real API does); Telnyx replays the first answer to it."""
 
 from dataclasses import dataclass
 
@@ -34,6 +38,10 @@ class Behaviour:
     once: bool = False
     delivery_error: SendError | None = None
     slow_once: bool = False
+    # Accepted and recorded, then the connection is closed before the answer is complete.
+    drop_once: bool = False
+    # Twilio's message list answers 503 for this destination.
+    lookup_fails: bool = False
     duplicate_callbacks: bool = False
     out_of_order_callbacks: bool = False
 
@@ -70,6 +78,8 @@ _COMMON: dict[str, Behaviour] = {
     "0010": Behaviour(slow_once=True),
     "0011": Behaviour(duplicate_callbacks=True),
     "0012": Behaviour(out_of_order_callbacks=True),
+    "0013": Behaviour(drop_once=True),
+    "0014": Behaviour(slow_once=True, lookup_fails=True),
 }
 
 

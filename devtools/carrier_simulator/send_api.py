@@ -1,8 +1,10 @@
 """Twilio- and Telnyx-compatible send endpoints. They answer like the real APIs (Twilio: 201 with
 a `SM…` sid and status `queued`, `{code, message, more_info, status}` on errors; Telnyx: 200
 `{"data": {...}}`, `{"errors": [...]}` on errors), fail by destination number (failures.py),
-honour an `Idempotency-Key` header, schedule signed status callbacks, and record every request
-they received (GET /simulate/sent) so tests can count texts and measure their spacing."""
+schedule signed status callbacks, and record every request they received (GET /simulate/sent) so
+tests can count texts and measure their spacing. Telnyx honours an `Idempotency-Key` header;
+Twilio ignores it, as the real API does, and lists the messages it accepted (GET Messages.json)
+so a client unsure whether a text went can ask."""
 
 import asyncio
 import base64
@@ -11,11 +13,11 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from devtools import demo
@@ -57,6 +59,8 @@ class SimulatorState:
     config: SimulatorConfig = field(default_factory=SimulatorConfig)
     sent: list[SentRecord] = field(default_factory=list)
     answers: dict[tuple[str, str], tuple[int, dict]] = field(default_factory=dict)
+    # Every message Twilio accepted, per account sid, oldest first (the list endpoint).
+    twilio_messages: dict[str, list[dict]] = field(default_factory=dict)
     tripped: set[tuple[str, str, str]] = field(default_factory=set)
     callbacks: CallbackSender = field(default_factory=CallbackSender)
 
@@ -139,9 +143,7 @@ def send_router(state: SimulatorState) -> APIRouter:
         to_number, from_number = str(form.get("To") or ""), str(form.get("From") or "")
         body, media = str(form.get("Body") or ""), [str(url) for url in form.getlist("MediaUrl")]
         callback = str(form.get("StatusCallback") or "") or None
-        if idempotency_key and ("twilio", idempotency_key) in state.answers:
-            status, answer = state.answers[("twilio", idempotency_key)]
-            return JSONResponse(answer, status_code=status)
+        # No Idempotency-Key check: Twilio's API does not dedupe on it, so neither does this one.
         behaviour = behaviour_for("twilio", to_number)
         base = {"from_number": from_number, "to_number": to_number, "body": body, "media_urls": media}
         missing = _twilio_missing(to_number, from_number, body, media)
@@ -168,15 +170,16 @@ def send_router(state: SimulatorState) -> APIRouter:
             callback_url=callback,
             **base,
         )
-        if idempotency_key:
-            state.answers[("twilio", idempotency_key)] = (201, answer)
+        state.twilio_messages.setdefault(account_sid, []).append(answer)
         if callback and state.config.callbacks_enabled:
             forms = twilio_callbacks(account_sid, sid, from_number, to_number, behaviour)
             state.callbacks.schedule_twilio(
                 callback, token, _arranged(state, forms, behaviour), state.config.callback_delay_seconds
             )
-        # Accepted, but the answer is late: the client times out and retries with the same key.
+        # Accepted, but the answer is late (the client times out) or never completes.
         await maybe_slow("twilio", to_number, behaviour)
+        if behaviour.drop_once and state.first_time("twilio", to_number, "drop"):
+            return _dropped(201)
         return JSONResponse(answer, status_code=201)
 
     @router.post("/v2/messages", summary="Telnyx-compatible: send a message", tags=["telnyx"])
@@ -241,7 +244,51 @@ def send_router(state: SimulatorState) -> APIRouter:
                 state.config.callback_delay_seconds,
             )
         await maybe_slow("telnyx", to_number, behaviour)
+        if behaviour.drop_once and state.first_time("telnyx", to_number, "drop"):
+            return _dropped(200)
         return JSONResponse(answer, status_code=200)
+
+    @router.get(
+        "/2010-04-01/Accounts/{account_sid}/Messages.json",
+        summary="Twilio-compatible: list messages, newest first",
+        tags=["twilio"],
+    )
+    async def twilio_list(
+        account_sid: str,
+        authorization: Annotated[str | None, Header()] = None,
+        to: Annotated[str | None, Query(alias="To")] = None,
+        from_: Annotated[str | None, Query(alias="From")] = None,
+        date_sent_after: Annotated[str | None, Query(alias="DateSent>")] = None,
+        page_size: Annotated[int, Query(alias="PageSize", ge=1, le=1000)] = 50,
+    ) -> JSONResponse:
+        token = _basic_auth_token(authorization, account_sid)
+        expected = (state.config.twilio_auth_tokens or {}).get(account_sid)
+        if not token or (state.config.twilio_auth_tokens is not None and token != expected):
+            return _twilio_error(401, "20003", "Authenticate")
+        if to and behaviour_for("twilio", to).lookup_fails:
+            return _twilio_error(503, "20503", "Service Unavailable")
+        day = date_sent_after[:10] if date_sent_after else None
+        found = [
+            m
+            for m in reversed(state.twilio_messages.get(account_sid, []))
+            if (to is None or m["to"] == to)
+            and (from_ is None or m["from"] == from_)
+            and (day is None or _day_of(m["date_created"]) >= day)
+        ][:page_size]
+        uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        return JSONResponse(
+            {
+                "messages": found,
+                "first_page_uri": f"{uri}?PageSize={page_size}&Page=0",
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "page": 0,
+                "page_size": page_size,
+                "start": 0,
+                "end": max(len(found) - 1, 0),
+                "uri": f"{uri}?PageSize={page_size}&Page=0",
+            }
+        )
 
     @router.get("/simulate/sent", summary="What the simulator received, oldest first", tags=["simulate"])
     async def sent(
@@ -274,6 +321,21 @@ def send_router(state: SimulatorState) -> APIRouter:
         }
 
     return router
+
+
+def _dropped(status: int) -> StreamingResponse:
+    """The answer starts, then the connection is closed mid-body: the client cannot tell whether
+    the text was accepted."""
+
+    async def cut_short():
+        yield b'{"status": "queued", '
+        raise ConnectionAbortedError("simulated: connection dropped after the text was accepted")
+
+    return StreamingResponse(cut_short(), status_code=status, media_type="application/json")
+
+
+def _day_of(rfc2822: str) -> str:
+    return parsedate_to_datetime(rfc2822).astimezone(UTC).date().isoformat()
 
 
 def _arranged(state: SimulatorState, callbacks: list, behaviour: Behaviour) -> list:

@@ -359,6 +359,66 @@ async def test_outbound_late_answer_is_retried_with_the_same_key_and_texts_once(
     assert len(accepted) == 1 and accepted[0].id == sent.carrier_message_id
 
 
+async def test_outbound_twilio_late_answer_is_looked_up_and_never_sent_again(
+    account, sender, statuses, simulator_state, outbound
+):
+    # Twilio ignores Idempotency-Key: the text it accepted (answer after the client's timeout)
+    # is found in its message list, and its sid is the one recorded.
+    event = request(account, customer("0010"), carrier="twilio")
+    await sender.handle(event)
+    sent = await statuses.wait_for(event.message_id, "sent")
+    accepted = received(simulator_state, event.to_number)
+    assert len(accepted) == 1, "one text only"
+    assert sent.carrier_message_id == accepted[0].id
+    row = await stored_row(outbound, event.message_id)
+    assert (row["status"], row["carrier_message_id"], row["attempts"]) == ("sent", accepted[0].id, 1)
+
+
+@pytest.mark.parametrize("carrier", ["twilio", "telnyx"])
+async def test_outbound_connection_dropped_after_acceptance_texts_once_and_records_the_id(
+    account, sender, statuses, simulator_state, outbound, carrier
+):
+    event = request(account, customer("0013"), carrier=carrier)
+    await sender.handle(event)
+    sent = await statuses.wait_for(event.message_id, "sent")
+    accepted = [r for r in received(simulator_state, event.to_number) if r.id]
+    assert len(accepted) == 1, "one text only"
+    assert sent.carrier_message_id == accepted[0].id
+    assert (await stored_row(outbound, event.message_id))["carrier_message_id"] == accepted[0].id
+
+
+async def test_outbound_unclear_answer_that_cannot_be_looked_up_fails_without_a_second_text(
+    account, sender, statuses, simulator_state, outbound
+):
+    event = request(account, customer("0014"), carrier="twilio")
+    await sender.handle(event)
+    failed = await statuses.wait_for(event.message_id, "failed")
+    assert (failed.error_category, failed.error_code) == ("unknown", "outcome_unknown")
+    assert "may have accepted" in failed.error_message and "not sent again" in failed.error_message
+    assert len(received(simulator_state, event.to_number)) == 1
+    row = await stored_row(outbound, event.message_id)
+    assert (row["status"], row["error_code"], row["attempts"]) == ("failed", "outcome_unknown", 1)
+
+
+async def test_outbound_same_words_to_the_same_customer_earlier_are_not_taken_for_this_text(
+    account, sender, statuses, simulator_state, outbound
+):
+    # A first "Your car is ready" goes out normally; the second (same words, same numbers) has its
+    # answer cut: the lookup finds both in Twilio's list and must pick the one nobody recorded.
+    number, to_number = sending_number(), customer("0013")
+    simulator_state.tripped.add(("twilio", to_number, "drop"))  # the first one is answered
+    first = request(account, to_number, carrier="twilio", from_number=number)
+    await sender.handle(first)
+    first_sent = await statuses.wait_for(first.message_id, "sent")
+    simulator_state.tripped.discard(("twilio", to_number, "drop"))
+    second = request(account, to_number, carrier="twilio", from_number=number)
+    await sender.handle(second)
+    second_sent = await statuses.wait_for(second.message_id, "sent")
+    accepted = [r.id for r in received(simulator_state, to_number)]
+    assert accepted == [first_sent.carrier_message_id, second_sent.carrier_message_id]
+    assert first_sent.carrier_message_id != second_sent.carrier_message_id
+
+
 # --- idempotency ---------------------------------------------------------------------------------
 
 
@@ -564,4 +624,94 @@ async def test_outbound_release_picks_up_a_text_left_sending_by_a_dead_replica(
     clock.moment = datetime.now(UTC) + timedelta(seconds=31)
     await sending.release.release_due()
     await statuses.wait_for(event.message_id, "sent")
+    assert len(received(simulator_state, event.to_number)) == 1
+
+
+# --- leases --------------------------------------------------------------------------------------
+
+
+async def test_outbound_two_releasers_with_a_short_lease_send_each_text_once(
+    account, outbound, outbound_settings, statuses, simulator_state
+):
+    """One long-code number (1 text/s) and five texts due: a round outlives a 1.5 s lease, and a
+    second replica comes by meanwhile. Each text is leased only when its turn comes."""
+    infra, _ = outbound
+    from notifier.outbound import repository
+
+    number = sending_number()
+    events = [request(account, customer(), from_number=number) for _ in range(5)]
+    async with infra.sessions.begin() as session:
+        for event in events:
+            await repository.claim_message(
+                session, event, "scheduled", datetime.now(UTC) - timedelta(seconds=1), None
+            )
+    short = outbound_settings.model_copy(update={"outbound_send_lease_seconds": 1.5})
+    replicas = [build_outbound_sending(infra, short) for _ in range(2)]
+    try:
+        first_round = asyncio.create_task(replicas[0].release.release_due())
+        await asyncio.sleep(1.8)
+        second_round = await replicas[1].release.release_due()
+        first_count = await first_round
+    finally:
+        for replica in replicas:
+            await replica.http.aclose()
+
+    for event in events:
+        await statuses.wait_for(event.message_id, "sent")
+        assert len(received(simulator_state, event.to_number)) == 1, "one text per message"
+    assert first_count + second_round == 5
+
+
+async def test_outbound_a_sender_whose_lease_ran_out_changes_nothing(account, outbound, clock):
+    infra, _ = outbound
+    from uuid import uuid4 as new_token
+
+    from notifier.outbound import repository
+
+    event = request(account, customer())
+    stale, current = new_token(), new_token()
+    async with infra.sessions.begin() as session:
+        await repository.claim_message(
+            session, event, "sending", None, lease_until=clock() - timedelta(seconds=1), lease_token=stale
+        )
+    async with infra.sessions.begin() as session:
+        leased = await repository.lease_due(
+            session, event.message_id, clock(), clock() + timedelta(minutes=5), current
+        )
+    assert leased and leased.orphaned and leased.lease_token == current
+    async with infra.sessions.begin() as session:
+        assert not await repository.renew_lease(session, event.message_id, stale, clock())
+        assert not await repository.record_outcome(session, event.message_id, stale, "sent", 1, "SMstale")
+        assert not await repository.reschedule(session, event.message_id, stale, clock())
+    row = await stored_row(outbound, event.message_id)
+    assert (row["status"], row["carrier_message_id"], row["lease_token"]) == ("sending", None, current)
+    async with infra.sessions.begin() as session:
+        assert await repository.record_outcome(session, event.message_id, current, "sent", 1, "SMcurrent")
+    assert (await stored_row(outbound, event.message_id))["carrier_message_id"] == "SMcurrent"
+
+
+async def test_outbound_text_taken_over_from_a_dead_twilio_sender_is_looked_up_first(
+    account, sender, outbound, statuses, simulator_state, clock
+):
+    # The dead replica reached Twilio (the text is there) but never recorded it.
+    infra, sending = outbound
+    from uuid import uuid4 as new_token
+
+    from notifier.outbound import repository
+
+    event = request(account, customer(), carrier="twilio")
+    async with infra.sessions.begin() as session:
+        await repository.claim_message(
+            session,
+            event,
+            "sending",
+            None,
+            lease_until=clock() - timedelta(seconds=1),
+            lease_token=new_token(),
+        )
+    adapter = await sender._adapters.for_account(account, "twilio")
+    carrier_id = await adapter.send(event.from_number, event.to_number, event.body, [], str(event.message_id))
+    await sending.release.release_due()
+    sent = await statuses.wait_for(event.message_id, "sent")
+    assert sent.carrier_message_id == carrier_id
     assert len(received(simulator_state, event.to_number)) == 1

@@ -5,6 +5,7 @@ twilio package's RequestValidator, an Ed25519 verify key)."""
 import asyncio
 import base64
 import json
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
 import httpx
@@ -200,12 +201,61 @@ async def test_outbound_simulator_answers_like_the_real_apis(http, urls, state):
     assert missing.status_code == 422 and missing.json()["errors"][0]["source"] == {"pointer": "/to"}
 
 
-async def test_outbound_simulator_same_idempotency_key_is_one_text(http, urls, state):
-    adapter = twilio(http, urls, callback=False)
-    first = await adapter.send(FROM, "+14385554444", "hi", [], "same-key")
-    again = await adapter.send(FROM, "+14385554444", "hi", [], "same-key")
+async def test_outbound_simulator_telnyx_replays_an_idempotency_key_twilio_ignores_it(http, urls, state):
+    # As the real APIs do: Telnyx answers a retried key with the first answer; Twilio sends again.
+    first = await telnyx(http, urls).send(FROM, "+14385554444", "hi", [], "same-key")
+    again = await telnyx(http, urls).send(FROM, "+14385554444", "hi", [], "same-key")
     assert first == again
-    assert len([r for r in state.sent if r.to_number == "+14385554444"]) == 1
+    adapter = twilio(http, urls, callback=False)
+    one = await adapter.send(FROM, "+14385554445", "hi", [], "same-key")
+    two = await adapter.send(FROM, "+14385554445", "hi", [], "same-key")
+    assert one != two
+    assert [len([r for r in state.sent if r.to_number == n]) for n in ("+14385554444", "+14385554445")] == [
+        1,
+        2,
+    ]
+
+
+async def test_outbound_simulator_lists_what_twilio_accepted_newest_first(http, urls):
+    sim_url, _, _ = urls
+    adapter = twilio(http, urls, callback=False)
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    older = await adapter.send(FROM, "+14385556666", "first", [], "k1")
+    newer = await adapter.send(FROM, "+14385556666", "second", [], "k2")
+    await adapter.send(FROM, "+14385556667", "first", [], "k3")  # another customer
+    listed = await http.get(
+        f"{sim_url}/2010-04-01/Accounts/{SID}/Messages.json",
+        params={"To": "+14385556666", "From": FROM},
+        auth=(SID, TOKEN),
+    )
+    assert [m["sid"] for m in listed.json()["messages"]] == [newer, older]
+    assert await adapter.accepted_since(FROM, "+14385556666", "first", before) == [older]
+    assert (
+        await adapter.accepted_since(FROM, "+14385556666", "first", datetime.now(UTC) + timedelta(minutes=1))
+        == []
+    )
+    unauthenticated = await http.get(f"{sim_url}/2010-04-01/Accounts/{SID}/Messages.json")
+    assert unauthenticated.status_code == 401
+
+
+@pytest.mark.parametrize("carrier", ["twilio", "telnyx"])
+async def test_outbound_simulator_drops_the_connection_after_accepting(http, urls, state, carrier):
+    to_number = "+14385550013" if carrier == "twilio" else "+14385560013"
+    adapter = twilio(http, urls, callback=False) if carrier == "twilio" else telnyx(http, urls)
+    with pytest.raises(CarrierError) as raised:
+        await adapter.send(FROM, to_number, "hi", [], f"drop-{carrier}")
+    # Accepted, but the client cannot know: a retry must not be taken lightly.
+    assert raised.value.ambiguous and raised.value.retryable
+    assert [r.http_status for r in state.sent if r.to_number == to_number] == [
+        201 if carrier == "twilio" else 200
+    ]
+
+
+async def test_outbound_simulator_connection_refused_is_a_safe_retry(http):
+    adapter = TwilioAdapter(http, "http://127.0.0.1:9", SID, SecretStr(TOKEN), None)
+    with pytest.raises(CarrierError) as raised:
+        await adapter.send(FROM, "+14385557777", "hi", [], "k")
+    assert raised.value.retryable and not raised.value.ambiguous
 
 
 async def test_outbound_simulator_rate_limit_answer_carries_retry_after(http, urls):

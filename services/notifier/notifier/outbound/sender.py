@@ -1,10 +1,18 @@
 """Sends one outbound message: idempotent on its message id, held in quiet hours when asked,
 rate limited per sending number, retried with backoff and jitter on temporary failures, and
-every outcome reported."""
+every outcome reported.
+
+A text may only go once. A retry is free when the carrier surely created nothing (no connection,
+429, a refusal) or dedupes on our idempotency key (Telnyx). When an attempt may have reached a
+carrier that does not dedupe (Twilio: read timeout, dropped connection, 5xx), the carrier is asked
+first whether it holds the text; if it cannot tell us, the message is recorded failed rather than
+risk texting the customer twice. The sender holds the message under a lease token, renewed before
+each attempt; once another replica holds it, this one neither calls the carrier nor records."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
 
 import phonenumbers
 import structlog
@@ -18,7 +26,7 @@ from tenacity import (
 )
 
 from notifier.outbound import repository
-from notifier.outbound.carriers.base import CarrierAdapter, CarrierError
+from notifier.outbound.carriers.base import CarrierAdapter, CarrierError, SentMessageLookup
 from notifier.outbound.credentials import CarrierAdapters
 from notifier.outbound.quiet_hours import customer_time_zone, hold_until
 from notifier.outbound.rate_limit import SendingRateLimiter, Sleep
@@ -29,6 +37,9 @@ from shared.contracts.messaging import OutboundRequested
 log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
+
+# How far behind ours the carrier's clock may be when we look for a text we may have sent.
+_CARRIER_CLOCK_SKEW = timedelta(minutes=2)
 
 
 def is_possible_phone(number: str) -> bool:
@@ -43,12 +54,36 @@ def _is_temporary(exc: BaseException) -> bool:
     return isinstance(exc, CarrierError) and exc.retryable
 
 
+class LeaseLost(Exception):
+    """Our lease on the message ran out and another sender took it: it sends and records it."""
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     status: str
     carrier_message_id: str | None = None
     error: CarrierError | None = None
     attempts: int = 0
+
+
+@dataclass
+class _Progress:
+    """What the attempts at one message learnt so far."""
+
+    posts: int = 0
+    # Set (to the first such attempt's time) once an attempt may have created the message.
+    unsure_since: datetime | None = None
+    unsure_because: str | None = None
+
+
+def _outcome_unknown(carrier: str, because: str | None, lookup: CarrierError) -> CarrierError:
+    return CarrierError(
+        f"{carrier} may have accepted this text ({because}) and could not be asked whether it did"
+        f" ({lookup.message}); not sent again so that the customer never gets it twice",
+        category="unknown",
+        retryable=False,
+        code="outcome_unknown",
+    )
 
 
 class OutboundSender:
@@ -69,11 +104,6 @@ class OutboundSender:
         self._settings = settings
         self._clock = clock
         self._sleep = sleep
-        self._backoff = wait_exponential_jitter(
-            multiplier=settings.outbound_retry_initial_seconds,
-            max=settings.outbound_retry_max_seconds,
-            jitter=settings.outbound_retry_initial_seconds,
-        )
 
     def held_until(self, request: OutboundRequested) -> datetime | None:
         """When an automated text must wait for the customer's daytime; staff replies never wait."""
@@ -90,6 +120,7 @@ class OutboundSender:
     async def handle(self, request: OutboundRequested) -> None:
         """The `sms.outbound_requested.v1` handler."""
         held = self.held_until(request)
+        token = uuid4()
         async with self._sessions.begin() as session:
             first_time = await repository.claim_message(
                 session,
@@ -97,6 +128,7 @@ class OutboundSender:
                 "scheduled" if held else "sending",
                 not_before=held,
                 lease_until=None if held else self.lease_until(),
+                lease_token=None if held else token,
             )
         if not first_time:
             await self._redelivered(request)
@@ -107,7 +139,7 @@ class OutboundSender:
             )
             await self._statuses.report(request, "scheduled")
             return
-        await self.send_claimed(request)
+        await self.send_claimed(request, token)
 
     async def _redelivered(self, request: OutboundRequested) -> None:
         """Never sent again. A settled outcome is announced again, since the first announcement may
@@ -127,14 +159,26 @@ class OutboundSender:
             error_message=stored.error_message,
         )
 
-    async def send_claimed(self, request: OutboundRequested) -> SendOutcome:
-        """Sends a message this replica has marked `sending`, and records and reports the outcome."""
+    async def send_claimed(
+        self, request: OutboundRequested, lease_token: UUID, unsure_since: datetime | None = None
+    ) -> SendOutcome | None:
+        """Sends a message this replica leased (`sending` under `lease_token`), and records and
+        reports the outcome; None when the lease was lost to another replica meanwhile.
+        `unsure_since`: an earlier sender may have reached the carrier from then on."""
         await self._statuses.report(request, "sending")
-        outcome = await self._send(request)
+        try:
+            outcome = await self._send(request, lease_token, unsure_since)
+        except LeaseLost:
+            log.warning(
+                "outbound lease lost before sending; another replica has it",
+                message_id=str(request.message_id),
+            )
+            return None
         async with self._sessions.begin() as session:
-            await repository.record_outcome(
+            recorded = await repository.record_outcome(
                 session,
                 request.message_id,
+                lease_token,
                 outcome.status,
                 outcome.attempts,
                 carrier_message_id=outcome.carrier_message_id,
@@ -142,6 +186,14 @@ class OutboundSender:
                 error_code=outcome.error.code if outcome.error else None,
                 error_message=outcome.error.message if outcome.error else None,
             )
+        if not recorded:
+            log.warning(
+                "outbound lease lost while sending; outcome not recorded",
+                message_id=str(request.message_id),
+                status=outcome.status,
+                carrier_message_id=outcome.carrier_message_id,
+            )
+            return None
         if outcome.error:
             log.info(
                 "outbound failed",
@@ -161,7 +213,9 @@ class OutboundSender:
             await self._statuses.report(request, "sent", carrier_message_id=outcome.carrier_message_id)
         return outcome
 
-    async def _send(self, request: OutboundRequested) -> SendOutcome:
+    async def _send(
+        self, request: OutboundRequested, lease_token: UUID, unsure_since: datetime | None
+    ) -> SendOutcome:
         if not is_possible_phone(request.to_number):
             error = CarrierError(
                 "not a phone number a text can go to",
@@ -179,7 +233,10 @@ class OutboundSender:
                 code="no_credentials",
             )
             return SendOutcome("failed", error=error)
-        attempts = 0
+        progress = _Progress(
+            unsure_since=unsure_since,
+            unsure_because="an earlier sender's lease ran out mid-send" if unsure_since else None,
+        )
         try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_is_temporary),
@@ -189,29 +246,85 @@ class OutboundSender:
                 reraise=True,
             ):
                 with attempt:
-                    attempts += 1
-                    carrier_id = await self._attempt(adapter, request)
+                    carrier_id = await self._attempt(adapter, request, lease_token, progress)
         except CarrierError as error:
-            return SendOutcome("failed", error=error, attempts=attempts)
-        return SendOutcome("sent", carrier_message_id=carrier_id, attempts=attempts)
+            if error.ambiguous and not adapter.honours_idempotency_key:
+                # The retries ran out on an answer that may hide an accepted text: one last look.
+                try:
+                    found = await self._accepted_earlier(adapter, request, progress)
+                except CarrierError as lookup_error:
+                    error = lookup_error
+                else:
+                    if found:
+                        return SendOutcome("sent", carrier_message_id=found, attempts=progress.posts)
+            return SendOutcome("failed", error=error, attempts=progress.posts)
+        return SendOutcome("sent", carrier_message_id=carrier_id, attempts=progress.posts)
 
-    async def _attempt(self, adapter: CarrierAdapter, request: OutboundRequested) -> str:
+    async def _attempt(
+        self, adapter: CarrierAdapter, request: OutboundRequested, lease_token: UUID, progress: _Progress
+    ) -> str:
+        if progress.unsure_since and not adapter.honours_idempotency_key:
+            found = await self._accepted_earlier(adapter, request, progress)
+            if found:
+                return found
         await self._limiter.acquire(request.from_number)
         try:
-            return await adapter.send(
+            # Right before the carrier call: still ours? (and ours for a whole lease from now)
+            async with self._sessions.begin() as session:
+                if not await repository.renew_lease(
+                    session, request.message_id, lease_token, self.lease_until()
+                ):
+                    raise LeaseLost(str(request.message_id))
+            progress.posts += 1
+            # The carrier's clock, not ours (which tests may set), dates what it accepted.
+            posted_at = datetime.now(UTC)
+            try:
+                return await adapter.send(
+                    request.from_number,
+                    request.to_number,
+                    request.body,
+                    [attachment.url for attachment in request.attachments],
+                    idempotency_key=str(request.message_id),
+                )
+            except CarrierError as error:
+                if error.ambiguous and progress.unsure_since is None:
+                    progress.unsure_since, progress.unsure_because = posted_at, error.message
+                raise
+        finally:
+            await self._limiter.release(request.from_number)
+
+    async def _accepted_earlier(
+        self, adapter: CarrierAdapter, request: OutboundRequested, progress: _Progress
+    ) -> str | None:
+        """The carrier's id of this text if an earlier attempt created it; raises a final
+        `outcome_unknown` CarrierError when the carrier cannot tell."""
+        assert progress.unsure_since is not None
+        lookup: SentMessageLookup = adapter  # type: ignore[assignment]  # carriers without keys have it
+        try:
+            candidates = await lookup.accepted_since(
                 request.from_number,
                 request.to_number,
                 request.body,
-                [attachment.url for attachment in request.attachments],
-                idempotency_key=str(request.message_id),
+                progress.unsure_since - _CARRIER_CLOCK_SKEW,
             )
-        finally:
-            await self._limiter.release(request.from_number)
+        except CarrierError as error:
+            raise _outcome_unknown(request.carrier, progress.unsure_because, error) from error
+        # The same words to the same customer a minute earlier are another message of ours.
+        async with self._sessions() as session:
+            taken = await repository.carrier_ids_in_use(session, request.carrier, candidates)
+        found = next((carrier_id for carrier_id in candidates if carrier_id not in taken), None)
+        log.info(
+            "outbound looked up after an unclear answer",
+            message_id=str(request.message_id),
+            found=found,
+            because=progress.unsure_because,
+        )
+        return found
 
     def _wait(self, state: RetryCallState) -> float:
         """Exponential backoff with jitter, never shorter than the carrier's Retry-After."""
         backoff = wait_exponential_jitter(
-            initial=self._settings.outbound_retry_initial_seconds,
+            multiplier=self._settings.outbound_retry_initial_seconds,
             max=self._settings.outbound_retry_max_seconds,
         )(state)
         error = state.outcome.exception() if state.outcome else None

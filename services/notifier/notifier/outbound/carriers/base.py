@@ -1,6 +1,7 @@
 """The interface every carrier adapter implements, and the error it raises."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from shared.contracts.messaging import ErrorCategory
@@ -18,6 +19,7 @@ class CarrierError(Exception):
         code: str | None = None,
         http_status: int | None = None,
         retry_after: float | None = None,
+        ambiguous: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -26,15 +28,21 @@ class CarrierError(Exception):
         self.code = code
         self.http_status = http_status
         self.retry_after = retry_after
+        # The request reached the carrier and we do not know what it did with it: it may have
+        # accepted the text. Sending again is only safe where the carrier dedupes on our key.
+        self.ambiguous = ambiguous
 
     def __repr__(self) -> str:
         return (
-            f"CarrierError({self.category}, code={self.code}, retryable={self.retryable}, {self.message!r})"
+            f"CarrierError({self.category}, code={self.code}, retryable={self.retryable},"
+            f" ambiguous={self.ambiguous}, {self.message!r})"
         )
 
 
 class CarrierAdapter(Protocol):
     carrier: str
+    # True where a retry carrying the same idempotency key can never create a second message.
+    honours_idempotency_key: bool
 
     async def send(
         self,
@@ -45,4 +53,14 @@ class CarrierAdapter(Protocol):
         idempotency_key: str,
     ) -> str:
         """Hands one message to the carrier; returns the carrier's message id or raises CarrierError."""
+        ...
+
+
+class SentMessageLookup(Protocol):
+    """A carrier that ignores idempotency keys answers instead which messages it accepted, so a
+    sender unsure whether its text went can ask before sending again."""
+
+    async def accepted_since(self, from_number: str, to_number: str, body: str, since: datetime) -> list[str]:
+        """Ids of messages from→to with this body created at or after `since`, oldest first;
+        raises CarrierError when the carrier cannot tell."""
         ...

@@ -5,13 +5,27 @@ import httpx
 from notifier.outbound.carriers.base import CarrierError
 from shared.carriers.error_codes import classify
 
+# The request never left us: no connection was made (or none was free), so nothing was sent.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
 
 def transport_error(carrier: str, exc: httpx.HTTPError) -> CarrierError:
-    """Timeouts and connection failures are temporary; the idempotency key makes a retry safe
-    where the carrier honours it."""
+    """No answer. Temporary either way, but only a failure to connect is sure to have sent
+    nothing; a read timeout or a dropped connection may come after the carrier took the text."""
     code = "timeout" if isinstance(exc, httpx.TimeoutException) else "network"
+    if isinstance(exc, _NEVER_SENT):
+        return CarrierError(
+            f"{carrier} could not be reached: {type(exc).__name__}",
+            category="unknown",
+            retryable=True,
+            code=code,
+        )
     return CarrierError(
-        f"{carrier} could not be reached: {type(exc).__name__}", category="unknown", retryable=True, code=code
+        f"{carrier} did not answer: {type(exc).__name__} after the request was sent",
+        category="unknown",
+        retryable=True,
+        code=code,
+        ambiguous=True,
     )
 
 
@@ -32,6 +46,8 @@ def rejected(carrier: str, response: httpx.Response, code: str | None, message: 
         code=code or str(response.status_code),
         http_status=response.status_code,
         retry_after=retry_after_seconds(response),
+        # A 4xx (429 included) says the carrier refused it; a 5xx may come after it stored the text.
+        ambiguous=response.status_code >= 500,
     )
 
 

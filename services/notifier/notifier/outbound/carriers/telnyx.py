@@ -11,6 +11,10 @@ from notifier.outbound.carriers.http_errors import json_or_empty, rejected, tran
 
 class TelnyxAdapter:
     carrier = "telnyx"
+    # Telnyx replays the first successful answer to a request retried with the same
+    # Idempotency-Key (and the same body) for 24 h, so a retry after a lost answer sends nothing
+    # new: https://developers.telnyx.com/docs/development/api-fundamentals/idempotency
+    honours_idempotency_key = True
 
     def __init__(
         self,
