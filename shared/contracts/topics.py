@@ -17,6 +17,7 @@ from shared.contracts.customer import ConversationMerged, CustomerChanged
 from shared.contracts.dms import DmsEvent, DmsEventRejected
 from shared.contracts.export import ExportCompleted, ExportRequested
 from shared.contracts.messaging import OutboundRequested, OutboundStatusChanged, SendRequested
+from shared.contracts.phone_numbers import PhoneNumberChanged
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,12 @@ CONVERSATION_MERGED = TopicSpec(
     "Two customer profiles merged: the other conversation is archived under the surviving customer",
     "surviving customer id",
 )
+PHONE_NUMBER_CHANGED = TopicSpec(
+    "phone_number.changed.v1",
+    PhoneNumberChanged,
+    "A dealership number added to or removed from an account (ingest keeps its number map)",
+    "number",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CARRIER_INBOUND,
@@ -158,6 +165,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     DMS_REJECTED,
     CUSTOMER_CHANGED,
     CONVERSATION_MERGED,
+    PHONE_NUMBER_CHANGED,
 )
 
 

@@ -1,19 +1,51 @@
 """The dealership's numbers through the admin API: any human format stored in E.164, one number
 for one account in the whole system, without saying whose it is."""
 
+import json
 import secrets
 import uuid
 
 import pytest
 from sqlalchemy import select
 
-from routing.tables import account_phone_numbers
+from routing.tables import account_phone_numbers, outbox
 
 
 def fresh_number() -> tuple[str, str]:
     """(as a person writes it, E.164)."""
     area, line = f"{secrets.randbelow(900) + 100}", f"{secrets.randbelow(10**4):04d}"
     return f"(438) {area}-{line}", f"+1438{area}{line}"
+
+
+async def number_changes(dealer, e164: str) -> list[dict]:
+    async with dealer.sessions() as session:
+        payloads = await session.scalars(
+            select(outbox.c.payload)
+            .where(outbox.c.topic == "phone_number.changed.v1", outbox.c.key == e164)
+            .order_by(outbox.c.id)
+        )
+        return [json.loads(bytes(payload)) for payload in payloads]
+
+
+async def test_adding_and_removing_a_number_is_announced_for_ingest(client, dealer):
+    """ingest finds a Telnyx webhook's account by the number: it learns of each number from
+    phone_number.changed.v1, or webhooks to a number added here would be refused."""
+    written, e164 = fresh_number()
+    response = await client.post(
+        "/api/v1/phone-numbers", headers=dealer.admin, json={"number": written, "carrier": "telnyx"}
+    )
+    assert response.status_code == 201, response.text
+    refused = await client.post(
+        "/api/v1/phone-numbers", headers=dealer.admin, json={"number": e164, "carrier": "telnyx"}
+    )
+    assert refused.status_code == 409
+    deleted = await client.delete(f"/api/v1/phone-numbers/{response.json()['id']}", headers=dealer.admin)
+    assert deleted.status_code == 204
+    changes = await number_changes(dealer, e164)
+    assert [(c["change"], c["e164"], c["carrier"], c["account_id"]) for c in changes] == [
+        ("added", e164, "telnyx", str(dealer.account_id)),
+        ("removed", e164, "telnyx", str(dealer.account_id)),
+    ]
 
 
 async def test_an_admin_adds_lists_and_removes_numbers(client, dealer):

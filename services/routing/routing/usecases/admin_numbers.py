@@ -1,5 +1,7 @@
 """The dealership's sending numbers. Customers text these; `routing` finds the account by the
-number a text was sent to, so a number belongs to one account in the whole system."""
+number a text was sent to, so a number belongs to one account in the whole system. routing holds
+them; every add and remove is announced (`phone_number.changed.v1`, through the outbox in the same
+transaction) so ingest can tell whose a Telnyx webhook is."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,8 +13,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.domain.phones import to_e164
+from routing.outbox import add_event
 from routing.tables import account_phone_numbers
 from routing.usecases.admin_errors import NotInAccount, NumberTaken
+from shared.contracts.phone_numbers import PhoneNumberChanged
+from shared.contracts.topics import PHONE_NUMBER_CHANGED
 
 Carrier = Literal["twilio", "telnyx"]
 NumberKind = Literal["long_code", "toll_free"]
@@ -58,17 +63,30 @@ async def add_number(
     ).first()
     if row is None:
         raise NumberTaken(f"{e164} is already registered")
+    await _announce(session, account_id, row, "added")
     return _number(row)
 
 
 async def remove_number(session: AsyncSession, account_id: UUID, number_id: UUID) -> None:
-    removed = await session.scalar(
-        delete(account_phone_numbers)
-        .where(account_phone_numbers.c.id == number_id, account_phone_numbers.c.account_id == account_id)
-        .returning(account_phone_numbers.c.id)
-    )
+    removed = (
+        await session.execute(
+            delete(account_phone_numbers)
+            .where(account_phone_numbers.c.id == number_id, account_phone_numbers.c.account_id == account_id)
+            .returning(*account_phone_numbers.c)
+        )
+    ).first()
     if removed is None:
         raise NotInAccount("phone number")
+    await _announce(session, account_id, removed, "removed")
+
+
+async def _announce(
+    session: AsyncSession, account_id: UUID, row, change: Literal["added", "removed"]
+) -> None:
+    event = PhoneNumberChanged(
+        account_id=account_id, e164=row.e164, carrier=row.carrier, kind=row.kind, change=change
+    )
+    await add_event(session, PHONE_NUMBER_CHANGED, event, key=event.partition_key)
 
 
 def _number(row) -> DealershipNumber:
