@@ -40,7 +40,7 @@ def api_routers(
 ) -> list[APIRouter]:
     """The staff API, the same in the service and in the tests."""
     return [
-        notifications_router(settings, sessions, hub),
+        notifications_router(settings, sessions, hub, directory),
         preferences_router(settings, sessions),
         recipients_router(settings, sessions, directory),
     ]

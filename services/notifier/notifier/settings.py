@@ -8,6 +8,8 @@ class NotifierSettings(OutboundSettings, ServiceSettings):
     service_name: str = "notifier"
     http_port: int = 8083
     sse_ping_seconds: int = 15
+    # Open live streams re-check their user this often (a deactivated user's stream is closed).
+    stream_user_check_seconds: float = Field(60.0, gt=0)
     # Postgres channel on which stored notifications are announced to every replica's streams.
     live_channel: str = "switchboard_notifications"
 

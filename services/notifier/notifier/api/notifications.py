@@ -3,9 +3,13 @@ stream. Every route is scoped to the caller (account and user): someone else's n
 is answered exactly like one that does not exist."""
 
 import json
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
+import structlog
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +17,7 @@ from sse_starlette import EventSourceResponse
 
 from notifier import repository
 from notifier.api.staff import staff_dependency
+from notifier.email.directory import DirectoryUnavailable, UserDirectory, UserNotFound
 from notifier.live import LiveHub
 from notifier.settings import NotifierSettings
 from notifier.stream_feed import notification_stream, parse_last_event_id
@@ -20,6 +25,8 @@ from shared.http.auth import Authenticated, Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
 
 MAX_ID = 2**63 - 1
+
+log = structlog.get_logger(__name__)
 
 
 class Notification(BaseModel):
@@ -77,9 +84,54 @@ def _cursor(value: str | None) -> int | None:
     return int(value)
 
 
+class StaffCheck:
+    """Whether a stream's user is still active staff, asked of routing's user directory at most
+    every `every` seconds: a token stays valid for hours, a deactivated user's stream must not.
+    Routing not answering leaves the stream open (its next check may succeed): closing every
+    stream on a routing blip would only make every client reconnect at once."""
+
+    def __init__(
+        self,
+        directory: UserDirectory,
+        account_id: UUID,
+        user_id: UUID,
+        every: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._directory = directory
+        self._account_id = account_id
+        self._user_id = user_id
+        self._every = every
+        self._clock = clock
+        self._next = clock() + every
+
+    async def still_active(self) -> bool:
+        try:
+            member = await self._directory.get(self._account_id, self._user_id)
+        except UserNotFound:
+            return False
+        return member.active
+
+    async def revoked(self) -> bool:
+        """True once the user is deactivated or gone; checks only when one is due."""
+        if self._clock() < self._next:
+            return False
+        self._next = self._clock() + self._every
+        try:
+            return not await self.still_active()
+        except DirectoryUnavailable as exc:
+            log.warning("stream user not re-checked; routing did not answer", error=str(exc))
+            return False
+
+
 def notifications_router(
-    settings: NotifierSettings, sessions: async_sessionmaker[AsyncSession], hub: LiveHub
+    settings: NotifierSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    hub: LiveHub,
+    directory: UserDirectory | None = None,
 ) -> APIRouter:
+    """`directory`: routing's users, to close the streams of users deactivated while connected
+    (and refuse their reconnection); without it a stream trusts its token until it disconnects."""
     router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
     Caller = Annotated[Principal, Depends(staff_dependency(Authenticated(settings)))]
     StreamCaller = Annotated[
@@ -160,14 +212,38 @@ def notifications_router(
         "a `ready` event follows the backlog. Reconnect with `Last-Event-ID` to get everything "
         "missed since, nothing twice. A `read` event (no id) tells that the caller marked "
         'notifications read elsewhere: `{"ids": [...]}` or `{"up_to_id": n}`. EventSource '
-        "clients may pass `?access_token=`.",
-        responses=ERRORS,
+        "clients may pass `?access_token=`. The user is checked again every few minutes at most: "
+        "the stream of a deactivated user ends, and reconnecting is refused with 401.",
+        responses={**ERRORS, 503: ERROR_RESPONSE_SCHEMA},
     )
     async def stream(
         request: Request,
         caller: StreamCaller,
         last_event_id: Annotated[str | None, Header(description="The id of the last event received")] = None,
     ) -> EventSourceResponse:
+        check = (
+            StaffCheck(directory, caller.account_id, caller.user_id, settings.stream_user_check_seconds)
+            if directory is not None
+            else None
+        )
+        if check is not None:
+            try:
+                active = await check.still_active()
+            except DirectoryUnavailable as exc:
+                raise ApiError(
+                    503, "auth_unavailable", "your access cannot be checked right now; try again shortly"
+                ) from exc
+            if not active:
+                raise ApiError(401, "unauthorized", "invalid or expired token")
+
+        async def ended() -> bool:
+            if await request.is_disconnected():
+                return True
+            if check is not None and await check.revoked():
+                log.info("live stream of a deactivated user closed", user_id=str(caller.user_id))
+                return True
+            return False
+
         async def events():
             async for notification in notification_stream(
                 hub,
@@ -175,7 +251,7 @@ def notifications_router(
                 caller.account_id,
                 caller.user_id,
                 parse_last_event_id(last_event_id),
-                request.is_disconnected,
+                ended,
                 check_seconds=min(5.0, float(settings.sse_ping_seconds)),
             ):
                 if notification is None:
