@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from ingest.api.dms import dms_router
 from ingest.api.telnyx import telnyx_router
 from ingest.api.twilio import twilio_router
+from ingest.consumers import register_consumers
 from ingest.repository import TelnyxKeys, TwilioCredentials
 from ingest.settings import IngestSettings
 from ingest.usecases.common import WebhookDeps
@@ -22,6 +23,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
         telnyx_tolerance_seconds=settings.telnyx_timestamp_tolerance_seconds,
     )
     dms = DmsDeps(infra.sessions, infra.publisher, settings.dms_max_batch)
+    register_consumers(infra, settings, infra.sessions)
     return build_app(
         infra,
         title="Switchboard ingest",

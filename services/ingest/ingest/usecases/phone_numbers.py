@@ -1,0 +1,48 @@
+"""A dealership number added or removed in routing (`phone_number.changed.v1`): ingest's map of
+which account receives on which Telnyx number follows it, so a number an admin adds receives its
+webhooks without anyone touching ingest. Idempotent on the event id; the changes of one number
+arrive in order (the topic is keyed by the number).
+
+Twilio needs nothing here: its webhooks name the Twilio account (AccountSid), not the number.
+A Telnyx number of an account whose Telnyx public key ingest does not hold cannot be verified,
+so it is not registered (logged as a warning): the key is set per carrier account, with the
+numbers it already has (devtools/seed.py, `save_telnyx_account`)."""
+
+from enum import Enum
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ingest import number_repository
+from shared.contracts.phone_numbers import PhoneNumberChanged
+from shared.db.idempotency import claim_event
+
+log = structlog.get_logger(__name__)
+CONSUMER = "ingest.phone_numbers"
+
+
+class NumberOutcome(Enum):
+    REGISTERED = "registered"
+    FORGOTTEN = "forgotten"
+    UNCHANGED = "unchanged"  # a duplicate, a Twilio number, or nothing of this account's to forget
+    NO_KEY = "no_key"
+
+
+async def apply_number_change(session: AsyncSession, event: PhoneNumberChanged) -> NumberOutcome:
+    if not await claim_event(session, "ingest", CONSUMER, event.event_id):
+        return NumberOutcome.UNCHANGED
+    account_id, e164 = event.account_id, event.e164
+    if event.change == "removed" or event.carrier != "telnyx":
+        # A number now with another carrier is no longer a Telnyx number of this account.
+        forgotten = await number_repository.forget_telnyx_number(session, account_id, e164)
+        return NumberOutcome.FORGOTTEN if forgotten else NumberOutcome.UNCHANGED
+    if not await number_repository.has_telnyx_key(session, account_id):
+        log.warning(
+            "telnyx number of an account without a Telnyx public key; its webhooks stay refused",
+            account_id=str(account_id),
+            e164=e164,
+        )
+        return NumberOutcome.NO_KEY
+    await number_repository.register_telnyx_number(session, account_id, e164)
+    log.info("telnyx number registered", account_id=str(account_id), e164=e164)
+    return NumberOutcome.REGISTERED
