@@ -136,3 +136,66 @@ async def test_an_export_of_a_range_before_the_conversation_holds_none_of_it(ser
         )
         assert "2020-01-" in text and "No messages in this period." in text
         assert body not in text
+
+
+async def _eventually_status(call, expected: int, timeout: float = 20.0) -> httpx.Response:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await call()
+        if response.status_code == expected or asyncio.get_running_loop().time() > deadline:
+            return response
+        await asyncio.sleep(0.5)
+
+
+async def test_a_deactivated_or_demoted_user_loses_exports_and_search_within_seconds(services):
+    """Tokens stay signed for hours; exporter and search ask the real routing whether their user
+    is still active staff and what their role is now."""
+    routing, exporter, search = (services[n].url for n in ("routing", "exporter", "search"))
+    async with httpx.AsyncClient(timeout=30) as client:
+        admin = {"authorization": f"Bearer {await login(client, routing, demo.ADMIN_EMAIL, demo.PASSWORD)}"}
+        tag = uuid.uuid4().hex[:8]
+        users = {}
+        for name, role in (("leaving", "agent"), ("boss", "admin")):
+            created = await client.post(
+                f"{routing}/api/v1/users",
+                json={
+                    "email": f"{name}.{tag}@dealer.test",
+                    "name": f"{name} {tag}",
+                    "role": role,
+                    "password": "long enough password",
+                },
+                headers=admin,
+            )
+            assert created.status_code == 201, created.text
+            token = await login(client, routing, f"{name}.{tag}@dealer.test", "long enough password")
+            users[name] = (created.json()["id"], {"authorization": f"Bearer {token}"})
+        leaving_id, leaving = users["leaving"]
+        boss_id, boss = users["boss"]
+
+        asked = await client.post(
+            f"{exporter}/api/v1/exports", json={"conversation_id": str(uuid.uuid4())}, headers=leaving
+        )
+        assert asked.status_code == 202, asked.text
+        job_url = f"{exporter}/api/v1/exports/{asked.json()['job_id']}"
+        assert (await client.get(job_url, headers=boss)).status_code == 200  # an admin sees it
+        searched = await client.get(f"{search}/api/v1/search", params={"q": "civic"}, headers=leaving)
+        assert searched.status_code == 200, searched.text
+
+        deactivated = await client.patch(
+            f"{routing}/api/v1/users/{leaving_id}", json={"active": False}, headers=admin
+        )
+        demoted = await client.patch(
+            f"{routing}/api/v1/users/{boss_id}", json={"role": "agent"}, headers=admin
+        )
+        assert deactivated.status_code == demoted.status_code == 200
+
+        status = await _eventually_status(lambda: client.get(job_url, headers=leaving), 401)
+        export = await client.post(
+            f"{exporter}/api/v1/exports", json={"conversation_id": str(uuid.uuid4())}, headers=leaving
+        )
+        found = await _eventually_status(
+            lambda: client.get(f"{search}/api/v1/search", params={"q": "civic"}, headers=leaving), 401
+        )
+        assert status.status_code == export.status_code == found.status_code == 401
+        # The demoted admin's token still says admin; exporter now treats them as an agent.
+        assert (await _eventually_status(lambda: client.get(job_url, headers=boss), 404)).status_code == 404
