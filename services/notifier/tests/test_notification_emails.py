@@ -334,3 +334,38 @@ def test_smtp_password_never_shows_in_reprs_or_dumps():
     ):
         assert secret not in shown
     assert settings.smtp_password.get_secret_value() == secret
+
+
+async def test_smtp_password_is_given_to_the_smtp_server_and_nowhere_else(capsys):
+    from aiosmtpd.smtp import AuthResult
+
+    from notifier.email.render import RenderedEmail
+
+    secret = "s3cret-" + uuid4().hex
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(_server, _session, _envelope, _mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == secret.encode())
+
+    mailbox = SlowMailbox(0)
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        settings = NotifierSettings(smtp_port=controller.port, smtp_username="mailer", smtp_password=secret)
+        sender = SmtpSender(settings)
+        message = sender.build(RenderedEmail("Hi", "text", "<p>html</p>"), "kim@example.test", "Kim", "k-1")
+        await sender.send(message)
+    finally:
+        controller.stop()
+    assert logins == [(b"mailer", secret.encode())]
+    assert len(mailbox.received) == 1 and secret not in mailbox.received[0]
+    printed = capsys.readouterr()
+    assert secret not in printed.out + printed.err
