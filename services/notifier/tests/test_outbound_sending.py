@@ -650,7 +650,7 @@ async def test_outbound_two_releasers_with_a_short_lease_send_each_text_once(
     try:
         first_round = asyncio.create_task(replicas[0].release.release_due())
         await asyncio.sleep(1.8)
-        second_round = await replicas[1].release.release_due()
+        await replicas[1].release.release_due()
         first_count = await first_round
     finally:
         for replica in replicas:
@@ -659,7 +659,9 @@ async def test_outbound_two_releasers_with_a_short_lease_send_each_text_once(
     for event in events:
         await statuses.wait_for(event.message_id, "sent")
         assert len(received(simulator_state, event.to_number)) == 1, "one text per message"
-    assert first_count + second_round == 5
+        assert (await stored_row(outbound, event.message_id))["attempts"] == 1
+    # (The session's own release job, a third replica, may have sent some of them too.)
+    assert first_count >= 1
 
 
 async def test_outbound_a_sender_whose_lease_ran_out_changes_nothing(account, outbound, clock):

@@ -33,5 +33,7 @@ class OutboundSettings(BaseSettings):
     quiet_hours_end: int = Field(default=21, ge=1, le=24)
     outbound_release_interval_seconds: float = 10.0
     outbound_release_batch: int = 100
-    # A message left `sending` longer than this by a replica that died is picked up again.
+    # A sender's hold on one message, renewed before each attempt at the carrier (so it needs to
+    # cover one attempt: the rate-limit wait, the HTTP timeout, a backoff). A message left
+    # `sending` longer than this by a replica that died is picked up again.
     outbound_send_lease_seconds: float = 300.0

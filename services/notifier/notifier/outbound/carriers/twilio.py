@@ -82,7 +82,9 @@ class TwilioAdapter:
             raise transport_error(self.carrier, exc) from exc
         answer = json_or_empty(response)
         messages = answer.get("messages")
-        if response.status_code != 200 or not isinstance(messages, list):
+        if response.is_success and not isinstance(messages, list):
+            raise CarrierError("twilio listed messages without a list", category="unknown", retryable=False)
+        if not response.is_success or not isinstance(messages, list):
             code = answer.get("code")
             raise rejected(
                 self.carrier,
