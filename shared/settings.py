@@ -26,6 +26,10 @@ class ServiceSettings(BaseSettings):
     kafka_publish_timeout_seconds: float = 5.0
     # How long a consumer retries a failing handler before dead-lettering the message.
     kafka_handler_retry_seconds: float = 30.0
+    # How often a consumer commits the offsets of the messages it has handled (0: after each).
+    # Longer means fewer broker round trips and more messages handled again, idempotently,
+    # after a crash or a rebalance.
+    kafka_commit_interval_seconds: float = 1.0
 
     jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0123456789")
     jwt_issuer: str = "switchboard"
