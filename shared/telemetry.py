@@ -8,13 +8,21 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
 from shared.settings import ServiceSettings
 
 
 def setup_tracing(settings: ServiceSettings) -> TracerProvider:
-    """A real SDK provider always (trace ids exist and propagate); exporting is optional."""
-    provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name}))
+    """A real SDK provider always (trace ids exist and propagate); exporting is optional.
+
+    With no exporter nothing would ever read a span, so spans are not recorded at all: trace and
+    span ids are still made and propagated (logs carry them), but every HTTP request and Kafka
+    message no longer pays for building span objects and their attributes."""
+    sampler = ParentBased(ALWAYS_OFF) if settings.otel_exporter == "none" else None
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": settings.service_name}), sampler=sampler
+    )
     if settings.otel_exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
     elif settings.otel_exporter == "otlp":
