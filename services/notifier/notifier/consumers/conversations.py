@@ -91,6 +91,8 @@ def register_conversation_consumers(
             spec,
             "notifier",
             _handler(infra, settings, consumer, drafter, on_email_queued),
+            # New messages come at the inbound rate: one consumer per partition, each in order.
+            max_workers=settings.kafka_partitions if spec is MESSAGE_RECEIVED else 1,
         )
 
 

@@ -31,4 +31,14 @@ def register_carrier_consumers(
             )
             relay.wake()
 
-    subscribe(infra.broker, infra.publisher, settings, CARRIER_INBOUND, "routing", on_inbound)
+    # One consumer per partition: while one message waits on PostgreSQL another is handled.
+    # Each partition stays in order, and a conversation's texts share a key, hence a partition.
+    subscribe(
+        infra.broker,
+        infra.publisher,
+        settings,
+        CARRIER_INBOUND,
+        "routing",
+        on_inbound,
+        max_workers=settings.kafka_partitions,
+    )
