@@ -5,7 +5,10 @@ ASGI, the real router and the real database) next to the best hand-written SQL f
 question (the first page of customer ids), run in the same script on the same data.
 
 .venv/bin/python bench/search_queries.py [--customers 100000] [--messages-per-customer 10]
-                                         [--repeat 30] [--keep]
+                                         [--repeat 30] [--keep] [--database NAME]
+
+--keep leaves the loaded database behind; --database NAME measures a kept one again (migrated to
+the latest revision, not reloaded).
 """
 
 import argparse
@@ -436,19 +439,22 @@ def main() -> None:
     parser.add_argument("--messages-per-customer", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--database", help="measure this kept database again instead of loading a new one")
     args = parser.parse_args()
 
-    name = f"bench_search_{secrets.token_hex(3)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    name = args.database or f"bench_search_{secrets.token_hex(3)}"
+    if not args.database:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
     try:
         migrate(url)
-        asyncio.run(load(url, args.customers, args.messages_per_customer))
+        if not args.database:
+            asyncio.run(load(url, args.customers, args.messages_per_customer))
         print(f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, page size {PAGE}, {args.repeat} calls per kind")
         print(f"  {'':<40} {'api p50':>7} {'api p95':>7} {'sql p50':>7} {'sql p95':>7}")
         report(asyncio.run(measure(url, args.customers, args.repeat)))
     finally:
-        if args.keep:
+        if args.keep or args.database:
             print(f"[keep] database {name}")
         else:
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

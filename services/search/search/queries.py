@@ -54,10 +54,15 @@ class CustomerHit:
     conversation_id: UUID | None = None
 
 
-def _message_tsquery() -> str:
+def _message_match(alias: str = "m") -> str:
+    """Every word as a prefix, or the English or French stems. Three `@@` tests rather than one of
+    the three queries OR-ed together: each is then its own GIN scan that skips along its rarest word
+    ("brake inspection": `inspection` is rare), where the combined query has no word every branch
+    needs and reads the whole posting list of a common one (about 10 ms for `brake`)."""
+    tsv = f"{alias}.body_tsv"
     return (
-        "(to_tsquery('simple', :prefix) || plainto_tsquery('english', :words)"
-        " || plainto_tsquery('french', :words))"
+        f"({tsv} @@ to_tsquery('simple', :prefix) OR {tsv} @@ plainto_tsquery('english', :words)"
+        f" OR {tsv} @@ plainto_tsquery('french', :words))"
     )
 
 
@@ -141,9 +146,9 @@ def _readings(query: ParsedQuery, status: StatusFilter, params: dict) -> list[Re
             Reading(
                 "message",
                 f"SELECT m.customer_id, m.conversation_id FROM search.messages m {status_join}"
-                f" WHERE m.account_id = :a AND m.body_tsv @@ {_message_tsquery()}",
+                f" WHERE m.account_id = :a AND {_message_match()}",
                 f"EXISTS (SELECT 1 FROM search.messages m {status_join} WHERE m.customer_id = mc.customer_id"
-                f" AND m.body_tsv @@ {_message_tsquery()})",
+                f" AND {_message_match()})",
             )
         )
     return readings
@@ -392,7 +397,7 @@ async def _message_matches(
             "  row_number() OVER (PARTITION BY m.customer_id ORDER BY m.sent_at DESC) AS n"
             " FROM search.messages m JOIN search.conversations v ON v.conversation_id = m.conversation_id"
             f" WHERE m.account_id = :a AND m.customer_id = ANY(:members) AND {status_sql}"
-            f" AND m.body_tsv @@ {_message_tsquery()}) x"
+            f" AND {_message_match()}) x"
             " WHERE n <= :per_kind ORDER BY sent_at DESC"
         ),
         {**params, "per_kind": MATCHES_PER_KIND},
