@@ -11,7 +11,7 @@ import secrets
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,13 +109,18 @@ def bench_environment(
             "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP,
             "KAFKA_TOPIC_PREFIX": prefix,
             "KAFKA_PUBLISH_TIMEOUT_SECONDS": "3",
-            "KAFKA_PARTITIONS": "2",
+            # The services' default; routing and notifier run one consumer per partition of the
+            # inbound-rate topics, so this is also how many messages each handles at once.
+            "KAFKA_PARTITIONS": "3",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "WARNING",
             "SHUTDOWN_GRACE_SECONDS": "5",
             **(extra_env or {}),
         }
         ports = {name: free_port() for name in names}
+        if "routing" in ports:
+            # notifier asks routing's directory whether a stream's user is still active.
+            env.setdefault("ROUTING_URL", f"http://127.0.0.1:{ports['routing']}")
         print(f"[env] database {db_name}, topic prefix {prefix!r}, logs {log_dir}", flush=True)
         services = start_services(env, log_dir, ports, names=names)
         try:
@@ -149,22 +154,43 @@ def machine_cpu_seconds() -> tuple[float, float]:
     return (total - idle) / tick, total / tick
 
 
-class CpuMeter:
-    """CPU seconds each named process (and the whole machine) used between start() and stop():
-    where the cores went during a run, since everything shares them."""
+def pids_matching(fragment: str) -> list[int]:
+    """Processes whose command line contains `fragment` (a PostgreSQL backend's title names its
+    database, e.g. "postgres: switchboard bench_1a2b3c4d 127.0.0.1(5123) idle")."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if fragment in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.pids = pids
-        self._start: dict[str, float] = {}
+
+class CpuMeter:
+    """CPU seconds each named group of processes (and the whole machine) used between start()
+    and stop(): where the cores went during a run, since everything shares them. A group is a
+    function giving its pids, asked at both ends (a process that appears in between, such as a
+    new database connection, counts from zero; one that ends in between is not counted)."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
+        self.groups = groups
+        self._start: dict[str, dict[int, float]] = {}
         self._machine: tuple[float, float] = (0.0, 0.0)
         self.used: dict[str, float] = {}
 
     def start(self) -> None:
-        self._start = {name: process_cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._start = {
+            name: {pid: process_cpu_seconds(pid) for pid in pids()} for name, pids in self.groups.items()
+        }
         self._machine = machine_cpu_seconds()
 
     def stop(self) -> dict[str, float]:
-        self.used = {name: process_cpu_seconds(pid) - self._start[name] for name, pid in self.pids.items()}
+        self.used = {
+            name: sum(process_cpu_seconds(pid) - self._start[name].get(pid, 0.0) for pid in pids())
+            for name, pids in self.groups.items()
+        }
         busy, total = machine_cpu_seconds()
         self.used["machine busy"] = busy - self._machine[0]
         self.used["machine total"] = total - self._machine[1]
