@@ -42,10 +42,15 @@ class ParsedQuery:
 
     @property
     def message_prefix_query(self) -> str | None:
-        """A `to_tsquery('simple', ...)` text: every word as a prefix."""
+        """A `to_tsquery('simple', ...)` text: the last word as a prefix (the one still being
+        typed), the others whole. A prefix makes the index read every posting of every word that
+        starts with it: for a common word ("brake:*", in 1 message of 8) that is ~60 ms at a million
+        messages, where the whole word lets the index skip along the rarest one (~0.2 ms). Earlier
+        words still match their other forms through the English and French stems."""
         if not self.words:
             return None
-        return " & ".join(f"{word}:*" for word in self.words)
+        *whole, last = self.words
+        return " & ".join([*whole, f"{last}:*"])
 
 
 def parse_query(text: str) -> ParsedQuery:
