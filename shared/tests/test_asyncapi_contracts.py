@@ -22,7 +22,17 @@ from search.app import create_app as create_search
 from search.settings import SearchSettings
 from shared.contracts.carrier import CarrierInbound
 from shared.contracts.dms import DMS_EVENT_TYPES
-from shared.contracts.topics import ALL_TOPICS, CARRIER_INBOUND, DMS_EVENTS, DMS_REJECTED
+from shared.contracts.topics import (
+    ALL_TOPICS,
+    CARRIER_INBOUND,
+    CONVERSATION_ASSIGNED,
+    CONVERSATION_MERGED,
+    DMS_EVENTS,
+    DMS_REJECTED,
+    MESSAGE_RECEIVED,
+    SMS_OUTBOUND_REQUESTED,
+    SMS_OUTBOUND_STATUS,
+)
 from shared.service import build_app, build_infrastructure
 from shared.settings import ServiceSettings
 
@@ -133,6 +143,20 @@ async def test_declared_published_topics_are_documented_with_their_contract():
     assert sent[DMS_REJECTED.name][0]["title"] == "DmsEventRejected"
     for reference in _refs(document):
         _resolve(document, reference)
+
+
+@pytest.mark.parametrize(
+    ("service", "written"),
+    [
+        ("ingest", {CARRIER_INBOUND, DMS_EVENTS, DMS_REJECTED}),
+        ("routing", {MESSAGE_RECEIVED, CONVERSATION_ASSIGNED, CONVERSATION_MERGED, SMS_OUTBOUND_REQUESTED}),
+        ("notifier", {SMS_OUTBOUND_STATUS}),
+    ],
+)
+async def test_services_document_the_topics_they_write(service, written):
+    sent = _payloads(await _asyncapi(SERVICES[service]()), "send")
+    for spec in written:
+        assert [payload.get("title") for payload in sent[spec.name]] == [spec.contract.__name__], spec.name
 
 
 async def test_committed_dms_asyncapi_is_up_to_date_and_matches_the_services():

@@ -10,6 +10,13 @@ from ingest.repository import TelnyxKeys, TwilioCredentials
 from ingest.settings import IngestSettings
 from ingest.usecases.common import WebhookDeps
 from ingest.usecases.dms import DmsDeps
+from shared.contracts.topics import (
+    CARRIER_INBOUND,
+    CARRIER_REJECTED,
+    CARRIER_STATUS,
+    DMS_EVENTS,
+    DMS_REJECTED,
+)
 from shared.service import build_app, build_infrastructure
 
 
@@ -29,6 +36,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
         title="Switchboard ingest",
         description="Carrier webhooks (Twilio, Telnyx) and DMS events: verified, deduplicated, "
         "handed to Kafka.",
+        publishes=[CARRIER_INBOUND, CARRIER_STATUS, CARRIER_REJECTED, DMS_EVENTS, DMS_REJECTED],
         routers=[
             twilio_router(settings, deps),
             telnyx_router(settings, deps),

@@ -18,6 +18,7 @@ from notifier.email.worker import EmailWorker
 from notifier.live import LiveHub
 from notifier.outbound.wiring import register_outbound_sending
 from notifier.settings import NotifierSettings
+from shared.contracts.topics import SMS_OUTBOUND_STATUS
 from shared.service import BackgroundJob, Infrastructure, build_app, build_infrastructure
 
 
@@ -73,6 +74,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         title="Switchboard notifier",
         description="Notifications for staff: in-app feed, live server-sent events, e-mail; "
         "outbound SMS through the carriers.",
+        publishes=[SMS_OUTBOUND_STATUS],
         routers=notifications.routers,
         background_jobs=[*notifications.background_jobs, *outbound_jobs],
         on_shutdown=notifications.on_shutdown,

@@ -19,6 +19,18 @@ from routing.consumers.messaging import register_messaging_consumers
 from routing.outbox import OutboxRelay
 from routing.settings import RoutingSettings
 from routing.sweeper import AutoCloseSweeper
+from shared.contracts.topics import (
+    CONVERSATION_ASSIGNED,
+    CONVERSATION_MERGED,
+    CONVERSATION_NOTE_ADDED,
+    CONVERSATION_STATUS_CHANGED,
+    CUSTOMER_CHANGED,
+    MESSAGE_DELIVERY_FAILED,
+    MESSAGE_RECEIVED,
+    MESSAGE_SENT,
+    PHONE_NUMBER_CHANGED,
+    SMS_OUTBOUND_REQUESTED,
+)
 from shared.service import build_app, build_infrastructure
 
 
@@ -56,6 +68,18 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         infra,
         title="Switchboard routing",
         description="Dealerships, staff, customers and conversations: the staff inbox API.",
+        publishes=[
+            MESSAGE_RECEIVED,
+            MESSAGE_SENT,
+            MESSAGE_DELIVERY_FAILED,
+            CONVERSATION_ASSIGNED,
+            CONVERSATION_NOTE_ADDED,
+            CONVERSATION_STATUS_CHANGED,
+            CUSTOMER_CHANGED,
+            CONVERSATION_MERGED,
+            SMS_OUTBOUND_REQUESTED,
+            PHONE_NUMBER_CHANGED,
+        ],
         routers=api_routers(settings, infra.sessions, on_events=relay.wake),
         background_jobs=[relay.run, sweeper.run],
     )
