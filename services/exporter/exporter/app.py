@@ -1,8 +1,7 @@
-"""Wires the exporter service: the exports API, the export.requested.v1 consumer and the relay
-of job events Kafka did not acknowledge at once."""
+"""Wires the exporter service: the exports API, the export.requested.v1 consumer, the relay
+of job events Kafka did not acknowledge at once and the cleanup of expired PDFs."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -12,8 +11,9 @@ from exporter.consumers.export_requests import register_export_consumer
 from exporter.links import DownloadLinks
 from exporter.routing_client import RoutingClient
 from exporter.settings import ExporterSettings
-from exporter.storage import LocalStorage
+from exporter.storage.chosen import pdf_store_for
 from exporter.usecases.events import JobEvents
+from exporter.usecases.expire_files import ExpiredFileSweeper
 from exporter.usecases.relay import ExportOutboxRelay
 from exporter.usecases.run_export import ExportRunner, RenderPolicy
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
@@ -30,7 +30,7 @@ def create_app(settings: ExporterSettings) -> FastAPI:
         cache_seconds=settings.auth_cache_seconds,
     )
     links = DownloadLinks(settings.link_secret(), timedelta(days=settings.download_link_days))
-    storage = LocalStorage(Path(settings.storage_dir))
+    storage = pdf_store_for(settings)
     events = JobEvents(infra.sessions, infra.publisher, links, settings.public_url())
     runner = ExportRunner(
         infra.sessions,
@@ -48,11 +48,18 @@ def create_app(settings: ExporterSettings) -> FastAPI:
     )
     register_export_consumer(infra, runner)
     relay = ExportOutboxRelay(infra.sessions, events, timedelta(seconds=settings.outbox_retry_seconds))
+    sweeper = ExpiredFileSweeper(
+        infra.sessions,
+        storage,
+        grace=timedelta(hours=settings.expired_file_grace_hours),
+        interval=timedelta(seconds=settings.expired_file_sweep_seconds),
+    )
     return build_app(
         infra,
         title="Switchboard exporter",
         description="Conversation transcripts as PDF, delivered by e-mailed, signed links.",
         routers=[exports_router(infra.sessions, auth, events, links, storage)],
-        background_jobs=[relay.run],
-        on_shutdown=[http.aclose, auth_http.aclose],
+        background_jobs=[relay.run, sweeper.run],
+        on_startup=[storage.start],
+        on_shutdown=[http.aclose, auth_http.aclose, storage.close],
     )

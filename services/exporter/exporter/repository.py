@@ -203,3 +203,28 @@ async def job_by_id(session: AsyncSession, job_id: UUID) -> ExportJob | None:
     """Only for callers that proved a right to this very job (a verified download link)."""
     row = (await session.execute(select(*_FIELDS).where(export_jobs.c.id == job_id))).first()
     return _job(row) if row else None
+
+
+async def lock_expired_files(session: AsyncSession, expired_before: datetime, limit: int) -> list[ExportJob]:
+    """Done jobs whose link expired before `expired_before`: their files are due for deletion.
+    Locked for the caller's transaction, skipping rows another replica's sweep holds."""
+    c = export_jobs.c
+    rows = await session.execute(
+        select(*_FIELDS)
+        .where(c.status == "done", c.expires_at < expired_before)
+        .order_by(c.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [_job(row) for row in rows]
+
+
+async def mark_expired(session: AsyncSession, job_ids: list[UUID], now: datetime) -> None:
+    """The file of these done jobs is deleted: the job stays, as `expired` (file_key kept, for the
+    record of what was deleted)."""
+    if job_ids:
+        await session.execute(
+            update(export_jobs)
+            .where(export_jobs.c.id.in_(job_ids), export_jobs.c.status == "done")
+            .values(status="expired", updated_at=now)
+        )

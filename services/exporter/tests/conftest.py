@@ -18,10 +18,12 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from aiobotocore.session import get_session
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from moto.server import ThreadedMotoServer
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,7 +32,9 @@ from exporter.links import DownloadLinks
 from exporter.migrations import migrate
 from exporter.routing_client import RoutingClient
 from exporter.settings import ExporterSettings
-from exporter.storage import LocalStorage
+from exporter.storage import PdfStore
+from exporter.storage.chosen import pdf_store_for
+from exporter.storage.local import LocalPdfStore
 from exporter.usecases.events import JobEvents
 from exporter.usecases.run_export import ExportRunner, RenderPolicy
 from shared.db.engine import create_engine, create_session_factory
@@ -100,8 +104,81 @@ def links(settings: ExporterSettings) -> DownloadLinks:
 
 
 @pytest.fixture(scope="session")
-def storage(settings: ExporterSettings) -> LocalStorage:
-    return LocalStorage(Path(settings.storage_dir))
+async def storage(settings: ExporterSettings) -> AsyncIterator[LocalPdfStore]:
+    """The default store, a local folder (test_s3_storage.py runs the S3 one)."""
+    store = LocalPdfStore(Path(settings.storage_dir))
+    await store.start()
+    yield store
+    await store.close()
+
+
+# --- an S3-compatible server ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 over real HTTP on a free local port: what MinIO or AWS would answer."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_settings(settings: ExporterSettings, s3_endpoint: str) -> ExporterSettings:
+    """The test settings with STORAGE_BACKEND=s3 on that server (its bucket made by `s3_store`)."""
+    return ExporterSettings(
+        **{
+            **settings.model_dump(),
+            "storage_backend": "s3",
+            "s3_bucket": f"exports-{secrets.token_hex(4)}",
+            "s3_endpoint_url": s3_endpoint,
+            "s3_region": "us-east-1",
+            "s3_access_key_id": "test-key-id",
+            "s3_secret_access_key": "test-secret-key",
+            "s3_key_prefix": "switchboard/exports/",
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+async def s3_client(s3_settings: ExporterSettings) -> AsyncIterator:
+    """A plain client of the same server, to look into the bucket behind the store's back."""
+    async with get_session().create_client(
+        "s3",
+        region_name=s3_settings.s3_region,
+        endpoint_url=s3_settings.s3_endpoint_url,
+        aws_access_key_id="test-key-id",
+        aws_secret_access_key="test-secret-key",
+    ) as client:
+        await client.create_bucket(Bucket=s3_settings.s3_bucket)
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def s3_store(s3_settings: ExporterSettings, s3_client) -> AsyncIterator[PdfStore]:
+    """The store `create_app` builds for STORAGE_BACKEND=s3."""
+    store = pdf_store_for(s3_settings)
+    await store.start()
+    yield store
+    await store.close()
+
+
+@pytest.fixture(scope="session")
+def read_stored():
+    """`await read_stored(store, key)`: the whole stored file, or None when there is none."""
+
+    async def read(store: PdfStore, key: str) -> bytes | None:
+        stored = await store.open(key)
+        if stored is None:
+            return None
+        try:
+            return b"".join([chunk async for chunk in stored.chunks])
+        finally:
+            await stored.close()
+
+    return read
 
 
 @pytest.fixture(scope="session")
@@ -265,17 +342,21 @@ async def routing(settings: ExporterSettings) -> AsyncIterator[tuple[FakeRouting
         yield fake, RoutingClient(http, settings)
 
 
-@pytest.fixture
-def runner(sessions, routing, storage, links, events, settings) -> ExportRunner:
-    _, client = routing
-    policy = RenderPolicy(
+@pytest.fixture(scope="session")
+def render_policy(settings) -> RenderPolicy:
+    return RenderPolicy(
         chunk_size=settings.render_chunk_size,
         page_size=settings.routing_page_size,
         attempts=settings.render_attempts,
         retry_initial_seconds=settings.render_retry_initial_seconds,
         lease_seconds=settings.render_lease_seconds,
     )
-    return ExportRunner(sessions, client, storage, links, events, policy)
+
+
+@pytest.fixture
+def runner(sessions, routing, storage, links, events, render_policy) -> ExportRunner:
+    _, client = routing
+    return ExportRunner(sessions, client, storage, links, events, render_policy)
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -351,11 +432,23 @@ def exports_app(sessions, auth, events, links, storage, **options) -> FastAPI:
 @pytest.fixture
 def make_exports_app(sessions, settings, events, links, storage):
     """`make_exports_app(directory, **auth_options)`: the exports API checking staff against that
-    routing stand-in (e.g. with a clock of the test's own)."""
+    routing stand-in (e.g. with a clock of the test's own); `store` instead of the local one and
+    `router_options` for exports_router (its clock)."""
 
-    def make(routing: FakeRouting, **auth_options) -> FastAPI:
+    def make(
+        routing: FakeRouting,
+        *,
+        store: PdfStore | None = None,
+        router_options: dict | None = None,
+        **auth_options,
+    ) -> FastAPI:
         return exports_app(
-            sessions, current_staff_auth(settings, routing, **auth_options), events, links, storage
+            sessions,
+            current_staff_auth(settings, routing, **auth_options),
+            events,
+            links,
+            store or storage,
+            **(router_options or {}),
         )
 
     return make

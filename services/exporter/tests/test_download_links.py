@@ -53,7 +53,7 @@ async def _done_job(sessions, storage, links, dealer, expires_at: datetime, scra
         )
     source = scratch / f"src-{job.id}.pdf"
     source.write_bytes(b"%PDF-1.7 " + str(job.id).encode())
-    key = storage.save(job.id, source)
+    key = await storage.put(job.id, source)
     async with sessions.begin() as session:
         running = await repository.start_attempt(session, dealer.account_id, job.id, timedelta(minutes=5))
         await repository.mark_done(session, job.id, running.run_token, key, 1, expires_at, datetime.now(UTC))

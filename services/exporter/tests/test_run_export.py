@@ -1,6 +1,7 @@
 """export.requested.v1 handled: rendered, stored, retried, failed loudly; export.completed.v1
 on the real Kafka either way; the signed link downloads that file only."""
 
+import io
 from datetime import UTC, datetime, timedelta
 
 from pypdf import PdfReader
@@ -32,7 +33,7 @@ def _conversation(fake, dealer, messages: int = 3):
 
 
 async def test_export_is_rendered_stored_and_announced_with_a_working_link(
-    sessions, events, runner, routing, dealer, client, kafka_events, storage
+    sessions, events, runner, routing, dealer, client, kafka_events, storage, read_stored
 ):
     fake, _ = routing
     conversation = _conversation(fake, dealer)
@@ -51,9 +52,10 @@ async def test_export_is_rendered_stored_and_announced_with_a_working_link(
     link = completed["download_url"].removeprefix("https://exports.example.test")
     download = await client.get(link)
     assert download.status_code == 200 and download.headers["content-type"] == "application/pdf"
-    path = storage.path(f"{job.id}.pdf")
-    assert path is not None and download.content == path.read_bytes()
-    assert "Is the Civic ready? #2" in PdfReader(path).pages[0].extract_text()
+    stored = await read_stored(storage, f"{job.id}.pdf")
+    assert stored is not None and download.content == stored
+    assert download.headers["content-length"] == str(len(stored))
+    assert "Is the Civic ready? #2" in PdfReader(io.BytesIO(stored)).pages[0].extract_text()
 
 
 async def test_a_redelivered_request_for_a_finished_job_changes_nothing(

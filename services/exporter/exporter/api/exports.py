@@ -10,15 +10,16 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.background import BackgroundTask
 
 from exporter import repository
 from exporter.domain.jobs import ExportJob
 from exporter.links import DownloadLinks, LinkExpired, LinkInvalid
-from exporter.storage import LocalStorage
+from exporter.storage import PdfStore, StorageUnavailable
 from exporter.usecases.events import JobEvents
 from exporter.usecases.request_export import request_export
 from shared.http.auth import Authenticated, Principal
@@ -59,7 +60,9 @@ class ExportRequest(BaseModel):
 
 class ExportJobView(BaseModel):
     job_id: UUID
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "expired"] = Field(
+        description="`expired`: the link expired and the PDF has been deleted; ask for a new export"
+    )
     conversation_id: UUID
     since: datetime | None
     until: datetime | None
@@ -85,6 +88,7 @@ LINK_ERRORS = {
     403: {**ERROR_RESPONSE_SCHEMA, "description": "The link was altered or is for another export"},
     404: ERROR_RESPONSE_SCHEMA,
     410: {**ERROR_RESPONSE_SCHEMA, "description": "The link has expired"},
+    503: {**ERROR_RESPONSE_SCHEMA, "description": "`storage_unavailable`: the PDF cannot be read now"},
 }
 
 
@@ -93,7 +97,7 @@ def exports_router(
     auth: Authenticated,  # in the service: CurrentStaffAuthenticated (the user's current role)
     events: JobEvents,
     links: DownloadLinks,
-    storage: LocalStorage,
+    storage: PdfStore,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> APIRouter:
@@ -166,7 +170,7 @@ def exports_router(
 
     @router.get(
         "/{job_id}/download",
-        response_class=FileResponse,
+        response_class=StreamingResponse,
         summary="Download an exported PDF with its signed link",
         description="No login: the signed `token` of the e-mailed link is the permission, for this "
         "export only, until it expires.",
@@ -174,7 +178,7 @@ def exports_router(
     )
     async def download_export(
         job_id: UUID, token: str = Query(..., max_length=500, description="The link's signature")
-    ) -> FileResponse:
+    ) -> StreamingResponse:
         try:
             links.check(token, job_id, clock())
         except LinkInvalid as exc:
@@ -184,14 +188,33 @@ def exports_router(
         async with sessions() as session:
             # The verified link is the permission and names the job; it carries no account.
             job = await repository.job_by_id(session, job_id)
-        path = storage.path(job.file_key) if job and job.file_key else None
-        if path is None:
+        if job is not None and job.status == "expired":
+            raise ApiError(410, "link_expired", "this export has expired; ask for a new export")
+        try:
+            stored = await storage.open(job.file_key) if job and job.file_key else None
+        except StorageUnavailable as exc:
+            raise ApiError(503, "storage_unavailable", "the PDF cannot be read now; try again") from exc
+        if stored is None:
             raise ApiError(404, "not_found", "export not found")
-        return FileResponse(
-            path,
+
+        async def body():
+            try:
+                async for chunk in stored.chunks:
+                    yield chunk
+            finally:
+                await stored.close()
+
+        filename = f"conversation-{job.conversation_id}.pdf"
+        return StreamingResponse(
+            body(),
             media_type="application/pdf",
-            filename=f"conversation-{job.conversation_id}.pdf",
-            headers={"cache-control": "private, no-store"},
+            headers={
+                "content-length": str(stored.size),
+                "content-disposition": f'attachment; filename="{filename}"',
+                "cache-control": "private, no-store",
+            },
+            # Also releases the file or connection when the body was never started.
+            background=BackgroundTask(stored.close),
         )
 
     return router

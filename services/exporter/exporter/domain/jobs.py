@@ -5,7 +5,9 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-JobStatus = Literal["queued", "running", "done", "failed"]
+# `expired`: was done; its link expired and the cleanup deleted the PDF (the row stays, so the
+# requester is told why the link is dead).
+JobStatus = Literal["queued", "running", "done", "failed", "expired"]
 PENDING: tuple[JobStatus, ...] = ("queued", "running")
 
 
@@ -32,7 +34,7 @@ class ExportJob:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("done", "failed")
+        return self.status in ("done", "failed", "expired")
 
     def visible_to(self, user_id: UUID, is_admin: bool) -> bool:
         """The requester, or an admin of the account (the caller's account is checked by the query)."""

@@ -22,7 +22,7 @@ from exporter import repository
 from exporter.domain.jobs import ExportJob
 from exporter.links import DownloadLinks
 from exporter.routing_client import ConversationNotFound, RoutingClient, RoutingUnavailable
-from exporter.storage import LocalStorage
+from exporter.storage import PdfStore
 from exporter.usecases.events import JobEvents
 from exporter.usecases.transcript import render_transcript
 from shared.contracts.export import ExportRequested
@@ -49,7 +49,7 @@ class ExportRunner:
         self,
         sessions: async_sessionmaker[AsyncSession],
         routing: RoutingClient,
-        storage: LocalStorage,
+        storage: PdfStore,
         links: DownloadLinks,
         events: JobEvents,
         policy: RenderPolicy,
@@ -149,7 +149,7 @@ class ExportRunner:
                 page_size=self._policy.page_size,
                 now=now,
             )
-            key = self._storage.save(job.id, target)
+            key = await self._storage.put(job.id, target)
         finished = self._clock()
         async with self._sessions.begin() as session:
             return await repository.mark_done(
