@@ -17,6 +17,8 @@ class ServiceSettings(BaseSettings):
 
     database_url: str = "postgresql+asyncpg://switchboard:switchboard@127.0.0.1:55432/switchboard"
     database_pool_size: int = 10
+    # A pooled connection idle longer than this is pinged before use (see shared/db/engine.py).
+    database_ping_after_idle_seconds: float = 10.0
 
     kafka_bootstrap_servers: str = "localhost:9092"
     # Lets several environments (or parallel test runs) share one cluster.

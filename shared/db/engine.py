@@ -1,6 +1,9 @@
 """Async SQLAlchemy engine and sessions for one service."""
 
-from sqlalchemy import text
+import time
+from typing import Any
+
+from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -12,13 +15,38 @@ from shared.settings import ServiceSettings
 
 
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": settings.service_name}},
     )
+    check_connections_on_checkout(engine, settings.database_ping_after_idle_seconds)
+    return engine
+
+
+def check_connections_on_checkout(engine: AsyncEngine, ping_after_idle: float) -> None:
+    """A pooled connection is checked before use, cheaply: one whose socket the driver already
+    knows is closed is replaced, and only one idle longer than `ping_after_idle` seconds (where a
+    database restart or a failover goes unnoticed) is pinged. SQLAlchemy's `pool_pre_ping` pings
+    on every checkout: three round trips (begin, `;`, rollback) per transaction, ~5 % of routing's
+    and notifier's CPU per message. A connection that breaks while in use fails that statement;
+    SQLAlchemy then discards every older pooled connection, and consumers retry the message."""
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def remember_checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def check(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if dbapi_connection._connection.is_closed():
+            raise exc.DisconnectionError("connection closed while pooled")
+        idle_since = record.info.get("checked_in_at")
+        if idle_since is not None and time.monotonic() - idle_since > ping_after_idle:
+            try:
+                dbapi_connection.ping()
+            except Exception as error:
+                raise exc.DisconnectionError(f"ping after idle failed: {error}") from error
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
