@@ -29,6 +29,8 @@ from shared.contracts.topics import (
     CONVERSATION_MERGED,
     DMS_EVENTS,
     DMS_REJECTED,
+    EXPORT_COMPLETED,
+    EXPORT_REQUESTED,
     MESSAGE_RECEIVED,
     SMS_OUTBOUND_REQUESTED,
     SMS_OUTBOUND_STATUS,
@@ -151,6 +153,7 @@ async def test_declared_published_topics_are_documented_with_their_contract():
         ("ingest", {CARRIER_INBOUND, DMS_EVENTS, DMS_REJECTED}),
         ("routing", {MESSAGE_RECEIVED, CONVERSATION_ASSIGNED, CONVERSATION_MERGED, SMS_OUTBOUND_REQUESTED}),
         ("notifier", {SMS_OUTBOUND_STATUS}),
+        ("exporter", {EXPORT_REQUESTED, EXPORT_COMPLETED}),
     ],
 )
 async def test_services_document_the_topics_they_write(service, written):

@@ -16,6 +16,7 @@ from exporter.usecases.events import JobEvents
 from exporter.usecases.expire_files import ExpiredFileSweeper
 from exporter.usecases.relay import ExportOutboxRelay
 from exporter.usecases.run_export import ExportRunner, RenderPolicy
+from shared.contracts.topics import EXPORT_COMPLETED, EXPORT_REQUESTED
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.service import build_app, build_infrastructure
 
@@ -58,6 +59,7 @@ def create_app(settings: ExporterSettings) -> FastAPI:
         infra,
         title="Switchboard exporter",
         description="Conversation transcripts as PDF, delivered by e-mailed, signed links.",
+        publishes=[EXPORT_REQUESTED, EXPORT_COMPLETED],
         routers=[exports_router(infra.sessions, auth, events, links, storage)],
         background_jobs=[relay.run, sweeper.run],
         on_startup=[storage.start],
