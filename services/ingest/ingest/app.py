@@ -1,7 +1,9 @@
 """Wires the ingest service."""
 
+import httpx
 from fastapi import FastAPI
 
+from ingest.api.carrier_accounts import carrier_accounts_router
 from ingest.api.dms import dms_router
 from ingest.api.telnyx import telnyx_router
 from ingest.api.twilio import twilio_router
@@ -17,6 +19,7 @@ from shared.contracts.topics import (
     DMS_EVENTS,
     DMS_REJECTED,
 )
+from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.service import build_app, build_infrastructure
 
 
@@ -31,6 +34,13 @@ def create_app(settings: IngestSettings) -> FastAPI:
     )
     dms = DmsDeps(infra.sessions, infra.publisher, settings.dms_max_batch)
     register_consumers(infra, settings, infra.sessions)
+    auth_http = httpx.AsyncClient(timeout=settings.auth_timeout_seconds)
+    # Carrier credentials are admin business: staff tokens, checked against routing's users.
+    staff = CurrentStaffAuthenticated(
+        settings,
+        RoutingStaffDirectory(settings, auth_http, settings.routing_url),
+        cache_seconds=settings.auth_cache_seconds,
+    )
     return build_app(
         infra,
         title="Switchboard ingest",
@@ -41,5 +51,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
             twilio_router(settings, deps),
             telnyx_router(settings, deps),
             dms_router(dms, settings.dms_max_body_bytes),
+            carrier_accounts_router(deps, staff),
         ],
+        on_shutdown=[auth_http.aclose],
     )

@@ -33,6 +33,12 @@ class TwilioCredentials:
         self._cache[account_sid] = (time.monotonic() + self._ttl, found)
         return found
 
+    def forget(self, *account_sids: str) -> None:
+        """Drop what this process remembers of these SIDs (their credentials just changed);
+        other replicas see the change when their entry expires."""
+        for account_sid in account_sids:
+            self._cache.pop(account_sid, None)
+
 
 class TelnyxKeys:
     """(public key, Switchboard account id) by the dealership number a webhook names, cached
@@ -61,6 +67,15 @@ class TelnyxKeys:
         self._cache[e164] = (time.monotonic() + self._ttl, found)
         return found
 
+    def forget_account(self, account_id: UUID) -> None:
+        """Drop this process's entries for the account's numbers (its key just changed), and the
+        misses: a number without a key until now may be one of them."""
+        self._cache = {
+            e164: entry
+            for e164, entry in self._cache.items()
+            if entry[1] is not None and entry[1][1] != account_id
+        }
+
 
 async def save_telnyx_account(
     session: AsyncSession, account_id: UUID, public_key: str, numbers: list[str]
@@ -69,7 +84,7 @@ async def save_telnyx_account(
     await session.execute(
         text(
             "INSERT INTO ingest.telnyx_accounts (account_id, public_key) VALUES (:account, :key)"
-            " ON CONFLICT (account_id) DO UPDATE SET public_key = excluded.public_key"
+            " ON CONFLICT (account_id) DO UPDATE SET public_key = excluded.public_key, updated_at = now()"
         ),
         {"account": account_id, "key": public_key},
     )
@@ -86,11 +101,14 @@ async def save_telnyx_account(
 async def save_twilio_account(
     session: AsyncSession, account_sid: str, auth_token: str, account_id: UUID
 ) -> None:
+    """For seeding: takes the SID whoever held it. Admins go through
+    `carrier_account_repository.set_twilio_account`, which refuses another account's SID."""
     await session.execute(
         text(
             "INSERT INTO ingest.twilio_accounts (account_sid, auth_token, account_id)"
             " VALUES (:sid, :token, :account) ON CONFLICT (account_sid)"
-            " DO UPDATE SET auth_token = excluded.auth_token, account_id = excluded.account_id"
+            " DO UPDATE SET auth_token = excluded.auth_token, account_id = excluded.account_id,"
+            " updated_at = now()"
         ),
         {"sid": account_sid, "token": auth_token, "account": account_id},
     )

@@ -1,12 +1,14 @@
 """ingest's integration fixtures: a fresh database of its own (ingest's migrations only), a topic
 prefix of its own on the real Kafka, the real app (its lifespan starts the broker) called
-in-process, and a reader that collects what reached the carrier topics."""
+in-process, a reader that collects what reached the carrier topics, and a stand-in for routing's
+users endpoint over real HTTP (staff tokens of the admin API are checked there)."""
 
 import asyncio
 import contextlib
 import json
 import os
 import secrets
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy.engine import make_url
 
 from devtools.carrier_simulator.telnyx import new_key_pair
@@ -26,6 +30,7 @@ from ingest.repository import save_telnyx_account, save_twilio_account
 from ingest.settings import IngestSettings
 from shared.contracts.topics import CARRIER_INBOUND, CARRIER_REJECTED, CARRIER_STATUS
 from shared.db.engine import create_engine, create_session_factory
+from shared.http.auth import issue_token
 from shared.testing.infrastructure import fresh_database
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -46,8 +51,80 @@ def ingest_database_url() -> Iterator[str]:
         yield url
 
 
+@dataclass
+class StaffDirectory:
+    """A stand-in for routing's `GET /api/v1/users/{id}` (as search's tests use), served over
+    real HTTP: every user is an active agent unless a test registers them otherwise."""
+
+    port: int
+    users: dict[uuid.UUID, dict] = field(default_factory=dict)
+    down: bool = False
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/api/v1/users/{user_id}")
+        async def user(user_id: uuid.UUID):
+            if self.down:
+                return JSONResponse({"error": {"code": "unavailable"}}, status_code=503)
+            found = self.users.get(user_id, {"role": "agent", "active": True})
+            return {"id": str(user_id), "name": "Staff", "email": "s@example.test", **found}
+
+        return app
+
+
 @pytest.fixture(scope="session")
-def ingest_settings(ingest_database_url: str) -> IngestSettings:
+def staff_directory() -> StaffDirectory:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return StaffDirectory(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+async def staff_directory_server(staff_directory: StaffDirectory) -> AsyncIterator[StaffDirectory]:
+    server = uvicorn.Server(
+        uvicorn.Config(staff_directory.app(), port=staff_directory.port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    for _ in range(500):  # up to 10 s
+        if server.started:
+            break
+        await asyncio.sleep(0.02)
+    yield staff_directory
+    server.should_exit = True
+    await serving
+
+
+@dataclass
+class Staff:
+    """One staff member of an account, with a token as routing's login issues it."""
+
+    account_id: uuid.UUID
+    user_id: uuid.UUID
+    role: str
+    settings: IngestSettings
+
+    @property
+    def headers(self) -> dict[str, str]:
+        token = issue_token(self.settings, str(self.user_id), self.account_id, self.role)  # type: ignore[arg-type]
+        return {"authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def staff(staff_directory: StaffDirectory, ingest_settings: IngestSettings) -> Callable[..., Staff]:
+    """`staff(role, account_id=None)`: a member routing knows with that role, in a new account
+    unless one is given."""
+
+    def make(role: str = "admin", account_id: uuid.UUID | None = None) -> Staff:
+        member = Staff(account_id or uuid.uuid4(), uuid.uuid4(), role, ingest_settings)
+        staff_directory.users[member.user_id] = {"role": role, "active": True}
+        return member
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def ingest_settings(ingest_database_url: str, staff_directory: StaffDirectory) -> IngestSettings:
     return IngestSettings(
         database_url=ingest_database_url,
         kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA),
@@ -55,11 +132,15 @@ def ingest_settings(ingest_database_url: str) -> IngestSettings:
         kafka_partitions=1,
         log_level="WARNING",
         credentials_cache_seconds=0,
+        routing_url=f"http://127.0.0.1:{staff_directory.port}",
+        auth_cache_seconds=1.0,
     )
 
 
 @pytest.fixture(scope="session")
-async def ingest_app(ingest_settings: IngestSettings) -> AsyncIterator[FastAPI]:
+async def ingest_app(
+    ingest_settings: IngestSettings, staff_directory_server: StaffDirectory
+) -> AsyncIterator[FastAPI]:
     app = create_app(ingest_settings)
     async with app.router.lifespan_context(app):
         yield app

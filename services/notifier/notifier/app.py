@@ -7,6 +7,7 @@ import httpx
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifier.api.carrier_accounts import carrier_accounts_router
 from notifier.api.notifications import notifications_router
 from notifier.api.preferences import preferences_router
 from notifier.api.recipients import recipients_router
@@ -69,13 +70,14 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     infra = build_infrastructure(settings)
     notifications = wire_notifications(infra, settings)
     outbound_jobs = register_outbound_sending(infra, settings)
+    staff_http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))  # admins' tokens, checked at routing
     return build_app(
         infra,
         title="Switchboard notifier",
         description="Notifications for staff: in-app feed, live server-sent events, e-mail; "
         "outbound SMS through the carriers.",
         publishes=[SMS_OUTBOUND_STATUS],
-        routers=notifications.routers,
+        routers=[*notifications.routers, carrier_accounts_router(settings, infra.sessions, staff_http)],
         background_jobs=[*notifications.background_jobs, *outbound_jobs],
-        on_shutdown=notifications.on_shutdown,
+        on_shutdown=[*notifications.on_shutdown, staff_http.aclose],
     )

@@ -4,9 +4,9 @@ webhooks without anyone touching ingest. Idempotent on the event id; the changes
 arrive in order (the topic is keyed by the number).
 
 Twilio needs nothing here: its webhooks name the Twilio account (AccountSid), not the number.
-A Telnyx number of an account whose Telnyx public key ingest does not hold cannot be verified,
-so it is not registered (logged as a warning): the key is set per carrier account, with the
-numbers it already has (devtools/seed.py, `save_telnyx_account`)."""
+A Telnyx number is recorded even while its account has no Telnyx public key (its webhooks stay
+refused, logged as a warning): when an admin sets the key later (`PUT
+/api/v1/carrier-accounts/telnyx`), the numbers routing already announced verify with it."""
 
 from enum import Enum
 
@@ -25,7 +25,7 @@ class NumberOutcome(Enum):
     REGISTERED = "registered"
     FORGOTTEN = "forgotten"
     UNCHANGED = "unchanged"  # a duplicate, a Twilio number, or nothing of this account's to forget
-    NO_KEY = "no_key"
+    NO_KEY = "no_key"  # recorded, but refused until the account's Telnyx key is set
 
 
 async def apply_number_change(session: AsyncSession, event: PhoneNumberChanged) -> NumberOutcome:
@@ -36,13 +36,14 @@ async def apply_number_change(session: AsyncSession, event: PhoneNumberChanged) 
         # A number now with another carrier is no longer a Telnyx number of this account.
         forgotten = await number_repository.forget_telnyx_number(session, account_id, e164)
         return NumberOutcome.FORGOTTEN if forgotten else NumberOutcome.UNCHANGED
+    await number_repository.register_telnyx_number(session, account_id, e164)
     if not await number_repository.has_telnyx_key(session, account_id):
         log.warning(
-            "telnyx number of an account without a Telnyx public key; its webhooks stay refused",
+            "telnyx number of an account without a Telnyx public key; its webhooks are refused"
+            " until an admin sets the key",
             account_id=str(account_id),
             e164=e164,
         )
         return NumberOutcome.NO_KEY
-    await number_repository.register_telnyx_number(session, account_id, e164)
     log.info("telnyx number registered", account_id=str(account_id), e164=e164)
     return NumberOutcome.REGISTERED

@@ -1,7 +1,11 @@
-"""Carrier credentials per Switchboard account, and adapters built from them (cached briefly)."""
+"""Carrier credentials per Switchboard account, and adapters built from them (cached briefly).
+Admins set them through `api/carrier_accounts.py`; devtools/seed.py writes the demo's."""
 
 import time
+import weakref
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
 from uuid import UUID
 
 import httpx
@@ -21,6 +25,21 @@ class CarrierCredentials:
     secret: SecretStr = field(repr=False)
     account_sid: str | None = None
     messaging_profile_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredCarrierAccount:
+    """A row as an admin may see it: `secret` is only there to derive a masked hint from."""
+
+    carrier: str
+    account_sid: str | None
+    secret: SecretStr = field(repr=False)
+    messaging_profile_id: str | None
+    updated_at: datetime
+
+
+class AccountSidTaken(Exception):
+    """The Twilio AccountSid is already another Switchboard account's."""
 
 
 async def save_carrier_account(
@@ -67,8 +86,70 @@ async def load_carrier_account(
     return CarrierCredentials(carrier, SecretStr(row.secret), row.account_sid, row.messaging_profile_id)
 
 
+async def set_carrier_account(
+    session: AsyncSession,
+    account_id: UUID,
+    carrier: str,
+    secret: str,
+    account_sid: str | None = None,
+    messaging_profile_id: str | None = None,
+) -> None:
+    """`save_carrier_account` for an admin: refuses (AccountSidTaken, nothing changed) a Twilio
+    AccountSid another account already has, whose status callbacks ingest attributes to that
+    account. Nothing in the table forbids sharing a SID, so a transaction lock per SID keeps two
+    accounts from taking the same one at once."""
+    if account_sid is not None:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended('notifier.carrier_accounts:' || :sid, 0))"),
+            {"sid": account_sid},
+        )
+        taken = await session.execute(
+            text(
+                "SELECT 1 FROM notifier.carrier_accounts"
+                " WHERE carrier = :carrier AND account_sid = :sid AND account_id <> :account"
+            ),
+            {"carrier": carrier, "sid": account_sid, "account": account_id},
+        )
+        if taken.first() is not None:
+            raise AccountSidTaken(account_sid)
+    await save_carrier_account(session, account_id, carrier, secret, account_sid, messaging_profile_id)
+
+
+async def delete_carrier_account(session: AsyncSession, account_id: UUID, carrier: str) -> bool:
+    removed = await session.execute(
+        text(
+            "DELETE FROM notifier.carrier_accounts WHERE account_id = :account AND carrier = :carrier"
+            " RETURNING 1"
+        ),
+        {"account": account_id, "carrier": carrier},
+    )
+    return removed.first() is not None
+
+
+async def stored_carrier_accounts(session: AsyncSession, account_id: UUID) -> list[StoredCarrierAccount]:
+    rows = await session.execute(
+        text(
+            "SELECT carrier, account_sid, secret, messaging_profile_id, updated_at"
+            " FROM notifier.carrier_accounts WHERE account_id = :account ORDER BY carrier DESC"
+        ),
+        {"account": account_id},
+    )
+    return [
+        StoredCarrierAccount(
+            row.carrier, row.account_sid, SecretStr(row.secret), row.messaging_profile_id, row.updated_at
+        )
+        for row in rows
+    ]
+
+
 class CarrierAdapters:
-    """The adapter for an account's carrier; None when the account has no credentials for it."""
+    """The adapter for an account's carrier; None when the account has no credentials for it.
+
+    Every instance in the process is known to `forget_everywhere`, so an admin's change drops the
+    cached adapter in this process at once; other replicas keep theirs until it expires
+    (`carrier_credentials_cache_seconds`)."""
+
+    _instances: ClassVar[weakref.WeakSet["CarrierAdapters"]] = weakref.WeakSet()
 
     def __init__(
         self,
@@ -80,6 +161,16 @@ class CarrierAdapters:
         self._client = client
         self._settings = settings
         self._cache: dict[tuple[UUID, str], tuple[float, CarrierAdapter | None]] = {}
+        CarrierAdapters._instances.add(self)
+
+    def forget(self, account_id: UUID, carrier: str) -> None:
+        self._cache.pop((account_id, carrier), None)
+
+    @classmethod
+    def forget_everywhere(cls, account_id: UUID, carrier: str) -> None:
+        """The account's credentials for this carrier changed: no cache in this process keeps them."""
+        for adapters in list(cls._instances):
+            adapters.forget(account_id, carrier)
 
     async def for_account(self, account_id: UUID, carrier: str) -> CarrierAdapter | None:
         key = (account_id, carrier)

@@ -1,0 +1,206 @@
+"""Admins set the credentials ingest verifies their carriers' webhooks with: the Twilio account
+(AccountSid and auth token) and the Telnyx public key. The sending side (Twilio auth token, Telnyx
+API key) is notifier's `/api/v1/carrier-accounts`: each service keeps only what it needs.
+
+Secrets go in and never come out: a listing shows the last four characters, masked. A change
+drops this process's cached entry at once; other replicas pick it up when theirs expires
+(`CREDENTIALS_CACHE_SECONDS`)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import structlog
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ingest import carrier_account_repository as accounts
+from ingest.domain.carrier_accounts import (
+    check_secret,
+    normalize_ed25519_public_key,
+    normalize_twilio_sid,
+    secret_hint,
+)
+from ingest.usecases.common import WebhookDeps
+from shared.http.auth import Principal
+from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
+from shared.http.staff import CurrentStaffAuthenticated
+
+log = structlog.get_logger(__name__)
+
+Carrier = Literal["twilio", "telnyx"]
+TWILIO_TOKEN_MIN_LENGTH = 16
+
+
+class TwilioWebhookCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_sid: str = Field(
+        description="The Twilio Account SID (`AC` and 32 hex digits) the dealership's webhooks name",
+        examples=["AC0123456789abcdef0123456789abcdef"],
+    )
+    auth_token: SecretStr = Field(description="Its auth token, which signs the webhooks (never shown again)")
+
+    @field_validator("account_sid")
+    @classmethod
+    def _sid(cls, value: str) -> str:
+        return normalize_twilio_sid(value)
+
+    @field_validator("auth_token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        return SecretStr(check_secret(value.get_secret_value(), TWILIO_TOKEN_MIN_LENGTH))
+
+
+class TelnyxWebhookKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    public_key: str = Field(
+        description="The Telnyx account's public key (Ed25519, base64, from the Mission Control portal)",
+        examples=["7jH4PIinEhmm/Pm+4NqbwiYgWI9aFaYUVVNQTflknlw="],
+    )
+
+    @field_validator("public_key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        return normalize_ed25519_public_key(value)
+
+
+class CarrierAccountView(BaseModel):
+    carrier: Carrier
+    account_sid: str | None = Field(None, description="Twilio: the AccountSid whose webhooks are verified")
+    secret_hint: str | None = Field(
+        None, description="Twilio: the auth token's last four characters, masked (`••••a1b2`)"
+    )
+    public_key: str | None = Field(None, description="Telnyx: the public key (not a secret)")
+    numbers: list[str] = Field(
+        default_factory=list,
+        description="Telnyx: the dealership's Telnyx numbers (kept from routing) this key verifies",
+    )
+    updated_at: datetime
+
+
+def _twilio_view(row: accounts.TwilioAccountRow) -> CarrierAccountView:
+    return CarrierAccountView(
+        carrier="twilio",
+        account_sid=row.account_sid,
+        secret_hint=secret_hint(row.auth_token),
+        updated_at=row.updated_at,
+    )
+
+
+def _telnyx_view(row: accounts.TelnyxAccountRow) -> CarrierAccountView:
+    return CarrierAccountView(
+        carrier="telnyx", public_key=row.public_key, numbers=row.numbers, updated_at=row.updated_at
+    )
+
+
+async def _views(session: AsyncSession, caller: Principal) -> list[CarrierAccountView]:
+    views = [_twilio_view(row) for row in await accounts.twilio_accounts(session, caller.account_id)]
+    telnyx = await accounts.telnyx_account(session, caller.account_id)
+    return views + ([_telnyx_view(telnyx)] if telnyx else [])
+
+
+def admin_only(auth: CurrentStaffAuthenticated):
+    async def admin(principal: Annotated[Principal, Depends(auth)]) -> Principal:
+        if not principal.is_admin:
+            raise ApiError(403, "forbidden", "only an admin of the dealership may change carrier credentials")
+        return principal
+
+    return admin
+
+
+def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) -> APIRouter:
+    """`auth`: staff checked against routing (active, current role); only admins pass."""
+    router = APIRouter(prefix="/api/v1/carrier-accounts", tags=["carrier accounts"])
+    Admin = Annotated[Principal, Depends(admin_only(auth))]
+    errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA, 503: ERROR_RESPONSE_SCHEMA}
+    sessions = deps.sessions
+
+    def changed(caller: Principal, carrier: Carrier, what: str, **fields: str) -> None:
+        log.info(
+            "carrier webhook credentials changed",
+            carrier=carrier,
+            change=what,
+            account_id=str(caller.account_id),
+            by_user_id=caller.subject,
+            **fields,
+        )
+
+    @router.get(
+        "",
+        response_model=list[CarrierAccountView],
+        summary="The carrier credentials webhooks are verified with (no secrets)",
+        responses=errors,
+    )
+    async def list_accounts(caller: Admin) -> list[CarrierAccountView]:
+        async with sessions() as session:
+            return await _views(session, caller)
+
+    @router.put(
+        "/twilio",
+        response_model=CarrierAccountView,
+        summary="Set the Twilio account whose webhooks are the dealership's",
+        description="Replaces the dealership's Twilio credentials at ingest (a previous Account SID "
+        "is forgotten). 409 when the Account SID is already set up for another dealership: it "
+        "is never moved. Set the sending side in notifier too.",
+        responses={**errors, 409: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def put_twilio(caller: Admin, body: TwilioWebhookCredentials) -> CarrierAccountView:
+        try:
+            async with sessions.begin() as session:
+                touched = await accounts.set_twilio_account(
+                    session, caller.account_id, body.account_sid, body.auth_token.get_secret_value()
+                )
+                [row] = await accounts.twilio_accounts(session, caller.account_id)
+        except accounts.AccountSidTaken as exc:
+            raise ApiError(
+                409,
+                "account_sid_taken",
+                "this Twilio Account SID is set up for another dealership",
+                {"account_sid": body.account_sid},
+            ) from exc
+        deps.credentials.forget(*touched)
+        changed(caller, "twilio", "set", account_sid=body.account_sid)
+        return _twilio_view(row)
+
+    @router.put(
+        "/telnyx",
+        response_model=CarrierAccountView,
+        summary="Set the Telnyx public key the dealership's webhooks are verified with",
+        description="The dealership's Telnyx numbers come from routing (`phone_number.changed.v1`).",
+        responses={**errors, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def put_telnyx(caller: Admin, body: TelnyxWebhookKey) -> CarrierAccountView:
+        async with sessions.begin() as session:
+            await accounts.set_telnyx_key(session, caller.account_id, body.public_key)
+            row = await accounts.telnyx_account(session, caller.account_id)
+        assert row is not None
+        deps.telnyx_keys.forget_account(caller.account_id)
+        changed(caller, "telnyx", "set")
+        return _telnyx_view(row)
+
+    @router.delete(
+        "/{carrier}",
+        status_code=204,
+        response_class=Response,
+        summary="Forget a carrier's credentials: its webhooks are refused from then on",
+        responses={**errors, 404: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def delete_account(carrier: Carrier, caller: Admin) -> Response:
+        async with sessions.begin() as session:
+            if carrier == "twilio":
+                removed = await accounts.delete_twilio_accounts(session, caller.account_id)
+                found = bool(removed)
+            else:
+                found = await accounts.delete_telnyx_key(session, caller.account_id)
+        if not found:
+            raise ApiError(404, "not_found", f"no {carrier} credentials are set")
+        if carrier == "twilio":
+            deps.credentials.forget(*removed)
+        else:
+            deps.telnyx_keys.forget_account(caller.account_id)
+        changed(caller, carrier, "deleted")
+        return Response(status_code=204)
+
+    return router

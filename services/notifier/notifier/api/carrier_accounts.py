@@ -1,0 +1,233 @@
+"""Admins set the credentials notifier sends their texts with: the Twilio account (AccountSid and
+auth token) and the Telnyx API key (and messaging profile). Webhook verification is ingest's
+`/api/v1/carrier-accounts`: each service keeps only what it needs, so an admin sets both.
+
+Secrets go in and never come out: a listing shows the last four characters, masked. A change
+drops this process's cached adapter at once; other replicas pick it up when theirs expires
+(`CARRIER_CREDENTIALS_CACHE_SECONDS`)."""
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import httpx
+import structlog
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notifier.outbound.credentials import (
+    AccountSidTaken,
+    CarrierAdapters,
+    StoredCarrierAccount,
+    delete_carrier_account,
+    set_carrier_account,
+    stored_carrier_accounts,
+)
+from notifier.settings import NotifierSettings
+from shared.http.auth import Principal
+from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
+from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
+
+log = structlog.get_logger(__name__)
+
+Carrier = Literal["twilio", "telnyx"]
+# Twilio account SIDs are "AC" and 32 lowercase hex digits; its API and webhooks name it so.
+TWILIO_ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
+# Printable ASCII without spaces: what carriers issue; anything else is a copy-paste accident.
+SECRET_CHARACTERS = re.compile(r"^[!-~]+$")
+SECRET_MIN_LENGTH, SECRET_MAX_LENGTH = 16, 256
+# Below this length even four characters are too large a share of the secret to show.
+HINT_MIN_LENGTH = 16
+HINT_MASK = "••••"
+STAFF_CHECK_SECONDS = 5.0
+
+
+def _checked_secret(value: SecretStr) -> SecretStr:
+    """Without surrounding whitespace; the errors name no part of it."""
+    secret = value.get_secret_value().strip()
+    if not SECRET_MIN_LENGTH <= len(secret) <= SECRET_MAX_LENGTH:
+        raise ValueError(f"must be {SECRET_MIN_LENGTH} to {SECRET_MAX_LENGTH} characters")
+    if not SECRET_CHARACTERS.fullmatch(secret):
+        raise ValueError("must be printable ASCII without spaces")
+    return SecretStr(secret)
+
+
+def secret_hint(secret: SecretStr) -> str:
+    """Enough for an admin to tell which secret is stored: its last four characters, masked."""
+    value = secret.get_secret_value()
+    return f"{HINT_MASK}{value[-4:]}" if len(value) >= HINT_MIN_LENGTH else HINT_MASK
+
+
+class TwilioSendingCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_sid: str = Field(
+        description="The Twilio Account SID (`AC` and 32 hex digits)",
+        examples=["AC0123456789abcdef0123456789abcdef"],
+    )
+    auth_token: SecretStr = Field(description="Its auth token (never shown again)")
+
+    @field_validator("account_sid")
+    @classmethod
+    def _sid(cls, value: str) -> str:
+        value = value.strip()
+        value = value[:2] + value[2:].lower()
+        if not TWILIO_ACCOUNT_SID.fullmatch(value):
+            raise ValueError("a Twilio Account SID is AC followed by 32 hexadecimal digits")
+        return value
+
+    @field_validator("auth_token")
+    @classmethod
+    def _token(cls, value: SecretStr) -> SecretStr:
+        return _checked_secret(value)
+
+
+class TelnyxSendingCredentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: SecretStr = Field(description="A Telnyx API key (v2) of the account (never shown again)")
+    messaging_profile_id: UUID | None = Field(
+        None, description="The messaging profile texts are sent with; the number's own when absent"
+    )
+
+    @field_validator("api_key")
+    @classmethod
+    def _key(cls, value: SecretStr) -> SecretStr:
+        return _checked_secret(value)
+
+
+class CarrierAccountView(BaseModel):
+    carrier: Carrier
+    account_sid: str | None = Field(None, description="Twilio: the Account SID texts are sent from")
+    secret_hint: str = Field(
+        description="The auth token's (Twilio) or API key's (Telnyx) last four characters, masked "
+        "(`••••a1b2`); the secret itself is never shown"
+    )
+    messaging_profile_id: str | None = Field(None, description="Telnyx: the messaging profile, if set")
+    updated_at: datetime
+
+
+def _view(stored: StoredCarrierAccount) -> CarrierAccountView:
+    return CarrierAccountView(
+        carrier=stored.carrier,  # type: ignore[arg-type]
+        account_sid=stored.account_sid,
+        secret_hint=secret_hint(stored.secret),
+        messaging_profile_id=stored.messaging_profile_id,
+        updated_at=stored.updated_at,
+    )
+
+
+def carrier_accounts_router(
+    settings: NotifierSettings, sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient
+) -> APIRouter:
+    """`http`: the client staff tokens are checked against routing with (active, current role)."""
+    router = APIRouter(prefix="/api/v1/carrier-accounts", tags=["carrier accounts"])
+    staff = CurrentStaffAuthenticated(
+        settings,
+        RoutingStaffDirectory(settings, http, settings.routing_url),
+        cache_seconds=STAFF_CHECK_SECONDS,
+    )
+
+    async def admin(principal: Annotated[Principal, Depends(staff)]) -> Principal:
+        if not principal.is_admin:
+            raise ApiError(403, "forbidden", "only an admin of the dealership may change carrier credentials")
+        return principal
+
+    Admin = Annotated[Principal, Depends(admin)]
+    errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA, 503: ERROR_RESPONSE_SCHEMA}
+
+    async def stored(session: AsyncSession, caller: Principal, carrier: str) -> CarrierAccountView:
+        [found] = [
+            s for s in await stored_carrier_accounts(session, caller.account_id) if s.carrier == carrier
+        ]
+        return _view(found)
+
+    def changed(caller: Principal, carrier: Carrier, what: str, **fields: str) -> None:
+        CarrierAdapters.forget_everywhere(caller.account_id, carrier)
+        log.info(
+            "carrier sending credentials changed",
+            carrier=carrier,
+            change=what,
+            account_id=str(caller.account_id),
+            by_user_id=caller.subject,
+            **fields,
+        )
+
+    @router.get(
+        "",
+        response_model=list[CarrierAccountView],
+        summary="The carrier credentials texts are sent with (no secrets)",
+        responses=errors,
+    )
+    async def list_accounts(caller: Admin) -> list[CarrierAccountView]:
+        async with sessions() as session:
+            return [_view(s) for s in await stored_carrier_accounts(session, caller.account_id)]
+
+    @router.put(
+        "/twilio",
+        response_model=CarrierAccountView,
+        summary="Set the Twilio account the dealership's texts are sent from",
+        description="409 when the Account SID is already set up for another dealership. Set the "
+        "webhook side in ingest too.",
+        responses={**errors, 409: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def put_twilio(caller: Admin, body: TwilioSendingCredentials) -> CarrierAccountView:
+        try:
+            async with sessions.begin() as session:
+                await set_carrier_account(
+                    session,
+                    caller.account_id,
+                    "twilio",
+                    body.auth_token.get_secret_value(),
+                    account_sid=body.account_sid,
+                )
+                view = await stored(session, caller, "twilio")
+        except AccountSidTaken as exc:
+            raise ApiError(
+                409,
+                "account_sid_taken",
+                "this Twilio Account SID is set up for another dealership",
+                {"account_sid": body.account_sid},
+            ) from exc
+        changed(caller, "twilio", "set", account_sid=body.account_sid)
+        return view
+
+    @router.put(
+        "/telnyx",
+        response_model=CarrierAccountView,
+        summary="Set the Telnyx API key the dealership's texts are sent with",
+        description="Set the webhook side (the public key) in ingest too.",
+        responses={**errors, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def put_telnyx(caller: Admin, body: TelnyxSendingCredentials) -> CarrierAccountView:
+        profile = str(body.messaging_profile_id) if body.messaging_profile_id else None
+        async with sessions.begin() as session:
+            await set_carrier_account(
+                session,
+                caller.account_id,
+                "telnyx",
+                body.api_key.get_secret_value(),
+                messaging_profile_id=profile,
+            )
+            view = await stored(session, caller, "telnyx")
+        changed(caller, "telnyx", "set")
+        return view
+
+    @router.delete(
+        "/{carrier}",
+        status_code=204,
+        response_class=Response,
+        summary="Forget a carrier's credentials: texts through it fail as `no_credentials`",
+        responses={**errors, 404: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def delete_account(carrier: Carrier, caller: Admin) -> Response:
+        async with sessions.begin() as session:
+            found = await delete_carrier_account(session, caller.account_id, carrier)
+        if not found:
+            raise ApiError(404, "not_found", f"no {carrier} credentials are set")
+        changed(caller, carrier, "deleted")
+        return Response(status_code=204)
+
+    return router
