@@ -26,7 +26,7 @@ from shared.http.auth import issue_token
 
 BASE_URL = "https://ingest.example.test"
 SMS_URL = f"{BASE_URL}/webhooks/twilio/sms"
-API = "/api/v1/carrier-accounts"
+API = "/api/v1/carrier-webhook-credentials"
 CUSTOMER = "+14385550166"
 
 

@@ -112,7 +112,7 @@ def admin_only(auth: CurrentStaffAuthenticated):
 
 def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) -> APIRouter:
     """`auth`: staff checked against routing (active, current role); only admins pass."""
-    router = APIRouter(prefix="/api/v1/carrier-accounts", tags=["carrier accounts"])
+    router = APIRouter(prefix="/api/v1/carrier-webhook-credentials", tags=["carrier webhook credentials"])
     Admin = Annotated[Principal, Depends(admin_only(auth))]
     errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA, 503: ERROR_RESPONSE_SCHEMA}
     sessions = deps.sessions

@@ -6,7 +6,7 @@ arrive in order (the topic is keyed by the number).
 Twilio needs nothing here: its webhooks name the Twilio account (AccountSid), not the number.
 A Telnyx number is recorded even while its account has no Telnyx public key (its webhooks stay
 refused, logged as a warning): when an admin sets the key later (`PUT
-/api/v1/carrier-accounts/telnyx`), the numbers routing already announced verify with it."""
+/api/v1/carrier-webhook-credentials/telnyx`), the numbers routing already announced verify with it."""
 
 from enum import Enum
 
