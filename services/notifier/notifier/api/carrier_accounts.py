@@ -1,6 +1,6 @@
 """Admins set the credentials notifier sends their texts with: the Twilio account (AccountSid and
 auth token) and the Telnyx API key (and messaging profile). Webhook verification is ingest's
-`/api/v1/carrier-accounts`: each service keeps only what it needs, so an admin sets both.
+`/api/v1/carrier-webhook-credentials`: each service keeps only what it needs, so an admin sets both.
 
 Secrets go in and never come out: a listing shows the last four characters, masked. A change
 drops this process's cached adapter at once; other replicas pick it up when theirs expires
