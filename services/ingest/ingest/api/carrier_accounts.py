@@ -11,17 +11,13 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest import carrier_account_repository as accounts
-from ingest.domain.carrier_accounts import (
-    check_secret,
-    normalize_ed25519_public_key,
-    normalize_twilio_sid,
-    secret_hint,
-)
+from ingest.domain.carrier_accounts import normalize_ed25519_public_key
 from ingest.usecases.common import WebhookDeps
+from shared.carriers.credentials import CarrierSecret, TwilioAccountSid, secret_hint
 from shared.http.auth import Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
 from shared.http.staff import CurrentStaffAuthenticated
@@ -29,27 +25,18 @@ from shared.http.staff import CurrentStaffAuthenticated
 log = structlog.get_logger(__name__)
 
 Carrier = Literal["twilio", "telnyx"]
-TWILIO_TOKEN_MIN_LENGTH = 16
 
 
 class TwilioWebhookCredentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account_sid: str = Field(
+    account_sid: TwilioAccountSid = Field(
         description="The Twilio Account SID (`AC` and 32 hex digits) the dealership's webhooks name",
         examples=["AC0123456789abcdef0123456789abcdef"],
     )
-    auth_token: SecretStr = Field(description="Its auth token, which signs the webhooks (never shown again)")
-
-    @field_validator("account_sid")
-    @classmethod
-    def _sid(cls, value: str) -> str:
-        return normalize_twilio_sid(value)
-
-    @field_validator("auth_token")
-    @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
-        return SecretStr(check_secret(value.get_secret_value(), TWILIO_TOKEN_MIN_LENGTH))
+    auth_token: CarrierSecret = Field(
+        description="Its auth token, which signs the webhooks (never shown again)"
+    )
 
 
 class TelnyxWebhookKey(BaseModel):

@@ -6,7 +6,6 @@ Secrets go in and never come out: a listing shows the last four characters, mask
 drops this process's cached adapter at once; other replicas pick it up when theirs expires
 (`CARRIER_CREDENTIALS_CACHE_SECONDS`)."""
 
-import re
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -14,7 +13,7 @@ from uuid import UUID
 import httpx
 import structlog
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifier.outbound.credentials import (
@@ -26,6 +25,7 @@ from notifier.outbound.credentials import (
     stored_carrier_accounts,
 )
 from notifier.settings import NotifierSettings
+from shared.carriers.credentials import CarrierSecret, TwilioAccountSid, secret_hint
 from shared.http.auth import Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
@@ -33,69 +33,26 @@ from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 log = structlog.get_logger(__name__)
 
 Carrier = Literal["twilio", "telnyx"]
-# Twilio account SIDs are "AC" and 32 lowercase hex digits; its API and webhooks name it so.
-TWILIO_ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
-# Printable ASCII without spaces: what carriers issue; anything else is a copy-paste accident.
-SECRET_CHARACTERS = re.compile(r"^[!-~]+$")
-SECRET_MIN_LENGTH, SECRET_MAX_LENGTH = 16, 256
-# Below this length even four characters are too large a share of the secret to show.
-HINT_MIN_LENGTH = 16
-HINT_MASK = "••••"
 STAFF_CHECK_SECONDS = 5.0
-
-
-def _checked_secret(value: SecretStr) -> SecretStr:
-    """Without surrounding whitespace; the errors name no part of it."""
-    secret = value.get_secret_value().strip()
-    if not SECRET_MIN_LENGTH <= len(secret) <= SECRET_MAX_LENGTH:
-        raise ValueError(f"must be {SECRET_MIN_LENGTH} to {SECRET_MAX_LENGTH} characters")
-    if not SECRET_CHARACTERS.fullmatch(secret):
-        raise ValueError("must be printable ASCII without spaces")
-    return SecretStr(secret)
-
-
-def secret_hint(secret: SecretStr) -> str:
-    """Enough for an admin to tell which secret is stored: its last four characters, masked."""
-    value = secret.get_secret_value()
-    return f"{HINT_MASK}{value[-4:]}" if len(value) >= HINT_MIN_LENGTH else HINT_MASK
 
 
 class TwilioSendingCredentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account_sid: str = Field(
+    account_sid: TwilioAccountSid = Field(
         description="The Twilio Account SID (`AC` and 32 hex digits)",
         examples=["AC0123456789abcdef0123456789abcdef"],
     )
-    auth_token: SecretStr = Field(description="Its auth token (never shown again)")
-
-    @field_validator("account_sid")
-    @classmethod
-    def _sid(cls, value: str) -> str:
-        value = value.strip()
-        value = value[:2] + value[2:].lower()
-        if not TWILIO_ACCOUNT_SID.fullmatch(value):
-            raise ValueError("a Twilio Account SID is AC followed by 32 hexadecimal digits")
-        return value
-
-    @field_validator("auth_token")
-    @classmethod
-    def _token(cls, value: SecretStr) -> SecretStr:
-        return _checked_secret(value)
+    auth_token: CarrierSecret = Field(description="Its auth token (never shown again)")
 
 
 class TelnyxSendingCredentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    api_key: SecretStr = Field(description="A Telnyx API key (v2) of the account (never shown again)")
+    api_key: CarrierSecret = Field(description="A Telnyx API key (v2) of the account (never shown again)")
     messaging_profile_id: UUID | None = Field(
         None, description="The messaging profile texts are sent with; the number's own when absent"
     )
-
-    @field_validator("api_key")
-    @classmethod
-    def _key(cls, value: SecretStr) -> SecretStr:
-        return _checked_secret(value)
 
 
 class CarrierAccountView(BaseModel):
@@ -113,7 +70,7 @@ def _view(stored: StoredCarrierAccount) -> CarrierAccountView:
     return CarrierAccountView(
         carrier=stored.carrier,  # type: ignore[arg-type]
         account_sid=stored.account_sid,
-        secret_hint=secret_hint(stored.secret),
+        secret_hint=secret_hint(stored.secret.get_secret_value()),
         messaging_profile_id=stored.messaging_profile_id,
         updated_at=stored.updated_at,
     )
