@@ -1,7 +1,7 @@
 """End-to-end latency: Twilio webhook POST at ingest -> Kafka -> routing (new unassigned conversation,
 outbox) -> Kafka -> notifier -> the SSE event at the demo admin's connected stream, at a steady rate.
 
-    .venv/bin/python bench/e2e_latency.py [--rate 50] [--seconds 30] [--grace 20]
+    .venv/bin/python bench/e2e_latency.py [--rate 100] [--seconds 60] [--grace 30]
 """
 
 import argparse
@@ -259,7 +259,7 @@ async def measure(
     }
 
 
-def run(rate: float = 50, seconds: float = 30, grace: float = 20) -> dict:
+def run(rate: float = 100, seconds: float = 60, grace: float = 30) -> dict:
     if rate <= 0 or seconds <= 0 or rate * seconds > 20_000:
         raise SystemExit("need rate > 0, seconds > 0 and rate x seconds <= 20000")
     names = ["ingest", "routing", "notifier"]
@@ -337,9 +337,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rate", type=float, default=50, help="webhooks per second")
-    parser.add_argument("--seconds", type=float, default=30, help="how long to send for")
-    parser.add_argument("--grace", type=float, default=20, help="seconds to wait for stragglers")
+    parser.add_argument("--rate", type=float, default=100, help="webhooks per second")
+    parser.add_argument("--seconds", type=float, default=60, help="how long to send for")
+    parser.add_argument("--grace", type=float, default=30, help="seconds to wait for stragglers")
     args = parser.parse_args()
     run(args.rate, args.seconds, args.grace)
 

@@ -3,9 +3,11 @@ process — the time from the publish to Kafka until the last member's stream ha
 
     .venv/bin/python bench/notifications_fanout.py [--streams 1000] [--members 50] [--rounds 5]
 
-Only `notifier` runs (as a real process, like in production). The 1,000 streams are raw HTTP/1.1
-connections from this script: each of the 50 members has `--member-streams` of them (default 1)
-and the rest belong to other users of the account, who must receive nothing. Each round publishes
+`notifier` runs as a real process, like in production, with `routing` beside it (notifier asks
+it whether each stream's user is active staff; the script writes the 1,000 agents into routing's
+table directly). The 1,000 streams are raw HTTP/1.1 connections from this script: each of the
+50 members has `--member-streams` of them (default 1) and the rest belong to other users of the
+account, who must receive nothing. Each round publishes
 one `conversation.assigned.v1` naming the 50 members (a team assignment), stamped with the round,
 and timestamps its arrival at every member stream (`time.perf_counter`, same process as the
 publisher). One warm-up round is not counted (consumer-group join)."""
@@ -96,6 +98,25 @@ async def _database_connections(database_url: str) -> int:
         await connection.close()
 
 
+async def _create_staff(database_url: str, user_ids: list[UUID]) -> None:
+    """Agents of the demo dealership, written straight into routing's table (they never log in:
+    the script signs their tokens), so creating 1,000 of them costs no password hashing."""
+    import asyncpg
+
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        await connection.executemany(
+            "INSERT INTO routing.users (id, account_id, email, name, password_hash, role, active)"
+            " VALUES ($1, $2, $3, $4, '!', 'agent', true)",
+            [
+                (user, demo.ACCOUNT_ID, f"bench-{user}@example.com", f"Bench {i}")
+                for i, user in enumerate(user_ids)
+            ],
+        )
+    finally:
+        await connection.close()
+
+
 def _rss_mb(pid: int) -> float | None:
     with contextlib.suppress(OSError):
         for line in open(f"/proc/{pid}/status"):  # noqa: SIM115
@@ -115,10 +136,13 @@ async def measure(env, total_streams: int, members_count: int, member_streams: i
     def token(user: UUID) -> str:
         return issue_token(settings, str(user), demo.ACCOUNT_ID, "agent")
 
+    bystander_users = [uuid4() for _ in range(bystander_count)]
+    # notifier asks routing whether a stream's user is an active staff member: they must exist.
+    await _create_staff(env.database_url, [*members, *bystander_users])
     member_streams_list = [
         (m, Stream("127.0.0.1", notifier.port, token(m))) for m in members for _ in range(member_streams)
     ]
-    bystanders = [Stream("127.0.0.1", notifier.port, token(uuid4())) for _ in range(bystander_count)]
+    bystanders = [Stream("127.0.0.1", notifier.port, token(user)) for user in bystander_users]
     streams = [s for _, s in member_streams_list] + bystanders
     connections_before = await _database_connections(env.database_url)
     opened_at = time.perf_counter()
@@ -207,7 +231,7 @@ async def measure(env, total_streams: int, members_count: int, member_streams: i
 
 
 def run(streams: int = 1000, members: int = 50, member_streams: int = 1, rounds: int = 5) -> dict:
-    with bench_environment(["notifier"]) as env:
+    with bench_environment(["routing", "notifier"]) as env:
         result = asyncio.run(measure(env, streams, members, member_streams, rounds))
     report(result)
     return result
