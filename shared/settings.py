@@ -19,6 +19,9 @@ class ServiceSettings(BaseSettings):
     database_pool_size: int = 10
     # A pooled connection idle longer than this is pinged before use (see shared/db/engine.py).
     database_ping_after_idle_seconds: float = 10.0
+    # PostgreSQL settings every connection of this service starts with (planner costs and the
+    # like), instead of a SET round trip per transaction.
+    database_session_settings: dict[str, str] = {}
 
     kafka_bootstrap_servers: str = "localhost:9092"
     # Lets several environments (or parallel test runs) share one cluster.

@@ -19,7 +19,12 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        connect_args={"server_settings": {"application_name": settings.service_name}},
+        connect_args={
+            "server_settings": {
+                **settings.database_session_settings,
+                "application_name": settings.service_name,
+            }
+        },
     )
     check_connections_on_checkout(engine, settings.database_ping_after_idle_seconds)
     return engine

@@ -197,17 +197,7 @@ async def matching_customers(
 ) -> list[CustomerHit]:
     """Up to `limit` customers matching the query, most recently active first, after `after`."""
     params: dict = {"a": account_id, "limit": limit}
-    # The projection is small enough to stay in memory: an index lookup costs about what a
-    # sequential read does, and the default (4x) makes the planner hash whole tables instead.
-    # Plans depend on how common the searched text is, so never reuse a generic plan. Starting
-    # parallel workers costs more than any of these statements.
-    await session.execute(
-        text(
-            "SELECT set_config('random_page_cost', '1.1', true),"
-            " set_config('plan_cache_mode', 'force_custom_plan', true),"
-            " set_config('max_parallel_workers_per_gather', '0', true)"
-        )
-    )
+    # The planner settings these statements rely on are set per connection (SearchSettings).
     readings = _readings(query, status, params)
     if not readings:
         return []
@@ -299,27 +289,25 @@ async def describe_matches(
         return
     by_key = {hit.customer_id: hit for hit in hits}
     params: dict = {"a": account_id, "keys": list(by_key)}
-    # Every profile of each customer: itself and those merged into it.
-    members = await session.execute(
-        text(
-            "SELECT customer_id, coalesce(merged_into_customer_id, customer_id) AS ck, display_name"
-            " FROM search.customers WHERE account_id = :a"
-            " AND (customer_id = ANY(:keys) OR merged_into_customer_id = ANY(:keys))"
-        ),
-        params,
-    )
-    member_rows = list(members)
-    params["members"] = [r.customer_id for r in member_rows]
-    owner = {r.customer_id: r.ck for r in member_rows}
-
+    # Every profile of each customer (itself and those merged into it), with its phones.
+    member_rows, seen = [], set()
     for row in await session.execute(
         text(
-            "SELECT customer_id, e164, kind FROM search.customer_phones"
-            " WHERE account_id = :a AND customer_id = ANY(:members) ORDER BY e164"
+            "SELECT c.customer_id, coalesce(c.merged_into_customer_id, c.customer_id) AS ck,"
+            " c.display_name, p.e164, p.kind FROM search.customers c"
+            " LEFT JOIN search.customer_phones p ON p.customer_id = c.customer_id AND p.account_id = :a"
+            " WHERE c.account_id = :a"
+            " AND (c.customer_id = ANY(:keys) OR c.merged_into_customer_id = ANY(:keys)) ORDER BY p.e164"
         ),
         params,
     ):
-        by_key[owner[row.customer_id]].phones.append((row.e164, row.kind))
+        if row.customer_id not in seen:
+            seen.add(row.customer_id)
+            member_rows.append(row)
+        if row.e164 is not None:
+            by_key[row.ck].phones.append((row.e164, row.kind))
+    params["members"] = [r.customer_id for r in member_rows]
+    owner = {r.customer_id: r.ck for r in member_rows}
 
     status_sql = "true"
     if status != "all":

@@ -14,3 +14,12 @@ class SearchSettings(ServiceSettings):
     routing_url: str = "http://127.0.0.1:8082"
     auth_cache_seconds: float = 5.0
     auth_timeout_seconds: float = 5.0
+    # The projection is small enough to stay in memory: an index lookup costs about what a
+    # sequential read does, and the default random_page_cost (4) makes the planner hash whole
+    # tables instead. Search plans depend on how common the searched text is, so a generic plan
+    # is never reused. Starting parallel workers costs more than any of these statements.
+    database_session_settings: dict[str, str] = {
+        "random_page_cost": "1.1",
+        "plan_cache_mode": "force_custom_plan",
+        "max_parallel_workers_per_gather": "0",
+    }
