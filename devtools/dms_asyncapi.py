@@ -2,7 +2,7 @@
 integration: Switchboard receives events on `dms.events.v1`, sets the ones it cannot use aside on
 `dms.events.v1.dlq`, and ingest reports events it refused over HTTP on `dms.events.rejected.v1`.
 The payload schemas are rendered from shared/contracts/dms.py by the same code that fills every
-service's /asyncapi.json (shared.service.contract_schemas), so the three never disagree.
+service's /asyncapi.json (shared.kafka.asyncapi.contract_schemas), so the three never disagree.
 
     .venv/bin/python -m devtools.dms_asyncapi          # rewrite the file
     .venv/bin/python -m devtools.dms_asyncapi --check  # exit 1 when the file is out of date
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from shared.contracts.dms import SCHEMA_VERSION, DmsEvent, DmsEventRejected
 from shared.contracts.topics import DMS_EVENTS, DMS_REJECTED
-from shared.service import contract_schemas
+from shared.kafka.asyncapi import contract_schemas
 
 ASYNCAPI_PATH = Path(__file__).resolve().parent.parent / "docs" / "dms-events.asyncapi.json"
 
