@@ -72,10 +72,14 @@ WITH customer AS (
     customer_id = coalesce(search.conversations.customer_id, excluded.customer_id),
     last_activity_at = greatest(search.conversations.last_activity_at, excluded.last_activity_at)
   WHERE search.conversations.account_id = excluded.account_id
+  -- The upsert locks the conversation row, so a concurrent status change waits for this message
+  -- (and then updates its copy of the status) or has already committed (and this reads it).
+  RETURNING status
 )
 INSERT INTO search.messages (message_id, account_id, conversation_id, customer_id, customer_name,
-  customer_phone, body, sent_at, direction)
-VALUES (:m, :a, :v, :c, CAST(:n AS text), CAST(:p AS text), :b, :t, :d)
+  customer_phone, body, sent_at, direction, conversation_status)
+VALUES (:m, :a, :v, :c, CAST(:n AS text), CAST(:p AS text), :b, :t, :d,
+  coalesce((SELECT status FROM conversation), 'open'))
 ON CONFLICT (message_id) DO NOTHING
 """
 
@@ -137,6 +141,18 @@ async def apply_message_sent(session: AsyncSession, event: MessageSent) -> None:
     )
 
 
+async def _copy_status_to_messages(session: AsyncSession, conversation_id: UUID, account_id: UUID) -> None:
+    """Each message keeps its conversation's status, for the index that filters words by it."""
+    await session.execute(
+        text(
+            "UPDATE search.messages m SET conversation_status = v.status FROM search.conversations v"
+            " WHERE v.conversation_id = :v AND v.account_id = :a AND m.conversation_id = :v"
+            " AND m.conversation_status <> v.status"
+        ),
+        {"v": conversation_id, "a": account_id},
+    )
+
+
 async def apply_status_changed(session: AsyncSession, event: ConversationStatusChanged) -> None:
     await session.execute(
         text(
@@ -155,6 +171,7 @@ async def apply_status_changed(session: AsyncSession, event: ConversationStatusC
             "archived": ARCHIVED,
         },
     )
+    await _copy_status_to_messages(session, event.conversation_id, event.account_id)
 
 
 async def apply_customer_changed(session: AsyncSession, event: CustomerChanged) -> None:
@@ -253,6 +270,7 @@ async def apply_conversation_merged(session: AsyncSession, event: ConversationMe
                 "archived": ARCHIVED,
             },
         )
+        await _copy_status_to_messages(session, event.archived_conversation_id, event.account_id)
 
 
 async def apply_dms_event(session: AsyncSession, event: DmsEnvelope) -> None:

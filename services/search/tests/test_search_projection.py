@@ -146,6 +146,27 @@ async def test_status_filter_and_a_late_older_status_change(st, kafka, http, acc
     assert (await st.search(http, account, "5550142", status="open"))["results"] == []
 
 
+async def test_a_status_change_before_the_first_message_is_kept_by_the_message(st, kafka, http, account, db):
+    """Status changes and messages travel on different topics: a close can be applied first, and
+    the message then takes the conversation's status, not "open"."""
+    customer, conversation = uuid4(), uuid4()
+    closed = ConversationStatusChanged(
+        account_id=account.account_id,
+        conversation_id=conversation,
+        status="closed",
+        previous_status="open",
+        occurred_at=datetime.now(UTC),
+    )
+    await kafka.publish(CONVERSATION_STATUS_CHANGED, closed)
+    await _handled(st, db, closed.event_id)
+    await kafka.publish(
+        MESSAGE_RECEIVED,
+        st.events.received(account, customer, conversation, "Courroie de distribution", "+15145550143"),
+    )
+    assert await st.eventually(lambda: _found(st, http, account, "courroie", status="closed"))
+    assert (await st.search(http, account, "courroie", status="open"))["results"] == []
+
+
 @pytest.mark.parametrize("plan", ["collect", "walk", "mixed"])
 async def test_a_merged_profile_conversation_is_archived_and_found_under_the_surviving_customer(
     st, kafka, http, account, plan, monkeypatch
