@@ -69,7 +69,7 @@ def wire_notifications(infra: Infrastructure, settings: NotifierSettings) -> Not
 def create_app(settings: NotifierSettings) -> FastAPI:
     infra = build_infrastructure(settings)
     notifications = wire_notifications(infra, settings)
-    outbound_jobs = register_outbound_sending(infra, settings)
+    outbound = register_outbound_sending(infra, settings)
     staff_http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))  # admins' tokens, checked at routing
     return build_app(
         infra,
@@ -77,7 +77,10 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         description="Notifications for staff: in-app feed, live server-sent events, e-mail; "
         "outbound SMS through the carriers.",
         publishes=[SMS_OUTBOUND_STATUS],
-        routers=[*notifications.routers, carrier_accounts_router(settings, infra.sessions, staff_http)],
-        background_jobs=[*notifications.background_jobs, *outbound_jobs],
-        on_shutdown=[*notifications.on_shutdown, staff_http.aclose],
+        routers=[
+            *notifications.routers,
+            carrier_accounts_router(settings, infra.sessions, staff_http, outbound.adapters),
+        ],
+        background_jobs=[*notifications.background_jobs, *outbound.background_jobs()],
+        on_shutdown=[*notifications.on_shutdown, staff_http.aclose, outbound.http.aclose],
     )

@@ -73,7 +73,7 @@ async def rig(settings: NotifierSettings, routing) -> AsyncIterator[Rig]:
         staff_http = httpx.AsyncClient(timeout=5)
         app = FastAPI()
         install_error_handlers(app)
-        app.include_router(carrier_accounts_router(ours, infra.sessions, staff_http))
+        app.include_router(carrier_accounts_router(ours, infra.sessions, staff_http, sending.adapters))
         transport = httpx.ASGITransport(app=app)
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as api:

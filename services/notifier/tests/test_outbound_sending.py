@@ -126,7 +126,7 @@ async def outbound(outbound_settings: NotifierSettings, clock: Clock):
     """The sending pieces on a started broker; the Kafka consumer is wired exactly as app.py wires it."""
     infra = build_infrastructure(outbound_settings)
     await ensure_topics(outbound_settings)
-    jobs = register_outbound_sending(infra, outbound_settings)
+    jobs = register_outbound_sending(infra, outbound_settings).background_jobs()
     sending = build_outbound_sending(infra, outbound_settings, clock=clock)
     await infra.broker.start()
     stop = asyncio.Event()

@@ -77,9 +77,13 @@ def _view(stored: StoredCarrierAccount) -> CarrierAccountView:
 
 
 def carrier_accounts_router(
-    settings: NotifierSettings, sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient
+    settings: NotifierSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+    adapters: CarrierAdapters,
 ) -> APIRouter:
-    """`http`: the client staff tokens are checked against routing with (active, current role)."""
+    """`http`: the client staff tokens are checked against routing with (active, current role);
+    `adapters`: this process's cached carrier adapters, forgotten when their credentials change."""
     router = APIRouter(prefix="/api/v1/carrier-accounts", tags=["carrier accounts"])
     staff = CurrentStaffAuthenticated(
         settings,
@@ -102,7 +106,7 @@ def carrier_accounts_router(
         return _view(found)
 
     def changed(caller: Principal, carrier: Carrier, what: str, **fields: str) -> None:
-        CarrierAdapters.forget_everywhere(caller.account_id, carrier)
+        adapters.forget(caller.account_id, carrier)
         log.info(
             "carrier sending credentials changed",
             carrier=carrier,

@@ -2,10 +2,8 @@
 Admins set them through `api/carrier_accounts.py`; devtools/seed.py writes the demo's."""
 
 import time
-import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
 
 import httpx
@@ -145,11 +143,8 @@ async def stored_carrier_accounts(session: AsyncSession, account_id: UUID) -> li
 class CarrierAdapters:
     """The adapter for an account's carrier; None when the account has no credentials for it.
 
-    Every instance in the process is known to `forget_everywhere`, so an admin's change drops the
-    cached adapter in this process at once; other replicas keep theirs until it expires
-    (`carrier_credentials_cache_seconds`)."""
-
-    _instances: ClassVar[weakref.WeakSet["CarrierAdapters"]] = weakref.WeakSet()
+    Adapters are cached `carrier_credentials_cache_seconds`; an admin's change calls `forget` on
+    this process's instance at once, other replicas keep theirs until it expires."""
 
     def __init__(
         self,
@@ -161,16 +156,9 @@ class CarrierAdapters:
         self._client = client
         self._settings = settings
         self._cache: dict[tuple[UUID, str], tuple[float, CarrierAdapter | None]] = {}
-        CarrierAdapters._instances.add(self)
 
     def forget(self, account_id: UUID, carrier: str) -> None:
         self._cache.pop((account_id, carrier), None)
-
-    @classmethod
-    def forget_everywhere(cls, account_id: UUID, carrier: str) -> None:
-        """The account's credentials for this carrier changed: no cache in this process keeps them."""
-        for adapters in list(cls._instances):
-            adapters.forget(account_id, carrier)
 
     async def for_account(self, account_id: UUID, carrier: str) -> CarrierAdapter | None:
         key = (account_id, carrier)

@@ -24,6 +24,11 @@ class OutboundSending:
     sender: OutboundSender
     release: QuietHoursRelease
     http: httpx.AsyncClient
+    # The process's cached carrier adapters: the credentials API forgets an account's on change.
+    adapters: CarrierAdapters
+
+    def background_jobs(self) -> list[BackgroundJob]:
+        return [self.release.run]
 
 
 def build_outbound_sending(
@@ -39,20 +44,21 @@ def build_outbound_sending(
         ),
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
+    adapters = CarrierAdapters(infra.sessions, http, settings)
     sender = OutboundSender(
         infra.sessions,
-        CarrierAdapters(infra.sessions, http, settings),
+        adapters,
         SendingRateLimiter(infra.sessions, settings, sleep),
         StatusReporter(infra.publisher, clock),
         settings,
         clock,
         sleep,
     )
-    return OutboundSending(sender, QuietHoursRelease(infra.sessions, sender, settings, clock), http)
+    return OutboundSending(sender, QuietHoursRelease(infra.sessions, sender, settings, clock), http, adapters)
 
 
-def register_outbound_sending(infra: Infrastructure, settings: NotifierSettings) -> list[BackgroundJob]:
-    """Subscribes the sender to `sms.outbound_requested.v1`; returns its background jobs."""
+def register_outbound_sending(infra: Infrastructure, settings: NotifierSettings) -> OutboundSending:
+    """Subscribes the sender to `sms.outbound_requested.v1`; the process runs its background jobs."""
     sending = build_outbound_sending(infra, settings)
     # Keyed by sending number: one consumer owns a number at a time and sends its texts in order.
     subscribe(
@@ -64,4 +70,4 @@ def register_outbound_sending(infra: Infrastructure, settings: NotifierSettings)
         sending.sender.handle,
         max_workers=settings.outbound_consumers,
     )
-    return [sending.release.run]
+    return sending
