@@ -52,3 +52,6 @@ def _checked_secret(value: SecretStr) -> SecretStr:
 # Request-model field types; each model keeps its own Field(description=...) for its API's docs.
 TwilioAccountSid = Annotated[str, AfterValidator(normalize_twilio_sid)]
 CarrierSecret = Annotated[SecretStr, AfterValidator(_checked_secret)]
+
+# Why a non-admin is refused by either service's credentials API.
+ADMINS_ONLY = "only an admin of the dealership may change carrier credentials"

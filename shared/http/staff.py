@@ -148,3 +148,15 @@ class CurrentStaffAuthenticated(Authenticated):
         if role is None:
             raise ApiError(401, "unauthorized", "invalid or expired token")
         return replace(principal, role=role)  # type: ignore[arg-type]
+
+
+def admins_only(auth: Callable, refusal: str) -> Callable:
+    """A dependency: the caller `auth` lets in, refused with 403 `refusal` unless an admin (with
+    CurrentStaffAuthenticated, an admin now, not only when the token was issued)."""
+
+    async def admin(principal: Annotated[Principal, Depends(auth)]) -> Principal:
+        if not principal.is_admin:
+            raise ApiError(403, "forbidden", refusal)
+        return principal
+
+    return admin

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ingest import carrier_account_repository as accounts
 from ingest.domain.carrier_accounts import normalize_ed25519_public_key
 from ingest.usecases.common import WebhookDeps
-from shared.carriers.credentials import CarrierSecret, TwilioAccountSid, secret_hint
+from shared.carriers.credentials import ADMINS_ONLY, CarrierSecret, TwilioAccountSid, secret_hint
 from shared.http.auth import Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
-from shared.http.staff import CurrentStaffAuthenticated
+from shared.http.staff import CurrentStaffAuthenticated, admins_only
 
 log = structlog.get_logger(__name__)
 
@@ -88,19 +88,10 @@ async def _views(session: AsyncSession, caller: Principal) -> list[CarrierAccoun
     return views + ([_telnyx_view(telnyx)] if telnyx else [])
 
 
-def admin_only(auth: CurrentStaffAuthenticated):
-    async def admin(principal: Annotated[Principal, Depends(auth)]) -> Principal:
-        if not principal.is_admin:
-            raise ApiError(403, "forbidden", "only an admin of the dealership may change carrier credentials")
-        return principal
-
-    return admin
-
-
 def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) -> APIRouter:
     """`auth`: staff checked against routing (active, current role); only admins pass."""
     router = APIRouter(prefix="/api/v1/carrier-webhook-credentials", tags=["carrier webhook credentials"])
-    Admin = Annotated[Principal, Depends(admin_only(auth))]
+    Admin = Annotated[Principal, Depends(admins_only(auth, ADMINS_ONLY))]
     errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA, 503: ERROR_RESPONSE_SCHEMA}
     sessions = deps.sessions
 

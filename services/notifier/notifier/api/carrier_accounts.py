@@ -25,10 +25,10 @@ from notifier.outbound.credentials import (
     stored_carrier_accounts,
 )
 from notifier.settings import NotifierSettings
-from shared.carriers.credentials import CarrierSecret, TwilioAccountSid, secret_hint
+from shared.carriers.credentials import ADMINS_ONLY, CarrierSecret, TwilioAccountSid, secret_hint
 from shared.http.auth import Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
-from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
+from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory, admins_only
 
 log = structlog.get_logger(__name__)
 
@@ -91,12 +91,7 @@ def carrier_accounts_router(
         cache_seconds=STAFF_CHECK_SECONDS,
     )
 
-    async def admin(principal: Annotated[Principal, Depends(staff)]) -> Principal:
-        if not principal.is_admin:
-            raise ApiError(403, "forbidden", "only an admin of the dealership may change carrier credentials")
-        return principal
-
-    Admin = Annotated[Principal, Depends(admin)]
+    Admin = Annotated[Principal, Depends(admins_only(staff, ADMINS_ONLY))]
     errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA, 503: ERROR_RESPONSE_SCHEMA}
 
     async def stored(session: AsyncSession, caller: Principal, carrier: str) -> CarrierAccountView:
