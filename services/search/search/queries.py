@@ -55,10 +55,11 @@ class CustomerHit:
 
 
 def _message_match(alias: str = "m") -> str:
-    """Every word as a prefix, or the English or French stems. Three `@@` tests rather than one of
-    the three queries OR-ed together: each is then its own GIN scan that skips along its rarest word
-    ("brake inspection": `inspection` is rare), where the combined query has no word every branch
-    needs and reads the whole posting list of a common one (about 10 ms for `brake`)."""
+    """The words (the last one as a prefix), or their English or French stems. Three `@@` tests
+    rather than one of the three queries OR-ed together: each is then its own GIN scan that skips
+    along its rarest word ("brake inspection": `inspection` is rare), where the combined query has
+    no word every branch needs and reads the whole posting list of a common one (~10 ms for
+    `brake`)."""
     tsv = f"{alias}.body_tsv"
     return (
         f"({tsv} @@ to_tsquery('simple', :prefix) OR {tsv} @@ plainto_tsquery('english', :words)"
