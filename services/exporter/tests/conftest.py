@@ -12,7 +12,7 @@ import secrets
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -27,6 +27,7 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from exporter import repository
 from exporter.api.exports import exports_router
 from exporter.links import DownloadLinks
 from exporter.migrations import migrate
@@ -412,6 +413,35 @@ def dealer(settings, directory) -> Staff:
 @pytest.fixture
 def other_dealer(settings, directory) -> Staff:
     return Staff(settings, directory)
+
+
+@pytest.fixture
+def done_job(sessions, links, dealer, tmp_path):
+    """Makes a finished export of `dealer` whose (stand-in) PDF is in `store` and whose link
+    expires at `expires_at`: (job id, storage key, link token)."""
+
+    async def make(store: PdfStore, expires_at: datetime) -> tuple[UUID, str, str]:
+        async with sessions.begin() as session:
+            job, _ = await repository.create_or_find_pending(
+                session,
+                account_id=dealer.account_id,
+                requested_by=dealer.sam_id,
+                conversation_id=uuid4(),
+                since=None,
+                until=None,
+                time_zone=None,
+            )
+        source = tmp_path / f"src-{job.id}.pdf"
+        source.write_bytes(b"%PDF-1.7 " + str(job.id).encode())
+        key = await store.put(job.id, source)
+        async with sessions.begin() as session:
+            running = await repository.start_attempt(session, dealer.account_id, job.id, timedelta(minutes=5))
+            await repository.mark_done(
+                session, job.id, running.run_token, key, 1, expires_at, datetime.now(UTC)
+            )
+        return job.id, key, links.sign(job.id, expires_at)
+
+    return make
 
 
 def current_staff_auth(settings, directory: FakeRouting, **options) -> CurrentStaffAuthenticated:

@@ -6,7 +6,6 @@ from uuid import uuid4
 
 import pytest
 
-from exporter import repository
 from exporter.links import DownloadLinks, LinkExpired, LinkInvalid
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -40,42 +39,22 @@ def test_altered_foreign_or_other_secret_links_are_invalid(link_maker):
         DownloadLinks("another-secret", timedelta(days=7)).check(token, job, NOW)
 
 
-async def _done_job(sessions, storage, links, dealer, expires_at: datetime, scratch):
-    async with sessions.begin() as session:
-        job, _ = await repository.create_or_find_pending(
-            session,
-            account_id=dealer.account_id,
-            requested_by=dealer.sam_id,
-            conversation_id=uuid4(),
-            since=None,
-            until=None,
-            time_zone=None,
-        )
-    source = scratch / f"src-{job.id}.pdf"
-    source.write_bytes(b"%PDF-1.7 " + str(job.id).encode())
-    key = await storage.put(job.id, source)
-    async with sessions.begin() as session:
-        running = await repository.start_attempt(session, dealer.account_id, job.id, timedelta(minutes=5))
-        await repository.mark_done(session, job.id, running.run_token, key, 1, expires_at, datetime.now(UTC))
-    return job, links.sign(job.id, expires_at)
-
-
 async def test_download_answers_403_for_tampered_or_foreign_links_and_410_when_expired(
-    client, sessions, storage, links, dealer, tmp_path
+    client, storage, dealer, done_job
 ):
     week = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
-    job, token = await _done_job(sessions, storage, links, dealer, week, tmp_path)
-    _other, other_token = await _done_job(sessions, storage, links, dealer, week, tmp_path)
-    ok = await client.get(f"/api/v1/exports/{job.id}/download", params={"token": token})
-    assert ok.status_code == 200 and ok.content == b"%PDF-1.7 " + str(job.id).encode()
+    job_id, _key, token = await done_job(storage, week)
+    *_other, other_token = await done_job(storage, week)
+    ok = await client.get(f"/api/v1/exports/{job_id}/download", params={"token": token})
+    assert ok.status_code == 200 and ok.content == b"%PDF-1.7 " + str(job_id).encode()
 
     tampered = token[:-3] + ("abc" if not token.endswith("abc") else "xyz")
     responses = {
-        "tampered": await client.get(f"/api/v1/exports/{job.id}/download", params={"token": tampered}),
+        "tampered": await client.get(f"/api/v1/exports/{job_id}/download", params={"token": tampered}),
         "other job's token": await client.get(
-            f"/api/v1/exports/{job.id}/download", params={"token": other_token}
+            f"/api/v1/exports/{job_id}/download", params={"token": other_token}
         ),
-        "missing": await client.get(f"/api/v1/exports/{job.id}/download"),
+        "missing": await client.get(f"/api/v1/exports/{job_id}/download"),
     }
     assert responses["tampered"].status_code == 403
     assert responses["tampered"].json()["error"]["code"] == "invalid_link"
@@ -83,8 +62,8 @@ async def test_download_answers_403_for_tampered_or_foreign_links_and_410_when_e
     assert responses["missing"].status_code == 422
 
     past = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
-    expired_job, expired_token = await _done_job(sessions, storage, links, dealer, past, tmp_path)
-    expired = await client.get(f"/api/v1/exports/{expired_job.id}/download", params={"token": expired_token})
+    expired_job_id, _key, expired_token = await done_job(storage, past)
+    expired = await client.get(f"/api/v1/exports/{expired_job_id}/download", params={"token": expired_token})
     assert expired.status_code == 410 and expired.json()["error"]["code"] == "link_expired"
-    status = (await client.get(f"/api/v1/exports/{expired_job.id}", headers=dealer.sam)).json()
+    status = (await client.get(f"/api/v1/exports/{expired_job_id}", headers=dealer.sam)).json()
     assert status["download_url"] is None, "an expired link is not shown again"

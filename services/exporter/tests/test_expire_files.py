@@ -4,7 +4,7 @@ several replicas at once split the due jobs (SKIP LOCKED): each file is deleted 
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import httpx
 import pytest
@@ -29,26 +29,6 @@ async def client(store, directory, make_exports_app):
         yield http
 
 
-async def _done_job(sessions, store, links, dealer, expires_at: datetime, scratch):
-    async with sessions.begin() as session:
-        job, _ = await repository.create_or_find_pending(
-            session,
-            account_id=dealer.account_id,
-            requested_by=dealer.sam_id,
-            conversation_id=uuid4(),
-            since=None,
-            until=None,
-            time_zone=None,
-        )
-    source = scratch / f"src-{job.id}.pdf"
-    source.write_bytes(b"%PDF-1.7 " + str(job.id).encode())
-    key = await store.put(job.id, source)
-    async with sessions.begin() as session:
-        running = await repository.start_attempt(session, dealer.account_id, job.id, timedelta(minutes=5))
-        await repository.mark_done(session, job.id, running.run_token, key, 1, expires_at, datetime.now(UTC))
-    return job.id, key, links.sign(job.id, expires_at)
-
-
 async def _status(sessions, dealer, job_id: UUID) -> str:
     async with sessions() as session:
         return (await repository.job_of_account(session, dealer.account_id, job_id)).status
@@ -59,12 +39,12 @@ def _sweeper(sessions, store, **options) -> ExpiredFileSweeper:
 
 
 async def test_files_past_expiry_and_grace_are_deleted_and_their_jobs_shown_expired(
-    sessions, store, links, dealer, client, tmp_path, read_stored
+    sessions, store, dealer, client, read_stored, done_job
 ):
     now = datetime.now(UTC).replace(microsecond=0)
-    past_grace = await _done_job(sessions, store, links, dealer, now - GRACE - timedelta(hours=1), tmp_path)
-    in_grace = await _done_job(sessions, store, links, dealer, now - timedelta(hours=1), tmp_path)
-    alive = await _done_job(sessions, store, links, dealer, now + timedelta(days=7), tmp_path)
+    past_grace = await done_job(store, now - GRACE - timedelta(hours=1))
+    in_grace = await done_job(store, now - timedelta(hours=1))
+    alive = await done_job(store, now + timedelta(days=7))
 
     assert await _sweeper(sessions, store).sweep_once() >= 1
 
@@ -107,10 +87,10 @@ class _SlowRecordingStore:
 
 
 async def test_sweeps_of_several_replicas_delete_each_file_once(
-    sessions, store, links, dealer, tmp_path, read_stored
+    sessions, store, dealer, read_stored, done_job
 ):
     long_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
-    due = [await _done_job(sessions, store, links, dealer, long_ago, tmp_path) for _ in range(12)]
+    due = [await done_job(store, long_ago) for _ in range(12)]
     recording = _SlowRecordingStore(store)
     replicas = [_sweeper(sessions, recording, batch=5) for _ in range(3)]
 
@@ -129,10 +109,10 @@ class _FailingStore:
 
 
 async def test_a_file_that_cannot_be_deleted_keeps_its_job_done_for_the_next_sweep(
-    sessions, storage, links, dealer, tmp_path, read_stored
+    sessions, storage, dealer, read_stored, done_job
 ):
     long_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
-    job_id, key, _ = await _done_job(sessions, storage, links, dealer, long_ago, tmp_path)
+    job_id, key, _ = await done_job(storage, long_ago)
 
     await _sweeper(sessions, _FailingStore()).sweep_once()
     assert await _status(sessions, dealer, job_id) == "done"
