@@ -32,6 +32,8 @@ class NotificationsPart:
     on_shutdown: list[Callable[[], Awaitable[None]]]
     hub: LiveHub
     emails: EmailWorker
+    # Keep-alive connections to routing, which says who is staff (and an admin) now.
+    routing_http: httpx.AsyncClient
 
 
 def api_routers(
@@ -63,6 +65,7 @@ def wire_notifications(infra: Infrastructure, settings: NotifierSettings) -> Not
         on_shutdown=[http.aclose],
         hub=hub,
         emails=emails,
+        routing_http=http,
     )
 
 
@@ -70,7 +73,6 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     infra = build_infrastructure(settings)
     notifications = wire_notifications(infra, settings)
     outbound = register_outbound_sending(infra, settings)
-    staff_http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))  # admins' tokens, checked at routing
     return build_app(
         infra,
         title="Switchboard notifier",
@@ -79,8 +81,8 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         publishes=[SMS_OUTBOUND_STATUS],
         routers=[
             *notifications.routers,
-            carrier_accounts_router(settings, infra.sessions, staff_http, outbound.adapters),
+            carrier_accounts_router(settings, infra.sessions, notifications.routing_http, outbound.adapters),
         ],
         background_jobs=[*notifications.background_jobs, *outbound.background_jobs()],
-        on_shutdown=[*notifications.on_shutdown, staff_http.aclose, outbound.http.aclose],
+        on_shutdown=[*notifications.on_shutdown, outbound.http.aclose],
     )
