@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import secrets
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,11 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from sqlalchemy.engine import make_url
 
 from devtools.carrier_simulator.telnyx import new_key_pair
@@ -32,6 +29,7 @@ from shared.contracts.topics import CARRIER_INBOUND, CARRIER_REJECTED, CARRIER_S
 from shared.db.engine import create_engine, create_session_factory
 from shared.http.auth import issue_token
 from shared.testing.infrastructure import fresh_database
+from shared.testing.staff_directory import StaffDirectory
 
 ROOT = Path(__file__).resolve().parents[3]
 _PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
@@ -51,48 +49,15 @@ def ingest_database_url() -> Iterator[str]:
         yield url
 
 
-@dataclass
-class StaffDirectory:
-    """A stand-in for routing's `GET /api/v1/users/{id}` (as search's tests use), served over
-    real HTTP: every user is an active agent unless a test registers them otherwise."""
-
-    port: int
-    users: dict[uuid.UUID, dict] = field(default_factory=dict)
-    down: bool = False
-
-    def app(self) -> FastAPI:
-        app = FastAPI()
-
-        @app.get("/api/v1/users/{user_id}")
-        async def user(user_id: uuid.UUID):
-            if self.down:
-                return JSONResponse({"error": {"code": "unavailable"}}, status_code=503)
-            found = self.users.get(user_id, {"role": "agent", "active": True})
-            return {"id": str(user_id), "name": "Staff", "email": "s@example.test", **found}
-
-        return app
-
-
 @pytest.fixture(scope="session")
 def staff_directory() -> StaffDirectory:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return StaffDirectory(probe.getsockname()[1])
+    return StaffDirectory()
 
 
 @pytest.fixture(scope="session")
 async def staff_directory_server(staff_directory: StaffDirectory) -> AsyncIterator[StaffDirectory]:
-    server = uvicorn.Server(
-        uvicorn.Config(staff_directory.app(), port=staff_directory.port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    for _ in range(500):  # up to 10 s
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    yield staff_directory
-    server.should_exit = True
-    await serving
+    async with staff_directory.serving():
+        yield staff_directory
 
 
 @dataclass
@@ -132,7 +97,7 @@ def ingest_settings(ingest_database_url: str, staff_directory: StaffDirectory) -
         kafka_partitions=1,
         log_level="WARNING",
         credentials_cache_seconds=0,
-        routing_url=f"http://127.0.0.1:{staff_directory.port}",
+        routing_url=staff_directory.url,
         auth_cache_seconds=1.0,
     )
 

@@ -7,10 +7,9 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,10 +18,8 @@ from uuid import UUID, uuid4
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from sqlalchemy.engine import make_url
 
 from search.app import create_app
@@ -33,6 +30,7 @@ from shared.contracts.customer import CustomerChanged, CustomerPhone
 from shared.contracts.topics import TopicSpec
 from shared.http.auth import issue_token
 from shared.kafka.topics import topic_name
+from shared.testing.staff_directory import StaffDirectory
 
 ROOT = Path(__file__).resolve().parents[3]
 _PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
@@ -66,47 +64,15 @@ def database_url() -> str:
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@dataclass
-class StaffDirectory:
-    """A stand-in for routing's `GET /api/v1/users/{id}`, served over real HTTP: every user is an
-    active agent unless a test says otherwise; `down` makes it answer 503."""
-
-    port: int
-    users: dict[UUID, dict] = field(default_factory=dict)
-    down: bool = False
-
-    def app(self) -> FastAPI:
-        app = FastAPI()
-
-        @app.get("/api/v1/users/{user_id}")
-        async def user(user_id: UUID):
-            if self.down:
-                return JSONResponse({"error": {"code": "unavailable"}}, status_code=503)
-            found = self.users.get(user_id, {"role": "agent", "active": True})
-            return {"id": str(user_id), "name": "Staff", "email": "s@example.test", **found}
-
-        return app
-
-
 @pytest.fixture(scope="session")
 def staff_directory() -> StaffDirectory:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return StaffDirectory(probe.getsockname()[1])
+    return StaffDirectory()
 
 
 @pytest.fixture(scope="session")
 async def staff_directory_server(staff_directory: StaffDirectory) -> AsyncIterator[StaffDirectory]:
-    config = uvicorn.Config(staff_directory.app(), port=staff_directory.port, log_level="warning")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    for _ in range(500):  # up to 10 s
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    yield staff_directory
-    server.should_exit = True
-    await serving
+    async with staff_directory.serving():
+        yield staff_directory
 
 
 @pytest.fixture(scope="session")
@@ -122,7 +88,7 @@ def settings(database_url: str, staff_directory: StaffDirectory) -> SearchSettin
         log_format="console",
         log_level="WARNING",
         shutdown_grace_seconds=3,
-        routing_url=f"http://127.0.0.1:{staff_directory.port}",
+        routing_url=staff_directory.url,
         auth_cache_seconds=1.0,
     )
 
