@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from devtools.generated_file import write_or_check
 from shared.contracts.dms import SCHEMA_VERSION, DmsEvent, DmsEventRejected
 from shared.contracts.topics import DMS_EVENTS, DMS_REJECTED
 from shared.kafka.asyncapi import contract_schemas
@@ -140,17 +141,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not ASYNCAPI_PATH.exists() or ASYNCAPI_PATH.read_text() != text:
-            print(f"{ASYNCAPI_PATH} is out of date: run python -m devtools.dms_asyncapi")
-            return 1
-        print("ok")
-        return 0
-    ASYNCAPI_PATH.parent.mkdir(parents=True, exist_ok=True)
-    ASYNCAPI_PATH.write_text(text)
-    print(f"wrote {ASYNCAPI_PATH}")
-    return 0
+    return write_or_check(ASYNCAPI_PATH, render(), "devtools.dms_asyncapi", argv)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
+from devtools.generated_file import write_or_check
 from shared.contracts.dms import DmsEvent, DmsEventRejected
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "dms-events.schema.json"
@@ -37,17 +38,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not SCHEMA_PATH.exists() or SCHEMA_PATH.read_text() != text:
-            print(f"{SCHEMA_PATH} is out of date: run python -m devtools.dms_schema")
-            return 1
-        print("ok")
-        return 0
-    SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)
-    SCHEMA_PATH.write_text(text)
-    print(f"wrote {SCHEMA_PATH}")
-    return 0
+    return write_or_check(SCHEMA_PATH, render(), "devtools.dms_schema", argv)
 
 
 if __name__ == "__main__":
