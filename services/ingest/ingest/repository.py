@@ -6,6 +6,9 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ingest.carrier_account_repository import set_telnyx_key
+from ingest.number_repository import register_telnyx_number
+
 
 class TwilioCredentials:
     """Auth tokens by Twilio AccountSid, cached briefly: every webhook needs one."""
@@ -80,22 +83,10 @@ class TelnyxKeys:
 async def save_telnyx_account(
     session: AsyncSession, account_id: UUID, public_key: str, numbers: list[str]
 ) -> None:
-    """The account's Telnyx public key and the numbers it receives on (idempotent)."""
-    await session.execute(
-        text(
-            "INSERT INTO ingest.telnyx_accounts (account_id, public_key) VALUES (:account, :key)"
-            " ON CONFLICT (account_id) DO UPDATE SET public_key = excluded.public_key, updated_at = now()"
-        ),
-        {"account": account_id, "key": public_key},
-    )
+    """For seeding: the account's Telnyx public key and the numbers it receives on (idempotent)."""
+    await set_telnyx_key(session, account_id, public_key)
     for e164 in numbers:
-        await session.execute(
-            text(
-                "INSERT INTO ingest.telnyx_numbers (e164, account_id) VALUES (:e164, :account)"
-                " ON CONFLICT (e164) DO UPDATE SET account_id = excluded.account_id"
-            ),
-            {"e164": e164, "account": account_id},
-        )
+        await register_telnyx_number(session, account_id, e164)
 
 
 async def save_twilio_account(
