@@ -8,7 +8,6 @@ import contextlib
 import math
 import os
 import secrets
-import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from devtools.migrate import migrate_all  # noqa: E402
+from devtools.ports import free_ports_for  # noqa: E402
 from devtools.processes import ServiceProcess, start_services, stop_services  # noqa: E402
 from devtools.seed import seed_demo  # noqa: E402
 
@@ -37,12 +37,6 @@ KAFKA_BOOTSTRAP = os.environ.get(
 
 def dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -117,7 +111,7 @@ def bench_environment(
             "SHUTDOWN_GRACE_SECONDS": "5",
             **(extra_env or {}),
         }
-        ports = {name: free_port() for name in names}
+        ports = free_ports_for(names)
         if "routing" in ports:
             # notifier asks routing's directory whether a stream's user is still active.
             env.setdefault("ROUTING_URL", f"http://127.0.0.1:{ports['routing']}")

@@ -16,11 +16,12 @@ import time
 from urllib.parse import urlencode
 
 import httpx
-from environment import ROOT, bench_environment, free_port, percentile
+from environment import ROOT, bench_environment, percentile
 
 from devtools import demo
 from devtools.carrier_simulator.telnyx import encode, received_event, signed_headers
 from devtools.carrier_simulator.twilio import inbound_sms_form, sign
+from devtools.ports import free_port
 
 Request = tuple[str, bytes, dict[str, str]]
 FORM = "application/x-www-form-urlencoded"

@@ -21,9 +21,10 @@ from collections import defaultdict
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from environment import KAFKA_BOOTSTRAP, ROOT, bench_environment, free_port
+from environment import KAFKA_BOOTSTRAP, ROOT, bench_environment
 
 from devtools import demo
+from devtools.ports import free_port
 from shared.contracts.messaging import OutboundRequested
 
 FINAL = {"sent", "failed"}

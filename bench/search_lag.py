@@ -25,11 +25,11 @@ from environment import (
     KAFKA_BOOTSTRAP,
     _delete_prefixed_topics,
     dsn,
-    free_port,
     percentile,
 )
 from sqlalchemy.engine import make_url
 
+from devtools.ports import free_port
 from devtools.processes import start_services, stop_services
 from search.migrations import migrate
 from shared.contracts.conversation import MessageReceived

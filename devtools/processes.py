@@ -43,10 +43,14 @@ class ServiceProcess:
             if self.process and self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
+                response = httpx.get(f"{self.url}/readyz", timeout=2)
             except httpx.HTTPError:
-                pass
+                response = None
+            if response is not None and response.status_code == 200:
+                answered_by = response.json().get("service")
+                if answered_by != self.name:
+                    raise RuntimeError(f"port {self.port} is answered by {answered_by}, not {self.name}")
+                return
             time.sleep(0.2)
         raise TimeoutError(f"{self.name} not ready after {timeout}s; see {self.log_path}")
 

@@ -114,7 +114,7 @@ def build_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(RequestMetrics, registry=infra.registry)
-    app.include_router(observability_router(infra.registry, infra.readiness_checks))
+    app.include_router(observability_router(settings.service_name, infra.registry, infra.readiness_checks))
     for router in routers:
         app.include_router(router)
 

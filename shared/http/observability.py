@@ -17,7 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
-def observability_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -> APIRouter:
+def observability_router(
+    service_name: str, registry: CollectorRegistry, checks: dict[str, ReadinessCheck]
+) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")
@@ -34,7 +36,11 @@ def observability_router(registry: CollectorRegistry, checks: dict[str, Readines
             except Exception as exc:
                 results[name] = f"failing: {type(exc).__name__}"
         ready = all(value == "ok" for value in results.values())
-        return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+        # The name lets a launcher tell its own process from another one answering on the port.
+        return JSONResponse(
+            {"service": service_name, "ready": ready, "checks": results},
+            status_code=200 if ready else 503,
+        )
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -10,7 +10,8 @@ from uuid import UUID
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from devtools.carrier_simulator.server import free_port, serving
+from devtools.carrier_simulator.server import serving
+from devtools.ports import free_port
 
 
 @dataclass

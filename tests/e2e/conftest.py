@@ -1,15 +1,9 @@
-import socket
 from pathlib import Path
 
 import pytest
 
+from devtools.ports import free_ports_for
 from devtools.processes import SERVICES, ServiceProcess, start_services, stop_services
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +25,7 @@ def services(
     service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, ServiceProcess]:
     log_dir = Path(tmp_path_factory.mktemp("service-logs"))
-    ports = {name: free_port() for name in SERVICES}
+    ports = free_ports_for(list(SERVICES))
     env = {
         **service_env,
         # exporter reads transcripts from this routing and keeps its PDFs in the test's folder.

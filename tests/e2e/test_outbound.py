@@ -17,10 +17,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from devtools import demo
+from devtools.ports import free_port
 from devtools.processes import start_services, stop_services
 from shared.contracts.messaging import OutboundRequested
 from tests.conftest import ROOT
-from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.e2e
 

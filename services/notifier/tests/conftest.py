@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import secrets
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from devtools.ports import free_port
 from notifier.app import wire_notifications
 from notifier.migrations import migrate as migrate_notifier
 from notifier.settings import NotifierSettings
@@ -54,12 +54,6 @@ DEFAULT_KAFKA = f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
 
 def dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _routing_and_notifier_schemas(url: str) -> None:

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from devtools.carrier_simulator.server import free_port
+from devtools.ports import free_port
 from notifier.email.directory import UserDirectory
 from notifier.email.outbox import enqueue_email
 from notifier.email.render import EmailRenderer

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -17,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import select
 
+from devtools.ports import free_port
 from devtools.processes import ServiceProcess
 from ingest.app import create_app as create_ingest_app
 from ingest.dms_repository import save_dms_integration
@@ -31,12 +31,6 @@ from .dms_helpers import appointment_event, customer_event, dms_id, new_number
 pytestmark = pytest.mark.e2e
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +57,7 @@ def prefix(routing_database_url, kafka, tmp_path_factory) -> str:
         "SHUTDOWN_GRACE_SECONDS": "5",
     }
     log_path = tmp_path_factory.mktemp("routing-dms") / "routing.log"
-    service = ServiceProcess("routing", _free_port(), env, log_path)
+    service = ServiceProcess("routing", free_port(), env, log_path)
     service.start()
     try:
         service.wait_ready()

@@ -7,7 +7,6 @@ sent lands in the dead-letter topic with its reason."""
 import asyncio
 import os
 import secrets
-import socket
 import subprocess
 from collections.abc import Callable
 from uuid import UUID, uuid4
@@ -16,6 +15,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import select
 
+from devtools.ports import free_port
 from devtools.processes import ServiceProcess
 from routing.tables import messages
 from shared.contracts.base import Event
@@ -25,12 +25,6 @@ from shared.contracts.messaging import MessageSource, OutboundRequested, Outboun
 pytestmark = pytest.mark.e2e
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +52,7 @@ def routing_service(routing_database_url, kafka, tmp_path_factory):
         "SHUTDOWN_GRACE_SECONDS": "5",
     }
     log_path = tmp_path_factory.mktemp("routing-kafka") / "routing.log"
-    service = ServiceProcess("routing", _free_port(), env, log_path)
+    service = ServiceProcess("routing", free_port(), env, log_path)
     service.start()
     try:
         service.wait_ready()
