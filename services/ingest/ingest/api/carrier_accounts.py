@@ -9,7 +9,6 @@ drops this process's cached entry at once; other replicas pick it up when theirs
 from datetime import datetime
 from typing import Annotated, Literal
 
-import structlog
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +17,15 @@ from ingest import carrier_account_repository as accounts
 from ingest.domain.carrier_accounts import normalize_ed25519_public_key
 from ingest.usecases.common import WebhookDeps
 from shared.carriers.credentials import ADMINS_ONLY, CarrierSecret, TwilioAccountSid, secret_hint
+from shared.carriers.credentials_api import (
+    ADMIN_ENDPOINT_ERRORS,
+    account_sid_taken,
+    log_credentials_change,
+    no_credentials,
+)
 from shared.http.auth import Principal
-from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
+from shared.http.errors import ERROR_RESPONSE_SCHEMA
 from shared.http.staff import CurrentStaffAuthenticated, admins_only
-
-log = structlog.get_logger(__name__)
 
 Carrier = Literal["twilio", "telnyx"]
 
@@ -92,18 +95,11 @@ def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) 
     """`auth`: staff checked against routing (active, current role); only admins pass."""
     router = APIRouter(prefix="/api/v1/carrier-webhook-credentials", tags=["carrier webhook credentials"])
     Admin = Annotated[Principal, Depends(admins_only(auth, ADMINS_ONLY))]
-    errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA, 503: ERROR_RESPONSE_SCHEMA}
+    errors = ADMIN_ENDPOINT_ERRORS
     sessions = deps.sessions
 
     def changed(caller: Principal, carrier: Carrier, what: str, **fields: str) -> None:
-        log.info(
-            "carrier webhook credentials changed",
-            carrier=carrier,
-            change=what,
-            account_id=str(caller.account_id),
-            by_user_id=caller.subject,
-            **fields,
-        )
+        log_credentials_change("carrier webhook credentials changed", caller, carrier, what, **fields)
 
     @router.get(
         "",
@@ -132,12 +128,7 @@ def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) 
                 )
                 [row] = await accounts.twilio_accounts(session, caller.account_id)
         except accounts.AccountSidTaken as exc:
-            raise ApiError(
-                409,
-                "account_sid_taken",
-                "this Twilio Account SID is set up for another dealership",
-                {"account_sid": body.account_sid},
-            ) from exc
+            raise account_sid_taken(body.account_sid) from exc
         deps.credentials.forget(*touched)
         changed(caller, "twilio", "set", account_sid=body.account_sid)
         return _twilio_view(row)
@@ -173,7 +164,7 @@ def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) 
             else:
                 found = await accounts.delete_telnyx_key(session, caller.account_id)
         if not found:
-            raise ApiError(404, "not_found", f"no {carrier} credentials are set")
+            raise no_credentials(carrier)
         if carrier == "twilio":
             deps.credentials.forget(*removed)
         else:

@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import httpx
-import structlog
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,11 +25,15 @@ from notifier.outbound.credentials import (
 )
 from notifier.settings import NotifierSettings
 from shared.carriers.credentials import ADMINS_ONLY, CarrierSecret, TwilioAccountSid, secret_hint
+from shared.carriers.credentials_api import (
+    ADMIN_ENDPOINT_ERRORS,
+    account_sid_taken,
+    log_credentials_change,
+    no_credentials,
+)
 from shared.http.auth import Principal
-from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
+from shared.http.errors import ERROR_RESPONSE_SCHEMA
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory, admins_only
-
-log = structlog.get_logger(__name__)
 
 Carrier = Literal["twilio", "telnyx"]
 STAFF_CHECK_SECONDS = 5.0
@@ -92,7 +95,7 @@ def carrier_accounts_router(
     )
 
     Admin = Annotated[Principal, Depends(admins_only(staff, ADMINS_ONLY))]
-    errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA, 503: ERROR_RESPONSE_SCHEMA}
+    errors = ADMIN_ENDPOINT_ERRORS
 
     async def stored(session: AsyncSession, caller: Principal, carrier: str) -> CarrierAccountView:
         [found] = [
@@ -102,14 +105,7 @@ def carrier_accounts_router(
 
     def changed(caller: Principal, carrier: Carrier, what: str, **fields: str) -> None:
         adapters.forget(caller.account_id, carrier)
-        log.info(
-            "carrier sending credentials changed",
-            carrier=carrier,
-            change=what,
-            account_id=str(caller.account_id),
-            by_user_id=caller.subject,
-            **fields,
-        )
+        log_credentials_change("carrier sending credentials changed", caller, carrier, what, **fields)
 
     @router.get(
         "",
@@ -141,12 +137,7 @@ def carrier_accounts_router(
                 )
                 view = await stored(session, caller, "twilio")
         except AccountSidTaken as exc:
-            raise ApiError(
-                409,
-                "account_sid_taken",
-                "this Twilio Account SID is set up for another dealership",
-                {"account_sid": body.account_sid},
-            ) from exc
+            raise account_sid_taken(body.account_sid) from exc
         changed(caller, "twilio", "set", account_sid=body.account_sid)
         return view
 
@@ -182,7 +173,7 @@ def carrier_accounts_router(
         async with sessions.begin() as session:
             found = await delete_carrier_account(session, caller.account_id, carrier)
         if not found:
-            raise ApiError(404, "not_found", f"no {carrier} credentials are set")
+            raise no_credentials(carrier)
         changed(caller, carrier, "deleted")
         return Response(status_code=204)
 
