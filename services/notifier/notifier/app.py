@@ -20,7 +20,11 @@ from notifier.live import LiveHub
 from notifier.outbound.wiring import register_outbound_sending
 from notifier.settings import NotifierSettings
 from shared.contracts.topics import SMS_OUTBOUND_STATUS
+from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.service import BackgroundJob, Infrastructure, build_app, build_infrastructure
+
+# How long routing's word on a caller's role and activity is trusted by the admin endpoints.
+STAFF_CHECK_SECONDS = 5.0
 
 
 @dataclass
@@ -32,8 +36,8 @@ class NotificationsPart:
     on_shutdown: list[Callable[[], Awaitable[None]]]
     hub: LiveHub
     emails: EmailWorker
-    # Keep-alive connections to routing, which says who is staff (and an admin) now.
-    routing_http: httpx.AsyncClient
+    # Staff tokens checked against routing, which says who is staff (and an admin) now.
+    current_staff: CurrentStaffAuthenticated
 
 
 def api_routers(
@@ -41,12 +45,13 @@ def api_routers(
     sessions: async_sessionmaker[AsyncSession],
     hub: LiveHub,
     directory: UserDirectory,
+    current_staff: CurrentStaffAuthenticated,
 ) -> list[APIRouter]:
     """The staff API, the same in the service and in the tests."""
     return [
         notifications_router(settings, sessions, hub, directory),
         preferences_router(settings, sessions),
-        recipients_router(settings, sessions, directory),
+        recipients_router(sessions, current_staff, directory),
     ]
 
 
@@ -58,14 +63,19 @@ def wire_notifications(infra: Infrastructure, settings: NotifierSettings) -> Not
     emails = EmailWorker(
         infra.sessions, settings, directory, EmailRenderer(settings.app_base_url), SmtpSender(settings)
     )
+    current_staff = CurrentStaffAuthenticated(
+        settings,
+        RoutingStaffDirectory(settings, http, settings.routing_url),
+        cache_seconds=STAFF_CHECK_SECONDS,
+    )
     register_conversation_consumers(infra, settings, on_email_queued=emails.wake)
     return NotificationsPart(
-        routers=api_routers(settings, infra.sessions, hub, directory),
+        routers=api_routers(settings, infra.sessions, hub, directory, current_staff),
         background_jobs=[hub.run, emails.run],
         on_shutdown=[http.aclose],
         hub=hub,
         emails=emails,
-        routing_http=http,
+        current_staff=current_staff,
     )
 
 
@@ -81,7 +91,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         publishes=[SMS_OUTBOUND_STATUS],
         routers=[
             *notifications.routers,
-            carrier_accounts_router(settings, infra.sessions, notifications.routing_http, outbound.adapters),
+            carrier_accounts_router(infra.sessions, notifications.current_staff, outbound.adapters),
         ],
         background_jobs=[*notifications.background_jobs, *outbound.background_jobs()],
         on_shutdown=[*notifications.on_shutdown, outbound.http.aclose],

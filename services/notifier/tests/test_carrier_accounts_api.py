@@ -31,6 +31,7 @@ from notifier.settings import NotifierSettings
 from shared.contracts.messaging import OutboundRequested
 from shared.http.auth import issue_token
 from shared.http.errors import install_error_handlers
+from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.kafka.topics import ensure_topics
 from shared.service import Infrastructure, build_infrastructure
 
@@ -73,7 +74,10 @@ async def rig(settings: NotifierSettings, routing) -> AsyncIterator[Rig]:
         staff_http = httpx.AsyncClient(timeout=5)
         app = FastAPI()
         install_error_handlers(app)
-        app.include_router(carrier_accounts_router(ours, infra.sessions, staff_http, sending.adapters))
+        current_staff = CurrentStaffAuthenticated(
+            ours, RoutingStaffDirectory(ours, staff_http, ours.routing_url)
+        )
+        app.include_router(carrier_accounts_router(infra.sessions, current_staff, sending.adapters))
         transport = httpx.ASGITransport(app=app)
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as api:

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-import httpx
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,7 +22,6 @@ from notifier.outbound.credentials import (
     set_carrier_account,
     stored_carrier_accounts,
 )
-from notifier.settings import NotifierSettings
 from shared.carriers.credentials import ADMINS_ONLY, CarrierSecret, TwilioAccountSid, secret_hint
 from shared.carriers.credentials_api import (
     ADMIN_ENDPOINT_ERRORS,
@@ -33,10 +31,9 @@ from shared.carriers.credentials_api import (
 )
 from shared.http.auth import Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA
-from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory, admins_only
+from shared.http.staff import CurrentStaffAuthenticated, admins_only
 
 Carrier = Literal["twilio", "telnyx"]
-STAFF_CHECK_SECONDS = 5.0
 
 
 class TwilioSendingCredentials(BaseModel):
@@ -80,21 +77,14 @@ def _view(stored: StoredCarrierAccount) -> CarrierAccountView:
 
 
 def carrier_accounts_router(
-    settings: NotifierSettings,
     sessions: async_sessionmaker[AsyncSession],
-    http: httpx.AsyncClient,
+    current_staff: CurrentStaffAuthenticated,
     adapters: CarrierAdapters,
 ) -> APIRouter:
-    """`http`: the client staff tokens are checked against routing with (active, current role);
-    `adapters`: this process's cached carrier adapters, forgotten when their credentials change."""
+    """`current_staff`: tokens checked against routing (active, current role); `adapters`: this
+    process's cached carrier adapters, forgotten when their credentials change."""
     router = APIRouter(prefix="/api/v1/carrier-accounts", tags=["carrier accounts"])
-    staff = CurrentStaffAuthenticated(
-        settings,
-        RoutingStaffDirectory(settings, http, settings.routing_url),
-        cache_seconds=STAFF_CHECK_SECONDS,
-    )
-
-    Admin = Annotated[Principal, Depends(admins_only(staff, ADMINS_ONLY))]
+    Admin = Annotated[Principal, Depends(admins_only(current_staff, ADMINS_ONLY))]
     errors = ADMIN_ENDPOINT_ERRORS
 
     async def stored(session: AsyncSession, caller: Principal, carrier: str) -> CarrierAccountView:

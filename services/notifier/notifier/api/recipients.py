@@ -9,11 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifier import preferences
-from notifier.api.staff import staff_dependency
 from notifier.email.directory import DirectoryUnavailable, UserDirectory, UserNotFound
-from notifier.settings import NotifierSettings
-from shared.http.auth import Authenticated, Principal
+from shared.http.auth import Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
+from shared.http.staff import CurrentStaffAuthenticated, admins_only
 
 
 class UnassignedRecipients(BaseModel):
@@ -32,29 +31,16 @@ class UnassignedRecipientsChange(BaseModel):
 
 
 def recipients_router(
-    settings: NotifierSettings, sessions: async_sessionmaker[AsyncSession], directory: UserDirectory
+    sessions: async_sessionmaker[AsyncSession],
+    current_staff: CurrentStaffAuthenticated,
+    directory: UserDirectory,
 ) -> APIRouter:
+    """`current_staff`: tokens checked against routing, so a demoted admin or a deactivated user
+    is refused whatever their token says; `directory`: routing's users, for the chosen ids."""
     router = APIRouter(prefix="/api/v1/notification-settings/unassigned-recipients", tags=["notifications"])
-    staff = staff_dependency(Authenticated(settings))
-
-    async def admin(principal: Annotated[Principal, Depends(staff)]) -> Principal:
-        if not principal.is_admin:
-            raise ApiError(403, "forbidden", "admins only")
-        # The token's role may be stale (a demoted admin, a deactivated user): routing, which
-        # owns users, has the word on who is an admin now.
-        try:
-            member = await directory.get(principal.account_id, principal.user_id)
-        except UserNotFound as exc:
-            raise ApiError(401, "unauthorized", "unknown user") from exc
-        except DirectoryUnavailable as exc:
-            raise ApiError(503, "unavailable", "staff directory unavailable; try again") from exc
-        if not member.active:
-            raise ApiError(401, "unauthorized", "this user is deactivated")
-        if member.role != "admin":
-            raise ApiError(403, "forbidden", "admins only")
-        return principal
-
-    Admin = Annotated[Principal, Depends(admin)]
+    Admin = Annotated[
+        Principal, Depends(admins_only(current_staff, "only an admin chooses who hears about these"))
+    ]
     errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA, 503: ERROR_RESPONSE_SCHEMA}
 
     async def current(session: AsyncSession, account_id: UUID) -> UnassignedRecipients:
