@@ -5,13 +5,10 @@ their owners (routing, an integrator) do."""
 
 import asyncio
 import json
-import os
 import secrets
-import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from types import SimpleNamespace
 from uuid import UUID, uuid4
 
@@ -20,7 +17,6 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from search.app import create_app
 from search.migrations import migrate
@@ -30,38 +26,14 @@ from shared.contracts.customer import CustomerChanged, CustomerPhone
 from shared.contracts.topics import TopicSpec
 from shared.http.auth import issue_token
 from shared.kafka.topics import topic_name
+from shared.testing.infrastructure import dsn, fresh_database, kafka_bootstrap
 from shared.testing.staff_directory import StaffDirectory
-
-ROOT = Path(__file__).resolve().parents[3]
-_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
-DEFAULT_DATABASE_URL = f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
-DEFAULT_KAFKA = f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
-
-
-def dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
-        base = DEFAULT_DATABASE_URL
-    name = f"sbsearch_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(dsn(base))
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def database_url() -> Iterator[str]:
+    with fresh_database("sbsearch", migrate) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -77,11 +49,9 @@ async def staff_directory_server(staff_directory: StaffDirectory) -> AsyncIterat
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, staff_directory: StaffDirectory) -> SearchSettings:
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        subprocess.run(["bash", str(ROOT / "infra/kafka.sh"), "start"], check=True)
     return SearchSettings(
         database_url=database_url,
-        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA),
+        kafka_bootstrap_servers=kafka_bootstrap(),
         kafka_topic_prefix=f"ts{secrets.token_hex(4)}.",
         kafka_partitions=2,
         kafka_handler_retry_seconds=3,
