@@ -6,15 +6,12 @@ as `create_app` wires them (outbound sending aside)."""
 
 import asyncio
 import contextlib
-import os
 import secrets
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from types import SimpleNamespace
 from uuid import UUID, uuid4
 
@@ -25,7 +22,6 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from devtools.ports import free_port
 from notifier.app import wire_notifications
@@ -43,17 +39,9 @@ from shared.http.auth import issue_token
 from shared.http.errors import install_error_handlers
 from shared.kafka.topics import topic_name
 from shared.service import build_app, build_infrastructure
-from shared.testing.infrastructure import fresh_database
+from shared.testing.infrastructure import dsn, fresh_database
+from shared.testing.infrastructure import kafka_bootstrap as started_kafka
 from shared.testing.sse import SseStream
-
-ROOT = Path(__file__).resolve().parents[3]
-_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
-DEFAULT_DATABASE_URL = f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
-DEFAULT_KAFKA = f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
-
-
-def dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _routing_and_notifier_schemas(url: str) -> None:
@@ -69,9 +57,7 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        subprocess.run(["bash", str(ROOT / "infra/kafka.sh"), "start"], check=True)
-    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
+    return started_kafka()
 
 
 # --- SMTP ----------------------------------------------------------------------------------------
