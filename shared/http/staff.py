@@ -60,6 +60,9 @@ class CurrentRoleCache:
                 self._entries.clear()
         self._entries[(account_id, user_id)] = (now + self._ttl, role)
 
+    def forget(self, account_id: UUID, user_id: UUID) -> None:
+        self._entries.pop((account_id, user_id), None)
+
     def __len__(self) -> int:
         return len(self._entries)
 

@@ -17,40 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from routing.usecases.auth import current_staff_role
 from shared.http.auth import Authenticated, Principal, Role
 from shared.http.errors import ApiError
+from shared.http.staff import CurrentRoleCache
 from shared.settings import ServiceSettings
 
 # Only declared so the OpenAPI document shows the bearer scheme on every staff route; the parent
 # class reads the header itself.
 _BEARER = HTTPBearer(auto_error=False, description="A JWT from `POST /api/v1/auth/login`")
-
-
-class StaffRoleCache:
-    """(account, user) → the user's current role, or None when the token must be refused; each
-    answer kept `ttl` seconds. Bounded: expired entries are swept when it grows too big."""
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
-        self._ttl = ttl
-        self._clock = clock
-        self._max_entries = max_entries
-        self._entries: dict[tuple[UUID, UUID], tuple[float, str | None]] = {}
-
-    def get(self, account_id: UUID, user_id: UUID) -> tuple[bool, str | None]:
-        """(found, role): `found` is False when nothing fresh is cached."""
-        entry = self._entries.get((account_id, user_id))
-        if entry is None or entry[0] <= self._clock():
-            return False, None
-        return True, entry[1]
-
-    def put(self, account_id: UUID, user_id: UUID, role: str | None) -> None:
-        now = self._clock()
-        if len(self._entries) >= self._max_entries:
-            self._entries = {key: entry for key, entry in self._entries.items() if entry[0] > now}
-            if len(self._entries) >= self._max_entries:
-                self._entries.clear()
-        self._entries[(account_id, user_id)] = (now + self._ttl, role)
-
-    def forget(self, account_id: UUID, user_id: UUID) -> None:
-        self._entries.pop((account_id, user_id), None)
 
 
 class StaffAuthenticated(Authenticated):
@@ -67,7 +39,7 @@ class StaffAuthenticated(Authenticated):
     ) -> None:
         super().__init__(settings)
         self._sessions = sessions
-        self._cache = StaffRoleCache(cache_seconds, clock)
+        self._cache = CurrentRoleCache(cache_seconds, clock)
 
     async def __call__(  # type: ignore[override]
         self,
