@@ -9,34 +9,21 @@ import uuid
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from pypdf import PdfReader
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
+from shared.testing.kafka_records import first_record
 from tests.e2e.clients import login
 
 pytestmark = pytest.mark.e2e
 
 
 async def _completed_event(bootstrap: str, topic: str, job_id: str, timeout: float = 60.0) -> dict | None:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=f"t-{uuid.uuid4()}"
+    record = await first_record(
+        bootstrap, topic, lambda r: json.loads(r.value).get("job_id") == job_id, timeout
     )
-    await consumer.start()
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                batch = await consumer.getmany(timeout_ms=500)
-                for records in batch.values():
-                    for record in records:
-                        event = json.loads(record.value)
-                        if event.get("job_id") == job_id:
-                            return event
-    except TimeoutError:
-        return None
-    finally:
-        await consumer.stop()
+    return json.loads(record.value) if record else None
 
 
 async def _job_finished(client: httpx.AsyncClient, url: str, headers: dict, timeout: float = 90.0) -> dict:

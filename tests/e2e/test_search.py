@@ -2,7 +2,6 @@
 number typed several ways and by a word of it (French stem), and closing the conversation through
 routing's API moves it from the open filter to the closed one."""
 
-import asyncio
 import uuid
 
 import httpx
@@ -10,18 +9,10 @@ import pytest
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
+from shared.testing.waiting import eventually
 from tests.e2e.clients import login
 
 pytestmark = pytest.mark.e2e
-
-
-async def _eventually(check, timeout: float = 20.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.2)
 
 
 async def test_a_text_is_found_by_number_and_words_and_follows_the_status_filter(services):
@@ -44,7 +35,7 @@ async def test_a_text_is_found_by_number_and_words_and_follows_the_status_filter
             assert result.status_code == 200, result.text
             return result.json()["results"]
 
-        (found,) = await _eventually(lambda: find(word))
+        (found,) = await eventually(lambda: find(word))
         (match,) = found["matches"]
         assert match["kind"] == "message" and f"<mark>{word}</mark>" in match["text"]
         conversation_id = match["conversation_id"]
@@ -62,4 +53,4 @@ async def test_a_text_is_found_by_number_and_words_and_follows_the_status_filter
         async def moved_to_closed():
             return not await find(word, "open") and await find(word, "closed")
 
-        assert await _eventually(moved_to_closed)
+        assert await eventually(moved_to_closed)

@@ -13,6 +13,7 @@ import pytest
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound, sign
+from shared.testing.waiting import eventually
 from tests.conftest import ROOT, _dsn, kafka_is_ours
 from tests.e2e.clients import SseStream, login
 
@@ -37,15 +38,6 @@ async def _stored_messages(database_url: str, carrier_message_id: str) -> int:
         "SELECT count(*) FROM routing.messages WHERE carrier_message_id = $1",
         carrier_message_id,
     )
-
-
-async def _eventually(check, expected, timeout: float = 20.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value == expected or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.2)
 
 
 async def test_inbound_sms_reaches_stream_inbox_and_search(services, database_url):
@@ -91,7 +83,7 @@ async def test_inbound_sms_reaches_stream_inbox_and_search(services, database_ur
             matches = [m for r in result.json()["results"] for m in r["matches"] if m["kind"] == "message"]
             return sum(1 for m in matches if m["conversation_id"] == conversation_id)
 
-        assert await _eventually(found_in_search, 1) == 1
+        assert await eventually(found_in_search) == 1
 
 
 async def test_one_inbound_sms_is_one_trace_across_services(services, database_url):
@@ -114,7 +106,7 @@ async def test_one_inbound_sms_is_one_trace_across_services(services, database_u
     async def ingest_trace() -> int:
         return len(trace_ids("ingest", form["MessageSid"]))
 
-    assert await _eventually(ingest_trace, 1) == 1
+    assert await eventually(ingest_trace) == 1
     (trace_id,) = trace_ids("ingest", form["MessageSid"])
 
     async def seen_downstream() -> bool:
@@ -122,7 +114,7 @@ async def test_one_inbound_sms_is_one_trace_across_services(services, database_u
         notifier_traces = trace_ids("notifier", "notifications stored")
         return trace_id in routing_traces and trace_id in notifier_traces
 
-    assert await _eventually(seen_downstream, True), "the trace id did not reach routing and notifier"
+    assert await eventually(seen_downstream), "the trace id did not reach routing and notifier"
 
 
 async def test_forged_or_missing_signature_is_refused_and_nothing_stored(services, database_url):
@@ -164,7 +156,7 @@ async def test_the_same_webhook_twice_is_stored_once(services, database_url):
         second = await post_inbound(client, ingest, demo.TWILIO_AUTH_TOKEN, form)
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.headers["x-switchboard-outcome"] == "duplicate"
-    assert await _eventually(lambda: _stored_messages(database_url, form["MessageSid"]), 1) == 1
+    assert await eventually(lambda: _stored_messages(database_url, form["MessageSid"])) == 1
     await asyncio.sleep(1.5)
     assert await _stored_messages(database_url, form["MessageSid"]) == 1
 
@@ -224,6 +216,6 @@ async def test_kafka_down_gives_503_and_the_retry_is_stored_once(services, datab
             await asyncio.sleep(1)
     assert retry.status_code == 200
     assert retry.headers["x-switchboard-outcome"] == "accepted"
-    assert await _eventually(lambda: _stored_messages(database_url, form["MessageSid"]), 1, timeout=60) == 1
+    assert await eventually(lambda: _stored_messages(database_url, form["MessageSid"]), timeout=60) == 1
     await asyncio.sleep(2)
     assert await _stored_messages(database_url, form["MessageSid"]) == 1

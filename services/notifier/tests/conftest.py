@@ -42,6 +42,7 @@ from shared.service import build_app, build_infrastructure
 from shared.testing.infrastructure import dsn, fresh_database
 from shared.testing.infrastructure import kafka_bootstrap as started_kafka
 from shared.testing.sse import SseStream
+from shared.testing.waiting import eventually
 
 
 def _routing_and_notifier_schemas(url: str) -> None:
@@ -286,16 +287,6 @@ async def dealer(database_url, settings) -> Dealership:
 @pytest.fixture
 async def other_dealer(database_url, settings) -> Dealership:
     return await new_dealership(database_url, settings)
-
-
-async def eventually(check, timeout: float = 30.0, interval: float = 0.1):
-    """The first truthy value of `await check()`, or the last falsy one after `timeout`."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(interval)
 
 
 # --- helpers, handed to tests as the `nt` fixture (test modules cannot import each other) --------

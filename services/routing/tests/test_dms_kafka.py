@@ -5,15 +5,13 @@ dead-lettered with the reason; the next event is still handled."""
 
 import asyncio
 import json
-import os
 import secrets
-import subprocess
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 from devtools.ports import free_port
@@ -24,22 +22,18 @@ from ingest.migrations import migrate as migrate_ingest
 from ingest.settings import IngestSettings
 from routing.tables import appointments, conversations, customer_phones, customers
 from shared.db.engine import create_engine, create_session_factory
-from shared.testing.infrastructure import fresh_database
+from shared.testing.infrastructure import fresh_database, kafka_bootstrap
+from shared.testing.kafka_records import first_record
+from shared.testing.waiting import eventually
 
 from .dms_helpers import appointment_event, customer_event, dms_id, new_number
 
 pytestmark = pytest.mark.e2e
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
 
 @pytest.fixture(scope="module")
 def kafka() -> str:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if bootstrap:
-        return bootstrap
-    subprocess.run(["bash", os.path.join(ROOT, "infra/kafka.sh"), "start"], check=True)
-    return f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
+    return kafka_bootstrap()
 
 
 @pytest.fixture(scope="module")
@@ -99,31 +93,6 @@ async def produce(kafka: str, topic: str, value: bytes, key: str) -> None:
         await producer.send_and_wait(topic, value, key=key.encode())
     finally:
         await producer.stop()
-
-
-async def first_record(kafka: str, topic: str, wanted: Callable, timeout: float = 30.0):
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=f"test-{uuid.uuid4()}"
-    )
-    await consumer.start()
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        if wanted(record):
-                            return record
-    finally:
-        await consumer.stop()
-
-
-async def eventually(probe: Callable, timeout: float = 30.0):
-    async with asyncio.timeout(timeout):
-        while True:
-            found = await probe()
-            if found:
-                return found
-            await asyncio.sleep(0.2)
 
 
 async def test_raw_json_on_kafka_is_applied_once(prefix, kafka, dealer, sessions):

@@ -4,15 +4,11 @@ topics of its own prefix); another system asks it to text a customer on
 and the carrier's reports come back and move the message forward. A request that can never be
 sent lands in the dead-letter topic with its reason."""
 
-import asyncio
-import os
 import secrets
-import subprocess
-from collections.abc import Callable
 from uuid import UUID, uuid4
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 from devtools.ports import free_port
@@ -21,19 +17,16 @@ from routing.tables import messages
 from shared.contracts.base import Event
 from shared.contracts.carrier import CarrierStatus
 from shared.contracts.messaging import MessageSource, OutboundRequested, OutboundStatusChanged, SendRequested
+from shared.testing.infrastructure import kafka_bootstrap
+from shared.testing.kafka_records import first_record
+from shared.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 @pytest.fixture(scope="module")
 def kafka() -> str:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if bootstrap:
-        return bootstrap
-    subprocess.run(["bash", os.path.join(ROOT, "infra/kafka.sh"), "start"], check=True)
-    return f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
+    return kafka_bootstrap()
 
 
 @pytest.fixture(scope="module")
@@ -68,33 +61,6 @@ async def publish(kafka: str, topic: str, event: Event) -> None:
         await producer.send_and_wait(topic, event.to_bytes(), key=event.partition_key.encode())
     finally:
         await producer.stop()
-
-
-async def first_record(kafka: str, topic: str, wanted: Callable, timeout: float = 30.0):
-    """The first record of `topic` for which `wanted(record)` is true."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=f"test-{uuid4()}"
-    )
-    await consumer.start()
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for record in records:
-                        if wanted(record):
-                            return record
-    finally:
-        await consumer.stop()
-
-
-async def eventually(probe: Callable, timeout: float = 30.0):
-    """Polls `probe` until it returns something truthy."""
-    async with asyncio.timeout(timeout):
-        while True:
-            found = await probe()
-            if found:
-                return found
-            await asyncio.sleep(0.2)
 
 
 async def test_a_send_request_is_texted_and_its_outcome_recorded(routing_service, kafka, dealer):

@@ -3,7 +3,6 @@ topic prefix on the real Kafka, the service as `create_app` wires it (consumers 
 its lifespan running in this event loop, and a plain Kafka producer to publish events the way
 their owners (routing, an integrator) do."""
 
-import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -28,6 +27,7 @@ from shared.http.auth import issue_token
 from shared.kafka.topics import topic_name
 from shared.testing.infrastructure import dsn, fresh_database, kafka_bootstrap
 from shared.testing.staff_directory import StaffDirectory
+from shared.testing.waiting import eventually
 
 
 @pytest.fixture(scope="session")
@@ -126,16 +126,6 @@ def account(settings: SearchSettings) -> Account:
 @pytest.fixture
 def other_account(settings: SearchSettings) -> Account:
     return Account(uuid4(), settings)
-
-
-async def eventually(check, timeout: float = 30.0, interval: float = 0.1):
-    """The first truthy value of `await check()`, or the last falsy one after `timeout`."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(interval)
 
 
 async def search(http: httpx.AsyncClient, account: Account, q: str, **params) -> dict:
