@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import func, select, update
 
-from routing.domain.outbound import UnknownCarrierStatus, status_from_carrier
+from routing.domain.outbound import UnknownCarrierStatus, introduced, status_from_carrier
 from routing.tables import account_phone_numbers, conversations, customer_phones, messages, outbox
 from routing.usecases.outbound_status import MessageNotYetKnown, record_carrier_status, record_outbound_status
 from shared.contracts.carrier import CarrierStatus
@@ -302,3 +302,12 @@ async def test_a_carrier_receipt_finds_its_message_only_in_its_own_account(clien
     await record(dealer, carrier_says(dealer, shared_id, "delivered"))
     assert (await stored(dealer, mine)).status == "delivered"
     assert (await stored(other_dealer, theirs)).status == "sent"
+
+
+def test_an_introduction_names_the_replier_by_first_name_and_the_dealership_when_it_has_one():
+    assert (
+        introduced("Your car is ready", "Lou Outsider", "Maple Honda")
+        == "Lou from Maple Honda: Your car is ready"
+    )
+    assert introduced("Hi", "Lou", "  ") == "Lou: Hi"
+    assert introduced("Hi", "", None) == "A colleague: Hi"

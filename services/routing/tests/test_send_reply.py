@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from sqlalchemy import delete, func, select, update
 
-from routing.tables import conversations, customer_phones, messages, opt_outs, outbox
+from routing.tables import accounts, conversations, customer_phones, messages, opt_outs, outbox
 from shared.http.auth import issue_token
 
 
@@ -142,10 +142,43 @@ async def test_a_reply_by_someone_else_leaves_the_conversation_with_its_assignee
         reply_url(conversation), headers=dealer.headers(dealer.lou_id), json={"body": "Hi"}
     )
     assert response.status_code == 201, response.text
-    assert response.json()["message"]["sender_name"] == "Lou Outsider"
+    message = response.json()["message"]
+    assert message["sender_name"] == "Lou Outsider"
     summary = (await client.get(f"/api/v1/conversations/{conversation}", headers=dealer.admin)).json()
     assert (summary["assignee_user_id"], summary["assignee_team_id"]) == (str(dealer.kim_id), None)
     assert await outbox_events(dealer, "conversation.assigned.v1", conversation_ids=[str(conversation)]) == []
+    # The customer has been texting Kim: the text tells them who writes now, and the
+    # conversation keeps what they read.
+    dealership = await dealer_name(dealer)
+    assert message["body"] == f"Lou from {dealership}: Hi"
+    [requested] = await outbox_events(dealer, "sms.outbound_requested.v1", message_id=message["id"])
+    assert requested["body"] == f"Lou from {dealership}: Hi"
+
+
+async def test_the_assignee_and_the_assigned_team_write_without_an_introduction(client, dealer, ago):
+    mine = await dealer.receive(ago(1))
+    await dealer.set_assignee(mine, user_id=dealer.kim_id)
+    own = await client.post(reply_url(mine), headers=dealer.headers(dealer.kim_id), json={"body": "Hi"})
+    assert own.json()["message"]["body"] == "Hi"
+
+    teams = await dealer.receive(ago(1))
+    await dealer.set_assignee(teams, team_id=dealer.team_id)
+    member = await client.post(reply_url(teams), headers=dealer.sam, json={"body": "Hello"})
+    assert member.json()["message"]["body"] == "Hello"
+    outsider = await client.post(
+        reply_url(teams), headers=dealer.headers(dealer.lou_id), json={"body": "Hey"}
+    )
+    assert outsider.json()["message"]["body"] == f"Lou from {await dealer_name(dealer)}: Hey"
+
+    nobodys = await dealer.receive(ago(1))
+    await dealer.set_assignee(nobodys)
+    unassigned = await client.post(reply_url(nobodys), headers=dealer.sam, json={"body": "Morning"})
+    assert unassigned.json()["message"]["body"] == "Morning"
+
+
+async def dealer_name(dealer) -> str:
+    async with dealer.sessions() as session:
+        return await session.scalar(select(accounts.c.name).where(accounts.c.id == dealer.account_id))
 
 
 async def test_writing_in_a_closed_conversation_reopens_it(client, dealer, ago):

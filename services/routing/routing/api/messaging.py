@@ -252,10 +252,13 @@ def messaging_router(
         response_model=SentMessage,
         status_code=201,
         summary="Reply to the customer",
-        description="Stores the message as `queued` with the caller as its sender (shown to the "
-        "customer), and hands it to notifier (`sms.outbound_requested.v1`) and to the other "
-        "services (`conversation.message_sent.v1`). The conversation counts as answered; a closed "
-        "one reopens; its assignee does not change. Delivery updates `message.status` later.",
+        description="Stores the message as `queued` with the caller as its sender, and hands it "
+        "to notifier (`sms.outbound_requested.v1`) and to the other services "
+        "(`conversation.message_sent.v1`). In a conversation assigned to someone else (another "
+        "user, or a team the caller is not in) the text starts with who writes "
+        "(`Lou from Maple Honda: ...`), and `message.body` is what the customer reads. The "
+        "conversation counts as answered; a closed one reopens; its assignee does not change and "
+        "the caller is not subscribed to it. Delivery updates `message.status` later.",
         responses=SEND_RESPONSES,
     )
     async def send_reply(

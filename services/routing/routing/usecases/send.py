@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.domain.composer import ComposerState, composer_state
-from routing.domain.outbound import MAX_BODY_LENGTH, respects_quiet_hours
+from routing.domain.outbound import MAX_BODY_LENGTH, introduced, respects_quiet_hours
 from routing.outbox import add_event
 from routing.tables import (
     account_phone_numbers,
@@ -22,7 +22,9 @@ from routing.tables import (
     customer_phones,
     messages,
     opt_outs,
+    team_members,
     timeline_events,
+    users,
 )
 from routing.usecases.saved_replies import (
     InvalidTemplate,
@@ -303,6 +305,9 @@ async def _body(
         body = outgoing.body or ""
     if not body.strip():
         raise InvalidMessage("the message is empty", "body")
+    if sender_user_id is not None:
+        introduction = await _introduction(session, account_id, conversation, sender_user_id)
+        body = introduced(body, *introduction) if introduction else body
     if len(body) > MAX_BODY_LENGTH:
         raise InvalidMessage(
             f"the message is {len(body)} characters long; at most {MAX_BODY_LENGTH} can be sent",
@@ -310,6 +315,35 @@ async def _body(
             details={"length": len(body), "max_length": MAX_BODY_LENGTH},
         )
     return body
+
+
+async def _introduction(
+    session: AsyncSession, account_id: UUID, conversation: Row, sender_user_id: UUID
+) -> tuple[str, str | None] | None:
+    """(the replier's name, the dealership's name) when the replier is not who the conversation
+    is assigned to (the user, or a member of the team); None in their own or an unassigned one."""
+    if conversation.assignee_user_id is not None:
+        if conversation.assignee_user_id == sender_user_id:
+            return None
+    elif conversation.assignee_team_id is not None:
+        member = await session.scalar(
+            select(team_members.c.user_id).where(
+                team_members.c.team_id == conversation.assignee_team_id,
+                team_members.c.user_id == sender_user_id,
+            )
+        )
+        if member is not None:
+            return None
+    else:
+        return None
+    names = (
+        await session.execute(
+            select(users.c.name, accounts.c.name)
+            .join(accounts, accounts.c.id == users.c.account_id)
+            .where(users.c.id == sender_user_id, users.c.account_id == account_id)
+        )
+    ).one_or_none()
+    return (names[0] or "", names[1]) if names else None
 
 
 async def _render_saved_reply(
