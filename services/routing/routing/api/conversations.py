@@ -268,7 +268,9 @@ class AssignmentResult(BaseModel):
     assignee_team_id: UUID | None
     assignee_name: str
     mentioned_user_ids: list[UUID] = Field(description="Colleagues the note @mentions")
-    notified_user_ids: list[UUID] = Field(description="The assigned user, or every member of the team")
+    notified_user_ids: list[UUID] = Field(
+        description="The assigned user, or every member of the team, except the caller"
+    )
 
 
 # --- helpers ----------------------------------------------------------------------------------

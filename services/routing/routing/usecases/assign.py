@@ -103,7 +103,9 @@ async def assign(
     note: str | None = None,
     now: datetime,
 ) -> AssignmentResult:
-    assignee_name, notify = await _resolve_assignee(session, viewer.account_id, assignee)
+    assignee_name, assignees = await _resolve_assignee(session, viewer.account_id, assignee)
+    # Whoever assigns knows already, even when they take it themselves or are in the team.
+    notify = [user_id for user_id in assignees if user_id != viewer.user_id]
     previous = await _lock_conversations(session, viewer, conversation_ids, inbox_filter)
     ids = list(previous)
     actor_name = await session.scalar(select(users.c.name).where(users.c.id == viewer.user_id)) or ""
