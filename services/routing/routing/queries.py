@@ -157,7 +157,11 @@ def view_clause(view: View, viewer: Viewer) -> ColumnElement:
 
 
 def status_clause(status: Status) -> ColumnElement:
-    return true() if status == "all" else conversations.c.status == status
+    """`all` is open and closed, as the inbox's menu says; archived conversations (of merged
+    profiles) are asked for by name, and the customer's profile lists them."""
+    if status == "all":
+        return conversations.c.status != "archived"
+    return conversations.c.status == status
 
 
 def read_clause(read: frozenset[ReadFilter]) -> ColumnElement:

@@ -80,7 +80,7 @@ class ConversationCounts(BaseModel):
         description="`mine`, `all`, `unassigned`, and `users` / `teams`: counts per assignee id",
         examples=[{"mine": 3, "all": 12, "unassigned": 2, "users": {"<uuid>": 4}, "teams": {"<uuid>": 6}}],
     )
-    status: dict[str, int] = Field(description="Per status: open, closed, archived, all")
+    status: dict[str, int] = Field(description="Per status: open, closed, archived, all (open + closed)")
     read: dict[str, int] = Field(description="Per read filter: read, unread, unanswered")
 
 
@@ -325,7 +325,9 @@ VIEW_QUERY = Query(
     description="`mine` (assigned to me or a team I am in), `all`, `user:<uuid>` or `team:<uuid>`",
     pattern=r"^(mine|all|user:[0-9a-fA-F-]{36}|team:[0-9a-fA-F-]{36})$",
 )
-STATUS_QUERY = Query("open", description="open (default), closed, archived or all")
+STATUS_QUERY = Query(
+    "open", description="open (default), closed, archived, or all (open and closed; not archived)"
+)
 READ_QUERY = Query(
     default_factory=list,
     description="Repeatable: read, unread, unanswered; several at once show their union",
