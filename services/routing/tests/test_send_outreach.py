@@ -214,8 +214,16 @@ async def test_two_sends_to_the_same_new_number_at_once_make_one_customer_and_on
     assert (owners, orphans) == (1, 0)
 
 
-async def test_reached_customers_of_a_campaign(client, dealer, other_dealer):
-    source = {**CAMPAIGN, "id": f"camp-{uuid4()}"}
+SOURCES = {
+    "campaign": CAMPAIGN,
+    "automation": {"kind": "automation", "id": "oil-due", "name": "Oil change due", "url": None},
+    "appointment": {"kind": "appointment", "id": "appt", "name": "Oil change, Dec 3 9:00", "url": None},
+}
+
+
+@pytest.mark.parametrize("kind", list(SOURCES))
+async def test_reached_customers_of_a_source_with_why_a_text_failed(client, dealer, other_dealer, kind):
+    source = {**SOURCES[kind], "id": f"{kind}-{uuid4()}"}
     first_phone, second_phone = new_phone(), new_phone()
     first = (await outreach(client, dealer.sam, customer_phone=first_phone, body="1", source=source)).json()
     second = (await outreach(client, dealer.sam, customer_phone=second_phone, body="2", source=source)).json()
@@ -234,7 +242,7 @@ async def test_reached_customers_of_a_campaign(client, dealer, other_dealer):
             StatusReport(status="undelivered", at=datetime.now(UTC), error_category="wrong_number"),
         )
 
-    url = f"/api/v1/sources/campaign/{source['id']}/customers"
+    url = f"/api/v1/sources/{kind}/{source['id']}/customers"
     page = (await client.get(url, headers=dealer.sam)).json()
     assert [row["message_id"] for row in page["items"]] == [
         latest_to_first["message"]["id"],
@@ -250,9 +258,11 @@ async def test_reached_customers_of_a_campaign(client, dealer, other_dealer):
         "message_id": second["message"]["id"],
         "status": "undelivered",
         "error_category": "wrong_number",
+        "error_text": "The number is not in service or does not exist. Check the customer's number.",
         "sent_at": row["sent_at"],
     }
     assert page["items"][0]["customer_id"] == first["customer_id"]
+    assert page["items"][0]["error_text"] is None
 
     one = (await client.get(url, headers=dealer.sam, params={"limit": 1})).json()
     assert len(one["items"]) == 1 and one["next_cursor"]
@@ -265,8 +275,8 @@ async def test_reached_customers_of_a_campaign(client, dealer, other_dealer):
     # Another account, another kind, an unknown source: not found.
     for headers, path in (
         (other_dealer.sam, url),
-        (dealer.sam, f"/api/v1/sources/automation/{source['id']}/customers"),
-        (dealer.sam, "/api/v1/sources/campaign/never-sent/customers"),
+        (dealer.sam, url.replace(f"/{kind}/", "/automation/" if kind != "automation" else "/campaign/")),
+        (dealer.sam, f"/api/v1/sources/{kind}/never-sent/customers"),
     ):
         response = await client.get(path, headers=headers)
         assert response.status_code == 404, response.text
@@ -368,3 +378,34 @@ async def test_a_customer_id_merged_away_reaches_the_profile_it_was_merged_into(
     assert response.status_code == 201, response.text
     assert response.json()["customer_id"] == str(survivor)
     assert response.json()["conversation_id"] == str(sent.conversation_id)
+
+
+async def test_a_conversation_started_from_a_source_with_a_saved_reply(client, dealer):
+    created = await client.post(
+        "/api/v1/saved-replies",
+        headers=dealer.admin,
+        json={"name": "Reminder", "body": "{{ sender.first_name }} here: see you at {{ appointment.time }}"},
+    )
+    assert created.status_code == 201, created.text
+    source = {**SOURCES["appointment"], "id": f"appt-{uuid4()}"}
+    sent = await outreach(
+        client,
+        dealer.sam,
+        customer_phone=new_phone(),
+        saved_reply_id=created.json()["id"],
+        variables={"appointment.time": "9 am"},
+        source=source,
+    )
+    assert sent.status_code == 201, sent.text
+    message = sent.json()["message"]
+    assert (message["body"], message["source"]) == ("Sam here: see you at 9 am", source)
+    [requested] = await outbox_events(dealer, "sms.outbound_requested.v1", message_id=message["id"])
+    assert requested["body"] == "Sam here: see you at 9 am"
+
+
+async def test_many_new_customers_in_a_row_each_get_a_conversation(client, dealer):
+    """PostgreSQL plans a prepared statement generically from its sixth run on a connection; the
+    conversation insert must still find its partial unique index then."""
+    for _ in range(12):
+        sent = await outreach(client, dealer.sam, customer_phone=new_phone(), body="Hi", source=CAMPAIGN)
+        assert sent.status_code == 201, sent.text

@@ -140,6 +140,9 @@ class ReachedCustomer(BaseModel):
     message_id: UUID = Field(description="The latest message this source sent the customer")
     status: str
     error_category: str | None
+    error_text: str | None = Field(
+        description="Why the text did not arrive, in plain words; null unless undelivered or failed"
+    )
     sent_at: datetime
 
 

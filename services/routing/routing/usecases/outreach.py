@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,7 +150,11 @@ async def _active_conversation(
                 created_at=now,
             )
             .on_conflict_do_nothing(
-                index_elements=["customer_id"], index_where=conversations.c.status != "archived"
+                # Written out, not a bound parameter: PostgreSQL matches the partial index by its
+                # predicate, which it cannot do against a parameter once asyncpg's prepared
+                # statement switches to a generic plan (from the sixth execution on a connection).
+                index_elements=["customer_id"],
+                index_where=text("status <> 'archived'"),
             )
         )
     raise RuntimeError("the customer's active conversation changed while being opened; retry")

@@ -8,6 +8,7 @@ from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from routing.domain.outbound import error_text
 from routing.queries import decode_cursor, encode_cursor
 from routing.tables import conversations, customers, messages
 
@@ -63,4 +64,5 @@ async def reached_customers(
         next_cursor = encode_cursor(rows[-1]["sent_at"], rows[-1]["message_id"])
     for row in rows:
         row["conversation_link"] = conversation_link(row["conversation_id"])
+        row["error_text"] = error_text(row["error_category"], row["status"])
     return rows, next_cursor
