@@ -153,6 +153,14 @@ async def test_a_reply_by_someone_else_leaves_the_conversation_with_its_assignee
     assert message["body"] == f"Lou from {dealership}: Hi"
     [requested] = await outbox_events(dealer, "sms.outbound_requested.v1", message_id=message["id"])
     assert requested["body"] == f"Lou from {dealership}: Hi"
+    # Lou is not subscribed: the customer's next text is for Kim alone.
+    await dealer.receive(
+        ago(0), body="Thanks Lou", customer_number=await customer_number(dealer, conversation)
+    )
+    *_, received = await outbox_events(
+        dealer, "conversation.message_received.v1", conversation_id=str(conversation)
+    )
+    assert (received["body"], received["notify_user_ids"]) == ("Thanks Lou", [str(dealer.kim_id)])
 
 
 async def test_the_assignee_and_the_assigned_team_write_without_an_introduction(client, dealer, ago):
