@@ -17,7 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from search.domain.query import ParsedQuery, fold
 
 StatusFilter = Literal["open", "closed", "all"]
-MatchKind = Literal["name", "phone", "message", "ro", "payment", "appointment"]
+MatchKind = Literal["name", "phone", "email", "message", "ro", "vin", "payment", "appointment"]
+# Above every character of a compact RO number or VIN ([0-9A-Z]) in the "C" collation.
+_COMPACT_END = "~"
+# Above every character an e-mail address holds, in the "C" collation.
+_TEXT_END = "\U0010ffff"
 
 # "closed" also shows archived conversations (merged profiles): both are done, both searchable.
 STATUSES: dict[str, tuple[str, ...]] = {"open": ("open",), "closed": ("closed", "archived")}
@@ -121,13 +125,31 @@ def _readings(query: ParsedQuery, status: StatusFilter, params: dict) -> list[Re
                 " AND p.digits LIKE :digits)",
             )
         )
+    if query.email_prefix:
+        params["email_lo"], params["email_hi"] = query.email_prefix, query.email_prefix + _TEXT_END
+        test = "{t}.email_folded >= :email_lo AND {t}.email_folded < :email_hi"
+        readings.append(
+            Reading(
+                "email",
+                f"SELECT c.customer_id, NULL::uuid FROM search.customers c WHERE c.account_id = :a"
+                f" AND {test.format(t='c')}",
+                test.format(t="mc"),
+                on_row=test.format(t="c"),
+            )
+        )
     dms_tests = []
     if query.ro_compact:
-        params["ro_lo"] = query.ro_compact
-        # Every compact RO is [0-9A-Z]*, all below "~" in the "C" collation: a prefix range.
-        params["ro_hi"] = query.ro_compact + "~"
+        # Every compact RO is [0-9A-Z]*: a prefix is a range.
+        params["ro_lo"], params["ro_hi"] = query.ro_compact, query.ro_compact + _COMPACT_END
         dms_tests.append(
             ("ro", "search.repair_orders", "r", "r.ro_compact >= :ro_lo AND r.ro_compact < :ro_hi")
+        )
+    if query.vin_tail:
+        # The VIN's tail is a prefix of the reversed VIN.
+        params["vin_lo"] = query.vin_tail[::-1]
+        params["vin_hi"] = params["vin_lo"] + _COMPACT_END
+        dms_tests.append(
+            ("vin", "search.repair_orders", "v", "v.vin_reversed >= :vin_lo AND v.vin_reversed < :vin_hi")
         )
     if query.amount is not None:
         params["amount"] = query.amount
@@ -291,7 +313,7 @@ async def describe_matches(
     for row in await session.execute(
         text(
             "SELECT c.customer_id, coalesce(c.merged_into_customer_id, c.customer_id) AS ck,"
-            " c.display_name, p.e164, p.kind FROM search.customers c"
+            " c.display_name, c.email, p.e164, p.kind FROM search.customers c"
             " LEFT JOIN search.customer_phones p ON p.customer_id = c.customer_id AND p.account_id = :a"
             " WHERE c.account_id = :a"
             " AND (c.customer_id = ANY(:keys) OR c.merged_into_customer_id = ANY(:keys)) ORDER BY p.e164"
@@ -337,6 +359,11 @@ async def _name_and_phone_matches(query: ParsedQuery, member_rows, by_key: dict[
             if row.display_name and all(w in folded for w in name_words):
                 hit = by_key[row.ck]
                 hit.matches.append(Match("name", row.display_name, hit.conversation_id))
+    if query.email_prefix:
+        for row in member_rows:
+            if row.email and row.email.strip().lower().startswith(query.email_prefix):
+                hit = by_key[row.ck]
+                hit.matches.append(Match("email", row.email.strip(), hit.conversation_id))
     if query.phone_digits:
         for hit in by_key.values():
             for e164, _kind in hit.phones:
@@ -346,8 +373,22 @@ async def _name_and_phone_matches(query: ParsedQuery, member_rows, by_key: dict[
 
 async def _dms_matches(session: AsyncSession, query: ParsedQuery, params: dict, owner, by_key) -> None:
     dms = _DMS_JOIN.format(t="r") + " AND c.customer_id = ANY(:members)"
+    if query.vin_tail:
+        params["vin_lo"] = query.vin_tail[::-1]
+        params["vin_hi"] = params["vin_lo"] + _COMPACT_END
+        for row in await session.execute(
+            text(
+                "SELECT DISTINCT c.customer_id, r.vin, r.ro_number FROM search.repair_orders r"
+                f" JOIN search.customers c ON {dms}"
+                " WHERE r.account_id = :a AND r.vin_reversed >= :vin_lo AND r.vin_reversed < :vin_hi"
+                " ORDER BY r.ro_number"
+            ),
+            params,
+        ):
+            hit = by_key[owner[row.customer_id]]
+            _add(hit, Match("vin", row.vin, hit.conversation_id, detail=f"vehicle on RO {row.ro_number}"))
     if query.ro_compact:
-        params["ro_lo"], params["ro_hi"] = query.ro_compact, query.ro_compact + "~"
+        params["ro_lo"], params["ro_hi"] = query.ro_compact, query.ro_compact + _COMPACT_END
         for row in await session.execute(
             text(
                 "SELECT DISTINCT c.customer_id, r.ro_number, r.status, r.vin FROM search.repair_orders r"

@@ -17,7 +17,15 @@ async def tremblay(st, kafka, http, account):
     dms_id = f"DMS-{uuid4().hex[:8]}"
     await kafka.publish(
         CUSTOMER_CHANGED,
-        st.events.customer(account, customer, "Marie", "Trémblay", ["+15145550100"], dms_customer_id=dms_id),
+        st.events.customer(
+            account,
+            customer,
+            "Marie",
+            "Trémblay",
+            ["+15145550100"],
+            dms_customer_id=dms_id,
+            email="Marie.Tremblay@Example.com",
+        ),
     )
     await kafka.publish(
         MESSAGE_RECEIVED,
@@ -37,7 +45,11 @@ async def tremblay(st, kafka, http, account):
                 "appointment_type": "Oil change",
             },
         ),
-        ("repair_order.opened", ro, {"ro_number": ro, "dms_customer_id": dms_id}),
+        (
+            "repair_order.opened",
+            ro,
+            {"ro_number": ro, "dms_customer_id": dms_id, "vehicle": {"vin": "1HGCM82633A004352"}},
+        ),
         (
             "payment.recorded",
             "PAY-1",
@@ -80,6 +92,11 @@ async def tremblay(st, kafka, http, account):
         ("$412.50", "payment"),
         ("oil change", "appointment"),
         ("Oil", "appointment"),
+        ("marie.tremblay@", "email"),
+        ("Marie.Tremblay@example.com", "email"),
+        ("1HGCM82633A004352", "vin"),
+        ("3a004352", "vin"),
+        ("004352", "vin"),
         ("frein", "message"),
         ("etrange", "message"),
         ("bruit", "message"),

@@ -13,5 +13,6 @@ async def test_openapi_documents_the_query_box(http):
     assert ok["$ref"].endswith("/SearchPage")
     assert {"401", "422"} <= set(operation["responses"])
     match = spec["components"]["schemas"]["SearchMatch"]["properties"]
-    assert set(match["kind"]["enum"]) == {"name", "phone", "message", "ro", "payment", "appointment"}
+    kinds = {"name", "phone", "email", "message", "ro", "vin", "payment", "appointment"}
+    assert set(match["kind"]["enum"]) == kinds
     assert all(field.get("description") for field in match.values())

@@ -51,6 +51,24 @@ def test_repair_order_numbers(text, ro):
     assert parse_query(text).ro_compact == ro
 
 
+@pytest.mark.parametrize(
+    ("text", "email", "vin"),
+    [
+        ("Marie.T@Example.com", "marie.t@example.com", None),
+        ("marie@", "marie@", None),
+        ("marie at example", None, None),
+        ("1HGCM82633A004352", None, "1HGCM82633A004352"),
+        ("3a00-4352", None, "3A004352"),
+        ("12345", None, None),  # shorter than any VIN tail staff read out
+        ("oil change", None, None),
+        ("ABCDEFGH", None, None),  # a VIN has digits
+    ],
+)
+def test_email_addresses_and_vin_tails(text, email, vin):
+    query = parse_query(text)
+    assert (query.email_prefix, query.vin_tail) == (email, vin)
+
+
 def test_words_are_folded_and_deduplicated():
     query = parse_query("  Trémblay   TREMBLAY l'Écluse ")
     assert query.words == ("tremblay", "l", "ecluse")

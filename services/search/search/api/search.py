@@ -23,9 +23,10 @@ class Phone(BaseModel):
 
 
 class SearchMatch(BaseModel):
-    kind: Literal["name", "phone", "message", "ro", "payment", "appointment"] = Field(
-        description="What matched: the customer's name or phone, a message, a repair order number, a "
-        "payment amount or an appointment type"
+    kind: Literal["name", "phone", "email", "message", "ro", "vin", "payment", "appointment"] = Field(
+        description="What matched: the customer's name, phone or e-mail address, a message, a repair "
+        "order number, a vehicle's VIN (whole or its last characters), a payment amount or an "
+        "appointment type"
     )
     text: str = Field(description="The matched text, HTML-escaped, the matched part in <mark>…</mark>")
     plain: str = Field(description="The matched text as stored")
@@ -68,6 +69,10 @@ def _present_match(match: Match, query) -> SearchMatch:
         marked, spans = highlight_words(match.text, query.words)
     elif match.kind in ("ro", "payment"):
         marked, spans = _mark_whole(match.text)
+    elif match.kind == "email":
+        marked, spans = highlight(match.text, (query.email_prefix or "",))
+    elif match.kind == "vin":
+        marked, spans = highlight(match.text, ((query.vin_tail or "").lower(),))
     elif match.kind == "appointment":
         marked, spans = highlight(match.text, (" ".join(query.words),))
     else:
@@ -113,9 +118,10 @@ def search_router(sessions: async_sessionmaker[AsyncSession], auth: Authenticate
         q: str = Query(
             min_length=1,
             max_length=200,
-            description='A name ("tremb"), a phone typed any way ("(514) 555-0100", "514 555"), an RO '
-            'number, a complete payment amount ("412.50"), an appointment type ("oil change") or '
-            "words from messages (English and French)",
+            description='A name ("tremb"), a phone typed any way ("(514) 555-0100", "514 555"), an '
+            'e-mail address or its start ("marie.t@"), an RO number, a VIN or its last characters '
+            '("3A004352"), a complete payment amount ("412.50"), an appointment type ("oil change") '
+            "or words from messages (English and French)",
         ),
         status: StatusFilter = Query(
             "all", description="Conversations to search: open, closed (and archived), all"

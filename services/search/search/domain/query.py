@@ -1,6 +1,6 @@
-"""What one query box text can mean: the same text is tried as a name, a phone number, an RO
-number, a payment amount, an appointment type and words from messages, and each reading that
-makes sense becomes a condition. Plain functions, no database."""
+"""What one query box text can mean: the same text is tried as a name, a phone number, an e-mail
+address, an RO number, a VIN, a payment amount, an appointment type and words from messages, and
+each reading that makes sense becomes a condition. Plain functions, no database."""
 
 import functools
 import re
@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 MIN_PHONE_DIGITS = 3
 # Trigram indexes need at least three characters to narrow anything down.
 MIN_NAME_CHARS = 2
+VIN_LENGTH, MIN_VIN_CHARS = 17, 6
 
 _PHONE_CHARS = re.compile(r"^[\d\s()+.\-]+$")
 _AMOUNT = re.compile(r"^\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*\$?$")
@@ -44,6 +45,10 @@ class ParsedQuery:
     amount: Decimal | None
     # An RO-shaped token, compacted and upper-cased ("ro-1234" -> "RO1234").
     ro_compact: str | None
+    # The start of an e-mail address, lower-cased: one token with an "@".
+    email_prefix: str | None = None
+    # A whole VIN or its last characters, upper-cased ("…3a004352" -> "3A004352").
+    vin_tail: str | None = None
 
     @property
     def message_prefix_query(self) -> str | None:
@@ -68,7 +73,23 @@ def parse_query(text: str) -> ParsedQuery:
         phone_digits=_phone_digits(text),
         amount=_amount(text),
         ro_compact=_ro_compact(text),
+        email_prefix=_email_prefix(text),
+        vin_tail=_vin_tail(text),
     )
+
+
+def _email_prefix(text: str) -> str | None:
+    if "@" not in text or " " in text or len(text) < 3:
+        return None
+    return text.lower()
+
+
+def _vin_tail(text: str) -> str | None:
+    # Staff read the last 6 or 8 characters of a VIN; a VIN has 17, letters and digits.
+    compact = re.sub(r"[^0-9A-Za-z]", "", text).upper()
+    if " " in text or not MIN_VIN_CHARS <= len(compact) <= VIN_LENGTH:
+        return None
+    return compact if any(c.isdigit() for c in compact) else None
 
 
 def _phone_digits(text: str) -> str | None:
