@@ -95,9 +95,6 @@ def introduced(body: str, replier_name: str, dealership_name: str | None) -> str
     """A reply in a colleague's conversation, as the customer reads it: they have been texting
     the assignee, so the text says who is writing now ("Lou from Maple Honda: ...")."""
     first_name = (replier_name.split() or ["A colleague"])[0]
-    who = (
-        f"{first_name} from {dealership_name.strip()}"
-        if dealership_name and dealership_name.strip()
-        else first_name
-    )
+    dealership = (dealership_name or "").strip()
+    who = f"{first_name} from {dealership}" if dealership else first_name
     return f"{who}: {body}"
