@@ -18,10 +18,6 @@ from search.domain.query import ParsedQuery, fold
 
 StatusFilter = Literal["open", "closed", "all"]
 MatchKind = Literal["name", "phone", "email", "message", "ro", "vin", "payment", "appointment"]
-# Above every character of a compact RO number or VIN ([0-9A-Z]) in the "C" collation.
-_COMPACT_END = "~"
-# Above every character an e-mail address holds, in the "C" collation.
-_TEXT_END = "\U0010ffff"
 
 # "closed" also shows archived conversations (merged profiles): both are done, both searchable.
 STATUSES: dict[str, tuple[str, ...]] = {"open": ("open",), "closed": ("closed", "archived")}
@@ -125,8 +121,8 @@ def _readings(query: ParsedQuery, status: StatusFilter, params: dict) -> list[Re
                 " AND p.digits LIKE :digits)",
             )
         )
-    if query.email_prefix:
-        params["email_lo"], params["email_hi"] = query.email_prefix, query.email_prefix + _TEXT_END
+    if query.email_range:
+        params["email_lo"], params["email_hi"] = query.email_range
         test = "{t}.email_folded >= :email_lo AND {t}.email_folded < :email_hi"
         readings.append(
             Reading(
@@ -138,16 +134,13 @@ def _readings(query: ParsedQuery, status: StatusFilter, params: dict) -> list[Re
             )
         )
     dms_tests = []
-    if query.ro_compact:
-        # Every compact RO is [0-9A-Z]*: a prefix is a range.
-        params["ro_lo"], params["ro_hi"] = query.ro_compact, query.ro_compact + _COMPACT_END
+    if query.ro_range:
+        params["ro_lo"], params["ro_hi"] = query.ro_range
         dms_tests.append(
             ("ro", "search.repair_orders", "r", "r.ro_compact >= :ro_lo AND r.ro_compact < :ro_hi")
         )
-    if query.vin_tail:
-        # The VIN's tail is a prefix of the reversed VIN.
-        params["vin_lo"] = query.vin_tail[::-1]
-        params["vin_hi"] = params["vin_lo"] + _COMPACT_END
+    if query.vin_range:
+        params["vin_lo"], params["vin_hi"] = query.vin_range
         dms_tests.append(
             ("vin", "search.repair_orders", "v", "v.vin_reversed >= :vin_lo AND v.vin_reversed < :vin_hi")
         )
@@ -373,9 +366,8 @@ async def _name_and_phone_matches(query: ParsedQuery, member_rows, by_key: dict[
 
 async def _dms_matches(session: AsyncSession, query: ParsedQuery, params: dict, owner, by_key) -> None:
     dms = _DMS_JOIN.format(t="r") + " AND c.customer_id = ANY(:members)"
-    if query.vin_tail:
-        params["vin_lo"] = query.vin_tail[::-1]
-        params["vin_hi"] = params["vin_lo"] + _COMPACT_END
+    if query.vin_range:
+        params["vin_lo"], params["vin_hi"] = query.vin_range
         for row in await session.execute(
             text(
                 "SELECT DISTINCT c.customer_id, r.vin, r.ro_number FROM search.repair_orders r"
@@ -387,8 +379,8 @@ async def _dms_matches(session: AsyncSession, query: ParsedQuery, params: dict, 
         ):
             hit = by_key[owner[row.customer_id]]
             _add(hit, Match("vin", row.vin, hit.conversation_id, detail=f"vehicle on RO {row.ro_number}"))
-    if query.ro_compact:
-        params["ro_lo"], params["ro_hi"] = query.ro_compact, query.ro_compact + _COMPACT_END
+    if query.ro_range:
+        params["ro_lo"], params["ro_hi"] = query.ro_range
         for row in await session.execute(
             text(
                 "SELECT DISTINCT c.customer_id, r.ro_number, r.status, r.vin FROM search.repair_orders r"

@@ -99,3 +99,12 @@ def test_message_words_are_marked_by_prefix_or_shared_stem():
 
 def test_phone_digits_are_marked_through_separators():
     assert highlight_digits("+15145550100", "5550100") == ("+1514<mark>5550100</mark>", [(5, 12)])
+
+
+def test_prefix_ranges_bound_every_value_that_starts_with_the_query():
+    assert parse_query("ro-48").ro_range == ("RO48", "RO48~")
+    # A VIN's tail is the start of the reversed VIN.
+    assert parse_query("3a004352").vin_range == ("253400A3", "253400A3~")
+    low, high = parse_query("Marie.T@").email_range
+    assert low <= "marie.t@example.com" < high
+    assert parse_query("oil change").ro_range is None

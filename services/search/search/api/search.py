@@ -2,7 +2,7 @@
 the caller's account; another account's data cannot appear."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from search import queries
 from search.api.cursor import decode_cursor, encode_cursor
 from search.domain.query import highlight, highlight_digits, highlight_words, parse_query
-from search.queries import CustomerHit, Match, StatusFilter
+from search.queries import CustomerHit, Match, MatchKind, StatusFilter
 from shared.http.auth import Authenticated, Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
 
@@ -23,7 +23,7 @@ class Phone(BaseModel):
 
 
 class SearchMatch(BaseModel):
-    kind: Literal["name", "phone", "email", "message", "ro", "vin", "payment", "appointment"] = Field(
+    kind: MatchKind = Field(
         description="What matched: the customer's name, phone or e-mail address, a message, a repair "
         "order number, a vehicle's VIN (whole or its last characters), a payment amount or an "
         "appointment type"

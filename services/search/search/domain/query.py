@@ -14,6 +14,11 @@ MIN_PHONE_DIGITS = 3
 MIN_NAME_CHARS = 2
 VIN_LENGTH, MIN_VIN_CHARS = 17, 6
 
+# Above every character of a compact RO number or VIN ([0-9A-Z]) in the "C" collation.
+_COMPACT_END = "~"
+# Above every character an e-mail address holds, in the "C" collation.
+_TEXT_END = "\U0010ffff"
+
 _PHONE_CHARS = re.compile(r"^[\d\s()+.\-]+$")
 _AMOUNT = re.compile(r"^\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*\$?$")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -49,6 +54,26 @@ class ParsedQuery:
     email_prefix: str | None = None
     # A whole VIN or its last characters, upper-cased ("…3a004352" -> "3A004352").
     vin_tail: str | None = None
+
+    # Prefixes as (low, high) bounds of "C"-collated values, for an index range scan that also
+    # works in a prepared statement's generic plan (LIKE 'x%' with a parameter does not).
+    @property
+    def ro_range(self) -> tuple[str, str] | None:
+        """Compact RO numbers that start with the query's."""
+        return (self.ro_compact, self.ro_compact + _COMPACT_END) if self.ro_compact else None
+
+    @property
+    def vin_range(self) -> tuple[str, str] | None:
+        """Reversed VINs that start with the reversed tail: VINs that end with it."""
+        if not self.vin_tail:
+            return None
+        reversed_tail = self.vin_tail[::-1]
+        return reversed_tail, reversed_tail + _COMPACT_END
+
+    @property
+    def email_range(self) -> tuple[str, str] | None:
+        """Lower-cased addresses that start with the query."""
+        return (self.email_prefix, self.email_prefix + _TEXT_END) if self.email_prefix else None
 
     @property
     def message_prefix_query(self) -> str | None:
