@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exporter import repository
 from exporter.api.exports import exports_router
+from exporter.domain.jobs import ExportJob
 from exporter.links import DownloadLinks
 from exporter.migrations import migrate
 from exporter.routing_client import RoutingClient
@@ -37,6 +38,7 @@ from exporter.storage import PdfStore
 from exporter.storage.chosen import pdf_store_for
 from exporter.storage.local import LocalPdfStore
 from exporter.usecases.events import JobEvents
+from exporter.usecases.request_export import request_export
 from exporter.usecases.run_export import ExportRunner, RenderPolicy
 from shared.db.engine import create_engine, create_session_factory
 from shared.http.auth import decode_token, issue_token
@@ -413,6 +415,30 @@ def dealer(settings, directory) -> Staff:
 @pytest.fixture
 def other_dealer(settings, directory) -> Staff:
     return Staff(settings, directory)
+
+
+@pytest.fixture
+def queued_job(sessions, events, routing, dealer):
+    """Makes a conversation of `messages` texts at the stand-in routing and asks for its export as
+    the dealer's agent would: the queued job."""
+    fake, _ = routing
+
+    async def make(messages: int = 3, text: str = "Ready?") -> ExportJob:
+        conversation = fake.conversation(dealer.account_id)
+        for i in range(messages):
+            conversation.message(datetime(2026, 11, 2, 12, i, tzinfo=UTC), f"{text} #{i}")
+        return await request_export(
+            sessions,
+            events,
+            account_id=dealer.account_id,
+            user_id=dealer.sam_id,
+            conversation_id=conversation.id,
+            since=None,
+            until=None,
+            time_zone=None,
+        )
+
+    return make
 
 
 @pytest.fixture

@@ -12,27 +12,10 @@ import asyncpg
 from exporter import repository
 from exporter.usecases.events import requested_event
 from exporter.usecases.relay import ExportOutboxRelay
-from exporter.usecases.request_export import request_export
 from exporter.usecases.run_export import ExportRunner
 from shared.contracts.topics import EXPORT_REQUESTED
 
 LEASE = timedelta(minutes=5)
-
-
-async def _queued_job(sessions, events, fake, dealer, messages: int = 3):
-    conversation = fake.conversation(dealer.account_id)
-    for i in range(messages):
-        conversation.message(datetime(2026, 11, 2, 12, i, tzinfo=UTC), f"Ready? #{i}")
-    return await request_export(
-        sessions,
-        events,
-        account_id=dealer.account_id,
-        user_id=dealer.sam_id,
-        conversation_id=conversation.id,
-        since=None,
-        until=None,
-        time_zone=None,
-    )
 
 
 async def _job(sessions, dealer, job_id):
@@ -53,10 +36,10 @@ async def _end_lease(settings, job_id) -> None:
 
 
 async def test_a_redelivery_while_the_job_renders_elsewhere_renders_nothing(
-    sessions, events, runner, routing, dealer
+    queued_job, sessions, runner, routing, dealer
 ):
     fake, _ = routing
-    job = await _queued_job(sessions, events, fake, dealer)
+    job = await queued_job()
     async with sessions.begin() as session:  # another runner holds it, mid-render
         held = await repository.start_attempt(session, dealer.account_id, job.id, LEASE)
     assert held.status == "running" and held.run_token is not None
@@ -67,10 +50,9 @@ async def test_a_redelivery_while_the_job_renders_elsewhere_renders_nothing(
 
 
 async def test_a_run_that_lost_its_job_cannot_finish_it_nor_move_it_back(
-    sessions, events, runner, routing, dealer, settings
+    queued_job, sessions, runner, dealer, settings
 ):
-    fake, _ = routing
-    job = await _queued_job(sessions, events, fake, dealer)
+    job = await queued_job()
     async with sessions.begin() as session:
         stale = await repository.start_attempt(session, dealer.account_id, job.id, LEASE)
     await _end_lease(settings, job.id)  # its runner stalled past the lease
@@ -91,12 +73,12 @@ async def test_a_run_that_lost_its_job_cannot_finish_it_nor_move_it_back(
 
 
 async def test_the_lease_is_renewed_while_a_render_outlasts_it(
-    sessions, events, routing, storage, links, runner, dealer
+    queued_job, sessions, events, routing, storage, links, runner, dealer
 ):
     fake, client = routing
     short = runner._policy
     slow_runner = ExportRunner(sessions, client, storage, links, events, replace(short, lease_seconds=0.6))
-    job = await _queued_job(sessions, events, fake, dealer)
+    job = await queued_job()
     fake.page_delay = 2.0
     rendering = asyncio.create_task(slow_runner.handle(requested_event(job)))
     await asyncio.sleep(1.5)  # well past the first lease's end
@@ -109,10 +91,9 @@ async def test_the_lease_is_renewed_while_a_render_outlasts_it(
 
 
 async def test_a_job_whose_runner_died_is_asked_for_again_and_runs(
-    sessions, events, runner, routing, dealer, settings, kafka_events
+    queued_job, sessions, events, runner, dealer, settings, kafka_events
 ):
-    fake, _ = routing
-    job = await _queued_job(sessions, events, fake, dealer)
+    job = await queued_job()
     async with sessions.begin() as session:
         await repository.start_attempt(session, dealer.account_id, job.id, LEASE)
     await _end_lease(settings, job.id)  # the process died mid-render; its request was consumed

@@ -16,11 +16,11 @@ from exporter.app import create_app
 from exporter.settings import ExporterSettings
 from exporter.storage.s3 import S3PdfStore
 from exporter.usecases.events import requested_event
-from exporter.usecases.request_export import request_export
 from exporter.usecases.run_export import ExportRunner
 
 
 async def test_an_s3_export_is_stored_in_the_bucket_and_its_link_streams_it(
+    queued_job,
     sessions,
     events,
     links,
@@ -33,20 +33,8 @@ async def test_an_s3_export_is_stored_in_the_bucket_and_its_link_streams_it(
     s3_client,
     make_exports_app,
 ):
-    fake, routing_client = routing
-    conversation = fake.conversation(dealer.account_id)
-    for i in range(3):
-        conversation.message(datetime(2026, 11, 2, 12, i, tzinfo=UTC), f"Brakes squeak again #{i}")
-    job = await request_export(
-        sessions,
-        events,
-        account_id=dealer.account_id,
-        user_id=dealer.sam_id,
-        conversation_id=conversation.id,
-        since=None,
-        until=None,
-        time_zone=None,
-    )
+    _, routing_client = routing
+    job = await queued_job(text="Brakes squeak again")
     runner = ExportRunner(sessions, routing_client, s3_store, links, events, render_policy)
     await runner.handle(requested_event(job))
 
