@@ -2,35 +2,22 @@
 PostgreSQL and Kafka that `make test` started (or that DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name)."""
 
 import asyncio
-import os
 import secrets
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from devtools.migrate import migrate_all
 from devtools.seed import seed_demo
-from shared.testing.infrastructure import fresh_database
-
-ROOT = Path(__file__).resolve().parent.parent
-_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
-DEFAULT_DATABASE_URL = f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
-DEFAULT_KAFKA = f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+from shared.testing.infrastructure import ROOT, fresh_database, postgres_url
+from shared.testing.infrastructure import kafka_bootstrap as started_kafka
 
 
 @pytest.fixture(scope="session")
 def infrastructure() -> None:
-    if not os.environ.get("DATABASE_URL"):
-        subprocess.run(["bash", str(ROOT / "infra/postgres.sh"), "start"], check=True)
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        subprocess.run(["bash", str(ROOT / "infra/kafka.sh"), "start"], check=True)
+    postgres_url()
+    started_kafka()
 
 
 def _migrated_and_seeded(url: str) -> None:
@@ -47,7 +34,7 @@ def database_url(infrastructure: None) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(infrastructure: None) -> str:
-    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA)
+    return started_kafka()
 
 
 def kafka_is_ours() -> bool:

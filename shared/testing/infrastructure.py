@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import os
 import secrets
 import subprocess
@@ -22,6 +23,7 @@ def dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+@functools.cache  # once per test process: every conftest asks
 def postgres_url() -> str:
     """The server's base URL, starting the project's PostgreSQL when no DATABASE_URL is given."""
     base = os.environ.get("DATABASE_URL")
@@ -31,6 +33,7 @@ def postgres_url() -> str:
     return DEFAULT_DATABASE_URL
 
 
+@functools.cache
 def kafka_bootstrap() -> str:
     """The brokers, starting the project's Kafka when no KAFKA_BOOTSTRAP_SERVERS is given."""
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")

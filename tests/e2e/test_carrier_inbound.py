@@ -12,7 +12,7 @@ import pytest
 from devtools import demo
 from devtools.carrier_simulator.telnyx import post_event, received_event
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
-from tests.conftest import _dsn
+from shared.testing.infrastructure import dsn
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ def _customer() -> str:
 
 
 async def _fetch(database_url: str, sql: str, *args):
-    connection = await asyncpg.connect(_dsn(database_url))
+    connection = await asyncpg.connect(dsn(database_url))
     try:
         return await connection.fetch(sql, *args)
     finally:

@@ -11,7 +11,7 @@ import pytest
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
-from tests.conftest import _dsn
+from shared.testing.infrastructure import dsn
 from tests.e2e.clients import SseStream, login
 
 pytestmark = pytest.mark.e2e
@@ -123,7 +123,7 @@ async def test_a_finished_export_is_queued_as_an_email_to_its_requester(services
         assert asked.status_code == 202, asked.text
         job_id = asked.json()["job_id"]
 
-    connection = await asyncpg.connect(_dsn(database_url))
+    connection = await asyncpg.connect(dsn(database_url))
     try:
         row = None
         for _ in range(300):

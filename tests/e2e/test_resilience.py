@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
-from tests.conftest import _dsn
+from shared.testing.infrastructure import dsn
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +76,7 @@ async def test_unusable_events_are_dead_lettered_with_reason_and_consumer_goes_o
         assert (
             await post_inbound(client, services["ingest"].url, demo.TWILIO_AUTH_TOKEN, form)
         ).status_code == 200
-    connection = await asyncpg.connect(_dsn(database_url))
+    connection = await asyncpg.connect(dsn(database_url))
     try:
         for _ in range(100):
             if await connection.fetchval(
@@ -105,7 +105,7 @@ async def test_restarted_routing_resumes_and_relays_its_outbox(services, databas
     await asyncio.to_thread(routing.start)
     await asyncio.to_thread(routing.wait_ready)
 
-    connection = await asyncpg.connect(_dsn(database_url))
+    connection = await asyncpg.connect(dsn(database_url))
     try:
         for _ in range(150):
             notified = await connection.fetchval(

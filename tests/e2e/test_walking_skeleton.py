@@ -13,8 +13,9 @@ import pytest
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound, sign
+from shared.testing.infrastructure import dsn
 from shared.testing.waiting import eventually
-from tests.conftest import ROOT, _dsn, kafka_is_ours
+from tests.conftest import ROOT, kafka_is_ours
 from tests.e2e.clients import SseStream, login
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +26,7 @@ def _new_customer_number() -> str:
 
 
 async def _count(database_url: str, sql: str, *args) -> int:
-    connection = await asyncpg.connect(_dsn(database_url))
+    connection = await asyncpg.connect(dsn(database_url))
     try:
         return await connection.fetchval(sql, *args)
     finally:

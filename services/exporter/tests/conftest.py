@@ -7,9 +7,7 @@ tests/e2e/test_export.py runs the real routing."""
 
 import asyncio
 import json
-import os
 import secrets
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +22,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from moto.server import ThreadedMotoServer
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from exporter import repository
@@ -46,17 +43,9 @@ from shared.http.errors import install_error_handlers
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.kafka.broker import EventPublisher
 from shared.kafka.topics import ensure_topics
-from shared.testing.infrastructure import fresh_database
+from shared.testing.infrastructure import fresh_database, kafka_bootstrap
 
-ROOT = Path(__file__).resolve().parents[3]
-_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
-DEFAULT_DATABASE_URL = f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
-DEFAULT_KAFKA = f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
 PUBLIC_URL = "https://exports.example.test"
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -67,13 +56,9 @@ def exporter_database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(exporter_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> ExporterSettings:
-    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if not kafka:
-        subprocess.run(["bash", str(ROOT / "infra/kafka.sh"), "start"], check=True)
-        kafka = DEFAULT_KAFKA
     return ExporterSettings(
         database_url=exporter_database_url,
-        kafka_bootstrap_servers=kafka,
+        kafka_bootstrap_servers=kafka_bootstrap(),
         kafka_topic_prefix=f"tx{secrets.token_hex(4)}.",
         kafka_partitions=1,
         kafka_publish_timeout_seconds=3,

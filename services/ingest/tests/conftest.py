@@ -6,19 +6,16 @@ users endpoint over real HTTP (staff tokens of the admin API are checked there).
 import asyncio
 import contextlib
 import json
-import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from devtools.carrier_simulator.telnyx import new_key_pair
 from ingest.app import create_app
@@ -28,19 +25,11 @@ from ingest.settings import IngestSettings
 from shared.contracts.topics import CARRIER_INBOUND, CARRIER_REJECTED, CARRIER_STATUS
 from shared.db.engine import create_engine, create_session_factory
 from shared.http.auth import issue_token
-from shared.testing.infrastructure import fresh_database
+from shared.testing.infrastructure import fresh_database, kafka_bootstrap
 from shared.testing.staff_directory import StaffDirectory
 
-ROOT = Path(__file__).resolve().parents[3]
-_PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
-DEFAULT_DATABASE_URL = f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{_PG_PORT}/switchboard"
-DEFAULT_KAFKA = f"localhost:{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}"
 BASE_URL = "https://ingest.example.test"
 CARRIER_TOPICS = (CARRIER_INBOUND, CARRIER_STATUS, CARRIER_REJECTED)
-
-
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +81,7 @@ def staff(staff_directory: StaffDirectory, ingest_settings: IngestSettings) -> C
 def ingest_settings(ingest_database_url: str, staff_directory: StaffDirectory) -> IngestSettings:
     return IngestSettings(
         database_url=ingest_database_url,
-        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA),
+        kafka_bootstrap_servers=kafka_bootstrap(),
         kafka_topic_prefix=f"ti{secrets.token_hex(4)}.",
         kafka_partitions=1,
         log_level="WARNING",
