@@ -117,3 +117,30 @@ class DeliveryFailed(Event):
     @property
     def partition_key(self) -> str:
         return str(self.conversation_id)
+
+
+class ConversationReadChanged(Event):
+    """A person marked a conversation read or unread (read marks are per person)."""
+
+    conversation_id: UUID
+    user_id: UUID
+    read: bool
+
+    @property
+    def partition_key(self) -> str:
+        return str(self.conversation_id)
+
+
+class MessageStatusChanged(Event):
+    """An outbound message's delivery status changed, as routing recorded it."""
+
+    conversation_id: UUID
+    message_id: UUID
+    status: str = Field(description="queued, sent, delivered, undelivered or failed")
+    error_category: str | None = Field(
+        None, description="Why it was not delivered, in plain words (wrong number, landline…)"
+    )
+
+    @property
+    def partition_key(self) -> str:
+        return str(self.conversation_id)

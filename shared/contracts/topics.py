@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from shared.contracts.base import Event
 from shared.contracts.carrier import CarrierInbound, CarrierStatus, RejectedInput
 from shared.contracts.conversation import (
+    ConversationReadChanged,
     ConversationsAssigned,
     ConversationStatusChanged,
     DeliveryFailed,
     MessageReceived,
     MessageSent,
+    MessageStatusChanged,
     NoteAdded,
 )
 from shared.contracts.customer import ConversationMerged, CustomerChanged
@@ -86,6 +88,18 @@ CONVERSATION_STATUS_CHANGED = TopicSpec(
     "A conversation closed or reopened",
     "conversation id",
 )
+CONVERSATION_READ = TopicSpec(
+    "conversation.read.v1",
+    ConversationReadChanged,
+    "A person marked a conversation read or unread",
+    "conversation id",
+)
+MESSAGE_STATUS_CHANGED = TopicSpec(
+    "conversation.message_status_changed.v1",
+    MessageStatusChanged,
+    "An outbound message's delivery status changed (queued, sent, delivered, undelivered, failed)",
+    "conversation id",
+)
 SMS_OUTBOUND_REQUESTED = TopicSpec(
     "sms.outbound_requested.v1",
     OutboundRequested,
@@ -156,6 +170,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CONVERSATION_ASSIGNED,
     CONVERSATION_NOTE_ADDED,
     CONVERSATION_STATUS_CHANGED,
+    CONVERSATION_READ,
+    MESSAGE_STATUS_CHANGED,
     SMS_OUTBOUND_REQUESTED,
     SMS_OUTBOUND_STATUS,
     MESSAGING_SEND_REQUESTED,
