@@ -13,7 +13,16 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+# The web inbox's browser libraries (htmx, its SSE extension, axe-core for the tests), pinned by
+# services/web/package-lock.json and installed from npm; never copied into the repository.
+NODE_STAMP := services/web/node_modules/.installed-$(shell cat services/web/package-lock.json | sha1sum | cut -c1-12)
+
+$(NODE_STAMP): services/web/package.json services/web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js) is needed for the web inbox's libraries: apt-get install nodejs npm"; exit 1; }
+	cd services/web && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f services/web/node_modules/.installed-* && touch $@
+
+install: $(STAMP) $(NODE_STAMP)
 
 infra:
 	@bash infra/system-packages.sh
@@ -42,7 +51,9 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 test: install infra lint
+	@bash infra/system-packages.sh install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest tests/browser -m browser $(BROWSER_PYTEST_ARGS)
 
 bench: install infra
 	$(PY) bench/run_all.py

@@ -11,7 +11,23 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = {"ingest": 8081, "routing": 8082, "notifier": 8083, "search": 8084, "exporter": 8085}
+SERVICES = {
+    "ingest": 8081,
+    "routing": 8082,
+    "notifier": 8083,
+    "search": 8084,
+    "exporter": 8085,
+    "web": 8080,
+}
+
+
+def service_urls(ports: dict[str, int]) -> dict[str, str]:
+    """Where each service finds the others (`ROUTING_URL`...), for the ports they were given."""
+    return {
+        f"{name.upper()}_URL": f"http://127.0.0.1:{port}"
+        for name, port in ports.items()
+        if name in ("routing", "notifier", "search", "exporter")
+    }
 
 
 @dataclass
@@ -72,6 +88,7 @@ def start_services(
     names: list[str] | None = None,
 ) -> dict[str, ServiceProcess]:
     ports = ports or SERVICES
+    env = {**service_urls(ports), **env}
     started = {
         name: ServiceProcess(name, ports[name], env, log_dir / f"{name}.log")
         for name in (names or list(SERVICES))

@@ -73,7 +73,9 @@ def main() -> None:
 
 def print_table() -> None:
     rows = [
-        (name, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/docs") for name, port in SERVICES.items()
+        (name, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/docs")
+        for name, port in SERVICES.items()
+        if name != "web"
     ]
     rows += [
         ("carrier simulator", "http://127.0.0.1:8089", "http://127.0.0.1:8089/docs"),
@@ -82,6 +84,8 @@ def print_table() -> None:
         ("PostgreSQL", os.environ.get("DATABASE_URL", "127.0.0.1:55432/switchboard"), ""),
     ]
     print("\nSwitchboard is running\n")
+    print(f"  Web inbox: http://127.0.0.1:{SERVICES['web']}/")
+    print(f"  Sign in as {demo.ADMIN_EMAIL} or {demo.AGENT_EMAIL}, password {demo.PASSWORD}\n")
     for name, where, docs in rows:
         print(f"  {name:<18} {where:<40} {docs}")
     print(

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # System libraries the Python packages need but pip cannot install: WeasyPrint (PDF export)
-# loads Pango and HarfBuzz through cffi and needs a font with wide coverage (DejaVu).
+# loads Pango and HarfBuzz through cffi and needs a font with wide coverage (DejaVu); the web
+# inbox's browser tests drive Debian's Chromium (Playwright cannot download its own here), and
+# its htmx and SSE libraries come from npm.
 # Installs with apt-get only what `dpkg -s` says is missing; as root on Debian, no sudo.
 #   infra/system-packages.sh          install what is missing (no-op when all are there)
 #   infra/system-packages.sh check    exit 1 and name what is missing, install nothing
+#   infra/system-packages.sh install browser   also Chromium, for the browser tests
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+# `browser` as the last argument adds what only the test suite needs.
+[ "${!#:-}" = browser ] && PACKAGES+=(chromium)
 
 missing_packages() {
   local package

@@ -1,0 +1,112 @@
+"""Wires the web inbox: settings, the backend client, sessions, templates and one router per
+screen. The only place that builds dependencies."""
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+
+from shared.http.observability import RequestMetrics, observability_router
+from shared.telemetry import setup_logging
+from web import i18n
+from web.backend import Backend, NotFound, Refused, SessionExpired, Unavailable
+from web.deps import WebDeps
+from web.pages import conversations, signin
+from web.rendering import Renderer, build_environment, is_htmx
+from web.security import SecurityHeaders, with_csrf
+from web.session import Sessions, page_address, sign_in_address
+from web.settings import WebSettings
+
+log = structlog.get_logger(__name__)
+STATIC = i18n.CATALOGUES.parent / "static"
+
+
+def create_app(settings: WebSettings, backend: Backend | None = None):
+    setup_logging(settings)
+    backend = backend or Backend(settings)
+    renderer = Renderer(build_environment(), i18n.load_catalogues())
+    deps = WebDeps(settings, backend, Sessions(settings, backend), renderer)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        log.info("service started", port=settings.http_port)
+        try:
+            yield
+        finally:
+            await backend.close()
+
+    app = FastAPI(
+        title="Switchboard web inbox",
+        description="The pages dealership staff use; it calls the other services' APIs.",
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    registry = CollectorRegistry()
+    app.add_middleware(RequestMetrics, registry=registry)
+
+    async def routing_answers() -> None:
+        await backend.call("routing", "GET", "/healthz", token=None)
+
+    app.include_router(observability_router(settings.service_name, registry, {"routing": routing_answers}))
+    install_error_pages(app, deps)
+
+    for screen in (signin, conversations):
+        app.include_router(screen.router(deps))
+
+    app.mount("/static/app", StaticFiles(directory=STATIC), name="static")
+    vendor = settings.node_modules_dir
+    app.mount("/static/vendor/htmx", StaticFiles(directory=vendor / "htmx.org/dist", check_dir=False))
+    app.mount(
+        "/static/vendor/htmx-ext-sse", StaticFiles(directory=vendor / "htmx-ext-sse/dist", check_dir=False)
+    )
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/conversations", status_code=303)
+
+    protected = with_csrf(app, settings.csrf_secret.get_secret_value(), settings.cookie_secure)
+    return SecurityHeaders(protected, https_only=settings.cookie_secure)
+
+
+def install_error_pages(app: FastAPI, deps: WebDeps) -> None:
+    """A refusal from a backend becomes what a person can act on, never a stack trace."""
+
+    @app.exception_handler(SessionExpired)
+    async def _expired(request: Request, _exc: SessionExpired) -> Response:
+        target = sign_in_address(page_address(request))
+        if is_htmx(request):
+            response: Response = PlainTextResponse("session expired", status_code=401)
+            response.headers["HX-Redirect"] = target
+        else:
+            response = RedirectResponse(target, status_code=303)
+        deps.sessions.end(response)
+        return response
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, _exc: NotFound) -> Response:
+        return error_page(request, deps, 404, "not_found")
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(request: Request, exc: Unavailable) -> Response:
+        log.warning("backend unavailable", service=exc.service, path=request.url.path)
+        return error_page(request, deps, 503, "unavailable")
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> Response:
+        return error_page(request, deps, exc.status, "refused", exc.message)
+
+
+def error_page(request: Request, deps: WebDeps, status: int, kind: str, detail: str = "") -> Response:
+    """htmx does not swap error answers: app.js shows their text in the banner; a whole page
+    gets the error screen."""
+    template = "partials/error.html" if is_htmx(request) else "error.html"
+    return deps.renderer.render(
+        request, template, {"status": status, "kind": kind, "detail": detail}, status_code=status
+    )

@@ -1,0 +1,136 @@
+"""English and Canadian French: gettext catalogues read with Babel at start-up, and the dates,
+relative times and numbers of the person's locale and time zone.
+
+The catalogues are `.po` files only; they are compiled in memory when the process starts, so no
+binary `.mo` lives in the repository and a translator's edit needs nothing but a restart."""
+
+import contextvars
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale, dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+CATALOGUES = Path(__file__).resolve().parent / "translations"
+SUPPORTED = ("en", "fr_CA")
+LANGUAGE_NAMES = {"en": "English", "fr_CA": "Français (Canada)"}
+
+
+@dataclass(frozen=True)
+class Localization:
+    """What one rendering speaks: the locale, its catalogue and the person's time zone."""
+
+    locale: str
+    translations: NullTranslations
+    time_zone: ZoneInfo
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.translations.ngettext(singular, plural, n)
+
+
+def load_catalogues() -> dict[str, NullTranslations]:
+    loaded: dict[str, NullTranslations] = {"en": NullTranslations()}
+    for locale in SUPPORTED[1:]:
+        path = CATALOGUES / locale / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as po:
+            catalog = read_po(po, locale=locale)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        loaded[locale] = Translations(fp=compiled)
+    return loaded
+
+
+def best_locale(chosen: str | None, accept_language: str | None) -> str:
+    """The person's own choice first, then what their browser asks for, then English."""
+    if chosen in SUPPORTED:
+        return chosen
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().replace("-", "_")
+        if not tag:
+            continue
+        if tag in SUPPORTED:
+            return tag
+        if tag.split("_")[0].lower() == "fr":
+            return "fr_CA"
+        if tag.split("_")[0].lower() == "en":
+            return "en"
+    return "en"
+
+
+def time_zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+# The template filters below read the rendering's localization from here: `render` sets it just
+# before a template renders, in the same task.
+current: contextvars.ContextVar[Localization] = contextvars.ContextVar("localization")
+
+
+def parse_instant(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def format_when(value: str | datetime | None, form: str = "medium") -> str:
+    moment = parse_instant(value)
+    if moment is None:
+        return ""
+    here = current.get()
+    return dates.format_datetime(moment, form, tzinfo=here.time_zone, locale=here.locale)
+
+
+def format_ago(value: str | datetime | None, now: datetime | None = None) -> str:
+    """ "3 days ago" / "il y a 3 jours"."""
+    moment = parse_instant(value)
+    if moment is None:
+        return ""
+    here = current.get()
+    delta = moment - (now or datetime.now(UTC))
+    return dates.format_timedelta(delta, add_direction=True, threshold=1.0, locale=here.locale)
+
+
+def format_short_time(value: str | datetime | None, now: datetime | None = None) -> str:
+    """A list row's time: the hour today, the day otherwise."""
+    moment = parse_instant(value)
+    if moment is None:
+        return ""
+    here = current.get()
+    local = moment.astimezone(here.time_zone)
+    today = (now or datetime.now(UTC)).astimezone(here.time_zone).date()
+    if local.date() == today:
+        return dates.format_time(local, "short", locale=here.locale)
+    if local.year == today.year:
+        return dates.format_skeleton("MMMd", local, locale=here.locale)
+    return dates.format_date(local, "short", locale=here.locale)
+
+
+def format_number(value: int | float | None) -> str:
+    if value is None:
+        return ""
+    return numbers.format_decimal(value, locale=current.get().locale)
+
+
+def format_date(value: str | datetime | None, form: str = "long") -> str:
+    moment = parse_instant(value)
+    if moment is None:
+        return ""
+    here = current.get()
+    return dates.format_date(moment.astimezone(here.time_zone), form, locale=here.locale)
+
+
+def html_lang(locale: str) -> str:
+    return Locale.parse(locale).language + ("-CA" if locale == "fr_CA" else "")

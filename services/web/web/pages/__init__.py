@@ -1,0 +1,1 @@
+"""One module per screen: its routes render the screen's template, or the partial htmx asked for."""

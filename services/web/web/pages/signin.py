@@ -1,0 +1,77 @@
+"""Sign-in and sign-out. Routing checks the password and issues the token; the page keeps it in
+the HttpOnly session cookie and sends the person back to the page they asked for."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from web.backend import Refused, SessionExpired, Unavailable
+from web.deps import WebDeps
+from web.i18n import SUPPORTED
+from web.session import safe_next
+
+
+def router(deps: WebDeps) -> APIRouter:
+    routes = APIRouter()
+
+    @routes.get("/signin")
+    async def sign_in_form(request: Request, next: str | None = None) -> Response:
+        return deps.renderer.render(request, "signin.html", {"next": safe_next(next), "problem": None})
+
+    @routes.post("/signin")
+    async def sign_in(
+        request: Request,
+        email: Annotated[str, Form(max_length=320)] = "",
+        password: Annotated[str, Form(max_length=1000)] = "",
+        next: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        problem = None
+        try:
+            answer = await deps.backend.call(
+                "routing",
+                "POST",
+                "/api/v1/auth/login",
+                token=None,
+                json={"email": email, "password": password},
+            )
+        except SessionExpired:
+            problem = "invalid"  # routing answers a wrong e-mail or password with 401
+        except Refused as refused:
+            problem = "invalid" if refused.status == 422 else "refused"
+        except Unavailable:
+            problem = "unavailable"
+        if problem:
+            return deps.renderer.render(
+                request,
+                "signin.html",
+                {"next": safe_next(next), "problem": problem, "email": email},
+                status_code=401 if problem == "invalid" else 503,
+            )
+        response = RedirectResponse(safe_next(next), status_code=303)
+        deps.sessions.start(response, answer["access_token"])
+        return response
+
+    @routes.post("/signout")
+    async def sign_out() -> Response:
+        response = RedirectResponse("/signin", status_code=303)
+        deps.sessions.end(response)
+        return response
+
+    @routes.get("/session")
+    async def session_check(request: Request) -> Response:
+        """Asked by the page when its live stream fails: 401 sends it to sign-in."""
+        signed_in = await deps.sessions.signed_in(request)
+        return Response(status_code=204, headers={"x-person": signed_in.person.id})
+
+    @routes.post("/language")
+    async def choose_language(
+        locale: Annotated[str, Form(max_length=10)] = "en",
+        next: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        response = RedirectResponse(safe_next(next), status_code=303)
+        if locale in SUPPORTED:
+            response.set_cookie("sb_lang", locale, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+    return routes

@@ -1,0 +1,79 @@
+"""One Jinja2 environment (autoescaped: what people typed is text, never markup) and the one
+way a page or a partial is rendered: in the person's language, with the CSRF token and the
+flags htmx needs."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from web import i18n
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def build_environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(
+        lambda message: i18n.current.get().gettext(message),
+        lambda singular, plural, n: i18n.current.get().ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    environment.filters.update(
+        when=i18n.format_when,
+        ago=i18n.format_ago,
+        short_time=i18n.format_short_time,
+        number=i18n.format_number,
+        date=i18n.format_date,
+    )
+    return environment
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+class Renderer:
+    def __init__(self, environment: jinja2.Environment, catalogues: Mapping[str, Any]) -> None:
+        self.environment = environment
+        self.catalogues = catalogues
+
+    def localization(self, request: Request, time_zone: str | None = None) -> i18n.Localization:
+        locale = i18n.best_locale(request.cookies.get("sb_lang"), request.headers.get("accept-language"))
+        return i18n.Localization(locale, self.catalogues[locale], i18n.time_zone(time_zone))
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, Any],
+        *,
+        time_zone: str | None = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> HTMLResponse:
+        localization = self.localization(request, time_zone)
+        token = i18n.current.set(localization)
+        try:
+            html = self.environment.get_template(template).render(
+                request=request,
+                csrf_token=request.scope["csrftoken"](),
+                locale=localization.locale,
+                html_lang=i18n.html_lang(localization.locale),
+                languages=i18n.LANGUAGE_NAMES,
+                htmx=is_htmx(request),
+                **context,
+            )
+        finally:
+            i18n.current.reset(token)
+        return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))

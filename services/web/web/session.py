@@ -1,0 +1,115 @@
+"""Who is signed in: the routing token in an HttpOnly, SameSite cookie (never in a URL or in
+page script), and the person and dealership it stands for, asked of routing on each page."""
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from web.backend import Backend, SessionExpired, UserApi
+from web.settings import WebSettings
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    email: str
+    role: str
+    account_id: str
+    team_ids: list[str]
+    account_name: str
+    time_zone: str
+    unanswered_after_hours: int
+    teams: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """What a page route receives: the person and the APIs as that person."""
+
+    person: Person
+    api: UserApi
+
+
+class Sessions:
+    def __init__(self, settings: WebSettings, backend: Backend) -> None:
+        self.settings = settings
+        self.backend = backend
+
+    def token_of(self, request: Request) -> str:
+        token = request.cookies.get(self.settings.session_cookie_name)
+        if not token:
+            raise SessionExpired()
+        return token
+
+    async def signed_in(self, request: Request) -> SignedIn:
+        api = self.backend.as_user(self.token_of(request))
+        me, account = await asyncio.gather(
+            api.get("routing", "/api/v1/me"), api.get("routing", "/api/v1/account/settings")
+        )
+        person = Person(
+            id=me["id"],
+            name=me["name"],
+            email=me["email"],
+            role=me["role"],
+            account_id=me["account_id"],
+            team_ids=list(me.get("team_ids") or []),
+            teams=list(me.get("teams") or []),
+            account_name=account["name"],
+            time_zone=account["time_zone"],
+            unanswered_after_hours=account["unanswered_after_hours"],
+        )
+        return SignedIn(person, api)
+
+    def start(self, response: Response, token: str) -> None:
+        response.set_cookie(
+            self.settings.session_cookie_name,
+            token,
+            max_age=self.settings.jwt_ttl_minutes * 60,
+            httponly=True,
+            samesite="lax",
+            secure=self.settings.cookie_secure,
+            path="/",
+        )
+
+    def end(self, response: Response) -> None:
+        response.delete_cookie(
+            self.settings.session_cookie_name,
+            httponly=True,
+            samesite="lax",
+            secure=self.settings.cookie_secure,
+            path="/",
+        )
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path of this site: `next` must never send a person elsewhere."""
+    if not target:
+        return "/conversations"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/conversations"
+    if "\\" in target:
+        return "/conversations"
+    return target
+
+
+def sign_in_address(return_to: str) -> str:
+    return "/signin?next=" + quote(safe_next(return_to), safe="")
+
+
+def page_address(request: Request) -> str:
+    """The page the person was on: for an htmx request, the page that made it."""
+    current = request.headers.get("hx-current-url")
+    if current:
+        parts = urlsplit(current)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -1,0 +1,30 @@
+"""The web inbox's settings: where the other services answer, and how its cookies are made."""
+
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from shared.settings import ServiceSettings
+
+WEB_ROOT = Path(__file__).resolve().parent.parent
+
+
+class WebSettings(ServiceSettings):
+    service_name: str = "web"
+    http_port: int = 8080
+
+    routing_url: str = "http://127.0.0.1:8082"
+    notifier_url: str = "http://127.0.0.1:8083"
+    search_url: str = "http://127.0.0.1:8084"
+    exporter_url: str = "http://127.0.0.1:8085"
+    backend_timeout_seconds: float = 10.0
+
+    session_cookie_name: str = "sb_session"
+    # Off only for plain-HTTP local runs; every deployment serves the inbox over HTTPS.
+    cookie_secure: bool = False
+    # Signs the CSRF double-submit cookie; one value for every replica.
+    csrf_secret: SecretStr = SecretStr("dev-only-csrf-secret-change-me-0123456789")
+
+    # The npm packages (htmx, its SSE extension) installed from services/web/package-lock.json.
+    node_modules_dir: Path = WEB_ROOT / "node_modules"
+    default_locale: str = "en"
