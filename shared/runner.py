@@ -3,10 +3,10 @@
 import uvicorn
 from fastapi import FastAPI
 
-from shared.settings import ServiceSettings
+from shared.settings import HttpProcessSettings
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
+def serve(app: FastAPI, settings: HttpProcessSettings) -> None:
     config = uvicorn.Config(
         app,
         host=settings.http_host,

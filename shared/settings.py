@@ -1,4 +1,4 @@
-"""The settings every service has; each service subclasses it with its own fields."""
+"""The settings every process has; each service subclasses one of these with its own fields."""
 
 from typing import Literal
 
@@ -6,7 +6,10 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ServiceSettings(BaseSettings):
+class HttpProcessSettings(BaseSettings):
+    """What every process that serves HTTP has, the web inbox included (it has no database and
+    no broker of its own)."""
+
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
     service_name: str = "switchboard"
@@ -14,6 +17,17 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")
+
+    shutdown_grace_seconds: float = 15.0
+
+
+class ServiceSettings(HttpProcessSettings):
+    """A service with its own PostgreSQL schema and Kafka consumers."""
 
     database_url: str = "postgresql+asyncpg://switchboard:switchboard@127.0.0.1:55432/switchboard"
     database_pool_size: int = 10
@@ -39,10 +53,3 @@ class ServiceSettings(BaseSettings):
     jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0123456789")
     jwt_issuer: str = "switchboard"
     jwt_ttl_minutes: int = 12 * 60
-
-    log_level: str = "INFO"
-    log_format: Literal["json", "console"] = "json"
-    otel_exporter: Literal["none", "console", "otlp"] = "none"
-    otel_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")
-
-    shutdown_grace_seconds: float = 15.0

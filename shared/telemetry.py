@@ -10,10 +10,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
-from shared.settings import ServiceSettings
+from shared.settings import HttpProcessSettings
 
 
-def setup_tracing(settings: ServiceSettings) -> TracerProvider:
+def setup_tracing(settings: HttpProcessSettings) -> TracerProvider:
     """A real SDK provider always (trace ids exist and propagate); exporting is optional.
 
     With no exporter nothing would ever read a span, so spans are not recorded at all: trace and
@@ -46,7 +46,7 @@ def _add_trace_context(_logger: object, _name: str, event: dict) -> dict:
     return event
 
 
-def setup_logging(settings: ServiceSettings) -> None:
+def setup_logging(settings: HttpProcessSettings) -> None:
     """Every log line, ours and the libraries', is one JSON object with service and trace id."""
     shared_processors = [
         structlog.contextvars.merge_contextvars,

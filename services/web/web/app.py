@@ -2,6 +2,7 @@
 screen. The only place that builds dependencies."""
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import structlog
@@ -27,6 +28,8 @@ STATIC = i18n.CATALOGUES.parent / "static"
 
 def create_app(settings: WebSettings, backend: Backend | None = None):
     setup_logging(settings)
+    # Each backend call would be an INFO line of its own; the request metrics already count them.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     backend = backend or Backend(settings)
     renderer = Renderer(build_environment(), i18n.load_catalogues())
     deps = WebDeps(settings, backend, Sessions(settings, backend), renderer)

@@ -73,7 +73,7 @@ class Sessions:
         response.set_cookie(
             self.settings.session_cookie_name,
             token,
-            max_age=self.settings.jwt_ttl_minutes * 60,
+            max_age=self.settings.session_max_age_minutes * 60,
             httponly=True,
             samesite="lax",
             secure=self.settings.cookie_secure,

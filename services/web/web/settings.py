@@ -4,12 +4,12 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from shared.settings import ServiceSettings
+from shared.settings import HttpProcessSettings
 
 WEB_ROOT = Path(__file__).resolve().parent.parent
 
 
-class WebSettings(ServiceSettings):
+class WebSettings(HttpProcessSettings):
     service_name: str = "web"
     http_port: int = 8080
 
@@ -20,6 +20,8 @@ class WebSettings(ServiceSettings):
     backend_timeout_seconds: float = 10.0
 
     session_cookie_name: str = "sb_session"
+    # As long as routing's tokens live (JWT_TTL_MINUTES); a refused token ends it sooner.
+    session_max_age_minutes: int = 12 * 60
     # Off only for plain-HTTP local runs; every deployment serves the inbox over HTTPS.
     cookie_secure: bool = False
     # Signs the CSRF double-submit cookie; one value for every replica.
