@@ -8,10 +8,12 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifier.api.carrier_accounts import carrier_accounts_router
+from notifier.api.live import live_router
 from notifier.api.notifications import notifications_router
 from notifier.api.preferences import preferences_router
 from notifier.api.recipients import recipients_router
 from notifier.consumers.conversations import register_conversation_consumers
+from notifier.consumers.live import pruning_job, register_live_consumers
 from notifier.email.directory import UserDirectory
 from notifier.email.render import EmailRenderer
 from notifier.email.smtp import SmtpSender
@@ -50,13 +52,15 @@ def api_routers(
     """The staff API, the same in the service and in the tests."""
     return [
         notifications_router(settings, sessions, hub, directory),
+        live_router(settings, sessions, hub, directory),
         preferences_router(settings, sessions),
         recipients_router(sessions, current_staff, directory),
     ]
 
 
 def wire_notifications(infra: Infrastructure, settings: NotifierSettings) -> NotificationsPart:
-    """Consumers of the events staff are told about, the live hub, the e-mail worker."""
+    """Consumers of the events staff are told about and of the account's live feed, the live
+    hub, the e-mail worker."""
     hub = LiveHub(settings.database_url, settings.live_channel)
     http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
     directory = UserDirectory(settings, settings.routing_url, http, settings.user_cache_seconds)
@@ -69,9 +73,10 @@ def wire_notifications(infra: Infrastructure, settings: NotifierSettings) -> Not
         cache_seconds=STAFF_CHECK_SECONDS,
     )
     register_conversation_consumers(infra, settings, on_email_queued=emails.wake)
+    register_live_consumers(infra, settings)
     return NotificationsPart(
         routers=api_routers(settings, infra.sessions, hub, directory, current_staff),
-        background_jobs=[hub.run, emails.run],
+        background_jobs=[hub.run, emails.run, pruning_job(infra.sessions, settings)],
         on_shutdown=[http.aclose],
         hub=hub,
         emails=emails,

@@ -6,7 +6,11 @@ database connections.
 A stream that may have missed something — its queue overflowed (a stalled client), the listener
 reconnected, or a notification was too big for a NOTIFY payload — is marked `behind` and reads
 what it missed from the table, after the last id it sent; so nothing is lost and nothing is sent
-twice."""
+twice.
+
+A message naming an `account_id` (a conversation change, a typing signal) goes to the account's
+streams (those opened with an account: /api/v1/live); any other names a `user_id` and goes to
+that user's streams."""
 
 import asyncio
 import contextlib
@@ -40,8 +44,9 @@ class LiveStream:
         try:
             self.queue.put_nowait(notification)
         except asyncio.QueueFull:
-            # A read mark lost here is harmless: the client's next count or list shows it.
-            if "read" not in notification:
+            # A read mark or a typing signal lost here is harmless: the client's next count or
+            # list shows the one, the other is repeated while the person types.
+            if "read" not in notification and "typing" not in notification:
                 self.fall_behind()
         self.wakeup.set()
 
@@ -56,6 +61,7 @@ class LiveHub:
         self._channel = channel
         self._queue_size = queue_size
         self._streams: dict[str, set[LiveStream]] = defaultdict(set)
+        self._accounts: dict[str, set[LiveStream]] = defaultdict(set)
         self.listening = asyncio.Event()
 
     @property
@@ -63,20 +69,28 @@ class LiveHub:
         return sum(len(streams) for streams in self._streams.values())
 
     @contextlib.contextmanager
-    def stream(self, user_id: str) -> Iterator[LiveStream]:
+    def stream(self, user_id: str, account_id: str | None = None) -> Iterator[LiveStream]:
+        """A stream of the user's messages, and of the account's when `account_id` is given."""
         stream = LiveStream(self._queue_size)
-        self._streams[user_id].add(stream)
+        keys = [(self._streams, user_id)] + ([(self._accounts, account_id)] if account_id else [])
+        for streams, key in keys:
+            streams[key].add(stream)
         try:
             yield stream
         finally:
-            self._streams[user_id].discard(stream)
-            if not self._streams[user_id]:
-                del self._streams[user_id]
+            for streams, key in keys:
+                streams[key].discard(stream)
+                if not streams[key]:
+                    del streams[key]
 
     def dispatch(self, payload: str) -> None:
-        notification = json.loads(payload)
-        for stream in self._streams.get(notification["user_id"], ()):
-            stream.offer(notification)
+        message = json.loads(payload)
+        if "account_id" in message:
+            targets = self._accounts.get(message["account_id"], ())
+        else:
+            targets = self._streams.get(message["user_id"], ())
+        for stream in targets:
+            stream.offer(message)
 
     def _on_notify(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -85,7 +99,7 @@ class LiveHub:
             log.warning("unreadable live notification ignored")
 
     def _everyone_behind(self) -> None:
-        for streams in self._streams.values():
+        for streams in (*self._streams.values(), *self._accounts.values()):
             for stream in streams:
                 stream.fall_behind()
 

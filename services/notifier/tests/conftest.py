@@ -175,6 +175,8 @@ def settings(database_url: str, kafka_bootstrap: str, smtp: SmtpServer, routing:
         email_retry_max_seconds=1.0,
         email_max_attempts=30,
         sse_ping_seconds=2,
+        # The live feed's consumers may join after a test published: read from the start here.
+        live_consumer_offset_reset="earliest",
         log_format="console",
         log_level="WARNING",
         shutdown_grace_seconds=3,

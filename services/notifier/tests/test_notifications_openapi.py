@@ -4,6 +4,7 @@ its error responses; the AsyncAPI document lists every topic notifications are m
 import httpx
 
 from notifier.app import create_app
+from notifier.consumers.live import LIVE_TOPICS
 from notifier.settings import NotifierSettings
 
 OURS = ("/api/v1/notifications", "/api/v1/notification-preferences", "/api/v1/notification-settings")
@@ -40,3 +41,29 @@ async def test_asyncapi_lists_the_topics_notifications_come_from():
         "export.completed.v1",
     ):
         assert topic in channels, topic
+
+
+async def test_openapi_documents_the_live_stream_and_presence():
+    spec = create_app(NotifierSettings()).openapi()
+    live = spec["paths"]["/api/v1/live"]["get"]
+    assert {"401", "403", "503"} <= set(live["responses"])
+    assert "`<change id>-<notification id>`" in live["description"]
+    header = next(p for p in live["parameters"] if p["in"] == "header")
+    assert header["name"] == "last-event-id"
+    assert not any(p["in"] == "query" for p in live["parameters"])  # no token in the URL
+    typing = spec["paths"]["/api/v1/presence/typing"]["post"]
+    assert {"204", "401", "403", "422"} <= set(typing["responses"])
+    body = typing["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert spec["components"]["schemas"][body]["required"] == ["conversation_id"]
+
+
+async def test_asyncapi_lists_the_topics_the_live_feed_reads():
+    app = create_app(NotifierSettings())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://notifier"
+    ) as client:
+        document = (await client.get("/asyncapi.json")).json()
+    channels = " ".join(document["channels"])
+    for topic in LIVE_TOPICS:
+        assert f"notifier-live:{topic.name}" in channels, topic.name
+    assert {"conversation.read.v1", "conversation.message_status_changed.v1"} <= {t.name for t in LIVE_TOPICS}

@@ -124,6 +124,25 @@ class StaffCheck:
             return False
 
 
+async def checked_stream_user(
+    directory: UserDirectory | None, caller: Principal, every: float
+) -> StaffCheck | None:
+    """The check a stream repeats while open, after refusing a user who is no longer active
+    staff (401) or cannot be checked now (503); None without a directory."""
+    if directory is None:
+        return None
+    check = StaffCheck(directory, caller.account_id, caller.user_id, every)
+    try:
+        active = await check.still_active()
+    except DirectoryUnavailable as exc:
+        raise ApiError(
+            503, "auth_unavailable", "your access cannot be checked right now; try again shortly"
+        ) from exc
+    if not active:
+        raise ApiError(401, "unauthorized", "invalid or expired token")
+    return check
+
+
 def notifications_router(
     settings: NotifierSettings,
     sessions: async_sessionmaker[AsyncSession],
@@ -221,20 +240,7 @@ def notifications_router(
         caller: StreamCaller,
         last_event_id: Annotated[str | None, Header(description="The id of the last event received")] = None,
     ) -> EventSourceResponse:
-        check = (
-            StaffCheck(directory, caller.account_id, caller.user_id, settings.stream_user_check_seconds)
-            if directory is not None
-            else None
-        )
-        if check is not None:
-            try:
-                active = await check.still_active()
-            except DirectoryUnavailable as exc:
-                raise ApiError(
-                    503, "auth_unavailable", "your access cannot be checked right now; try again shortly"
-                ) from exc
-            if not active:
-                raise ApiError(401, "unauthorized", "invalid or expired token")
+        check = await checked_stream_user(directory, caller, settings.stream_user_check_seconds)
 
         async def ended() -> bool:
             if await request.is_disconnected():

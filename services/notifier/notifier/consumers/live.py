@@ -1,0 +1,113 @@
+"""The account-wide live feed's writers: every conversation event of the account becomes small
+stored changes, announced to open /api/v1/live streams; and the pruning of old changes.
+
+A consumer group of its own ("notifier-live"): the feed neither waits for notification rules
+nor replays their history, and it may start at the topics' end (see
+`live_consumer_offset_reset`)."""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notifier import live_events
+from notifier.domain.live_changes import live_changes
+from notifier.settings import NotifierSettings
+from shared.contracts.base import Event, utc_now
+from shared.contracts.topics import (
+    CONVERSATION_ASSIGNED,
+    CONVERSATION_MERGED,
+    CONVERSATION_NOTE_ADDED,
+    CONVERSATION_READ,
+    CONVERSATION_STATUS_CHANGED,
+    MESSAGE_DELIVERY_FAILED,
+    MESSAGE_RECEIVED,
+    MESSAGE_SENT,
+    MESSAGE_STATUS_CHANGED,
+)
+from shared.kafka.consumer import subscribe
+from shared.service import BackgroundJob, Infrastructure
+
+log = structlog.get_logger(__name__)
+
+LIVE_TOPICS = (
+    MESSAGE_RECEIVED,
+    MESSAGE_SENT,
+    MESSAGE_STATUS_CHANGED,
+    MESSAGE_DELIVERY_FAILED,
+    CONVERSATION_ASSIGNED,
+    CONVERSATION_NOTE_ADDED,
+    CONVERSATION_STATUS_CHANGED,
+    CONVERSATION_MERGED,
+    CONVERSATION_READ,
+)
+# These come at the rate of texts: one consumer per partition.
+_BUSY = (MESSAGE_RECEIVED, MESSAGE_SENT, MESSAGE_STATUS_CHANGED)
+# Typing throttle rows older than this are of no use to the throttle.
+_TYPING_KEPT = timedelta(minutes=1)
+
+
+def register_live_consumers(infra: Infrastructure, settings: NotifierSettings) -> None:
+    handler = live_handler(infra.sessions, settings)
+    for spec in LIVE_TOPICS:
+        subscribe(
+            infra.broker,
+            infra.publisher,
+            settings,
+            spec,
+            "notifier-live",
+            handler,
+            auto_offset_reset=settings.live_consumer_offset_reset,
+            max_workers=settings.kafka_partitions if spec in _BUSY else 1,
+        )
+
+
+def live_handler(
+    sessions: async_sessionmaker[AsyncSession], settings: NotifierSettings
+) -> Callable[[Event], Awaitable[None]]:
+    retention = timedelta(hours=settings.live_retention_hours)
+
+    async def on_conversation_change(event: Event) -> None:
+        # Older than the window: pruned at once and news to nobody (a replayed topic, a backlog).
+        if event.occurred_at < utc_now() - retention:
+            return
+        changes = live_changes(event)
+        async with sessions.begin() as session:
+            stored = await live_events.store_changes(
+                session, event.account_id, event.event_id, changes, settings.live_channel
+            )
+        log.debug("live changes stored", event_id=str(event.event_id), count=len(stored))
+
+    return on_conversation_change
+
+
+def pruning_job(sessions: async_sessionmaker[AsyncSession], settings: NotifierSettings) -> BackgroundJob:
+    """Safe on every replica: a round another replica is doing is skipped."""
+    retention = timedelta(hours=settings.live_retention_hours)
+
+    async def prune_live_events(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await prune_once(sessions, retention, settings.live_prune_batch)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=settings.live_prune_seconds)
+
+    return prune_live_events
+
+
+async def prune_once(sessions: async_sessionmaker[AsyncSession], retention: timedelta, batch: int) -> int:
+    """Deletes every change older than `retention`, a batch per transaction; how many."""
+    total = 0
+    while True:
+        async with sessions.begin() as session:
+            deleted = await live_events.prune(session, retention, batch)
+            if deleted is None:
+                return total
+            await live_events.forget_typing(session, _TYPING_KEPT)
+        total += deleted
+        if deleted < batch:
+            if total:
+                log.info("live changes pruned", count=total)
+            return total

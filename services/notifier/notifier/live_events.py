@@ -1,0 +1,153 @@
+"""The account-wide live feed's table: conversation changes kept for a retention window so a
+reconnecting page resumes from its Last-Event-ID, then pruned. Every query is scoped by account."""
+
+import json
+from datetime import timedelta
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifier.domain.live_changes import LiveChange
+
+# Only one replica prunes at a time; the others skip that round.
+_PRUNE_LOCK = "notifier.live_prune"
+
+
+async def store_changes(
+    session: AsyncSession, account_id: UUID, source_event_id: UUID, changes: list[LiveChange], channel: str
+) -> list[dict]:
+    """Stores each change once per (event, conversation), announces it to every replica's
+    streams on commit, and returns the rows stored now (a redelivered event stores nothing)."""
+    if not changes:
+        return []
+    # Ids come from one sequence but transactions commit in any order; a stream that sent id 12
+    # would skip an id 11 committed after it. Locking the account from before the ids are drawn
+    # until commit makes one account's changes commit in id order.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"notifier.live:{account_id}"},
+    )
+    stored: list[dict] = []
+    for change in changes:
+        row = (
+            await session.execute(
+                text(
+                    "INSERT INTO notifier.live_events (account_id, source_event_id, conversation_id, data)"
+                    " VALUES (:account, :event, :conversation, CAST(:data AS jsonb))"
+                    " ON CONFLICT DO NOTHING RETURNING id, data"
+                ),
+                {
+                    "account": account_id,
+                    "event": source_event_id,
+                    "conversation": change.conversation_id,
+                    "data": json.dumps(change.data),
+                },
+            )
+        ).first()
+        if row is None:
+            continue
+        stored.append(_serialize(row._mapping))
+    for change in stored:
+        await announce(session, channel, account_id, {"live": change})
+    return stored
+
+
+async def announce(session: AsyncSession, channel: str, account_id: UUID, message: dict) -> None:
+    """To every open live stream of the account, on any replica, when (and if) this commits.
+    Conversation changes are a few hundred bytes, far under pg_notify's 8000-byte limit."""
+    await session.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": channel, "payload": json.dumps({"account_id": str(account_id), **message})},
+    )
+
+
+def _serialize(row) -> dict:
+    return {"id": row["id"], **row["data"]}
+
+
+async def changes_after(session: AsyncSession, account_id: UUID, after_id: int, limit: int) -> list[dict]:
+    """Oldest first: what a stream missed since `after_id`."""
+    rows = await session.execute(
+        text(
+            "SELECT id, data FROM notifier.live_events"
+            " WHERE account_id = :account AND id > :after ORDER BY id LIMIT :limit"
+        ),
+        {"account": account_id, "after": after_id, "limit": limit},
+    )
+    return [_serialize(row._mapping) for row in rows]
+
+
+async def position(session: AsyncSession, account_id: UUID) -> tuple[int, int]:
+    """(the account's newest id, the newest of its ids pruned). The newest id counts pruned
+    rows too, so a quiet account's cursor does not fall behind what was pruned."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT"
+                " coalesce((SELECT through_id FROM notifier.live_pruned WHERE account_id = :account), 0),"
+                " coalesce((SELECT max(id) FROM notifier.live_events WHERE account_id = :account), 0)"
+            ),
+            {"account": account_id},
+        )
+    ).one()
+    pruned, newest = row
+    return max(pruned, newest), pruned
+
+
+async def prune(session: AsyncSession, older_than: timedelta, batch: int) -> int | None:
+    """Deletes up to `batch` changes older than `older_than`, remembering per account the newest
+    id deleted; None when another replica is pruning."""
+    locked = await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": _PRUNE_LOCK}
+    )
+    if not locked:
+        return None
+    return await session.scalar(
+        text(
+            "WITH gone AS ("
+            "  DELETE FROM notifier.live_events WHERE id IN ("
+            "    SELECT id FROM notifier.live_events"
+            "    WHERE created_at < now() - CAST(:age AS interval) ORDER BY id LIMIT :batch)"
+            "  RETURNING account_id, id),"
+            " marked AS ("
+            "  INSERT INTO notifier.live_pruned (account_id, through_id)"
+            "  SELECT account_id, max(id) FROM gone GROUP BY account_id"
+            "  ON CONFLICT (account_id) DO UPDATE"
+            "  SET through_id = greatest(live_pruned.through_id, excluded.through_id))"
+            " SELECT count(*) FROM gone"
+        ),
+        {"age": older_than, "batch": batch},
+    )
+
+
+async def forget_typing(session: AsyncSession, older_than: timedelta) -> None:
+    await session.execute(
+        text("DELETE FROM notifier.typing_throttle WHERE sent_at < now() - CAST(:age AS interval)"),
+        {"age": older_than},
+    )
+
+
+async def announce_typing(
+    session: AsyncSession, channel: str, account_id: UUID, typing: dict, user_id: UUID, every: timedelta
+) -> bool:
+    """Announces that `user_id` is typing in the conversation unless they were announced there
+    less than `every` ago (on any replica); whether it was announced."""
+    conversation_id = typing["conversation_id"]
+    announced = await session.scalar(
+        text(
+            "WITH allowed AS ("
+            "  INSERT INTO notifier.typing_throttle (user_id, conversation_id) VALUES (:user, :conversation)"
+            "  ON CONFLICT (user_id, conversation_id) DO UPDATE SET sent_at = now()"
+            "  WHERE typing_throttle.sent_at <= now() - CAST(:every AS interval) RETURNING 1)"
+            " SELECT count(*) FROM (SELECT pg_notify(:channel, :payload) FROM allowed) AS sent"
+        ),
+        {
+            "user": user_id,
+            "conversation": conversation_id,
+            "every": every,
+            "channel": channel,
+            "payload": json.dumps({"account_id": str(account_id), "typing": typing}),
+        },
+    )
+    return bool(announced)
