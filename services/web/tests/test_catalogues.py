@@ -24,9 +24,7 @@ def shown_messages() -> set[str]:
 
 def french() -> dict:
     with (i18n.CATALOGUES / "fr_CA/LC_MESSAGES/messages.po").open("rb") as po:
-        return {
-            (m.id if isinstance(m.id, str) else m.id[0]): m for m in read_po(po, locale="fr_CA") if m.id
-        }
+        return {(m.id if isinstance(m.id, str) else m.id[0]): m for m in read_po(po, locale="fr_CA") if m.id}
 
 
 def test_every_shown_message_is_translated_to_french() -> None:
