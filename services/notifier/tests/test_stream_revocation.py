@@ -1,6 +1,7 @@
 """A live stream outlives its connect-time check no longer than it must: the user is checked
 again against routing (the real routing API of these tests) every few seconds here, the stream
-of a user deactivated meanwhile ends, and their reconnection is refused."""
+of a user deactivated meanwhile ends, and their reconnection is refused. The same for both
+streams: the notifications' and the account's (/api/v1/live)."""
 
 import asyncio
 import socket
@@ -11,6 +12,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from notifier.api.live import live_router
 from notifier.api.notifications import notifications_router
 from notifier.email.directory import UserDirectory
 from shared.db.engine import create_engine, create_session_factory
@@ -18,8 +20,8 @@ from shared.http.auth import issue_token
 from shared.http.errors import install_error_handlers
 
 
-@pytest.fixture
-async def quick_stream(settings, notifier):
+@pytest.fixture(params=["/api/v1/notifications/stream", "/api/v1/live"])
+async def quick_stream(request, settings, notifier):
     """The notifications API re-checking stream users every 0.5 s (routing's answers kept 0.2 s),
     served over real HTTP."""
     quick = settings.model_copy(update={"stream_user_check_seconds": 0.5, "sse_ping_seconds": 1})
@@ -28,9 +30,9 @@ async def quick_stream(settings, notifier):
         directory = UserDirectory(quick, quick.routing_url, routing_http, cache_seconds=0.2)
         app = FastAPI()
         install_error_handlers(app)
-        app.include_router(
-            notifications_router(quick, create_session_factory(engine), notifier.hub, directory)
-        )
+        sessions = create_session_factory(engine)
+        app.include_router(notifications_router(quick, sessions, notifier.hub, directory))
+        app.include_router(live_router(quick, sessions, notifier.hub, directory))
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -40,7 +42,7 @@ async def quick_stream(settings, notifier):
             if server.started:
                 break
             await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/api/v1/notifications/stream"
+        yield f"http://127.0.0.1:{port}{request.param}"
         server.should_exit = True
         server.force_exit = True  # open streams do not wait for the graceful shutdown
         await asyncio.wait_for(serving, 20)
