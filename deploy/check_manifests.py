@@ -4,9 +4,11 @@
 
 Every YAML file must parse; every Deployment must have probes, resources and a locked-down
 security context, plus its Service, HorizontalPodAutoscaler and PodDisruptionBudget; every
-variable a service gets (env and ConfigMaps) must be one of its settings (services/*/*/settings.py)
-and validate there, the settings whose defaults only suit a laptop must be set, and every service
-must read JWT_SECRET from the same Secret; the KafkaTopic resources must be exactly the topics
+variable a service gets (env and ConfigMaps, the shared ones included) must be one of its settings
+(services/*/*/settings.py) and validate there, the settings whose defaults only suit a laptop must
+be set, secret settings must come from a Secret, a service with a database must build an asyncpg
+DATABASE_URL, and every service with JWT_SECRET must read it from the same Secret; the KafkaTopic
+resources must be exactly the topics
 declared in shared/contracts/topics.py (the single source), each consumed topic with its `.dlq`
 twin. When kubectl is installed, the overlays are also rendered (`kubectl kustomize`) and the
 Deployment and settings checks run on the result, so a patch cannot strip or break them.
@@ -27,7 +29,7 @@ REPO = DEPLOY.parent
 # The declared topics and every service's settings class are read from the code itself.
 sys.path[:0] = [str(REPO), *(str(path) for path in sorted((REPO / "services").iterdir()) if path.is_dir())]
 
-SERVICES = ("ingest", "routing", "notifier", "search", "exporter")
+SERVICES = ("ingest", "routing", "notifier", "search", "exporter", "web")
 # Variables the containers use that are not settings: the database URL is built from the
 # CloudNativePG Secret's parts; the rest are for Python and fontconfig themselves.
 NOT_SETTINGS = {
@@ -39,9 +41,20 @@ NOT_SETTINGS = {
     "PYTHONDONTWRITEBYTECODE",
     "XDG_CACHE_HOME",
 }
+# A shared ConfigMap gives every key to every service that reads it, so each key must be a
+# setting of each of them. The exceptions, by ConfigMap: PUBLIC_BASE_URL is one value for
+# ingest, exporter and notifier, kept in the map of the database-and-Kafka services so that an
+# overlay sets it once; routing and search receive it unread. (web does not get that map at all:
+# it has no Kafka or database settings, and this rule would fail on them.)
+SHARED_UNREAD = {"switchboard-data-config": {"PUBLIC_BASE_URL"}}
 # Settings whose defaults are only right on a laptop but that the rule in
 # `must_be_set` below cannot see from the default alone.
-ALSO_REQUIRED = {"notifier": {"smtp_port", "smtp_starttls"}}
+ALSO_REQUIRED = {"notifier": {"smtp_port", "smtp_starttls"}, "web": {"cookie_secure"}}
+# Values a deployment must have, whatever the overlay.
+REQUIRED_VALUES = {
+    # The session cookie holds the person's token: HTTPS only.
+    "web": {"cookie_secure": True},
+}
 LAPTOP_DEFAULT = re.compile(r"127\.0\.0\.1|localhost|\.test\b|dev-only")
 
 FOREVER = -1
@@ -116,27 +129,35 @@ def check_deployments(where: str, docs: list[dict]) -> None:
                 fail(f"{where_c}: root filesystem is writable")
             if security.get("capabilities", {}).get("drop") != ["ALL"]:
                 fail(f"{where_c}: capabilities are not all dropped")
+            # DATABASE_URL and the secrets depend on the service's settings: check_settings.
             env = {item["name"]: item for item in container.get("env", [])}
-            for variable in ("SERVICE_NAME", "HTTP_PORT", "JWT_SECRET", "DATABASE_URL"):
+            for variable in ("SERVICE_NAME", "HTTP_PORT"):
                 if variable not in env:
                     fail(f"{where_c}: env {variable} missing")
-            if not env.get("DATABASE_URL", {}).get("value", "").startswith("postgresql+asyncpg://"):
-                fail(f"{where_c}: DATABASE_URL does not use the asyncpg dialect")
+            ports = {port.get("name"): port.get("containerPort") for port in container.get("ports", [])}
+            scrape = deployment["spec"]["template"].get("metadata", {}).get("annotations", {})
+            listens = str(env.get("HTTP_PORT", {}).get("value"))
+            if str(ports.get("http")) != listens or scrape.get("prometheus.io/port") != listens:
+                fail(
+                    f"{where_c}: HTTP_PORT {listens}, containerPort http {ports.get('http')} and "
+                    f"prometheus.io/port {scrape.get('prometheus.io/port')} differ"
+                )
         for kind in ("Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"):
             if name not in by_kind.get(kind, {}):
                 fail(f"{label}: no {kind} named {name}")
 
 
 def settings_class(service: str) -> type:
-    """The service's settings: the class its settings module defines (a ServiceSettings)."""
-    from shared.settings import ServiceSettings
+    """The service's settings: the class its settings module defines (a ServiceSettings, or for
+    web, which has no database or Kafka, an HttpProcessSettings)."""
+    from shared.settings import HttpProcessSettings
 
     module = importlib.import_module(f"{service}.settings")
     classes = [
         value
         for value in vars(module).values()
         if isinstance(value, type)
-        and issubclass(value, ServiceSettings)
+        and issubclass(value, HttpProcessSettings)
         and value.__module__ == module.__name__
     ]
     if len(classes) != 1:
@@ -188,10 +209,26 @@ def container_environment(
     return environment, sources
 
 
+def generator_name(map_name: str) -> str:
+    """A ConfigMap's name in the kustomization, without the hash kustomize appends."""
+    return re.sub(r"-[a-z0-9]{10}$", "", map_name)
+
+
+def secret_fields(settings: type) -> set[str]:
+    from pydantic import SecretStr
+
+    return {
+        name
+        for name, field in settings.model_fields.items()
+        if field.annotation is SecretStr or SecretStr in getattr(field.annotation, "__args__", ())
+    }
+
+
 def check_settings(where: str, docs: list[dict]) -> None:
     """Every variable a service gets is one of its settings (pydantic ignores unknown names, so a
     typo would silently fall back to the default), the values validate, the settings whose
-    defaults only suit a laptop are set, and all services share one JWT secret."""
+    defaults only suit a laptop are set, secrets come from Secrets (each key for one setting),
+    and all services share one JWT secret."""
     config_maps = {
         doc["metadata"]["name"]: {key: str(value) for key, value in (doc.get("data") or {}).items()}
         for doc in docs
@@ -200,6 +237,7 @@ def check_settings(where: str, docs: list[dict]) -> None:
     jwt_sources: dict[str, tuple] = {}
     fields_of: dict[str, set[str]] = {}
     shared_keys: dict[str, set[str]] = {}
+    secret_keys: dict[tuple, set[str]] = {}
     for doc in docs:
         if doc.get("kind") != "Deployment":
             continue
@@ -217,28 +255,45 @@ def check_settings(where: str, docs: list[dict]) -> None:
             fields = set(settings.model_fields)
             fields_of[service] = fields
             environment, sources = container_environment(container, config_maps, label)
+            secrets = secret_fields(settings)
             for map_name, keys in sources.items():
-                if map_name.startswith("switchboard-config"):
-                    shared_keys[map_name] = set(keys)
-                    continue
+                unread_allowed = SHARED_UNREAD.get(generator_name(map_name), set())
                 for key in keys:
-                    if key.lower() not in fields and key not in NOT_SETTINGS:
+                    if key in unread_allowed:
+                        shared_keys.setdefault(map_name, set()).add(key)
+                    elif key.lower() not in fields and key not in NOT_SETTINGS:
                         fail(f"{label}: ConfigMap {map_name} sets {key}, which is not a {service} setting")
-            for item in container.get("env", []):
-                if item["name"].lower() not in fields and item["name"] not in NOT_SETTINGS:
-                    fail(f"{label}: env {item['name']} is not a {service} setting")
+                    elif key.lower() in secrets:
+                        fail(f"{label}: {key} is a secret and comes from ConfigMap {map_name}, not a Secret")
+            env = {item["name"]: item for item in container.get("env", [])}
+            for name, item in env.items():
+                if name.lower() not in fields and name not in NOT_SETTINGS:
+                    fail(f"{label}: env {name} is not a {service} setting")
+                elif name.lower() in secrets:
+                    reference = item.get("valueFrom", {}).get("secretKeyRef")
+                    if reference is None:
+                        fail(f"{label}: {name} does not come from a Secret")
+                    else:
+                        source = (reference.get("name"), reference.get("key"))
+                        secret_keys.setdefault(source, set()).add(name)
+                        if name == "JWT_SECRET":
+                            jwt_sources[service] = source
             for name in sorted(must_be_set(service, settings)):
                 if name.upper() not in environment:
                     fail(f"{label}: {name.upper()} is not set (its default only suits a laptop)")
-            jwt = next((item for item in container.get("env", []) if item["name"] == "JWT_SECRET"), {})
-            reference = jwt.get("valueFrom", {}).get("secretKeyRef")
-            if reference is None:
-                fail(f"{label}: JWT_SECRET does not come from a Secret")
-            else:
-                jwt_sources[service] = (reference.get("name"), reference.get("key"))
-            validate_settings(label, settings, environment)
+            if "database_url" in fields and not env.get("DATABASE_URL", {}).get("value", "").startswith(
+                "postgresql+asyncpg://"
+            ):
+                fail(f"{label}: DATABASE_URL is not built with the asyncpg dialect")
+            built = validate_settings(label, settings, environment)
+            for name, wanted in REQUIRED_VALUES.get(service, {}).items():
+                if built is not None and getattr(built, name) != wanted:
+                    fail(f"{label}: {name.upper()} is {getattr(built, name)!r}, must be {wanted!r}")
     if len(set(jwt_sources.values())) > 1:
         fail(f"{where}: JWT_SECRET differs between services (tokens would not verify): {jwt_sources}")
+    for (secret, key), names in sorted(secret_keys.items()):
+        if len(names) > 1:
+            fail(f"{where}: Secret {secret} key {key} is used for {sorted(names)}; each needs its own")
     every_field = set().union(*fields_of.values()) if fields_of else set()
     for map_name, keys in shared_keys.items():
         for key in sorted(keys):
@@ -246,15 +301,17 @@ def check_settings(where: str, docs: list[dict]) -> None:
                 fail(f"{where}: ConfigMap {map_name} sets {key}, which no service reads")
 
 
-def validate_settings(label: str, settings: type, environment: dict[str, str]) -> None:
-    """Builds the settings from exactly this environment, as the service will at start-up."""
+def validate_settings(label: str, settings: type, environment: dict[str, str]):
+    """Builds the settings from exactly this environment, as the service will at start-up; None
+    (and an error) when they do not validate."""
     saved = dict(os.environ)
     try:
         os.environ.clear()
         os.environ.update(environment)
-        settings()
+        return settings()
     except Exception as exc:
         fail(f"{label}: its settings do not validate: {exc}")
+        return None
     finally:
         os.environ.clear()
         os.environ.update(saved)
