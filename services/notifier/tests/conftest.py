@@ -29,8 +29,8 @@ from notifier.migrations import migrate as migrate_notifier
 from notifier.settings import NotifierSettings
 from routing.app import api_routers as routing_api_routers
 from routing.migrations import migrate as migrate_routing
+from routing.seed import seed_account
 from routing.settings import RoutingSettings
-from routing.usecases.seed import seed_account
 from shared.contracts.base import Event
 from shared.contracts.conversation import ConversationsAssigned, MessageReceived
 from shared.contracts.topics import TopicSpec

@@ -47,7 +47,9 @@ def test_the_openapi_document_is_the_committed_snapshot():
     )
     # Paths in the order the routes are registered: `/conversations/counts` must come before
     # `/conversations/{conversation_id}`, or "counts" would be read as an id.
-    assert list(live["paths"]) == list(snapshot["paths"]), f"the routes' order changed; if intended, {REGENERATE}"
+    assert list(live["paths"]) == list(snapshot["paths"]), (
+        f"the routes' order changed; if intended, {REGENERATE}"
+    )
 
 
 if __name__ == "__main__":
