@@ -1,4 +1,5 @@
-"""Runs a simulator app on a real HTTP port inside the current event loop (tests, benchmarks)."""
+"""Runs an app (a simulator, a stand-in of another service) on a real HTTP port inside the current
+event loop, for tests and benchmarks."""
 
 import asyncio
 import contextlib
@@ -7,7 +8,7 @@ from collections.abc import AsyncIterator
 import uvicorn
 from fastapi import FastAPI
 
-from devtools.ports import free_port
+from shared.testing.ports import free_port
 
 
 @contextlib.asynccontextmanager

@@ -6,9 +6,9 @@ import asyncio
 import pytest
 from fastapi import FastAPI
 
-from devtools.carrier_simulator.server import serving
-from devtools.ports import free_ports
 from devtools.processes import ServiceProcess
+from shared.testing.http_server import serving
+from shared.testing.ports import free_ports
 
 
 def test_ports_chosen_together_are_distinct():
