@@ -22,9 +22,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from devtools.migrate import migrate_all  # noqa: E402
-from devtools.ports import free_ports_for  # noqa: E402
 from devtools.processes import ServiceProcess, start_services, stop_services  # noqa: E402
 from devtools.seed import seed_demo  # noqa: E402
+from shared.testing.ports import free_ports_for  # noqa: E402
 
 _PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
 BASE_DATABASE_URL = os.environ.get(

@@ -23,8 +23,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
 from routing.app import api_routers
+from routing.conversations.queries import list_conversations_query
+from routing.domain.inbox import InboxFilter, View, Viewer
 from routing.migrations import migrate
-from routing.queries import InboxFilter, View, Viewer, list_conversations_query
 from routing.settings import RoutingSettings
 from shared.db.engine import create_engine, create_session_factory
 from shared.http.auth import issue_token
@@ -145,7 +146,8 @@ async def load(url: str, conversations: int, per_conversation: int) -> None:
             WHERE c.account_id = $1 AND abs(hashtext(c.id::text)) % 10 < 7""",
             ACCOUNT,
         )
-        # What the read and assignment use cases keep on each conversation (usecases/read_state.py).
+        # What the read and assignment use cases keep on each conversation
+        # (routing/conversations/usecases/read_state.py).
         await connection.execute(
             """
             UPDATE routing.conversations c SET owner_read_at = (
@@ -187,7 +189,8 @@ def _viewer() -> Viewer:
 
 async def _deep_cursor(session_factory, viewer: Viewer, inbox_filter: InboxFilter) -> str | None:
     """A cursor DEEP_ROWS rows into the list (or halfway when shorter), found by paging."""
-    from routing.queries import count_conversations, encode_cursor
+    from routing.conversations.queries import count_conversations
+    from routing.cursors import encode_cursor
 
     async with session_factory() as session:
         total = (await count_conversations(session, viewer, inbox_filter))["current"]

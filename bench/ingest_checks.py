@@ -21,7 +21,7 @@ from environment import ROOT, bench_environment, percentile
 from devtools import demo
 from devtools.carrier_simulator.telnyx import encode, received_event, signed_headers
 from devtools.carrier_simulator.twilio import inbound_sms_form, sign
-from devtools.ports import free_port
+from shared.testing.ports import free_port
 
 Request = tuple[str, bytes, dict[str, str]]
 FORM = "application/x-www-form-urlencoded"

@@ -24,8 +24,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from environment import KAFKA_BOOTSTRAP, ROOT, bench_environment
 
 from devtools import demo
-from devtools.ports import free_port
 from shared.contracts.messaging import OutboundRequested
+from shared.testing.ports import free_port
 
 FINAL = {"sent", "failed"}
 TOLL_FREE = "+18885550142"

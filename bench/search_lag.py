@@ -29,10 +29,10 @@ from environment import (
 )
 from sqlalchemy.engine import make_url
 
-from devtools.ports import free_port
 from devtools.processes import start_services, stop_services
 from search.migrations import migrate
 from shared.contracts.conversation import MessageReceived
+from shared.testing.ports import free_port
 
 ACCOUNT = uuid4()
 WORDS = ["frein", "pneus", "vidange", "oil", "brakes", "recall", "ready", "appointment", "merci", "thanks"]

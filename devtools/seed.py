@@ -7,7 +7,7 @@ from devtools import demo
 from ingest.dms_repository import save_dms_integration
 from ingest.repository import save_telnyx_account, save_twilio_account
 from notifier.outbound.credentials import save_carrier_account
-from routing.usecases.seed import seed_account
+from routing.seed import seed_account
 from shared.db.engine import create_engine, create_session_factory
 from shared.settings import ServiceSettings
 

@@ -10,8 +10,8 @@ from uuid import UUID
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from devtools.carrier_simulator.server import serving
-from devtools.ports import free_port
+from shared.testing.http_server import serving
+from shared.testing.ports import free_port
 
 
 @dataclass

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from devtools.ports import free_ports_for
 from devtools.processes import SERVICES, ServiceProcess, start_services, stop_services
+from shared.testing.ports import free_ports_for
 
 
 @pytest.fixture(scope="session")

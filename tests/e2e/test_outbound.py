@@ -17,9 +17,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from devtools import demo
-from devtools.ports import free_port
 from devtools.processes import start_services, stop_services
 from shared.contracts.messaging import OutboundRequested
+from shared.testing.ports import free_port
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e

@@ -23,14 +23,13 @@ from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
-from devtools.ports import free_port
 from notifier.app import wire_notifications
 from notifier.migrations import migrate as migrate_notifier
 from notifier.settings import NotifierSettings
 from routing.app import api_routers as routing_api_routers
 from routing.migrations import migrate as migrate_routing
+from routing.seed import seed_account
 from routing.settings import RoutingSettings
-from routing.usecases.seed import seed_account
 from shared.contracts.base import Event
 from shared.contracts.conversation import ConversationsAssigned, MessageReceived
 from shared.contracts.topics import TopicSpec
@@ -41,6 +40,7 @@ from shared.kafka.topics import topic_name
 from shared.service import build_app, build_infrastructure
 from shared.testing.infrastructure import dsn, fresh_database
 from shared.testing.infrastructure import kafka_bootstrap as started_kafka
+from shared.testing.ports import free_port
 from shared.testing.sse import SseStream
 from shared.testing.waiting import eventually
 

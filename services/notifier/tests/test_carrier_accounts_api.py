@@ -19,7 +19,6 @@ from sqlalchemy import text
 
 from devtools.carrier_simulator.__main__ import create_app as create_simulator
 from devtools.carrier_simulator.send_api import SimulatorConfig, SimulatorState
-from devtools.carrier_simulator.server import serving
 from notifier.api.carrier_accounts import (
     TelnyxSendingCredentials,
     TwilioSendingCredentials,
@@ -34,6 +33,7 @@ from shared.http.errors import install_error_handlers
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.kafka.topics import ensure_topics
 from shared.service import Infrastructure, build_infrastructure
+from shared.testing.http_server import serving
 
 API = "/api/v1/carrier-accounts"
 

@@ -15,7 +15,6 @@ from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from devtools.ports import free_port
 from notifier.email.directory import UserDirectory
 from notifier.email.outbox import enqueue_email
 from notifier.email.render import EmailRenderer
@@ -26,6 +25,7 @@ from notifier.settings import NotifierSettings
 from shared.contracts.conversation import NoteAdded
 from shared.contracts.export import ExportCompleted
 from shared.contracts.topics import CONVERSATION_NOTE_ADDED, EXPORT_COMPLETED
+from shared.testing.ports import free_port
 
 DEFAULTS = {
     "message_received": False,

@@ -17,7 +17,6 @@ from aiokafka import AIOKafkaConsumer
 
 from devtools.carrier_simulator.__main__ import create_app as create_simulator
 from devtools.carrier_simulator.send_api import SimulatorConfig, SimulatorState
-from devtools.carrier_simulator.server import serving
 from notifier.migrations import migrate
 from notifier.outbound.credentials import save_carrier_account
 from notifier.outbound.release import QuietHoursRelease
@@ -28,6 +27,7 @@ from shared.contracts.messaging import OutboundRequested, OutboundStatusChanged
 from shared.contracts.topics import SMS_OUTBOUND_REQUESTED, SMS_OUTBOUND_STATUS
 from shared.kafka.topics import ensure_topics, topic_name
 from shared.service import build_infrastructure
+from shared.testing.http_server import serving
 from shared.testing.infrastructure import fresh_database
 
 ROOT = Path(__file__).resolve().parents[3]

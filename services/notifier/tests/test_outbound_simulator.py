@@ -18,11 +18,11 @@ from twilio.request_validator import RequestValidator
 from devtools import demo
 from devtools.carrier_simulator.__main__ import create_app
 from devtools.carrier_simulator.send_api import SimulatorConfig, SimulatorState
-from devtools.carrier_simulator.server import serving
 from devtools.carrier_simulator.telnyx import public_key_of
 from notifier.outbound.carriers.base import CarrierError
 from notifier.outbound.carriers.telnyx import TelnyxAdapter
 from notifier.outbound.carriers.twilio import TwilioAdapter
+from shared.testing.http_server import serving
 
 SID = "AC" + "7" * 32
 TOKEN = "simulator-test-token"

@@ -5,19 +5,18 @@ from collections.abc import Callable
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from routing.api.admin import admin_router
-from routing.api.appointments import appointments_router
-from routing.api.auth import auth_router
-from routing.api.conversations import conversations_router
-from routing.api.customers import customers_router
-from routing.api.messaging import messaging_router
-from routing.api.saved_replies import saved_replies_router
-from routing.api.staff_auth import StaffAuthenticated
-from routing.consumers.carrier import register_carrier_consumers
-from routing.consumers.dms import register_dms_consumers
-from routing.consumers.messaging import register_messaging_consumers
+from routing.admin.routes import admin_router
+from routing.appointments.routes import appointments_router
+from routing.auth.routes import auth_router
+from routing.conversations.routes import conversations_router
+from routing.customers.routes import customers_router
+from routing.dms.consumers import register_dms_consumers
+from routing.messaging.consumers import register_carrier_consumers, register_messaging_consumers
+from routing.messaging.routes import messaging_router
 from routing.outbox import OutboxRelay
+from routing.saved_replies.routes import saved_replies_router
 from routing.settings import RoutingSettings
+from routing.staff_auth import StaffAuthenticated
 from routing.sweeper import AutoCloseSweeper
 from shared.contracts.topics import (
     CONVERSATION_ASSIGNED,

@@ -1,5 +1,5 @@
 """Auto-close: conversations inactive for longer than their account's setting get closed.
-Every replica runs the sweeper; the batches lock what they take (see usecases/auto_close)."""
+Every replica runs the sweeper; the batches lock what they take (see conversations/usecases/auto_close.py)."""
 
 import asyncio
 import contextlib
@@ -10,8 +10,8 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from routing.conversations.usecases.auto_close import close_due_batch
 from routing.settings import RoutingSettings
-from routing.usecases.auto_close import close_due_batch
 
 log = structlog.get_logger(__name__)
 

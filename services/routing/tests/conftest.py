@@ -15,12 +15,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing.app import api_routers
+from routing.conversations.usecases.read_state import refresh_conversations
+from routing.messaging.usecases.inbound import record_inbound_message
 from routing.migrations import migrate
+from routing.seed import seed_account
 from routing.settings import RoutingSettings
 from routing.tables import conversations, messages
-from routing.usecases.inbound import record_inbound_message
-from routing.usecases.read_state import refresh_conversations
-from routing.usecases.seed import seed_account
 from shared.contracts.carrier import CarrierInbound
 from shared.db.engine import create_engine, create_session_factory
 from shared.http.auth import issue_token

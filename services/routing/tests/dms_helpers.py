@@ -5,7 +5,7 @@ import json
 import secrets
 from uuid import UUID, uuid4
 
-from routing.usecases.dms_events import apply_dms_event
+from routing.dms.usecases.events import apply_dms_event
 from shared.contracts.dms import DmsEvent
 
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi import Depends, FastAPI
 from sqlalchemy import select, update
 
-from routing.api.staff_auth import StaffAuthenticated
+from routing.staff_auth import StaffAuthenticated
 from routing.tables import users
 from shared.http.auth import Principal, issue_token
 from shared.http.errors import install_error_handlers

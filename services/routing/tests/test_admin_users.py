@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from routing.admin.usecases.errors import LastAdmin
+from routing.admin.usecases.users import StaffChanges, change_staff_member
 from routing.tables import team_members, users
-from routing.usecases.admin_errors import LastAdmin
-from routing.usecases.admin_users import StaffChanges, change_staff_member
 
 from .conftest import PASSWORD
 

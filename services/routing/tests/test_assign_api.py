@@ -181,7 +181,7 @@ async def test_reassignment_keeps_who_had_it_before_in_the_timeline(client, deal
 
 
 async def test_a_filter_matching_too_many_is_refused_and_changes_nothing(client, dealer, ago, monkeypatch):
-    from routing.usecases import assign
+    from routing.conversations.usecases import assign
 
     monkeypatch.setattr(assign, "MAX_BULK", 2)
     ids = [str(await dealer.receive(ago(1))) for _ in range(3)]

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from routing.messaging.usecases.composer import composer_for
 from routing.tables import accounts, messages, opt_outs, outbox, timeline_events
-from routing.usecases.send import composer_for
 
 CUSTOMER = "+14385550142"
 

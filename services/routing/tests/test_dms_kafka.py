@@ -14,7 +14,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
-from devtools.ports import free_port
 from devtools.processes import ServiceProcess
 from ingest.app import create_app as create_ingest_app
 from ingest.dms_repository import save_dms_integration
@@ -24,6 +23,7 @@ from routing.tables import appointments, conversations, customer_phones, custome
 from shared.db.engine import create_engine, create_session_factory
 from shared.testing.infrastructure import fresh_database, kafka_bootstrap
 from shared.testing.kafka_records import first_record
+from shared.testing.ports import free_port
 from shared.testing.waiting import eventually
 
 from .dms_helpers import appointment_event, customer_event, dms_id, new_number

@@ -10,8 +10,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from routing.domain.outbound import UnknownCarrierStatus, introduced, status_from_carrier
+from routing.messaging.usecases.outbound_status import (
+    MessageNotYetKnown,
+    record_carrier_status,
+    record_outbound_status,
+)
 from routing.tables import account_phone_numbers, conversations, customer_phones, messages, outbox
-from routing.usecases.outbound_status import MessageNotYetKnown, record_carrier_status, record_outbound_status
 from shared.contracts.carrier import CarrierStatus
 from shared.contracts.messaging import OutboundStatusChanged
 from shared.kafka.consumer import PermanentError

@@ -7,13 +7,13 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import select, update
 
-from routing.tables import accounts, conversations, customers, saved_replies
-from routing.usecases.saved_replies import (
+from routing.saved_replies.usecases import (
     CustomerNotFound,
     SavedReplyNotFound,
     SavedReplyRenderError,
     render_saved_reply,
 )
+from routing.tables import accounts, conversations, customers, saved_replies
 
 
 async def _saved_reply(dealer, body: str, name: str | None = None):

@@ -11,7 +11,6 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
-from devtools.ports import free_port
 from devtools.processes import ServiceProcess
 from routing.tables import messages
 from shared.contracts.base import Event
@@ -19,6 +18,7 @@ from shared.contracts.carrier import CarrierStatus
 from shared.contracts.messaging import MessageSource, OutboundRequested, OutboundStatusChanged, SendRequested
 from shared.testing.infrastructure import kafka_bootstrap
 from shared.testing.kafka_records import first_record
+from shared.testing.ports import free_port
 from shared.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e

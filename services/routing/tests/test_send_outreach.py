@@ -10,9 +10,9 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import func, select, update
 
+from routing.messaging.usecases.outbound_status import StatusReport, apply_status
+from routing.messaging.usecases.outreach import send_requested
 from routing.tables import conversations, customer_phones, customers, messages, outbox, users
-from routing.usecases.outbound_status import StatusReport, apply_status
-from routing.usecases.outreach import send_requested
 from shared.contracts.messaging import MessageSource, SendRequested
 from shared.kafka.consumer import PermanentError
 

@@ -10,9 +10,62 @@
 - *overdue* (orange highlight): unanswered for longer than the account's threshold.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 from uuid import UUID
+
+# --- what the inbox shows: a view, filters, and who looks -------------------------------------
+
+Status = Literal["open", "closed", "archived", "all"]
+ReadFilter = Literal["read", "unread", "unanswered"]
+STATUSES: tuple[Status, ...] = ("open", "closed", "archived", "all")
+READ_FILTERS: tuple[ReadFilter, ...] = ("read", "unread", "unanswered")
+
+
+class InvalidView(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class View:
+    """`mine` (assigned to me or to a team I am in), `all`, `user:<id>` or `team:<id>`."""
+
+    kind: Literal["mine", "all", "user", "team"]
+    id: UUID | None = None
+
+    @classmethod
+    def parse(cls, raw: str) -> "View":
+        if raw in ("mine", "all"):
+            return cls(raw)
+        kind, _, value = raw.partition(":")
+        if kind in ("user", "team"):
+            try:
+                return cls(kind, UUID(value))  # type: ignore[arg-type]
+            except ValueError:
+                pass
+        raise InvalidView(f"unknown view {raw!r}; use mine, all, user:<uuid> or team:<uuid>")
+
+    def __str__(self) -> str:
+        return self.kind if self.id is None else f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    account_id: UUID
+    user_id: UUID
+    is_admin: bool
+    team_ids: frozenset[UUID] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    view: View = View("all")
+    status: Status = "open"
+    read: frozenset[ReadFilter] = frozenset()
+
+
+# --- the flags of a row -----------------------------------------------------------------------
 
 
 def is_read(last_inbound_at: datetime | None, owner_read_at: datetime | None) -> bool:

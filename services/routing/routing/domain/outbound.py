@@ -58,7 +58,7 @@ ERROR_TEXTS: dict[str, str] = {
 
 class UnknownCarrierStatus(ValueError):
     """A status word this table does not know (a carrier added one). The receipt is not thrown
-    away: the message keeps its status and the word is noted on it (usecases/outbound_status)."""
+    away: the message keeps its status and the word is noted on it (messaging/usecases/outbound_status.py)."""
 
 
 def unknown_status_note(carrier: str, status: str) -> str:

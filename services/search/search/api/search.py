@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from search import queries
+from search import matches, queries
 from search.api.cursor import decode_cursor, encode_cursor
 from search.domain.query import highlight, highlight_digits, highlight_words, parse_query
 from search.queries import CustomerHit, Match, MatchKind, StatusFilter
@@ -138,7 +138,7 @@ def search_router(sessions: async_sessionmaker[AsyncSession], auth: Authenticate
                 session, caller.account_id, query, status, after, limit + 1
             )
             page, more = hits[:limit], len(hits) > limit
-            await queries.describe_matches(session, caller.account_id, query, status, page)
+            await matches.describe_matches(session, caller.account_id, query, status, page)
         return SearchPage(
             results=[_present(hit, query) for hit in page],
             next_cursor=encode_cursor(page[-1]) if more else None,

@@ -1,0 +1,189 @@
+"""Request and response bodies of the admin API (staff, teams, numbers, settings)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from routing.admin.usecases.settings import AUTO_CLOSE_AFTER_DAYS, UNANSWERED_AFTER_HOURS, is_time_zone
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"),
+]
+Password = Annotated[str, Field(min_length=10, max_length=1024, description="At least 10 characters")]
+StaffRole = Literal["admin", "agent"]
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+class StaffUser(BaseModel):
+    """A member of the dealership's staff, as shown in the assign menu and the admin screens."""
+
+    id: UUID
+    name: str
+    email: str
+    role: StaffRole
+    active: bool = Field(description="False once deactivated: cannot log in, history kept")
+    deactivated_at: datetime | None
+    created_at: datetime
+    team_ids: list[UUID] = Field(description="Teams this user is a member of")
+
+
+class TeamRef(BaseModel):
+    id: UUID
+    name: str
+
+
+class Me(StaffUser):
+    """The caller, with the names of their teams."""
+
+    account_id: UUID
+    teams: list[TeamRef]
+
+
+class CreateUserRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email = Field(description="The login; unique across every dealership, case-insensitively")
+    name: Name
+    role: StaffRole
+    password: Password
+
+
+class UpdateUserRequest(BaseModel):
+    """Only the fields given change. `active: false` deactivates (the user can no longer log in,
+    their tokens stop working, they leave their teams; nothing they did is deleted);
+    `active: true` reactivates. You cannot deactivate or demote yourself, and the account keeps
+    at least one active admin."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    email: Email | None = None
+    role: StaffRole | None = None
+    password: Password | None = None
+    active: bool | None = None
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+
+class TeamView(BaseModel):
+    id: UUID
+    name: str
+    member_ids: list[UUID] = Field(description="Users in the team")
+    created_at: datetime
+
+
+class CreateTeamRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = Field(description="Unique in the dealership, case-insensitively")
+    member_ids: list[UUID] = Field(
+        default_factory=list, max_length=1000, description="Active users of your account"
+    )
+
+
+class RenameTeamRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name = Field(description="Unique in the dealership, case-insensitively")
+
+
+class TeamMembersRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_ids: list[UUID] = Field(
+        max_length=1000, description="The whole new member list: active users of your account"
+    )
+
+
+# --- phone numbers ----------------------------------------------------------------------------
+
+
+class PhoneNumberView(BaseModel):
+    id: UUID
+    e164: str = Field(description="The number in E.164, e.g. +15145550100")
+    carrier: Literal["twilio", "telnyx"]
+    kind: Literal["long_code", "toll_free"]
+    created_at: datetime
+
+
+class AddPhoneNumberRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(
+        min_length=1,
+        max_length=40,
+        description="Any usual way of writing it: (514) 555-0100, 514.555.0100, +1 514 555 0100; "
+        "without a country code, the service's default region is assumed",
+        examples=["(514) 555-0100"],
+    )
+    carrier: Literal["twilio", "telnyx"] = Field(description="Which carrier sends and receives on it")
+    kind: Literal["long_code", "toll_free"] = "long_code"
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+UnansweredHours = Annotated[
+    int,
+    Field(
+        ge=UNANSWERED_AFTER_HOURS[0],
+        le=UNANSWERED_AFTER_HOURS[1],
+        description="Hours after which an unanswered inbound message flags the conversation overdue",
+    ),
+]
+AutoCloseDays = Annotated[
+    int | None,
+    Field(
+        ge=AUTO_CLOSE_AFTER_DAYS[0],
+        le=AUTO_CLOSE_AFTER_DAYS[1],
+        description="Close conversations after this many days without activity; null = never",
+    ),
+]
+HelpText = Annotated[
+    str | None, Field(max_length=5000, description="Shown to staff in the inbox; null for none")
+]
+
+
+class AccountSettingsView(BaseModel):
+    name: str = Field(description="The dealership's name")
+    time_zone: str = Field(description="IANA time zone, e.g. America/Toronto")
+    unanswered_after_hours: UnansweredHours
+    auto_close_after_days: AutoCloseDays
+    help_text: HelpText
+
+
+class UpdateSettingsRequest(BaseModel):
+    """Only the fields given change; an explicit null turns auto-close off or clears the help
+    text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    time_zone: str | None = Field(default=None, description="IANA time zone, e.g. America/Toronto")
+    unanswered_after_hours: UnansweredHours | None = None
+    auto_close_after_days: AutoCloseDays = None
+    help_text: HelpText = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and not is_time_zone(value):
+            raise ValueError("not a known IANA time zone (e.g. America/Toronto)")
+        return value
+
+    @field_validator("name", "time_zone", "unanswered_after_hours")
+    @classmethod
+    def _not_null(cls, value):
+        # These always have a value: null is not "unchanged", it is a mistake.
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+    def changes(self) -> dict:
+        return self.model_dump(include=self.model_fields_set)

@@ -1,0 +1,207 @@
+"""Staff of an account: list, add, change, deactivate. Nobody is ever deleted: a deactivated
+user keeps their messages, notes and assignments in every timeline, can no longer log in, and
+their tokens stop working. The account always keeps at least one active admin."""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from uuid import UUID, uuid4
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from routing.admin.usecases.errors import CannotChangeSelf, EmailTaken, LastAdmin, NotInAccount
+from routing.auth.usecases import password_hash
+from routing.conversations.usecases.read_state import refresh_team
+from routing.tables import accounts, team_members, teams, users
+
+StaffRole = Literal["admin", "agent"]
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: UUID
+    name: str
+    email: str
+    role: StaffRole
+    active: bool
+    deactivated_at: datetime | None
+    created_at: datetime
+    team_ids: list[UUID]
+
+
+@dataclass(frozen=True)
+class NewStaffMember:
+    email: str
+    name: str
+    role: StaffRole
+    password: str
+
+
+@dataclass(frozen=True)
+class StaffChanges:
+    """None leaves a field as it is."""
+
+    name: str | None = None
+    email: str | None = None
+    role: StaffRole | None = None
+    password: str | None = None
+    active: bool | None = None
+
+
+def users_of(account_id: UUID) -> Select:
+    return select(users).where(users.c.account_id == account_id)
+
+
+async def list_staff(
+    session: AsyncSession, account_id: UUID, active: bool | None = None
+) -> list[StaffMember]:
+    query = users_of(account_id).order_by(func.lower(users.c.name), users.c.id)
+    if active is not None:
+        query = query.where(users.c.active.is_(active))
+    rows = (await session.execute(query)).all()
+    team_ids = await _team_ids(session, account_id, [row.id for row in rows])
+    return [_member(row, team_ids.get(row.id, [])) for row in rows]
+
+
+async def get_staff_member(session: AsyncSession, account_id: UUID, user_id: UUID) -> StaffMember:
+    row = (await session.execute(users_of(account_id).where(users.c.id == user_id))).first()
+    if row is None:
+        raise NotInAccount("user")
+    team_ids = await _team_ids(session, account_id, [user_id])
+    return _member(row, team_ids.get(user_id, []))
+
+
+async def add_staff_member(
+    session: AsyncSession, account_id: UUID, new: NewStaffMember, now: datetime
+) -> StaffMember:
+    user_id = uuid4()
+    await _refuse_taken_email(session, new.email)
+    inserted = await session.scalar(
+        insert(users)
+        .values(
+            id=user_id,
+            account_id=account_id,
+            email=new.email,
+            name=new.name,
+            role=new.role,
+            password_hash=await _hash(new.password),
+            active=True,
+            created_at=now,
+        )
+        # The only other unique key is lower(email): a concurrent sign-up with the same e-mail.
+        .on_conflict_do_nothing()
+        .returning(users.c.id)
+    )
+    if inserted is None:
+        raise EmailTaken("this e-mail is already used")
+    return await get_staff_member(session, account_id, user_id)
+
+
+async def change_staff_member(
+    session: AsyncSession,
+    account_id: UUID,
+    actor_user_id: UUID,
+    user_id: UUID,
+    changes: StaffChanges,
+    now: datetime,
+) -> StaffMember:
+    # One admin change per account at a time, so two admins demoting each other at once cannot
+    # leave the account with none.
+    await session.execute(select(accounts.c.id).where(accounts.c.id == account_id).with_for_update())
+    target = (await session.execute(users_of(account_id).where(users.c.id == user_id))).first()
+    if target is None:
+        raise NotInAccount("user")
+
+    demoting = target.role == "admin" and changes.role == "agent"
+    deactivating = target.active and changes.active is False
+    if (demoting or deactivating) and user_id == actor_user_id:
+        raise CannotChangeSelf("you cannot deactivate or demote yourself; ask another admin")
+    if (demoting or deactivating) and target.role == "admin" and target.active:
+        other_admins = await session.scalar(
+            select(func.count())
+            .select_from(users)
+            .where(
+                users.c.account_id == account_id,
+                users.c.role == "admin",
+                users.c.active,
+                users.c.id != user_id,
+            )
+        )
+        if not other_admins:
+            raise LastAdmin("the account must keep at least one active admin")
+
+    values: dict = {}
+    if changes.name is not None:
+        values["name"] = changes.name
+    if changes.email is not None and changes.email != target.email:
+        if changes.email.lower() != target.email.lower():
+            await _refuse_taken_email(session, changes.email)
+        values["email"] = changes.email
+    if changes.role is not None:
+        values["role"] = changes.role
+    if changes.password is not None:
+        values["password_hash"] = await _hash(changes.password)
+    if deactivating:
+        values.update(active=False, deactivated_at=now)
+        # A deactivated colleague is no longer part of any team (team notifications and "read by
+        # the team" only count people who still work there); their history stays.
+        left = await session.scalars(
+            delete(team_members).where(team_members.c.user_id == user_id).returning(team_members.c.team_id)
+        )
+        for team_id in list(left):
+            await refresh_team(session, account_id, team_id)
+    elif changes.active is True and not target.active:
+        values.update(active=True, deactivated_at=None)
+    if values:
+        try:
+            async with session.begin_nested():
+                await session.execute(update(users).where(users.c.id == user_id).values(**values))
+        except IntegrityError as exc:  # a concurrent change took the e-mail meanwhile
+            raise EmailTaken("this e-mail is already used") from exc
+    return await get_staff_member(session, account_id, user_id)
+
+
+async def _refuse_taken_email(session: AsyncSession, email: str) -> None:
+    # Across every account: the e-mail is the login. Which account uses it is not said.
+    taken = await session.scalar(
+        select(users.c.id).where(func.lower(users.c.email) == email.lower()).limit(1)
+    )
+    if taken is not None:
+        raise EmailTaken("this e-mail is already used")
+
+
+async def _hash(password: str) -> str:
+    # Hashing is deliberately slow: keep it off the event loop.
+    return await asyncio.to_thread(password_hash.hash, password)
+
+
+async def _team_ids(session: AsyncSession, account_id: UUID, user_ids: list[UUID]) -> dict[UUID, list[UUID]]:
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(team_members.c.user_id, team_members.c.team_id)
+        .join(teams, teams.c.id == team_members.c.team_id)
+        .where(teams.c.account_id == account_id, team_members.c.user_id.in_(user_ids))
+        .order_by(team_members.c.team_id)
+    )
+    found: dict[UUID, list[UUID]] = {}
+    for user_id, team_id in rows:
+        found.setdefault(user_id, []).append(team_id)
+    return found
+
+
+def _member(row, team_ids: list[UUID]) -> StaffMember:
+    return StaffMember(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        role=row.role,
+        active=row.active,
+        deactivated_at=row.deactivated_at,
+        created_at=row.created_at,
+        team_ids=team_ids,
+    )
