@@ -1,0 +1,102 @@
+// Keeps the open page live from its one event stream (/live, relayed from notifier):
+// - `inbox` events (received by the hidden #live-inbox) refresh the list and its counts, coalesced so a burst of texts costs one
+//   request at a time and the last change is never skipped (htmx's own throttle drops events);
+// - the open conversation and the bell refresh themselves on their own events (hx-trigger);
+// - "X is replying…" clears itself when no new signal came for a few seconds;
+// - the stream resumes where it stopped: the browser sends Last-Event-ID when it reconnects by
+//   itself, and when htmx-ext-sse has to create a new EventSource (after an error answer) the
+//   last id goes in the URL; the page then refreshes what it shows.
+"use strict";
+
+(function () {
+  const REFRESH_AFTER_MS = 150;
+  const TYPING_SHOWN_MS = 6000;
+  let lastEventId = "";
+  let refreshTimer = null;
+  let refreshing = false;
+  let dirty = false;
+  let hadError = false;
+
+  htmx.createEventSource = function (url) {
+    const separator = url.includes("?") ? "&" : "?";
+    return new EventSource(lastEventId ? url + separator + "last_event_id=" + encodeURIComponent(lastEventId) : url);
+  };
+
+  function listRefresher() {
+    return document.getElementById("list-refresh");
+  }
+
+  function refreshList() {
+    const refresher = listRefresher();
+    if (!refresher) return;
+    if (refreshing) {
+      dirty = true;
+      return;
+    }
+    if (refreshTimer) return;
+    refreshTimer = window.setTimeout(() => {
+      refreshTimer = null;
+      refreshing = true;
+      dirty = false;
+      htmx.trigger(refresher, "refresh");
+    }, REFRESH_AFTER_MS);
+  }
+
+  // The refresher is swapped out with the list it refreshes, so the answer is recognised by its
+  // target; a lost answer does not stop the list from ever refreshing again.
+  function refreshDone() {
+    window.clearTimeout(refreshGuard);
+    refreshing = false;
+    if (dirty) refreshList();
+  }
+  let refreshGuard = null;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt && event.detail.elt.id === "list-refresh") {
+      refreshGuard = window.setTimeout(refreshDone, 10000);
+    }
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const target = event.detail.target;
+    if (refreshing && target && target.id === "conversation-list") refreshDone();
+  });
+
+  // Checked rows survive a live refresh of the list.
+  let checked = [];
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "conversation-list") {
+      checked = Array.from(document.querySelectorAll("#conversation-list input[type=checkbox][value]:checked"))
+        .map((box) => box.value);
+    }
+  });
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (!event.detail.target || event.detail.target.id !== "conversation-list") return;
+    for (const value of checked) {
+      const box = document.querySelector(`#conversation-list input[type=checkbox][value="${CSS.escape(value)}"]`);
+      if (box) box.checked = true;
+    }
+    const pane = document.querySelector("#conversation-pane [data-conversation]");
+    if (pane) {
+      const row = document.querySelector(`#conversation-list [data-conversation="${CSS.escape(pane.dataset.conversation)}"]`);
+      if (row) row.classList.add("selected");
+    }
+  });
+
+  document.addEventListener("htmx:sseMessage", (event) => {
+    if (event.detail && event.detail.lastEventId) lastEventId = event.detail.lastEventId;
+    if (event.target.id === "live-inbox") refreshList();
+    const slot = event.target.closest ? event.target.closest(".presence") : null;
+    if (slot) {
+      window.clearTimeout(slot.typingTimer);
+      slot.typingTimer = window.setTimeout(() => { slot.textContent = ""; }, TYPING_SHOWN_MS);
+    }
+  });
+
+  document.addEventListener("htmx:sseError", () => { hadError = true; });
+  document.addEventListener("htmx:sseOpen", () => {
+    if (!hadError) return;
+    hadError = false;
+    // Whatever happened while the stream was down is shown by asking again.
+    refreshList();
+    document.querySelectorAll("[data-live-refresh]").forEach((element) => htmx.trigger(element, "refresh"));
+  });
+})();

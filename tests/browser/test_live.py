@@ -1,0 +1,80 @@
+"""Live, with no reload: the page's one event stream (web's /live, relayed from notifier)."""
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from devtools import demo
+from tests.browser.conftest import System, sign_in, unique_number
+
+
+def first_row(page: Page):
+    return page.locator("#rows .row").first
+
+
+def test_a_new_text_moves_its_row_to_the_top_and_updates_the_counts(
+    page: Page, system: System, problems
+) -> None:
+    sign_in(page, then="/conversations?view=all&status=open")
+    older, newer = unique_number(), unique_number()
+    system.text_in(older, "First customer")
+    expect(first_row(page)).to_contain_text(older)
+    system.text_in(newer, "Second customer")
+    expect(first_row(page)).to_contain_text(newer)
+    total_before = page.locator("#list-total").inner_text()
+
+    system.text_in(older, "First customer again")
+    expect(first_row(page)).to_contain_text(older)
+    # A new text from a known customer does not add a conversation; the list shows it first.
+    expect(page.locator("#list-total")).to_have_text(total_before)
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+def test_the_page_catches_up_after_a_dropped_connection(page: Page, system: System) -> None:
+    sign_in(page, then="/conversations?view=all&status=open")
+    page.wait_for_timeout(500)  # the stream is open
+    # The notifier behind the stream goes away (a deploy) while a customer texts in: the
+    # stream ends, the browser reconnects with its last event id and gets what it missed.
+    notifier = system.services["notifier"]
+    notifier.stop()
+    missed = unique_number()
+    system.text_in(missed, "Sent while the stream was down")
+    notifier.start()
+    notifier.wait_ready()
+    expect(page.locator("#rows")).to_contain_text(missed, timeout=30_000)
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+def test_an_ended_session_sends_the_open_page_to_sign_in(page: Page, system: System) -> None:
+    sign_in(page, then="/conversations?view=all")
+    page.wait_for_timeout(500)
+    page.context.add_cookies([{"name": "sb_session", "value": "no.longer.valid", "url": system.web}])
+    # The stream drops (a deploy of web itself); its reconnection is refused with 401.
+    system.restart("web")
+    expect(page).to_have_url(f"{system.web}/signin?next=%2Fconversations%3Fview%3Dall", timeout=30_000)
+
+
+def test_the_relay_resumes_from_the_last_event_id(system: System) -> None:
+    """What the browser's EventSource does on reconnecting, through web with the cookie."""
+    with httpx.Client(base_url=system.web, timeout=10) as client:
+        client.get("/signin")
+        answer = client.post(
+            "/signin",
+            data={
+                "email": demo.ADMIN_EMAIL,
+                "password": demo.PASSWORD,
+                "csrftoken": client.cookies["csrftoken"],
+            },
+        )
+        assert answer.status_code in (200, 303)
+        with client.stream("GET", "/live") as stream:
+            ready_id = next(line for line in stream.iter_lines() if line.startswith("id:"))[3:].strip()
+        number = unique_number()
+        system.text_in(number, "While no page was open")
+        seen: list[str] = []
+        with client.stream("GET", "/live", headers={"last-event-id": ready_id}) as stream:
+            for line in stream.iter_lines():
+                seen.append(line)
+                if line.startswith("event: conversation-"):
+                    break
+        assert "event: inbox" in seen
+        assert any(line.startswith("id:") and line[3:].strip() != ready_id for line in seen)
