@@ -12,7 +12,8 @@ import httpx
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from httpx_sse import ServerSentEvent, aconnect_sse
-from sse_starlette import EventSourceResponse, ServerSentEvent as Outgoing
+from sse_starlette import EventSourceResponse
+from sse_starlette import ServerSentEvent as Outgoing
 
 from web.backend import SessionExpired, Unavailable
 from web.deps import WebDeps
