@@ -2,6 +2,7 @@
 keyset paging) and the open conversation beside it. The URL says what is shown."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -40,10 +41,20 @@ def router(deps: WebDeps) -> APIRouter:
     return routes
 
 
-async def render_inbox(request: Request, deps: WebDeps, conversation_id: str | None) -> Response:
+async def render_inbox(
+    request: Request,
+    deps: WebDeps,
+    conversation_id: str | None,
+    load_conversation: Callable[[UserApi], Awaitable[dict[str, Any]]] | None = None,
+    template: str | None = None,
+) -> Response:
+    """`load_conversation` (pages/conversation.py) adds the open conversation's pane; it runs
+    before the list is read because opening a conversation marks it read, which the list then
+    shows. `template` replaces the page (the pane with the list out of band, after an action)."""
     state = InboxState.of(request)
     token = deps.sessions.token_of(request)
     api = deps.backend.as_user(token)
+    pane = await load_conversation(api) if load_conversation else {}
     signed_in, page, counts, directory = await asyncio.gather(
         deps.sessions.signed_in(request),
         list_page(api, state, None),
@@ -52,7 +63,9 @@ async def render_inbox(request: Request, deps: WebDeps, conversation_id: str | N
     )
     context = list_context(signed_in.person, state, page, directory, selected=conversation_id)
     context["counts"] = counts
-    template = "partials/conversation_list.html" if wants_list_only(request) else "conversations.html"
+    context.update(pane)
+    if template is None:
+        template = "partials/conversation_list.html" if wants_list_only(request) else "conversations.html"
     return deps.renderer.render(request, template, context, time_zone=signed_in.person.time_zone)
 
 
