@@ -19,10 +19,10 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 
 from devtools import demo
 from devtools.migrate import migrate_all
-from devtools.ports import free_ports_for
 from devtools.processes import SERVICES, ServiceProcess, start_services, stop_services
 from devtools.seed import seed_demo
 from shared.testing.infrastructure import ROOT, fresh_database
+from shared.testing.ports import free_ports_for
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -62,6 +62,14 @@ class System:
         )
         answer.raise_for_status()
         assert answer.json()["ingest_status"] == 200, answer.text
+
+    def restart(self, name: str, down_for: float = 0.0) -> None:
+        """Stops a service (a deploy, a crash) and starts it again on the same port."""
+        service = self.services[name]
+        service.stop()
+        time.sleep(down_for)
+        service.start()
+        service.wait_ready()
 
     def token(self, email: str = demo.ADMIN_EMAIL) -> str:
         answer = httpx.post(
@@ -153,6 +161,8 @@ def system(
             "TELNYX_API_BASE_URL": simulator_url,
             "CARRIER_CALLBACK_BASE_URL": f"http://127.0.0.1:{ports['ingest']}",
             "STORAGE_DIR": str(logs / "exports"),
+            # The topics are new: the live feed reads them from their start.
+            "LIVE_CONSUMER_OFFSET_RESET": "earliest",
         }
         service_ports = {name: ports[name] for name in SERVICES}
         started: dict[str, ServiceProcess] = {}
