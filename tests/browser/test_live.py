@@ -1,10 +1,11 @@
 """Live, with no reload: the page's one event stream (web's /live, relayed from notifier)."""
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from devtools import demo
-from tests.browser.conftest import System, sign_in, unique_number
+from tests.browser.conftest import System, new_signed_in_page, screenshot, sign_in, unique_number
+from tests.browser.test_conversation import texted
 
 
 def first_row(page: Page):
@@ -78,3 +79,33 @@ def test_the_relay_resumes_from_the_last_event_id(system: System) -> None:
                     break
         assert "event: inbox" in seen
         assert any(line.startswith("id:") and line[3:].strip() != ready_id for line in seen)
+
+
+def test_two_people_in_one_conversation_see_each_other_live(
+    page: Page, browser: Browser, system: System, problems
+) -> None:
+    number, conversation_id = texted(system, "Can someone call me back?")
+    sign_in(page, then=f"/conversations/{conversation_id}?view=all")
+    colleague = new_signed_in_page(browser, system, demo.AGENT_EMAIL)
+    colleague.goto(f"/conversations/{conversation_id}?view=all")
+    page.wait_for_timeout(500)  # both streams are open
+
+    # The colleague types: the admin sees who is replying, and it fades when they stop.
+    colleague.locator("#composer-body").press_sequentially("On it, calling you", delay=30)
+    presence = page.locator("#conversation-pane .presence")
+    expect(presence).to_contain_text("Sam Agent is replying")
+    screenshot(page, "is-replying")
+
+    # The customer texts again: it appears in both open conversations without a reload.
+    system.text_in(number, "Also, is the loaner available?")
+    for someone in (page, colleague):
+        expect(someone.locator("#timeline")).to_contain_text("Also, is the loaner available?")
+
+    # The colleague sends: the admin sees the reply under the colleague's name, then delivered.
+    colleague.get_by_role("button", name="Send", exact=True).click()
+    sent = page.locator("#timeline .message.outbound", has_text="On it, calling you")
+    expect(sent).to_contain_text("Sam Agent")
+    expect(sent.locator(".delivery")).to_have_text("Delivered", timeout=15_000)
+    expect(presence).to_have_text("", timeout=10_000)
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    colleague.context.close()

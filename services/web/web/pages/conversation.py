@@ -247,7 +247,7 @@ def router(deps: WebDeps) -> APIRouter:
                 json={"conversation_id": conversation_id},
             )
             draft = (body.rstrip() + "\n" if body.strip() else "") + preview["text"]
-        context = {"draft": draft, "blocked": False}
+        context = {"draft": draft, "blocked": False, "conversation_id": conversation_id}
         return deps.renderer.render(request, "partials/composer_body.html", context)
 
     @routes.post("/conversations/{raw_id}/assign")
