@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from routing.admin.usecases.settings import AUTO_CLOSE_AFTER_DAYS, UNANSWERED_AFTER_HOURS, is_time_zone
+from routing.requests import RequestModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[
@@ -45,7 +46,7 @@ class Me(StaffUser):
     teams: list[TeamRef]
 
 
-class CreateUserRequest(BaseModel):
+class CreateUserRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email = Field(description="The login; unique across every dealership, case-insensitively")
@@ -54,7 +55,7 @@ class CreateUserRequest(BaseModel):
     password: Password
 
 
-class UpdateUserRequest(BaseModel):
+class UpdateUserRequest(RequestModel):
     """Only the fields given change. `active: false` deactivates (the user can no longer log in,
     their tokens stop working, they leave their teams; nothing they did is deleted);
     `active: true` reactivates. You cannot deactivate or demote yourself, and the account keeps
@@ -79,7 +80,7 @@ class TeamView(BaseModel):
     created_at: datetime
 
 
-class CreateTeamRequest(BaseModel):
+class CreateTeamRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name = Field(description="Unique in the dealership, case-insensitively")
@@ -88,13 +89,13 @@ class CreateTeamRequest(BaseModel):
     )
 
 
-class RenameTeamRequest(BaseModel):
+class RenameTeamRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name = Field(description="Unique in the dealership, case-insensitively")
 
 
-class TeamMembersRequest(BaseModel):
+class TeamMembersRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     user_ids: list[UUID] = Field(
@@ -113,7 +114,7 @@ class PhoneNumberView(BaseModel):
     created_at: datetime
 
 
-class AddPhoneNumberRequest(BaseModel):
+class AddPhoneNumberRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     number: str = Field(
@@ -158,7 +159,7 @@ class AccountSettingsView(BaseModel):
     help_text: HelpText
 
 
-class UpdateSettingsRequest(BaseModel):
+class UpdateSettingsRequest(RequestModel):
     """Only the fields given change; an explicit null turns auto-close off or clears the help
     text."""
 

@@ -2,8 +2,10 @@
 
 from pydantic import BaseModel
 
+from routing.requests import RequestModel
 
-class LoginRequest(BaseModel):
+
+class LoginRequest(RequestModel):
     email: str
     password: str
 

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from routing.domain.phones import PhoneKind
+from routing.requests import RequestModel
 
 
 def _blank_to_none(value: object) -> object:
@@ -32,7 +33,7 @@ Email = Annotated[
 # --- request models ---------------------------------------------------------------------------
 
 
-class PhoneIn(BaseModel):
+class PhoneIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     number: str = Field(
@@ -49,7 +50,7 @@ class PhoneIn(BaseModel):
     )
 
 
-class CustomerCreate(BaseModel):
+class CustomerCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     first_name: Name = None
@@ -58,7 +59,7 @@ class CustomerCreate(BaseModel):
     phones: list[PhoneIn] = Field(default_factory=list, max_length=20)
 
 
-class CustomerPatch(BaseModel):
+class CustomerPatch(RequestModel):
     """Only the fields sent change; `null` (or blank) clears one."""
 
     model_config = ConfigDict(extra="forbid")
@@ -68,13 +69,13 @@ class CustomerPatch(BaseModel):
     email: Email = None
 
 
-class PhoneKindPatch(BaseModel):
+class PhoneKindPatch(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: PhoneKind = Field(description="mobile, landline or unknown (staff overrule the numbering plan)")
 
 
-class NoteCreate(BaseModel):
+class NoteCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)] = Field(

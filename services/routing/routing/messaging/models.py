@@ -11,6 +11,7 @@ from routing.conversations.models import MessageView
 from routing.domain.composer import ComposerReason
 from routing.domain.outbound import MAX_BODY_LENGTH
 from routing.messaging.usecases.send import Outgoing
+from routing.requests import RequestModel
 from shared.contracts.base import Attachment
 from shared.contracts.messaging import MessageSource
 
@@ -19,7 +20,7 @@ from shared.contracts.messaging import MessageSource
 ReachingSource = Literal["appointment", "automation", "campaign"]
 
 
-class AttachmentIn(BaseModel):
+class AttachmentIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(
@@ -29,7 +30,7 @@ class AttachmentIn(BaseModel):
     file_name: str | None = Field(default=None, max_length=300, examples=["quote.pdf"])
 
 
-class MessageContent(BaseModel):
+class MessageContent(RequestModel):
     """Either `body`, or `saved_reply_id` (rendered for this customer, with `variables` for
     placeholders such as the appointment's time)."""
 
@@ -63,7 +64,7 @@ class ReplyRequest(MessageContent):
     pass
 
 
-class SourceIn(BaseModel):
+class SourceIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ReachingSource

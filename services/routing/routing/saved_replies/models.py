@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from routing.domain import templates
+from routing.requests import RequestModel
 
 NAME_MAX_LENGTH = 100
 VARIABLE_MAX_LENGTH = 500
@@ -29,7 +30,7 @@ class SavedReplyView(BaseModel):
     updated_at: datetime
 
 
-class SavedReplyCreate(BaseModel):
+class SavedReplyCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH, description="Unique in the account")
@@ -44,7 +45,7 @@ class SavedReplyCreate(BaseModel):
         return value
 
 
-class SavedReplyUpdate(BaseModel):
+class SavedReplyUpdate(RequestModel):
     """Only the fields given change."""
 
     model_config = ConfigDict(extra="forbid")
@@ -64,7 +65,7 @@ class SavedReplyUpdate(BaseModel):
         return value
 
 
-class PreviewRequest(BaseModel):
+class PreviewRequest(RequestModel):
     """For whom to render: a conversation (its customer and dealership number) or a customer."""
 
     model_config = ConfigDict(extra="forbid")
