@@ -158,6 +158,17 @@ async def load(url: str, conversations: int, per_conversation: int) -> None:
                                      WHERE m.team_id = c.assignee_team_id)
                     OR (c.assignee_user_id IS NULL AND c.assignee_team_id IS NULL)))"""
         )
+        # The latest message's preview, kept where messages are stored
+        # (routing/messaging/usecases/last_message.py).
+        await connection.execute(
+            """
+            UPDATE routing.conversations c
+            SET last_message_at = m.created_at, last_message_id = m.id,
+                last_message_preview = left(m.body, 120), last_message_direction = m.direction
+            FROM (SELECT DISTINCT ON (conversation_id) conversation_id, id, created_at, body, direction
+                  FROM routing.messages ORDER BY conversation_id, created_at DESC, id DESC) m
+            WHERE m.conversation_id = c.id"""
+        )
         await connection.execute("VACUUM ANALYZE routing.conversations")
         await connection.execute("ANALYZE")
         counts = await connection.fetchrow(

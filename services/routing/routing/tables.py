@@ -103,6 +103,11 @@ conversations = sa.Table(
     _ts("last_activity_at"),
     _ts("last_inbound_at"),
     _ts("last_outbound_at"),
+    # The latest message, kept by messaging/usecases/last_message.py: the inbox row's preview.
+    _ts("last_message_at"),
+    sa.Column("last_message_id", sa.Uuid),
+    sa.Column("last_message_preview", sa.Text),
+    sa.Column("last_message_direction", sa.Text),
     _ts("created_at"),
 )
 messages = sa.Table(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.domain.phones import InvalidPhoneNumber, to_e164
 from routing.messaging.usecases.consent import InboundText, apply_consent_keyword
+from routing.messaging.usecases.last_message import first_message_values, latest_message_values
 from routing.outbox import add_event
 from routing.tables import (
     account_phone_numbers,
@@ -51,10 +52,17 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
     if known is None:
         raise PermanentError(f"{dealership_phone} is not a number of account {event.account_id}")
 
+    message_id = uuid4()
     if known.customer_id is None:
         customer_id, name = await _new_customer(session, event.account_id, customer_phone), None
         conversation = await _new_conversation(
-            session, event.account_id, customer_id, event.received_at, dealership_phone, inbound=True
+            session,
+            event.account_id,
+            customer_id,
+            event.received_at,
+            dealership_phone,
+            inbound=True,
+            first_message=first_message_values(message_id, event.received_at, "inbound", event.body),
         )
     else:
         customer_id, name = known.customer_id, known.customer_name
@@ -62,7 +70,6 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
             session, event.account_id, customer_id, event.received_at, dealership_phone
         )
 
-    message_id = uuid4()
     stored = await session.scalar(
         insert(messages)
         .values(
@@ -96,6 +103,7 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
                 last_inbound_at=event.received_at,
                 # Replies leave from the number the customer last wrote to.
                 dealership_e164=dealership_phone,
+                **latest_message_values(message_id, event.received_at, "inbound", event.body),
             )
         )
     await add_event(
@@ -207,6 +215,7 @@ async def _new_conversation(
     dealership_phone: str,
     *,
     inbound: bool,
+    first_message: dict | None = None,
 ):
     """Inserted and returned in one statement. A concurrent one for the same customer violates
     the one-active-conversation index and the handler is retried (it then finds that one)."""
@@ -221,6 +230,7 @@ async def _new_conversation(
                 dealership_e164=dealership_phone,
                 last_activity_at=at,
                 last_inbound_at=at if inbound else None,
+                **(first_message or {}),
             )
             .returning(*conversations.c)
         )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from routing.domain.outbound import MAX_BODY_LENGTH, introduced, respects_quiet_hours
 from routing.messaging.usecases.composer import conversation_composer, load_conversation
 from routing.messaging.usecases.errors import CannotSend, InvalidMessage
+from routing.messaging.usecases.last_message import latest_message_values
 from routing.outbox import add_event
 from routing.saved_replies.usecases import (
     InvalidTemplate,
@@ -151,6 +152,7 @@ async def send_in_conversation(
             status="open",
             last_outbound_at=func.greatest(conversations.c.last_outbound_at, now),
             last_activity_at=func.greatest(conversations.c.last_activity_at, now),
+            **latest_message_values(message_id, now, "outbound", body),
         )
     )
 
