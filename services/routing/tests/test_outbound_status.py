@@ -315,3 +315,24 @@ def test_an_introduction_names_the_replier_by_first_name_and_the_dealership_when
     )
     assert introduced("Hi", "Lou", "  ") == "Lou: Hi"
     assert introduced("Hi", "", None) == "A colleague: Hi"
+
+
+async def test_each_step_forward_is_announced_for_the_live_inbox(client, dealer, ago):
+    conversation, message_id = await sent_message(client, dealer, ago)
+    assert await record(dealer, notifier_says(dealer, message_id, "sent"))
+    assert not await record(dealer, notifier_says(dealer, message_id, "sending"))  # stale: nothing
+    assert await record(dealer, notifier_says(dealer, message_id, "undelivered", error_category="landline"))
+    async with dealer.sessions() as session:
+        payloads = await session.scalars(
+            select(outbox.c.payload)
+            .where(
+                outbox.c.topic == "conversation.message_status_changed.v1", outbox.c.key == str(conversation)
+            )
+            .order_by(outbox.c.id)
+        )
+        events = [json.loads(bytes(p)) for p in payloads]
+    assert [(e["message_id"], e["status"], e["error_category"]) for e in events] == [
+        (str(message_id), "sent", None),
+        (str(message_id), "undelivered", "landline"),
+    ]
+    assert {e["conversation_id"] for e in events} == {str(conversation)}

@@ -27,9 +27,9 @@ from routing.domain.outbound import (
 from routing.outbox import add_event
 from routing.tables import conversations, customer_phones, customers, messages
 from shared.contracts.carrier import CarrierStatus
-from shared.contracts.conversation import DeliveryFailed
+from shared.contracts.conversation import DeliveryFailed, MessageStatusChanged
 from shared.contracts.messaging import STATUS_RANK, OutboundStatusChanged
-from shared.contracts.topics import MESSAGE_DELIVERY_FAILED
+from shared.contracts.topics import MESSAGE_DELIVERY_FAILED, MESSAGE_STATUS_CHANGED
 from shared.db.idempotency import claim_event
 
 log = structlog.get_logger(__name__)
@@ -169,8 +169,19 @@ async def apply_status(
     to_e164 = moved.to_e164 if moved else await session.scalar(select(m.to_e164).where(*mine))
     if report.error_category == "landline" and to_e164:
         await _mark_landline(session, account_id, to_e164)
-    if moved is not None and failed:
-        await _delivery_failed(session, account_id, moved, report)
+    if moved is not None:
+        # Every step forward, for the open inbox pages (notifier's live stream).
+        changed = MessageStatusChanged(
+            account_id=account_id,
+            occurred_at=report.at,
+            conversation_id=moved.conversation_id,
+            message_id=moved.id,
+            status=report.status,
+            error_category=changes.get("error_category"),
+        )
+        await add_event(session, MESSAGE_STATUS_CHANGED, changed, key=changed.partition_key)
+        if failed:
+            await _delivery_failed(session, account_id, moved, report)
     return moved is not None
 
 
