@@ -21,11 +21,23 @@ _RELAY_LOCK = 0x5357_4F55_5442_4F58  # "SWOUTBOX"
 
 
 async def add_event(session: AsyncSession, spec: TopicSpec, event: Event, key: str) -> None:
+    await add_events(session, spec, [(event, key)])
+
+
+async def add_events(session: AsyncSession, spec: TopicSpec, events: list[tuple[Event, str]]) -> None:
+    """Several events of one topic (a bulk action), in the given order, in one statement."""
+    if not events:
+        return
     headers: dict[str, str] = {}
     propagate.inject(headers)  # the trace of the request or message that caused the event
-    await session.execute(
-        outbox.insert().values(topic=spec.name, key=key, payload=event.to_bytes(), headers=headers)
-    )
+    rows = [
+        {"topic": spec.name, "key": key, "payload": event.to_bytes(), "headers": headers}
+        for event, key in events
+    ]
+    if len(rows) == 1:
+        await session.execute(outbox.insert().values(**rows[0]))
+    else:
+        await session.execute(outbox.insert(), rows)
 
 
 class OutboxRelay:

@@ -106,3 +106,31 @@ async def test_a_customer_text_reopens_a_closed_conversation_on_the_timeline(cli
         ("closed", "manual"),
         ("open", "message_received"),
     ]
+
+
+async def test_timeline_newest_first_pages_back_in_time(client, dealer, ago):
+    number = "+14385550198"
+    conversation = str(await dealer.receive(ago(10), "first", customer_number=number))
+    for i in range(2):
+        await client.post(
+            f"/api/v1/conversations/{conversation}/notes", headers=dealer.sam, json={"body": f"n{i}"}
+        )
+    await dealer.receive(ago(0), "second", customer_number=number)
+    await client.post(f"/api/v1/conversations/{conversation}/close", headers=dealer.sam)
+    url = f"/api/v1/conversations/{conversation}/timeline"
+    oldest = (await client.get(url, headers=dealer.sam)).json()["items"]
+
+    items, cursor, pages = [], None, 0
+    while True:
+        params = {"order": "newest", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(url, headers=dealer.sam, params=params)).json()
+        items.extend(page["items"])
+        cursor, pages = page["next_cursor"], pages + 1
+        if not cursor:
+            break
+    assert pages == 3
+    assert [i["id"] for i in items] == [i["id"] for i in reversed(oldest)]
+    assert [i["kind"] for i in items[:2]] == ["closed", "message"]
+    assert items[1]["message"]["body"] == "second"
+    bad = await client.get(url, headers=dealer.sam, params={"order": "sideways"})
+    assert bad.status_code == 422

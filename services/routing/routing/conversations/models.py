@@ -6,8 +6,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from routing.domain.inbox import InboxFilter, ReadFilter, Status, View
+from routing.domain import inbox
+from routing.domain.inbox import InboxFilter, ReadFilter, Status, View, Viewer
 from routing.domain.outbound import error_text
+from routing.requests import RequestModel
 
 # --- response models --------------------------------------------------------------------------
 
@@ -25,6 +27,13 @@ class ConversationSummary(BaseModel):
     last_activity_at: datetime
     last_inbound_at: datetime | None = Field(description="When the customer last wrote")
     last_outbound_at: datetime | None = Field(description="When the dealership last wrote")
+    last_message_preview: str | None = Field(
+        description="The first 120 characters of the latest message, inbound or outbound (never an "
+        "internal note); null when the conversation has no message",
+    )
+    last_message_direction: Literal["inbound", "outbound"] | None = Field(
+        description="Who wrote the latest message; null when there is none"
+    )
     read: bool = Field(
         description="The latest inbound message was read by the assignee (for a team: any member; "
         "unassigned: anyone)"
@@ -39,6 +48,32 @@ class ConversationSummary(BaseModel):
     unanswered: bool = Field(description="No outbound message since the latest inbound one")
     overdue: bool = Field(
         description="Unanswered for longer than the account's `unanswered_after_hours`: the orange highlight"
+    )
+
+
+def summary_from_row(row: dict, viewer: Viewer, now: datetime) -> ConversationSummary:
+    """A row of queries.list_conversations / conversation_row, with the flags of domain/inbox.py."""
+    assignment = inbox.Assignment(row["assignee_user_id"], row["assignee_team_id"])
+    last_in, last_out, read_at = row["last_inbound_at"], row["last_outbound_at"], row["owner_read_at"]
+    name = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
+    return ConversationSummary(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        status=row["status"],
+        customer_name=name or None,
+        customer_phone=row["customer_phone"],
+        assignee_user_id=row["assignee_user_id"],
+        assignee_team_id=row["assignee_team_id"],
+        last_activity_at=row["last_activity_at"],
+        last_inbound_at=last_in,
+        last_outbound_at=last_out,
+        last_message_preview=row["last_message_preview"],
+        last_message_direction=row["last_message_direction"],
+        read=inbox.is_read(last_in, read_at),
+        unread_for_me=inbox.unread_for_me(assignment, viewer.user_id, viewer.team_ids, last_in, read_at),
+        assignee_has_not_read=inbox.assignee_has_not_read(viewer.is_admin, assignment, last_in, read_at),
+        unanswered=inbox.is_unanswered(last_in, last_out),
+        overdue=inbox.is_overdue(last_in, last_out, now, row["unanswered_after_hours"]),
     )
 
 
@@ -160,10 +195,10 @@ class TimelinePage(BaseModel):
 # --- request models ---------------------------------------------------------------------------
 
 
-class InboxFilterBody(BaseModel):
+class InboxFilterBody(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    view: str = Field("all", description="mine, all, user:<uuid> or team:<uuid>")
+    view: str = Field("all", description="mine, all, unassigned, user:<uuid> or team:<uuid>")
     status: Status = "open"
     read: list[ReadFilter] = Field(default_factory=list, description="Several at once: their union")
 
@@ -177,7 +212,7 @@ class InboxFilterBody(BaseModel):
         return InboxFilter(View.parse(self.view), self.status, frozenset(self.read))
 
 
-class AssigneeRef(BaseModel):
+class AssigneeRef(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: UUID | None = None
@@ -190,7 +225,7 @@ class AssigneeRef(BaseModel):
         return self
 
 
-class AssignRequest(BaseModel):
+class AssignRequest(RequestModel):
     """Either `conversation_ids` (the ticked rows) or `filter` (every conversation that matches,
     not only the page on screen)."""
 
@@ -212,7 +247,23 @@ class AssignRequest(BaseModel):
         return self
 
 
-class NoteRequest(BaseModel):
+class BulkStatusRequest(RequestModel):
+    """Either `conversation_ids` (the ticked rows) or `filter` (every conversation that matches,
+    not only the page on screen)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_ids: list[UUID] | None = Field(default=None, min_length=1, max_length=1000)
+    filter: InboxFilterBody | None = None
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> "BulkStatusRequest":
+        if (self.conversation_ids is None) == (self.filter is None):
+            raise ValueError("give exactly one of conversation_ids and filter")
+        return self
+
+
+class NoteRequest(RequestModel):
     body: str = Field(
         min_length=1,
         max_length=5000,
@@ -250,4 +301,12 @@ class AssignmentResult(BaseModel):
     mentioned_user_ids: list[UUID] = Field(description="Colleagues the note @mentions")
     notified_user_ids: list[UUID] = Field(
         description="The assigned user, or every member of the team, except the caller"
+    )
+
+
+class BulkStatusResult(BaseModel):
+    changed: int = Field(description="How many conversations changed status")
+    conversation_ids: list[UUID] = Field(
+        description="The conversations that changed (not those already in that status, archived, or "
+        "not of your account)"
     )

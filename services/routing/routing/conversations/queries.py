@@ -91,6 +91,8 @@ def view_clause(view: View, viewer: Viewer) -> ColumnElement:
     c = conversations.c
     if view.kind == "all":
         return true()
+    if view.kind == "unassigned":
+        return and_(c.assignee_user_id.is_(None), c.assignee_team_id.is_(None))
     if view.kind == "user":
         return c.assignee_user_id == view.id
     if view.kind == "team":
@@ -306,9 +308,10 @@ async def timeline(
     conversation_id: UUID,
     limit: int,
     cursor: str | None = None,
+    newest_first: bool = False,
 ) -> tuple[list[dict], str | None] | None:
-    """Messages and timeline events merged, oldest first; None when the conversation is not
-    one of the account's."""
+    """Messages and timeline events merged, oldest first (or newest first, the cursor then going
+    back in time); None when the conversation is not one of the account's."""
     if not await conversation_exists(session, account_id, conversation_id):
         return None
     m = messages.c
@@ -328,15 +331,22 @@ async def timeline(
         e.data.label("data"),
     ).where(e.account_id == account_id, e.conversation_id == conversation_id)
     merged = union_all(message_rows, event_rows).subquery("timeline")
+    position = tuple_(merged.c.created_at, merged.c.id)
+    order = (
+        (merged.c.created_at.desc(), merged.c.id.desc())
+        if newest_first
+        else (merged.c.created_at, merged.c.id)
+    )
     query = (
         select(merged, users.c.name.label("actor_name"))
         .outerjoin(users, users.c.id == merged.c.actor_user_id)
-        .order_by(merged.c.created_at, merged.c.id)
+        .order_by(*order)
         .limit(limit + 1)
     )
     if cursor is not None:
         at, row_id = decode_cursor(cursor)
-        query = query.where(tuple_(merged.c.created_at, merged.c.id) > tuple_(literal(at), literal(row_id)))
+        after = tuple_(literal(at), literal(row_id))
+        query = query.where(position < after if newest_first else position > after)
     rows = [dict(row._mapping) for row in await session.execute(query)]
     next_cursor = None
     if len(rows) > limit:

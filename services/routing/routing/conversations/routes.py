@@ -1,5 +1,5 @@
-"""The staff inbox: list, count, read, assign, close and reopen conversations, and their
-timeline. Every route is scoped to the caller's account: an id of another account is
+"""The staff inbox: list, count, read and unread, assign, close and reopen conversations (one or
+in bulk), and their timeline. Every route is scoped to the caller's account: an id of another account is
 answered exactly like an id that does not exist."""
 
 from collections.abc import Callable
@@ -15,6 +15,8 @@ from routing.conversations import queries
 from routing.conversations.models import (
     AssignmentResult,
     AssignRequest,
+    BulkStatusRequest,
+    BulkStatusResult,
     ConversationCounts,
     ConversationPage,
     ConversationSummary,
@@ -24,6 +26,7 @@ from routing.conversations.models import (
     ReadMark,
     TimelineItem,
     TimelinePage,
+    summary_from_row,
 )
 from routing.conversations.usecases.assign import Assignee, assign
 from routing.conversations.usecases.errors import (
@@ -33,10 +36,9 @@ from routing.conversations.usecases.errors import (
     TooManyConversations,
 )
 from routing.conversations.usecases.notes import add_note
-from routing.conversations.usecases.read import mark_read
-from routing.conversations.usecases.status import change_status
+from routing.conversations.usecases.read import mark_read, mark_unread
+from routing.conversations.usecases.status import change_status, change_statuses
 from routing.cursors import InvalidCursor
-from routing.domain import inbox
 from routing.domain.inbox import InboxFilter, InvalidView, ReadFilter, Status, View, Viewer
 from shared.http.auth import Authenticated, Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
@@ -50,29 +52,6 @@ SERVICE_READER = UUID(int=0)
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _summary(row: dict, viewer: Viewer, now: datetime) -> ConversationSummary:
-    assignment = inbox.Assignment(row["assignee_user_id"], row["assignee_team_id"])
-    last_in, last_out, read_at = row["last_inbound_at"], row["last_outbound_at"], row["owner_read_at"]
-    name = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
-    return ConversationSummary(
-        id=row["id"],
-        customer_id=row["customer_id"],
-        status=row["status"],
-        customer_name=name or None,
-        customer_phone=row["customer_phone"],
-        assignee_user_id=row["assignee_user_id"],
-        assignee_team_id=row["assignee_team_id"],
-        last_activity_at=row["last_activity_at"],
-        last_inbound_at=last_in,
-        last_outbound_at=last_out,
-        read=inbox.is_read(last_in, read_at),
-        unread_for_me=inbox.unread_for_me(assignment, viewer.user_id, viewer.team_ids, last_in, read_at),
-        assignee_has_not_read=inbox.assignee_has_not_read(viewer.is_admin, assignment, last_in, read_at),
-        unanswered=inbox.is_unanswered(last_in, last_out),
-        overdue=inbox.is_overdue(last_in, last_out, now, row["unanswered_after_hours"]),
-    )
 
 
 def _not_found(exc: ConversationsNotFound) -> ApiError:
@@ -94,8 +73,9 @@ def _inbox_filter(view: str, status: Status, read: list[ReadFilter]) -> InboxFil
 NOT_FOUND = {404: ERROR_RESPONSE_SCHEMA}
 VIEW_QUERY = Query(
     "all",
-    description="`mine` (assigned to me or a team I am in), `all`, `user:<uuid>` or `team:<uuid>`",
-    pattern=r"^(mine|all|user:[0-9a-fA-F-]{36}|team:[0-9a-fA-F-]{36})$",
+    description="`mine` (assigned to me or a team I am in), `all`, `unassigned` (no user and no "
+    "team), `user:<uuid>` or `team:<uuid>`",
+    pattern=r"^(mine|all|unassigned|user:[0-9a-fA-F-]{36}|team:[0-9a-fA-F-]{36})$",
 )
 STATUS_QUERY = Query(
     "open", description="open (default), closed, archived, or all (open and closed; not archived)"
@@ -157,7 +137,9 @@ def conversations_router(
                 )
             except InvalidCursor as exc:
                 raise ApiError(422, "invalid_cursor", str(exc)) from exc
-        return ConversationPage(items=[_summary(row, caller, now) for row in rows], next_cursor=next_cursor)
+        return ConversationPage(
+            items=[summary_from_row(row, caller, now) for row in rows], next_cursor=next_cursor
+        )
 
     @router.get(
         "/counts",
@@ -217,6 +199,51 @@ def conversations_router(
             notified_user_ids=result.notify_user_ids,
         )
 
+    async def _set_statuses(caller: Viewer, body: BulkStatusRequest, status: Literal["open", "closed"]):
+        try:
+            async with sessions.begin() as session:
+                changed = await change_statuses(
+                    session,
+                    caller,
+                    status,
+                    _now(),
+                    conversation_ids=body.conversation_ids,
+                    inbox_filter=body.filter.to_filter() if body.filter else None,
+                )
+        except TooManyConversations as exc:
+            raise ApiError(422, "too_many_conversations", str(exc), [{"loc": ["body", "filter"]}]) from exc
+        if changed:
+            on_events()
+        return BulkStatusResult(changed=len(changed), conversation_ids=changed)
+
+    BULK_STATUS = (
+        "the listed conversations, or every conversation matching `filter`, in one transaction; each "
+        "one changed gets its timeline entry and `conversation.status_changed.v1`, as when changed "
+        "alone. Conversations already {0}, archived ones, and ids that are not conversations of your "
+        "account are left alone (and not told apart)."
+    )
+
+    # Static paths, declared before the `/{conversation_id}` ones.
+    @router.post(
+        "/close",
+        response_model=BulkStatusResult,
+        summary="Close conversations in bulk",
+        description="Closes " + BULK_STATUS.format("closed"),
+        responses={422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def close_conversations(caller: Caller, body: BulkStatusRequest) -> BulkStatusResult:
+        return await _set_statuses(caller, body, "closed")
+
+    @router.post(
+        "/reopen",
+        response_model=BulkStatusResult,
+        summary="Reopen conversations in bulk",
+        description="Reopens " + BULK_STATUS.format("open"),
+        responses={422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def reopen_conversations(caller: Caller, body: BulkStatusRequest) -> BulkStatusResult:
+        return await _set_statuses(caller, body, "open")
+
     @router.get(
         "/{conversation_id}",
         response_model=ConversationSummary,
@@ -228,22 +255,41 @@ def conversations_router(
             row = await queries.conversation_row(session, caller, conversation_id)
         if row is None:
             raise ApiError(404, "not_found", "conversation not found")
-        return _summary(row, caller, _now())
+        return summary_from_row(row, caller, _now())
 
     @router.post(
         "/{conversation_id}/read",
         response_model=ReadMark,
         summary="Mark a conversation read by me",
         description="Marks the conversation read up to its latest inbound message for the caller. For "
-        "a conversation assigned to a team, one member reading it makes it read for the team.",
+        "a conversation assigned to a team, one member reading it makes it read for the team. Emits "
+        "`conversation.read.v1` when the caller's own read state changes.",
         responses=NOT_FOUND,
     )
     async def read_conversation(conversation_id: UUID, caller: Caller) -> dict:
+        return await _mark(mark_read, conversation_id, caller)
+
+    @router.post(
+        "/{conversation_id}/unread",
+        response_model=ReadMark,
+        summary="Mark a conversation unread for me",
+        description="The opposite of `/read`: the caller's read position moves back to just before the "
+        "latest inbound message (a position further back stays). The conversation counts as unread "
+        "again unless, for a team's conversation, another member has read it, or, unassigned, someone "
+        "else has. Emits `conversation.read.v1` when the caller's own read state changes.",
+        responses=NOT_FOUND,
+    )
+    async def unread_conversation(conversation_id: UUID, caller: Caller) -> dict:
+        return await _mark(mark_unread, conversation_id, caller)
+
+    async def _mark(use_case, conversation_id: UUID, caller: Viewer) -> dict:
         try:
             async with sessions.begin() as session:
-                return await mark_read(session, caller.account_id, caller.user_id, conversation_id, _now())
+                mark = await use_case(session, caller.account_id, caller.user_id, conversation_id, _now())
         except ConversationsNotFound as exc:
             raise _not_found(exc) from exc
+        on_events()
+        return mark
 
     @router.post(
         "/{conversation_id}/notes",
@@ -279,7 +325,7 @@ def conversations_router(
         async with sessions() as session:
             row = await queries.conversation_row(session, caller, conversation_id)
         assert row is not None
-        return _summary(row, caller, _now())
+        return summary_from_row(row, caller, _now())
 
     @router.post(
         "/{conversation_id}/close",
@@ -306,9 +352,10 @@ def conversations_router(
     @router.get(
         "/{conversation_id}/timeline",
         response_model=TimelinePage,
-        summary="Messages and events of a conversation, oldest first",
+        summary="Messages and events of a conversation, oldest (or newest) first",
         description="Messages, assignments, notes, closes and reopens merged in time order, paginated "
-        "with an opaque cursor.",
+        "with an opaque cursor. `order=newest` starts at the latest and each `next_cursor` goes "
+        "back in time.",
         responses={404: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
     )
     async def conversation_timeline(
@@ -316,10 +363,13 @@ def conversations_router(
         caller: Reader,
         cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
         limit: int = Query(100, ge=1, le=500),
+        order: Literal["oldest", "newest"] = Query("oldest", description="oldest first (default) or newest"),
     ) -> TimelinePage:
         async with sessions() as session:
             try:
-                found = await queries.timeline(session, caller.account_id, conversation_id, limit, cursor)
+                found = await queries.timeline(
+                    session, caller.account_id, conversation_id, limit, cursor, newest_first=order == "newest"
+                )
             except InvalidCursor as exc:
                 raise ApiError(422, "invalid_cursor", str(exc)) from exc
         if found is None:

@@ -8,6 +8,8 @@
   member) has not read the latest inbound message. Only admins see it.
 - *unanswered*: the latest inbound message has no outbound message after it.
 - *overdue* (orange highlight): unanswered for longer than the account's threshold.
+- the row's *preview*: the start of the conversation's latest message, inbound or outbound
+  (internal notes are not messages and never show there).
 """
 
 from dataclasses import dataclass, field
@@ -29,14 +31,15 @@ class InvalidView(ValueError):
 
 @dataclass(frozen=True)
 class View:
-    """`mine` (assigned to me or to a team I am in), `all`, `user:<id>` or `team:<id>`."""
+    """`mine` (assigned to me or to a team I am in), `all`, `unassigned` (no user and no team),
+    `user:<id>` or `team:<id>`."""
 
-    kind: Literal["mine", "all", "user", "team"]
+    kind: Literal["mine", "all", "unassigned", "user", "team"]
     id: UUID | None = None
 
     @classmethod
     def parse(cls, raw: str) -> "View":
-        if raw in ("mine", "all"):
+        if raw in ("mine", "all", "unassigned"):
             return cls(raw)
         kind, _, value = raw.partition(":")
         if kind in ("user", "team"):
@@ -44,7 +47,7 @@ class View:
                 return cls(kind, UUID(value))  # type: ignore[arg-type]
             except ValueError:
                 pass
-        raise InvalidView(f"unknown view {raw!r}; use mine, all, user:<uuid> or team:<uuid>")
+        raise InvalidView(f"unknown view {raw!r}; use mine, all, unassigned, user:<uuid> or team:<uuid>")
 
     def __str__(self) -> str:
         return self.kind if self.id is None else f"{self.kind}:{self.id}"
@@ -66,6 +69,13 @@ class InboxFilter:
 
 
 # --- the flags of a row -----------------------------------------------------------------------
+
+PREVIEW_LENGTH = 120
+
+
+def message_preview(body: str | None) -> str:
+    """What the inbox row shows of a message: the first PREVIEW_LENGTH characters of its body."""
+    return (body or "")[:PREVIEW_LENGTH]
 
 
 def is_read(last_inbound_at: datetime | None, owner_read_at: datetime | None) -> bool:
