@@ -12,7 +12,42 @@ from devtools.processes import SERVICES, ServiceProcess, start_services, stop_se
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("SWITCHBOARD_STATE_DIR", ROOT / ".state"))
-SIMULATOR_URL = "http://127.0.0.1:8089"
+SIMULATOR_PORT = 8089
+SIMULATOR_URL = f"http://127.0.0.1:{SIMULATOR_PORT}"
+
+
+def taken_ports(ports: list[int]) -> list[str]:
+    """The ports someone already listens on, each with who (infra/port-holder.sh: another
+    Switchboard clone's folder and how to stop it, or the process)."""
+    result = subprocess.run(
+        ["bash", str(ROOT / "infra" / "port-holder.sh"), *map(str, ports)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+def left_running() -> str:
+    """What Ctrl-C leaves running (this clone's Kafka and PostgreSQL, not external ones) and how
+    to stop it."""
+    kept = []
+    for script, what in (("kafka.sh", "Kafka"), ("postgres.sh", "PostgreSQL")):
+        status = subprocess.run(
+            ["bash", str(ROOT / "infra" / script), "status"], capture_output=True, text=True, check=False
+        )
+        if status.stdout.strip() == "running":
+            kept.append(what)
+    if not kept:
+        return "stopped."
+    where = {
+        "Kafka": f"Kafka on :{os.environ.get('SWITCHBOARD_KAFKA_PORT', '9092')}",
+        "PostgreSQL": f"PostgreSQL on :{os.environ.get('SWITCHBOARD_PG_PORT', '55432')}",
+    }
+    return (
+        f"stopped. {' and '.join(where[name] for name in kept)} keep running (state in {STATE}), "
+        f"for the next `make run` or `make test`.\nStop them with: make -C {ROOT} stop-infra"
+    )
 
 
 def main() -> None:
@@ -25,6 +60,12 @@ def main() -> None:
         "TELNYX_API_BASE_URL": os.environ.get("TELNYX_API_BASE_URL", SIMULATOR_URL),
         "CARRIER_CALLBACK_BASE_URL": os.environ.get("CARRIER_CALLBACK_BASE_URL", "http://127.0.0.1:8081"),
     }
+    taken = taken_ports([*SERVICES.values(), SIMULATOR_PORT, int(env["SMTP_PORT"])])
+    if taken:
+        print("make run cannot start: ports it needs are taken:", file=sys.stderr)
+        for line in taken:
+            print(f"  :{line}", file=sys.stderr)
+        sys.exit(1)
     subprocess.run([sys.executable, "-m", "devtools.migrate"], check=True)
     subprocess.run([sys.executable, "-m", "devtools.seed"], check=True)
     logs.mkdir(parents=True, exist_ok=True)
@@ -68,7 +109,7 @@ def main() -> None:
         for helper in helpers:
             helper.terminate()
             helper.wait(10)
-        print("stopped. Kafka and PostgreSQL keep running: `make stop-infra` stops them.")
+        print(left_running())
 
 
 def print_table() -> None:
@@ -96,7 +137,8 @@ Text in:  curl -s -XPOST localhost:8089/simulate/sms -H 'content-type: applicati
             -d '{{"from": "+15145551234", "body": "Is my car ready?"}}'
 Live:     curl -N "localhost:8083/api/v1/notifications/stream?access_token=$TOKEN"
 Inbox:    curl -s localhost:8082/api/v1/conversations -H "authorization: Bearer $TOKEN"
-Ctrl-C stops everything.
+Ctrl-C stops the services, the simulator and the SMTP sink; Kafka and PostgreSQL keep running
+(`make stop-infra` stops them).
 """,
         flush=True,
     )

@@ -85,7 +85,13 @@ running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 start() {
   if external; then log "using external Kafka at $KAFKA_BOOTSTRAP_SERVERS"; return 0; fi
   if running && port_open "$KAFKA_PORT"; then log "Kafka already running (pid $(cat "$PIDFILE"))"; return 0; fi
-  if ! running && port_open "$KAFKA_PORT"; then log "port $KAFKA_PORT is taken by another process; using it as Kafka"; return 0; fi
+  # Another process on our ports (another clone's Kafka, anything else): say who, never a bind
+  # error in a log.
+  if ! running; then
+    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+      port_open "$port" && { port_taken "$port" Kafka; return 1; }
+    done
+  fi
   rm -f "$PIDFILE"
   ensure_jars
   command -v java >/dev/null || ensure_tools
