@@ -16,7 +16,7 @@ from shared.telemetry import setup_logging
 from web import i18n
 from web.backend import Backend, NotFound, Refused, SessionExpired, Unavailable
 from web.deps import WebDeps
-from web.pages import conversation, conversations, signin
+from web.pages import conversation, conversations, notifications, search, signin
 from web.rendering import Renderer, build_environment, is_htmx
 from web.security import SecurityHeaders, with_csrf
 from web.session import Sessions, page_address, sign_in_address
@@ -60,7 +60,7 @@ def create_app(settings: WebSettings, backend: Backend | None = None):
     app.include_router(observability_router(settings.service_name, registry, {"routing": routing_answers}))
     install_error_pages(app, deps)
 
-    for screen in (signin, conversations, conversation):
+    for screen in (signin, conversations, search, notifications, conversation):
         app.include_router(screen.router(deps))
 
     app.mount("/static/app", StaticFiles(directory=STATIC), name="static")

@@ -1,19 +1,24 @@
 """The Conversations screen: the list (view, status and read menus with counts, highlights,
-keyset paging) and the open conversation beside it. The URL says what is shown."""
+keyset paging, bulk assign / close / reopen) and the open conversation beside it. The URL says
+what is shown; bulk actions post to routing and answer with the list as it now is."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web.backend import UserApi
+from web.backend import Refused, UserApi
 from web.deps import WebDeps
 from web.pages.inbox_state import InboxState
 from web.session import Person
 
 PAGE_SIZE = 50
+# Routing's AssignRequest takes at most this many ids; "all that match" goes as a filter.
+MAX_IDS = 1000
+BulkAction = Literal["assign", "close", "reopen"]
 
 
 def router(deps: WebDeps) -> APIRouter:
@@ -38,6 +43,34 @@ def router(deps: WebDeps) -> APIRouter:
             time_zone=signed_in.person.time_zone,
         )
 
+    @routes.post("/bulk/conversations/{action}")
+    async def bulk(request: Request, action: BulkAction) -> Response:
+        """The ticked rows (or every conversation that matches the list's filters) assigned,
+        closed or reopened in one call to routing; the answer is the list as it now is."""
+        state = InboxState.of(request)
+        form = await request.form()
+        signed_in = await deps.sessions.signed_in(request)
+        selection = bulk_selection(state, str(form.get("scope", "")), form.getlist("conversation_ids"))
+        if selection is None:
+            done: dict[str, Any] = {"action": "nothing"}
+        elif action == "assign":
+            assignee = assignee_of(str(form.get("assignee", "")))
+            if assignee is None:
+                done = {"action": "no_assignee"}
+            else:
+                note = str(form.get("note", "")).strip()[:5000]
+                body = {**selection, "assignee": assignee, **({"note": note} if note else {})}
+                answer = await signed_in.api.post("routing", "/api/v1/conversations/assign", json=body)
+                done = {"action": "assign", "count": answer["count"], "name": answer["assignee_name"]}
+        else:
+            answer = await signed_in.api.post("routing", f"/api/v1/conversations/{action}", json=selection)
+            done = {"action": action, "count": answer.get("changed", 0)}
+        context = await inbox_context(signed_in.api, signed_in.person, state, conversation_id=None)
+        context["done"] = done
+        return deps.renderer.render(
+            request, "partials/conversation_list.html", context, time_zone=signed_in.person.time_zone
+        )
+
     return routes
 
 
@@ -52,21 +85,52 @@ async def render_inbox(
     before the list is read because opening a conversation marks it read, which the list then
     shows. `template` replaces the page (the pane with the list out of band, after an action)."""
     state = InboxState.of(request)
-    token = deps.sessions.token_of(request)
-    api = deps.backend.as_user(token)
-    pane = await load_conversation(api) if load_conversation else {}
-    signed_in, page, counts, directory = await asyncio.gather(
-        deps.sessions.signed_in(request),
-        list_page(api, state, None),
-        api.get("routing", "/api/v1/conversations/counts", params=state.api_params()),
-        staff_directory(api),
+    api = deps.backend.as_user(deps.sessions.token_of(request))
+    signed_in, pane = await asyncio.gather(
+        deps.sessions.signed_in(request), load_conversation(api) if load_conversation else _none()
     )
-    context = list_context(signed_in.person, state, page, directory, selected=conversation_id)
-    context["counts"] = counts
+    context = await inbox_context(signed_in.api, signed_in.person, state, conversation_id)
     context.update(pane)
     if template is None:
         template = "partials/conversation_list.html" if wants_list_only(request) else "conversations.html"
     return deps.renderer.render(request, template, context, time_zone=signed_in.person.time_zone)
+
+
+async def _none() -> dict[str, Any]:
+    return {}
+
+
+async def inbox_context(
+    api: UserApi, person: Person, state: InboxState, conversation_id: str | None
+) -> dict[str, Any]:
+    try:
+        page, counts, directory = await asyncio.gather(
+            list_page(api, state, None),
+            api.get("routing", "/api/v1/conversations/counts", params=state.api_params()),
+            staff_directory(api),
+        )
+    except Refused as refused:
+        # A view routing does not offer (yet): say so in the list, keep the menus usable.
+        if refused.status != 422 or state.view == "all":
+            raise
+        fallback = InboxState(view="all", status=state.status, read=state.read)
+        context = await inbox_context(api, person, fallback, conversation_id)
+        counts = {**context["counts"], "current": 0}
+        return context | {
+            "state": state,
+            "view_refused": True,
+            "rows": [],
+            "next_cursor": None,
+            "counts": counts,
+        }
+    context = list_context(person, state, page, directory, selected=conversation_id)
+    context["counts"] = counts
+    context["views"] = view_choices(person, directory, counts)
+    context["current_view"] = next(
+        (v for v in context["views"] if v["key"] == state.view), context["views"][0]
+    )
+    context["view_refused"] = False
+    return context
 
 
 def wants_list_only(request: Request) -> bool:
@@ -100,5 +164,52 @@ def list_context(
         "users": users,
         "teams": teams,
         "other_users": [u for u in directory["users"] if u["id"] != person.id and u["active"]],
+        "active_users": [u for u in directory["users"] if u["active"]],
         "selected": selected,
     }
+
+
+def view_choices(person: Person, directory: dict[str, Any], counts: dict) -> list[dict[str, Any]]:
+    """The view menu as the help article lists it: my name first, then every user and every
+    team, then Unassigned and All; each with its count."""
+    views = counts.get("views") or {}
+    per_user, per_team = views.get("users") or {}, views.get("teams") or {}
+    choices = [{"key": "mine", "kind": "me", "name": person.name, "count": views.get("mine", 0)}]
+    choices += [
+        {"key": f"user:{u['id']}", "kind": "user", "name": u["name"], "count": per_user.get(u["id"], 0)}
+        for u in directory["users"]
+        if u["id"] != person.id and u["active"]
+    ]
+    choices += [
+        {"key": f"team:{t['id']}", "kind": "team", "name": t["name"], "count": per_team.get(t["id"], 0)}
+        for t in directory["teams"]
+    ]
+    choices.append(
+        {"key": "unassigned", "kind": "unassigned", "name": "", "count": views.get("unassigned", 0)}
+    )
+    choices.append({"key": "all", "kind": "all", "name": "", "count": views.get("all", 0)})
+    return choices
+
+
+def bulk_selection(state: InboxState, scope: str, ids: list[Any]) -> dict[str, Any] | None:
+    """Routing's selection: every conversation that matches the list's filters, or the ticked
+    ids (anything that is not an id is left out rather than failing the whole action)."""
+    if scope == "matching":
+        return {"filter": state.filter_body()}
+    chosen = list(dict.fromkeys(str(i) for i in ids if is_uuid(str(i))))[:MAX_IDS]
+    return {"conversation_ids": chosen} if chosen else None
+
+
+def assignee_of(choice: str) -> dict[str, str] | None:
+    kind, _, ident = choice.partition(":")
+    if kind in ("user", "team") and is_uuid(ident):
+        return {f"{kind}_id": ident}
+    return None
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
