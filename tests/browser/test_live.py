@@ -1,5 +1,7 @@
 """Live, with no reload: the page's one event stream (web's /live, relayed from notifier)."""
 
+import re
+
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
@@ -109,3 +111,26 @@ def test_two_people_in_one_conversation_see_each_other_live(
     expect(presence).to_have_text("", timeout=10_000)
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
     colleague.context.close()
+
+
+def test_the_bell_and_the_tab_title_count_a_new_assignment_live(browser: Browser, system: System) -> None:
+    _number, conversation_id = texted(system, "Who handles my warranty claim?")
+    agent = new_signed_in_page(browser, system, demo.AGENT_EMAIL)
+    bell = agent.locator("#bell")
+    expect(bell).to_have_attribute("data-unread", re.compile(r"\d+"))
+    before = int(bell.get_attribute("data-unread"))
+    agent.wait_for_timeout(500)  # the stream is open
+
+    body = {
+        "assignee": {"user_id": str(demo.AGENT_ID)},
+        "conversation_ids": [conversation_id],
+        "note": "Yours",
+    }
+    system.api("POST", "/api/v1/conversations/assign", json=body).raise_for_status()
+
+    expect(bell).to_have_attribute("data-unread", str(before + 1))
+    expect(agent).to_have_title(re.compile(rf"^\({before + 1}\) "))
+    # The agent's own list ("mine") shows the conversation assigned to them, without a reload.
+    expect(agent.locator("#rows")).to_contain_text("Who handles my warranty claim?")
+    assert agent.evaluate("performance.getEntriesByType('navigation').length") == 1
+    agent.context.close()

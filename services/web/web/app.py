@@ -16,7 +16,7 @@ from shared.telemetry import setup_logging
 from web import i18n
 from web.backend import Backend, NotFound, Refused, SessionExpired, Unavailable
 from web.deps import WebDeps
-from web.pages import conversation, conversations, notifications, search, signin
+from web.pages import conversation, conversations, live, notifications, search, signin
 from web.rendering import Renderer, build_environment, is_htmx
 from web.security import SecurityHeaders, with_csrf
 from web.session import Sessions, page_address, sign_in_address
@@ -54,13 +54,12 @@ def create_app(settings: WebSettings, backend: Backend | None = None):
     registry = CollectorRegistry()
     app.add_middleware(RequestMetrics, registry=registry)
 
-    async def routing_answers() -> None:
-        await backend.call("routing", "GET", "/healthz", token=None)
-
-    app.include_router(observability_router(settings.service_name, registry, {"routing": routing_answers}))
+    # Ready means this process serves: a page shows a backend outage itself, in plain words,
+    # rather than the whole inbox disappearing behind the load balancer.
+    app.include_router(observability_router(settings.service_name, registry, {}))
     install_error_pages(app, deps)
 
-    for screen in (signin, conversations, search, notifications, conversation):
+    for screen in (signin, conversations, live, search, notifications, conversation):
         app.include_router(screen.router(deps))
 
     app.mount("/static/app", StaticFiles(directory=STATIC), name="static")
@@ -87,6 +86,9 @@ def install_error_pages(app: FastAPI, deps: WebDeps) -> None:
         if is_htmx(request):
             response: Response = PlainTextResponse("session expired", status_code=401)
             response.headers["HX-Redirect"] = target
+        elif "text/html" not in request.headers.get("accept", ""):
+            # The live stream and the page's session check: the page goes to sign-in itself.
+            response = PlainTextResponse("session expired", status_code=401)
         else:
             response = RedirectResponse(target, status_code=303)
         deps.sessions.end(response)

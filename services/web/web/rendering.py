@@ -52,6 +52,16 @@ class Renderer:
         locale = i18n.best_locale(request.cookies.get("sb_lang"), request.headers.get("accept-language"))
         return i18n.Localization(locale, self.catalogues[locale], i18n.time_zone(time_zone))
 
+    def render_string(
+        self, template: str, context: Mapping[str, Any], localization: i18n.Localization
+    ) -> str:
+        """A fragment for something other than an HTTP answer (a live event's data)."""
+        token = i18n.current.set(localization)
+        try:
+            return self.environment.get_template(template).render(locale=localization.locale, **context)
+        finally:
+            i18n.current.reset(token)
+
     def render(
         self,
         request: Request,

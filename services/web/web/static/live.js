@@ -1,7 +1,8 @@
 // Keeps the open page live from its one event stream (/live, relayed from notifier):
 // - `inbox` events (received by the hidden #live-inbox) refresh the list and its counts, coalesced so a burst of texts costs one
 //   request at a time and the last change is never skipped (htmx's own throttle drops events);
-// - the open conversation and the bell refresh themselves on their own events (hx-trigger);
+// - the open conversation refreshes itself on its own events (hx-trigger); `bell` events
+//   (received by #live-bell) refresh the notifications bell and the tab title;
 // - "X is replying…" clears itself when no new signal came for a few seconds;
 // - the stream resumes where it stopped: the browser sends Last-Event-ID when it reconnects by
 //   itself, and when htmx-ext-sse has to create a new EventSource (after an error answer) the
@@ -84,6 +85,7 @@
   document.addEventListener("htmx:sseMessage", (event) => {
     if (event.detail && event.detail.lastEventId) lastEventId = event.detail.lastEventId;
     if (event.target.id === "live-inbox") refreshList();
+    if (event.target.id === "live-bell") htmx.trigger(document.body, "bell-refresh");
     const slot = event.target.closest ? event.target.closest(".presence") : null;
     if (slot) {
       window.clearTimeout(slot.typingTimer);
@@ -97,6 +99,7 @@
     hadError = false;
     // Whatever happened while the stream was down is shown by asking again.
     refreshList();
+    htmx.trigger(document.body, "bell-refresh");
     document.querySelectorAll("[data-live-refresh]").forEach((element) => htmx.trigger(element, "refresh"));
   });
 })();
