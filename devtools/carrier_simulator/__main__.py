@@ -1,6 +1,9 @@
 """`python -m devtools.carrier_simulator` serves the simulator (port 8089):
-- POST /simulate/sms with JSON {"from", "to", "body"} sends a correctly signed Twilio inbound
-  webhook to ingest;
+- POST /simulate/sms with JSON {"from", "to", "body"} makes a customer text a Twilio number (one
+  signed webhook to ingest, never retried), POST /simulate/telnyx a Telnyx number (retried three
+  times within seconds); both keep the text listable (inbound.py);
+- the carriers' read APIs over everything sent and received (list_api.py), which ingest's
+  catch-up lists;
 - Twilio- and Telnyx-compatible send endpoints (POST /2010-04-01/Accounts/{sid}/Messages.json,
   POST /v2/messages) that fail by destination number (failures.py) and post signed status
   callbacks after a delay; GET /simulate/sent lists what they received, POST /simulate/config
@@ -15,25 +18,12 @@ from collections.abc import AsyncIterator
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from pydantic import BaseModel
 
 from devtools import demo
 from devtools.carrier_simulator.inbound import inbound_router
+from devtools.carrier_simulator.list_api import list_router
 from devtools.carrier_simulator.send_api import SimulatorConfig, SimulatorState, send_router
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
-
-
-class SimulatedSms(BaseModel):
-    body: str
-    from_: str = "+15145551234"
-    to: str = demo.DEALERSHIP_NUMBER
-    account_sid: str = demo.TWILIO_ACCOUNT_SID
-    auth_token: str = demo.TWILIO_AUTH_TOKEN
-
-    model_config = {
-        "populate_by_name": True,
-        "alias_generator": lambda f: "from" if f == "from_" else f,
-    }
 
 
 def create_app(ingest_url: str, state: SimulatorState | None = None) -> FastAPI:
@@ -48,14 +38,8 @@ def create_app(ingest_url: str, state: SimulatorState | None = None) -> FastAPI:
     app.state.simulator = state
     app.include_router(send_router(state))
 
-    @app.post("/simulate/sms", summary="Send a signed Twilio inbound SMS webhook to ingest")
-    async def simulate(sms: SimulatedSms) -> dict:
-        form = inbound_sms_form(sms.account_sid, sms.from_, sms.to, sms.body)
-        async with httpx.AsyncClient(timeout=10) as client:
-            response = await post_inbound(client, ingest_url, sms.auth_token, form)
-        return {"message_sid": form["MessageSid"], "ingest_status": response.status_code}
-
-    app.include_router(inbound_router(ingest_url))
+    app.include_router(inbound_router(ingest_url, state))
+    app.include_router(list_router(state))
     return app
 
 

@@ -4,7 +4,7 @@ a `SM…` sid and status `queued`, `{code, message, more_info, status}` on error
 schedule signed status callbacks, and record every request they received (GET /simulate/sent) so
 tests can count texts and measure their spacing. Telnyx honours an `Idempotency-Key` header;
 Twilio ignores it, as the real API does, and lists the messages it accepted (GET Messages.json)
-so a client unsure whether a text went can ask."""
+so a client unsure whether a text went can ask (list_api.py serves the carriers' read APIs)."""
 
 import asyncio
 import base64
@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from devtools import demo
+from devtools.carrier_simulator import store
 from devtools.carrier_simulator.callbacks import CallbackSender, arrange, telnyx_callbacks, twilio_callbacks
 from devtools.carrier_simulator.failures import Behaviour, SendError, behaviour_for
 
@@ -59,8 +60,14 @@ class SimulatorState:
     config: SimulatorConfig = field(default_factory=SimulatorConfig)
     sent: list[SentRecord] = field(default_factory=list)
     answers: dict[tuple[str, str], tuple[int, dict]] = field(default_factory=dict)
-    # Every message Twilio accepted, per account sid, oldest first (the list endpoint).
+    # Every message Twilio accepted or received, per account sid, oldest first (list_api.py).
     twilio_messages: dict[str, list[dict]] = field(default_factory=dict)
+    # Every message Telnyx accepted or received, by id (detail records, GET /v2/messages/{id}).
+    telnyx_messages: dict[str, dict] = field(default_factory=dict)
+    # The next reads of the list APIs answer these HTTP statuses, one each; then they work.
+    read_failures: list[int] = field(default_factory=list)
+    # AccountSids and API keys the carriers now refuse (401), as after a revocation.
+    revoked: set[str] = field(default_factory=set)
     tripped: set[tuple[str, str, str]] = field(default_factory=set)
     callbacks: CallbackSender = field(default_factory=CallbackSender)
 
@@ -74,6 +81,9 @@ class SimulatorState:
 
 class ConfigUpdate(BaseModel):
     callback_delay_seconds: float | None = Field(default=None, ge=0, le=600)
+    # Not SimulatorConfig fields: they live on the state (see list_api.py).
+    read_failures: list[int] | None = Field(default=None, description="HTTP statuses for the next reads")
+    revoked_credentials: list[str] | None = Field(default=None, description="AccountSids / API keys refused")
     callbacks_enabled: bool | None = None
     duplicate_callbacks: bool | None = None
     out_of_order_callbacks: bool | None = None
@@ -170,7 +180,15 @@ def send_router(state: SimulatorState) -> APIRouter:
             callback_url=callback,
             **base,
         )
-        state.twilio_messages.setdefault(account_sid, []).append(answer)
+        error = behaviour.delivery_error
+        state.twilio_messages.setdefault(account_sid, []).append(
+            store.stamp(
+                dict(answer),
+                "undelivered" if error else "delivered",
+                state.config.callback_delay_seconds,
+                (error.code, error.message) if error else None,
+            )
+        )
         if callback and state.config.callbacks_enabled:
             forms = twilio_callbacks(account_sid, sid, from_number, to_number, behaviour)
             state.callbacks.schedule_twilio(
@@ -235,6 +253,13 @@ def send_router(state: SimulatorState) -> APIRouter:
         )
         if idempotency_key:
             state.answers[("telnyx", idempotency_key)] = (200, answer)
+        error = behaviour.delivery_error
+        state.telnyx_messages[message_id] = store.stamp(
+            {**answer["data"], "to": [dict(answer["data"]["to"][0])]},
+            "delivery_failed" if error else "delivered",
+            state.config.callback_delay_seconds,
+            (error.code, error.message) if error else None,
+        )
         if callback and state.config.callbacks_enabled:
             events = telnyx_callbacks(message_id, from_number, to_number, behaviour)
             state.callbacks.schedule_telnyx(
@@ -247,48 +272,6 @@ def send_router(state: SimulatorState) -> APIRouter:
         if behaviour.drop_once and state.first_time("telnyx", to_number, "drop"):
             return _dropped(200)
         return JSONResponse(answer, status_code=200)
-
-    @router.get(
-        "/2010-04-01/Accounts/{account_sid}/Messages.json",
-        summary="Twilio-compatible: list messages, newest first",
-        tags=["twilio"],
-    )
-    async def twilio_list(
-        account_sid: str,
-        authorization: Annotated[str | None, Header()] = None,
-        to: Annotated[str | None, Query(alias="To")] = None,
-        from_: Annotated[str | None, Query(alias="From")] = None,
-        date_sent_after: Annotated[str | None, Query(alias="DateSent>")] = None,
-        page_size: Annotated[int, Query(alias="PageSize", ge=1, le=1000)] = 50,
-    ) -> JSONResponse:
-        token = _basic_auth_token(authorization, account_sid)
-        expected = (state.config.twilio_auth_tokens or {}).get(account_sid)
-        if not token or (state.config.twilio_auth_tokens is not None and token != expected):
-            return _twilio_error(401, "20003", "Authenticate")
-        if to and behaviour_for("twilio", to).lookup_fails:
-            return _twilio_error(503, "20503", "Service Unavailable")
-        day = date_sent_after[:10] if date_sent_after else None
-        found = [
-            m
-            for m in reversed(state.twilio_messages.get(account_sid, []))
-            if (to is None or m["to"] == to)
-            and (from_ is None or m["from"] == from_)
-            and (day is None or _day_of(m["date_created"]) >= day)
-        ][:page_size]
-        uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
-        return JSONResponse(
-            {
-                "messages": found,
-                "first_page_uri": f"{uri}?PageSize={page_size}&Page=0",
-                "next_page_uri": None,
-                "previous_page_uri": None,
-                "page": 0,
-                "page_size": page_size,
-                "start": 0,
-                "end": max(len(found) - 1, 0),
-                "uri": f"{uri}?PageSize={page_size}&Page=0",
-            }
-        )
 
     @router.get("/simulate/sent", summary="What the simulator received, oldest first", tags=["simulate"])
     async def sent(
@@ -311,7 +294,12 @@ def send_router(state: SimulatorState) -> APIRouter:
     @router.post("/simulate/config", summary="Change callback delay, duplicates, ordering", tags=["simulate"])
     async def configure(update: ConfigUpdate) -> dict:
         for name, value in update.model_dump(exclude_none=True).items():
-            setattr(state.config, name, value)
+            if name == "read_failures":
+                state.read_failures[:] = value
+            elif name == "revoked_credentials":
+                state.revoked = set(value)
+            else:
+                setattr(state.config, name, value)
         return {
             "callback_delay_seconds": state.config.callback_delay_seconds,
             "callbacks_enabled": state.config.callbacks_enabled,
@@ -332,10 +320,6 @@ def _dropped(status: int) -> StreamingResponse:
         raise ConnectionAbortedError("simulated: connection dropped after the text was accepted")
 
     return StreamingResponse(cut_short(), status_code=status, media_type="application/json")
-
-
-def _day_of(rfc2822: str) -> str:
-    return parsedate_to_datetime(rfc2822).astimezone(UTC).date().isoformat()
 
 
 def _arranged(state: SimulatorState, callbacks: list, behaviour: Behaviour) -> list:
