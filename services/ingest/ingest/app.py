@@ -7,9 +7,14 @@ from ingest.api.carrier_accounts import carrier_accounts_router
 from ingest.api.dms import dms_router
 from ingest.api.telnyx import telnyx_router
 from ingest.api.twilio import twilio_router
+from ingest.api.unavailable import install_unavailable_handlers
+from ingest.carriers.apis import CarrierApis
+from ingest.catch_up_job import catch_up_job
+from ingest.catch_up_metrics import CatchUpMetrics
 from ingest.consumers import register_consumers
 from ingest.repository import TelnyxKeys, TwilioCredentials
 from ingest.settings import IngestSettings
+from ingest.usecases.catch_up import CatchUpDeps
 from ingest.usecases.common import WebhookDeps
 from ingest.usecases.dms import DmsDeps
 from shared.contracts.topics import (
@@ -41,7 +46,20 @@ def create_app(settings: IngestSettings) -> FastAPI:
         RoutingStaffDirectory(settings, auth_http, settings.routing_url),
         cache_seconds=settings.auth_cache_seconds,
     )
-    return build_app(
+    carrier_http = httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            settings.carrier_timeout_seconds, connect=min(5.0, settings.carrier_timeout_seconds)
+        ),
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+    )
+    catch_up = CatchUpDeps(
+        sessions=infra.sessions,
+        publisher=infra.publisher,
+        apis=CarrierApis(carrier_http, settings.twilio_api_base_url, settings.telnyx_api_base_url),
+        settings=settings,
+        metrics=CatchUpMetrics.on(infra.registry),
+    )
+    app = build_app(
         infra,
         title="Switchboard ingest",
         description="Carrier webhooks (Twilio, Telnyx) and DMS events: verified, deduplicated, "
@@ -53,5 +71,9 @@ def create_app(settings: IngestSettings) -> FastAPI:
             dms_router(dms, settings.dms_max_body_bytes),
             carrier_accounts_router(deps, staff),
         ],
-        on_shutdown=[auth_http.aclose],
+        background_jobs=[catch_up_job(catch_up)] if settings.catch_up_enabled else [],
+        on_shutdown=[auth_http.aclose, carrier_http.aclose],
     )
+    install_unavailable_handlers(app)
+    app.state.catch_up = catch_up
+    return app

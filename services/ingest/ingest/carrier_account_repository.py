@@ -30,6 +30,10 @@ class TelnyxAccountRow:
     public_key: str
     numbers: list[str]
     updated_at: datetime
+    api_key: str | None = None
+
+    def __repr__(self) -> str:  # never the API key
+        return f"TelnyxAccountRow(public_key={self.public_key!r}, numbers={self.numbers!r})"
 
 
 async def set_twilio_account(
@@ -104,7 +108,7 @@ async def telnyx_account(session: AsyncSession, account_id: UUID) -> TelnyxAccou
     row = (
         await session.execute(
             text(
-                "SELECT public_key, updated_at, ARRAY(SELECT e164 FROM ingest.telnyx_numbers n"
+                "SELECT public_key, updated_at, api_key, ARRAY(SELECT e164 FROM ingest.telnyx_numbers n"
                 " WHERE n.account_id = a.account_id ORDER BY e164) AS numbers"
                 " FROM ingest.telnyx_accounts a WHERE account_id = :account"
             ),
@@ -113,4 +117,4 @@ async def telnyx_account(session: AsyncSession, account_id: UUID) -> TelnyxAccou
     ).first()
     if row is None:
         return None
-    return TelnyxAccountRow(row.public_key, list(row.numbers), row.updated_at)
+    return TelnyxAccountRow(row.public_key, list(row.numbers), row.updated_at, row.api_key)

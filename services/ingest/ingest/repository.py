@@ -1,12 +1,14 @@
 """ingest's queries: carrier credentials, webhook claims, rejected inputs."""
 
 import time
+from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ingest.carrier_account_repository import set_telnyx_key
+from ingest.catch_up_repository import register_number, set_telnyx_api_key
 from ingest.number_repository import register_telnyx_number
 
 
@@ -81,16 +83,24 @@ class TelnyxKeys:
 
 
 async def save_telnyx_account(
-    session: AsyncSession, account_id: UUID, public_key: str, numbers: list[str]
+    session: AsyncSession,
+    account_id: UUID,
+    public_key: str,
+    numbers: list[str],
+    api_key: str | None = None,
 ) -> None:
-    """For seeding: the account's Telnyx public key and the numbers it receives on (idempotent)."""
+    """For seeding: the account's Telnyx public key, the numbers it receives on and, for
+    catch-up, its API key (idempotent)."""
     await set_telnyx_key(session, account_id, public_key)
+    if api_key is not None:
+        await set_telnyx_api_key(session, account_id, api_key)
     for e164 in numbers:
         await register_telnyx_number(session, account_id, e164)
+        await register_number(session, account_id, e164, "telnyx")
 
 
 async def save_twilio_account(
-    session: AsyncSession, account_sid: str, auth_token: str, account_id: UUID
+    session: AsyncSession, account_sid: str, auth_token: str, account_id: UUID, numbers: Sequence[str] = ()
 ) -> None:
     """For seeding: takes the SID whoever held it. Admins go through
     `carrier_account_repository.set_twilio_account`, which refuses another account's SID."""
@@ -103,6 +113,9 @@ async def save_twilio_account(
         ),
         {"sid": account_sid, "token": auth_token, "account": account_id},
     )
+    # Outside seeding, routing's phone_number.changed.v1 tells ingest the numbers to catch up on.
+    for e164 in numbers:
+        await register_number(session, account_id, e164, "twilio")
 
 
 async def claim_webhook(session: AsyncSession, carrier: str, kind: str, dedupe_key: str) -> bool:

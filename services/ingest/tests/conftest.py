@@ -88,6 +88,8 @@ def ingest_settings(ingest_database_url: str, staff_directory: StaffDirectory) -
         credentials_cache_seconds=0,
         routing_url=staff_directory.url,
         auth_cache_seconds=1.0,
+        # Tests drive catch-up cycles themselves (test_catch_up.py), against the simulator.
+        catch_up_enabled=False,
     )
 
 

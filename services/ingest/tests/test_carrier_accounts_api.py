@@ -96,6 +96,9 @@ async def test_webhooks_are_checked_with_the_token_the_admin_set_at_once(cached,
         "secret_hint": f"••••{new[-4:]}",
         "public_key": None,
         "numbers": [],
+        "api_key_hint": None,
+        "last_catch_up_error": None,
+        "catch_up": [],
         "updated_at": None,
     }
     assert await twilio_webhook(cached, sid, new) == 200
@@ -237,6 +240,18 @@ async def test_telnyx_numbers_announced_before_the_key_verify_once_it_is_set(cac
         "secret_hint": None,
         "public_key": public,
         "numbers": [number],
+        "api_key_hint": None,
+        "last_catch_up_error": None,
+        # Catch-up lists the number too, once the key comes with an API key (none yet).
+        "catch_up": [
+            {
+                "number": number,
+                "checkpoint": None,
+                "last_success_at": None,
+                "last_error": None,
+                "last_error_at": None,
+            }
+        ],
         "updated_at": None,
     }
     assert await telnyx_webhook(cached, private, number) == 200

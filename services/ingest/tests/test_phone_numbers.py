@@ -8,6 +8,7 @@ import uuid
 from aiokafka import AIOKafkaProducer
 
 from devtools.carrier_simulator.telnyx import encode, received_event, signed_headers
+from ingest import catch_up_repository
 from ingest.repository import TelnyxKeys
 from ingest.usecases.phone_numbers import NumberOutcome, apply_number_change
 from shared.contracts.phone_numbers import PhoneNumberChanged
@@ -47,12 +48,17 @@ async def test_added_and_removed_numbers_follow_routing(sessions, telnyx_account
 
 async def test_numbers_that_need_no_entry_are_left_out(sessions, telnyx_account):
     keys = TelnyxKeys(sessions, ttl_seconds=0)
-    # Twilio webhooks name the Twilio account, not the number.
+    # Twilio webhooks name the Twilio account, not the number: it is only listed by catch-up.
     twilio = number()
     assert await apply(sessions, change(telnyx_account.account_id, twilio, carrier="twilio")) is (
         NumberOutcome.UNCHANGED
     )
     assert await keys.lookup(twilio) is None
+    async with sessions() as session:
+        assert await catch_up_repository.number_owner(session, twilio) == telnyx_account.account_id
+    await apply(sessions, change(telnyx_account.account_id, twilio, "removed", carrier="twilio"))
+    async with sessions() as session:
+        assert await catch_up_repository.number_owner(session, twilio) is None
     # No public key for the account: its webhooks could not be verified anyway.
     keyless = number()
     assert await apply(sessions, change(uuid.uuid4(), keyless)) is NumberOutcome.NO_KEY

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest import carrier_account_repository as accounts
+from ingest import catch_up_repository as catch_up
 from ingest.domain.carrier_accounts import normalize_ed25519_public_key
 from ingest.usecases.common import WebhookDeps
 from shared.carriers.credentials import ADMINS_ONLY, CarrierSecret, TwilioAccountSid, secret_hint
@@ -50,10 +51,26 @@ class TelnyxWebhookKey(BaseModel):
         examples=["7jH4PIinEhmm/Pm+4NqbwiYgWI9aFaYUVVNQTflknlw="],
     )
 
+    api_key: CarrierSecret | None = Field(
+        None,
+        description="A Telnyx API key (v2) ingest lists the numbers' texts with, to catch up on "
+        "webhooks Telnyx gave up on (never shown again); without it only webhooks are received",
+    )
+
     @field_validator("public_key")
     @classmethod
     def _key(cls, value: str) -> str:
         return normalize_ed25519_public_key(value)
+
+
+class NumberCatchUp(BaseModel):
+    number: str
+    checkpoint: datetime | None = Field(
+        None, description="Texts sent before it (less an overlap) were all listed"
+    )
+    last_success_at: datetime | None = None
+    last_error: str | None = Field(None, description="Why the last listing failed (None when it worked)")
+    last_error_at: datetime | None = None
 
 
 class CarrierAccountView(BaseModel):
@@ -67,28 +84,66 @@ class CarrierAccountView(BaseModel):
         default_factory=list,
         description="Telnyx: the dealership's Telnyx numbers (kept from routing) this key verifies",
     )
+    api_key_hint: str | None = Field(
+        None, description="Telnyx: the API key catch-up lists texts with, masked (None: not set)"
+    )
+    last_catch_up_error: str | None = Field(
+        None,
+        description="The latest problem listing this carrier's texts for catch-up (revoked "
+        "credentials, the carrier unavailable); None when every number's last listing worked",
+    )
+    catch_up: list[NumberCatchUp] = Field(
+        default_factory=list, description="Catch-up from the carrier's API, number by number"
+    )
     updated_at: datetime
 
 
-def _twilio_view(row: accounts.TwilioAccountRow) -> CarrierAccountView:
+def _catch_up(states: list[catch_up.NumberState], carrier: str) -> dict:
+    mine = [s for s in states if s.carrier == carrier]
+    failing = sorted(
+        (s for s in mine if s.last_error), key=lambda s: s.last_error_at or s.checkpoint, reverse=True
+    )
+    return {
+        "last_catch_up_error": failing[0].last_error if failing else None,
+        "catch_up": [
+            NumberCatchUp(
+                number=s.e164,
+                checkpoint=s.checkpoint,
+                last_success_at=s.last_success_at,
+                last_error=s.last_error,
+                last_error_at=s.last_error_at,
+            )
+            for s in mine
+        ],
+    }
+
+
+def _twilio_view(row: accounts.TwilioAccountRow, states: list[catch_up.NumberState]) -> CarrierAccountView:
     return CarrierAccountView(
         carrier="twilio",
         account_sid=row.account_sid,
         secret_hint=secret_hint(row.auth_token),
         updated_at=row.updated_at,
+        **_catch_up(states, "twilio"),
     )
 
 
-def _telnyx_view(row: accounts.TelnyxAccountRow) -> CarrierAccountView:
+def _telnyx_view(row: accounts.TelnyxAccountRow, states: list[catch_up.NumberState]) -> CarrierAccountView:
     return CarrierAccountView(
-        carrier="telnyx", public_key=row.public_key, numbers=row.numbers, updated_at=row.updated_at
+        carrier="telnyx",
+        public_key=row.public_key,
+        numbers=row.numbers,
+        api_key_hint=secret_hint(row.api_key) if row.api_key else None,
+        updated_at=row.updated_at,
+        **_catch_up(states, "telnyx"),
     )
 
 
 async def _views(session: AsyncSession, caller: Principal) -> list[CarrierAccountView]:
-    views = [_twilio_view(row) for row in await accounts.twilio_accounts(session, caller.account_id)]
+    states = await catch_up.number_states(session, caller.account_id)
+    views = [_twilio_view(row, states) for row in await accounts.twilio_accounts(session, caller.account_id)]
     telnyx = await accounts.telnyx_account(session, caller.account_id)
-    return views + ([_telnyx_view(telnyx)] if telnyx else [])
+    return views + ([_telnyx_view(telnyx, states)] if telnyx else [])
 
 
 def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) -> APIRouter:
@@ -127,11 +182,12 @@ def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) 
                     session, caller.account_id, body.account_sid, body.auth_token.get_secret_value()
                 )
                 [row] = await accounts.twilio_accounts(session, caller.account_id)
+                states = await catch_up.number_states(session, caller.account_id)
         except accounts.AccountSidTaken as exc:
             raise account_sid_taken(body.account_sid) from exc
         deps.credentials.forget(*touched)
         changed(caller, "twilio", "set", account_sid=body.account_sid)
-        return _twilio_view(row)
+        return _twilio_view(row, states)
 
     @router.put(
         "/telnyx",
@@ -143,11 +199,14 @@ def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) 
     async def put_telnyx(caller: Admin, body: TelnyxWebhookKey) -> CarrierAccountView:
         async with sessions.begin() as session:
             await accounts.set_telnyx_key(session, caller.account_id, body.public_key)
+            if body.api_key is not None:
+                await catch_up.set_telnyx_api_key(session, caller.account_id, body.api_key.get_secret_value())
             row = await accounts.telnyx_account(session, caller.account_id)
+            states = await catch_up.number_states(session, caller.account_id)
         assert row is not None
         deps.telnyx_keys.forget_account(caller.account_id)
         changed(caller, "telnyx", "set")
-        return _telnyx_view(row)
+        return _telnyx_view(row, states)
 
     @router.delete(
         "/{carrier}",

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ingest.api.body import read_body
+from ingest.api.unavailable import unavailable
 from ingest.dms_repository import Integration, dms_rejections_page, integration_by_secret
 from ingest.domain.dms_batch import BatchUnreadable
 from ingest.usecases.dms import BatchOutcome, DmsDeps, accept_dms_events
@@ -65,7 +66,8 @@ ERRORS = {
     },
     503: {
         **ERROR_RESPONSE_SCHEMA,
-        "description": "Kafka unavailable: nothing was stored, send the same request again",
+        "description": "Kafka or the database unavailable (with Retry-After): nothing was stored,"
+        " send the same request again",
     },
 }
 
@@ -148,8 +150,8 @@ def dms_router(deps: DmsDeps, max_body_bytes: int) -> APIRouter:
             outcome = await accept_dms_events(deps, integration, body)
         except BatchUnreadable as exc:
             raise ApiError(400, "invalid_body", str(exc)) from exc
-        except PublishFailed as exc:
-            raise ApiError(503, "unavailable", "could not store the events; send them again later") from exc
+        except PublishFailed:
+            return unavailable("could not store the events; send them again later")
         result = _results(outcome)
         if not outcome.accepted:
             raise ApiError(
@@ -162,7 +164,11 @@ def dms_router(deps: DmsDeps, max_body_bytes: int) -> APIRouter:
         summary="Events this integration sent that were rejected",
         description="Newest first, with the reason and the event exactly as received.",
         response_model=RejectionPage,
-        responses={401: ERRORS[401], 400: {**ERROR_RESPONSE_SCHEMA, "description": "Invalid cursor"}},
+        responses={
+            401: ERRORS[401],
+            400: {**ERROR_RESPONSE_SCHEMA, "description": "Invalid cursor"},
+            503: ERRORS[503],
+        },
     )
     async def rejections(
         integration: Authenticated,

@@ -1,9 +1,11 @@
 """Telnyx's messaging webhook endpoint: v2 JSON events signed with Ed25519."""
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ingest.api.body import read_body
+from ingest.api.unavailable import unavailable
 from ingest.domain.telnyx import MalformedWebhook
 from ingest.settings import IngestSettings
 from ingest.usecases.common import SignatureRejected, WebhookDeps, WebhookUnusable
@@ -41,10 +43,14 @@ def telnyx_router(settings: IngestSettings, deps: WebhookDeps) -> APIRouter:
             413: {**ERROR_RESPONSE_SCHEMA, "description": "Body over the size limit"},
             415: {**ERROR_RESPONSE_SCHEMA, "description": "Not application/json"},
             422: {**ERROR_RESPONSE_SCHEMA, "description": "An event type other than messaging's"},
-            503: {**ERROR_RESPONSE_SCHEMA, "description": "Kafka unavailable: Telnyx should retry"},
+            503: {
+                **ERROR_RESPONSE_SCHEMA,
+                "description": "Kafka or the database unavailable (with Retry-After): Telnyx retries;"
+                " what it gives up on, catch-up lists later",
+            },
         },
     )
-    async def telnyx_webhook(request: Request) -> WebhookAccepted:
+    async def telnyx_webhook(request: Request) -> WebhookAccepted | JSONResponse:
         body = await read_body(request, "application/json", settings.max_webhook_bytes)
         timestamp = request.headers.get("telnyx-timestamp", "")
         signature = request.headers.get("telnyx-signature-ed25519", "")
@@ -60,8 +66,8 @@ def telnyx_router(settings: IngestSettings, deps: WebhookDeps) -> APIRouter:
             ) from exc
         except WebhookUnusable as exc:
             raise ApiError(400, "unusable_webhook", str(exc)) from exc
-        except PublishFailed as exc:
-            raise ApiError(503, "unavailable", "could not store the webhook; retry later") from exc
+        except PublishFailed:
+            return unavailable("could not store the webhook; retry later")
         return WebhookAccepted(outcome=outcome.value)
 
     return router

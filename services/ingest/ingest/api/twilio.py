@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, Response
 
 from ingest.api.body import read_body
+from ingest.api.unavailable import unavailable
 from ingest.settings import IngestSettings
 from ingest.usecases.common import Outcome, SignatureRejected, WebhookDeps, WebhookUnusable
 from ingest.usecases.twilio import accept_twilio_inbound, accept_twilio_status
@@ -25,7 +26,11 @@ ERRORS = {
     403: {**ERROR_RESPONSE_SCHEMA, "description": "Unknown AccountSid, or the signature is missing or wrong"},
     413: {**ERROR_RESPONSE_SCHEMA, "description": "Body over the size limit"},
     415: {**ERROR_RESPONSE_SCHEMA, "description": "Not application/x-www-form-urlencoded"},
-    503: {**ERROR_RESPONSE_SCHEMA, "description": "Kafka unavailable: Twilio should retry"},
+    503: {
+        **ERROR_RESPONSE_SCHEMA,
+        "description": "Kafka or the database unavailable (with Retry-After): Twilio retries only"
+        " with connection overrides; catch-up lists what it does not",
+    },
 }
 
 
@@ -60,8 +65,8 @@ def twilio_router(settings: IngestSettings, deps: WebhookDeps) -> APIRouter:
             raise ApiError(403, "invalid_signature", "the Twilio signature is missing or wrong") from exc
         except WebhookUnusable as exc:
             raise ApiError(400, "unusable_webhook", str(exc)) from exc
-        except PublishFailed as exc:
-            raise ApiError(503, "unavailable", "could not store the webhook; retry later") from exc
+        except PublishFailed:
+            return unavailable("could not store the webhook; retry later")
         return Response(EMPTY_TWIML, media_type="text/xml", headers={"x-switchboard-outcome": outcome.value})
 
     @router.post(

@@ -3,7 +3,9 @@ which account receives on which Telnyx number follows it, so a number an admin a
 webhooks without anyone touching ingest. Idempotent on the event id; the changes of one number
 arrive in order (the topic is keyed by the number).
 
-Twilio needs nothing here: its webhooks name the Twilio account (AccountSid), not the number.
+Every number, of either carrier, is also listed by catch-up (`catch_up_numbers`), which asks the
+carrier for the texts sent to it. Twilio's webhooks need nothing more: they name the Twilio
+account (AccountSid), not the number.
 A Telnyx number is recorded even while its account has no Telnyx public key (its webhooks stay
 refused, logged as a warning): when an admin sets the key later (`PUT
 /api/v1/carrier-webhook-credentials/telnyx`), the numbers routing already announced verify with it."""
@@ -13,7 +15,7 @@ from enum import Enum
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ingest import number_repository
+from ingest import catch_up_repository, number_repository
 from shared.contracts.phone_numbers import PhoneNumberChanged
 from shared.db.idempotency import claim_event
 
@@ -32,6 +34,10 @@ async def apply_number_change(session: AsyncSession, event: PhoneNumberChanged) 
     if not await claim_event(session, "ingest", CONSUMER, event.event_id):
         return NumberOutcome.UNCHANGED
     account_id, e164 = event.account_id, event.e164
+    if event.change == "removed":
+        await catch_up_repository.forget_number(session, account_id, e164)
+    else:
+        await catch_up_repository.register_number(session, account_id, e164, event.carrier)
     if event.change == "removed" or event.carrier != "telnyx":
         # A number now with another carrier is no longer a Telnyx number of this account.
         forgotten = await number_repository.forget_telnyx_number(session, account_id, e164)
