@@ -28,8 +28,13 @@ async def seed_demo(database_url: str) -> None:
                 ],
                 team=(demo.TEAM_ID, demo.TEAM_NAME, [demo.AGENT_ID]),
             )
+            # ingest lists the number's texts through Twilio's API too (catch-up).
             await save_twilio_account(
-                session, demo.TWILIO_ACCOUNT_SID, demo.TWILIO_AUTH_TOKEN, demo.ACCOUNT_ID
+                session,
+                demo.TWILIO_ACCOUNT_SID,
+                demo.TWILIO_AUTH_TOKEN,
+                demo.ACCOUNT_ID,
+                numbers=[demo.DEALERSHIP_NUMBER],
             )
             # The same dealership also receives on a Telnyx number.
             await seed_account(
@@ -39,7 +44,13 @@ async def seed_demo(database_url: str) -> None:
                 phone=(demo.TELNYX_NUMBER_ID, demo.TELNYX_NUMBER, "telnyx"),
                 staff=[],
             )
-            await save_telnyx_account(session, demo.ACCOUNT_ID, demo.TELNYX_PUBLIC_KEY, [demo.TELNYX_NUMBER])
+            await save_telnyx_account(
+                session,
+                demo.ACCOUNT_ID,
+                demo.TELNYX_PUBLIC_KEY,
+                [demo.TELNYX_NUMBER],
+                api_key=demo.TELNYX_API_KEY,
+            )
             await save_dms_integration(
                 session,
                 demo.DMS_INTEGRATION_ID,
