@@ -6,7 +6,6 @@ import re
 import time
 import uuid
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from devtools import demo
@@ -133,7 +132,6 @@ def test_opening_marks_read_then_assign_close_and_reopen(page: Page, system: Sys
 
 
 # Passes once routing's POST /api/v1/conversations/{id}/unread is in (another engineer's work).
-@pytest.mark.xfail(reason="routing's POST /api/v1/conversations/{id}/unread is being added", strict=False)
 def test_mark_as_unread_brings_the_red_highlight_back(page: Page, system: System) -> None:
     _number, conversation_id = texted(system, "Call me please")
     assign(system, conversation_id, demo.ADMIN_ID)

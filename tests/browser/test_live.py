@@ -103,7 +103,12 @@ def test_two_people_in_one_conversation_see_each_other_live(
     for someone in (page, colleague):
         expect(someone.locator("#timeline")).to_contain_text("Also, is the loaner available?")
 
-    # The colleague sends: the admin sees the reply under the colleague's name, then delivered.
+    # The colleague sends: the text that arrived meanwhile is pointed out first, then the reply
+    # goes out and the admin sees it under the colleague's name, then delivered.
+    colleague.get_by_role("button", name="Send", exact=True).click()
+    expect(colleague.locator("#conversation-pane").get_by_role("alert")).to_contain_text(
+        "A new message arrived"
+    )
     colleague.get_by_role("button", name="Send", exact=True).click()
     sent = page.locator("#timeline .message.outbound", has_text="On it, calling you")
     expect(sent).to_contain_text("Sam Agent")
