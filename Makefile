@@ -6,7 +6,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format install infra stop-infra migrate seed bench clean
+.PHONY: run test lint format install infra stop-infra migrate seed bench clean image
+
+# This clone's Kafka and PostgreSQL on other ports (another clone holds the defaults): every
+# process started here is pointed at them, unless given addresses of its own.
+ifdef SWITCHBOARD_PG_PORT
+export DATABASE_URL ?= postgresql+asyncpg://switchboard:switchboard@127.0.0.1:$(SWITCHBOARD_PG_PORT)/switchboard
+endif
+ifdef SWITCHBOARD_KAFKA_PORT
+export KAFKA_BOOTSTRAP_SERVERS ?= localhost:$(SWITCHBOARD_KAFKA_PORT)
+endif
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -58,5 +67,12 @@ test: install infra lint
 bench: install infra
 	$(PY) bench/run_all.py
 
+# The one image of every service (Containerfile), with podman or buildah (installed from Debian
+# when missing, as root). IMAGE=<name:tag> names it; BASE_IMAGE=<ref@digest> builds FROM your
+# registry's Debian slim, otherwise the base is made here with mmdebstrap. See infra/image.sh.
+image:
+	@bash infra/image.sh build
+
 clean: stop-infra
+	@bash infra/postgres.sh remove
 	rm -rf .state $(VENV)

@@ -61,7 +61,8 @@ build() {
   local from="${BASE_IMAGE:-}"
   if [ -z "$from" ]; then base; from="$LOCAL_BASE"; fi
   log "building $IMAGE with $(builder) from $from"
-  local start=$SECONDS
+  local start=$SECONDS previous
+  previous="$("$(builder)" images -q "$IMAGE" 2>/dev/null || true)"
   # The CA bundle this machine trusts (pip's and npm's downloads may go through a re-signing
   # proxy), given to the build as a secret: used by pip and npm, never stored in the image.
   local ca="${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}"
@@ -71,6 +72,10 @@ build() {
     podman) podman build "${args[@]}" ;;
     buildah) buildah bud "${args[@]}" ;;
   esac
+  # The image this tag named before is now untagged: drop it (its shared layers stay), so that
+  # rebuilding after each change does not fill the disk. The build stages' cache is kept.
+  local now; now="$("$(builder)" images -q "$IMAGE" 2>/dev/null || true)"
+  if [ -n "$previous" ] && [ "$previous" != "$now" ]; then "$(builder)" rmi "$previous" >/dev/null 2>&1 || true; fi
   local size
   size="$("$(builder)" image inspect --format '{{.Size}}' "$IMAGE" 2>/dev/null || echo 0)"
   log "built $IMAGE in $((SECONDS - start)) s, $((size / 1000000)) MB"
