@@ -26,7 +26,7 @@ def service_urls(ports: dict[str, int]) -> dict[str, str]:
     return {
         f"{name.upper()}_URL": f"http://127.0.0.1:{port}"
         for name, port in ports.items()
-        if name in ("routing", "notifier", "search", "exporter")
+        if name in ("routing", "notifier", "search", "exporter", "ingest")
     }
 
 

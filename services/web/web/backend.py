@@ -12,7 +12,7 @@ import httpx
 
 from web.settings import WebSettings
 
-ServiceName = Literal["routing", "notifier", "search", "exporter"]
+ServiceName = Literal["routing", "notifier", "search", "exporter", "ingest"]
 
 
 class SessionExpired(Exception):
@@ -50,6 +50,8 @@ class Backend:
             "notifier": settings.notifier_url,
             "search": settings.search_url,
             "exporter": settings.exporter_url,
+            # Carrier setup: the webhook side of the credentials.
+            "ingest": settings.ingest_url,
         }
         self.http = httpx.AsyncClient(
             timeout=settings.backend_timeout_seconds,

@@ -17,6 +17,7 @@ class WebSettings(HttpProcessSettings):
     notifier_url: str = "http://127.0.0.1:8083"
     search_url: str = "http://127.0.0.1:8084"
     exporter_url: str = "http://127.0.0.1:8085"
+    ingest_url: str = "http://127.0.0.1:8081"
     backend_timeout_seconds: float = 10.0
 
     session_cookie_name: str = "sb_session"
