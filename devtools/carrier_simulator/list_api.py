@@ -85,17 +85,19 @@ def list_router(state: SimulatorState) -> APIRouter:
         if to and behaviour_for("twilio", to).lookup_fails:
             return _twilio_error(503, "20503", "Service Unavailable")
         after, before = _since(sent_after), _since(sent_before)
-        views = [store.twilio_view(m) for m in state.twilio_messages.get(account_sid, [])]
+        # Filter on the stored fields first: a status is only worked out for what is listed.
+        candidates = [
+            m
+            for m in state.twilio_messages.get(account_sid, [])
+            if (to is None or m["to"] == to)
+            and (from_ is None or m["from"] == from_)
+            and (after is None or store.created_at(m) >= after)
+            and (before is None or store.created_at(m) <= before)
+        ]
+        views = [(m, store.twilio_view(m)) for m in candidates]
+        # DateSent filters leave out what has not been sent yet, as Twilio's do.
         found = sorted(
-            (
-                (m, v)
-                for m, v in zip(state.twilio_messages.get(account_sid, []), views, strict=True)
-                if (to is None or v["to"] == to)
-                and (from_ is None or v["from"] == from_)
-                # DateSent filters leave out what has not been sent yet, as Twilio's do.
-                and (after is None or (v["date_sent"] and store.created_at(m) >= after))
-                and (before is None or (v["date_sent"] and store.created_at(m) <= before))
-            ),
+            ((m, v) for m, v in views if (after is None and before is None) or v["date_sent"]),
             key=lambda pair: (store.created_at(pair[0]), pair[0]["_seq"]),
             reverse=True,
         )
@@ -176,24 +178,20 @@ def list_router(state: SimulatorState) -> APIRouter:
         if q.get("filter[record_type]") != "messaging":
             return _telnyx_error(422, "10015", "filter[record_type] must be messaging here", "/filter")
         after, before = _since(q.get("filter[created_at][gte]")), _since(q.get("filter[created_at][lt]"))
+        wanted = {name: q.get(f"filter[{name}]") for name in ("direction", "cld", "cli")}
         records = [
-            (m, store.detail_record(m))
+            m
             for m in state.telnyx_messages.values()
             if (after is None or store.created_at(m) >= after)
             and (before is None or store.created_at(m) < before)
+            and wanted["direction"] in (None, m["direction"])
+            and wanted["cld"] in (None, m["to"][0]["phone_number"])
+            and wanted["cli"] in (None, m["from"]["phone_number"])
         ]
-        records = [
-            (m, r)
-            for m, r in records
-            if all(q.get(f"filter[{name}]") in (None, r[name]) for name in ("direction", "cld", "cli"))
-        ]
-        records.sort(
-            key=lambda pair: (store.created_at(pair[0]), pair[0]["_seq"]),
-            reverse=q.get("sort") == "-created_at",
-        )
+        records.sort(key=lambda m: (store.created_at(m), m["_seq"]), reverse=q.get("sort") == "-created_at")
         size = min(max(int(q.get("page[size]", 20)), 1), 250)
         number = max(int(q.get("page[number]", 1)), 1)
-        chunk = [r for _, r in records[(number - 1) * size : number * size]]
+        chunk = [store.detail_record(m) for m in records[(number - 1) * size : number * size]]
         return JSONResponse(
             {
                 "data": chunk,

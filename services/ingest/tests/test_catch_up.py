@@ -94,8 +94,12 @@ async def state_of(sessions, e164: str):
         ).one()
 
 
-async def make_due(sessions, e164: str) -> None:
+async def make_due(sessions, e164: str, only: bool = False) -> None:
     async with sessions.begin() as session:
+        if only:  # the other numbers wait: an injected failure then meets this one
+            await session.execute(
+                text("UPDATE ingest.catch_up_numbers SET next_run_at = now() + interval '1 hour'")
+            )
         await session.execute(
             text("UPDATE ingest.catch_up_numbers SET next_run_at = now() WHERE e164 = :e"), {"e": e164}
         )
@@ -158,6 +162,7 @@ async def test_a_rate_limited_or_failing_carrier_loses_nothing(deps, simulator, 
     twilio, _ = numbers
     state, sim = simulator
     missed = await text_twilio(sim, twilio, "during a 429")
+    await make_due(sessions, twilio.number, only=True)
     state.read_failures[:] = [429]
     first = await run_inbound_cycle(deps)
     failed = await state_of(sessions, twilio.number)
@@ -166,7 +171,7 @@ async def test_a_rate_limited_or_failing_carrier_loses_nothing(deps, simulator, 
     assert not [n for n in first.numbers if n.e164 == twilio.number and n.recovered]
 
     state.read_failures[:] = [503]
-    await make_due(sessions, twilio.number)
+    await make_due(sessions, twilio.number, only=True)
     await run_inbound_cycle(deps)
     assert (await state_of(sessions, twilio.number)).failures == 2
 
