@@ -5,10 +5,12 @@ turns into a sign-in redirect (401), a not-found page (404 and another dealershi
 the owners answer alike), a plain message (other 4xx) or the "could not reach" banner."""
 
 import contextlib
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+from cachetools import TTLCache
 
 from web.settings import WebSettings
 
@@ -58,6 +60,12 @@ class Backend:
             transport=transport,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
+        # Answers every page asks for again (who the person is, their dealership's settings, the
+        # staff directory), kept per token for a few seconds: a page then costs routing one or
+        # two calls instead of six. A refused token is still refused at once by those calls.
+        self.recent: TTLCache[tuple[str, str, str], Any] = TTLCache(
+            maxsize=10_000, ttl=settings.recent_answers_seconds
+        )
 
     def as_user(self, token: str) -> "UserApi":
         return UserApi(self, token)
@@ -106,24 +114,52 @@ def answer_of(service: str, response: httpx.Response) -> Any:
     raise Refused(status, error.get("code", "refused"), error.get("message", ""), error.get("details"))
 
 
+# What `get_recent` keeps: a change under these paths makes the person's next page ask again.
+RECENT_PATHS = ("/api/v1/me", "/api/v1/account", "/api/v1/users", "/api/v1/teams")
+
+
 class UserApi:
     """The backend as one signed-in person: every call carries their token."""
 
     def __init__(self, backend: Backend, token: str) -> None:
         self.backend = backend
         self.token = token
+        self.session_key = hashlib.sha256(token.encode()).hexdigest()
 
     async def get(self, service: ServiceName, path: str, params: Any = None) -> Any:
         return await self.backend.call(service, "GET", path, token=self.token, params=params)
 
+    async def get_recent(self, service: ServiceName, path: str) -> Any:
+        """The answer of a GET without parameters, as this person had it a few seconds ago at
+        most (treat it as read-only: it is shared by the pages of those seconds)."""
+        key = (self.session_key, service, path)
+        answer = self.backend.recent.get(key)
+        if answer is None:
+            answer = await self.get(service, path)
+            self.backend.recent[key] = answer
+        return answer
+
+    def forget_recent(self) -> None:
+        """After a change made by this person, their next page asks again."""
+        for key in [key for key in list(self.backend.recent.keys()) if key[0] == self.session_key]:
+            self.backend.recent.pop(key, None)
+
+    def _changing(self, path: str) -> None:
+        if path.startswith(RECENT_PATHS):
+            self.forget_recent()
+
     async def post(self, service: ServiceName, path: str, json: Any = None, params: Any = None) -> Any:
+        self._changing(path)
         return await self.backend.call(service, "POST", path, token=self.token, json=json, params=params)
 
     async def patch(self, service: ServiceName, path: str, json: Any = None) -> Any:
+        self._changing(path)
         return await self.backend.call(service, "PATCH", path, token=self.token, json=json)
 
     async def put(self, service: ServiceName, path: str, json: Any = None) -> Any:
+        self._changing(path)
         return await self.backend.call(service, "PUT", path, token=self.token, json=json)
 
     async def delete(self, service: ServiceName, path: str) -> Any:
+        self._changing(path)
         return await self.backend.call(service, "DELETE", path, token=self.token)

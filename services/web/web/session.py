@@ -53,7 +53,7 @@ class Sessions:
     async def signed_in(self, request: Request) -> SignedIn:
         api = self.backend.as_user(self.token_of(request))
         me, account = await asyncio.gather(
-            api.get("routing", "/api/v1/me"), api.get("routing", "/api/v1/account/settings")
+            api.get_recent("routing", "/api/v1/me"), api.get_recent("routing", "/api/v1/account/settings")
         )
         person = Person(
             id=me["id"],

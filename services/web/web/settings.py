@@ -19,6 +19,9 @@ class WebSettings(HttpProcessSettings):
     exporter_url: str = "http://127.0.0.1:8085"
     ingest_url: str = "http://127.0.0.1:8081"
     backend_timeout_seconds: float = 10.0
+    # How long who a session is, its dealership's settings and the staff directory are reused
+    # between pages (a change by the person themselves is seen at once).
+    recent_answers_seconds: float = 10.0
 
     session_cookie_name: str = "sb_session"
     # As long as routing's tokens live (JWT_TTL_MINUTES); a refused token ends it sooner.

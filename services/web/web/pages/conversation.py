@@ -79,8 +79,8 @@ async def load_conversation(api: UserApi, conversation_id: str, *, mark_read: bo
         newest_window(api, conversation_id),
         api.get("routing", api_path(conversation_id, "composer")),
         api.get("routing", "/api/v1/saved-replies"),
-        api.get("routing", "/api/v1/users"),
-        api.get("routing", "/api/v1/teams"),
+        api.get_recent("routing", "/api/v1/users"),
+        api.get_recent("routing", "/api/v1/teams"),
     ]
     if mark_read:
         calls.append(api.post("routing", api_path(conversation_id, "read")))

@@ -146,7 +146,7 @@ async def list_page(api: UserApi, state: InboxState, cursor: str | None) -> dict
 
 async def staff_directory(api: UserApi) -> dict[str, Any]:
     users, teams = await asyncio.gather(
-        api.get("routing", "/api/v1/users"), api.get("routing", "/api/v1/teams")
+        api.get_recent("routing", "/api/v1/users"), api.get_recent("routing", "/api/v1/teams")
     )
     return {"users": users, "teams": teams}
 
