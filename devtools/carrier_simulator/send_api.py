@@ -52,6 +52,8 @@ class SimulatorConfig:
     # None accepts any non-empty credentials.
     twilio_auth_tokens: dict[str, str] | None = None
     telnyx_api_keys: set[str] | None = None
+    # Messaging profiles GET /v2/messaging_profiles/{id} knows; None knows every id.
+    telnyx_messaging_profiles: set[str] | None = None
     telnyx_private_key: str = demo.TELNYX_PRIVATE_KEY
 
 
@@ -272,6 +274,74 @@ def send_router(state: SimulatorState) -> APIRouter:
         if behaviour.drop_once and state.first_time("telnyx", to_number, "drop"):
             return _dropped(200)
         return JSONResponse(answer, status_code=200)
+
+    # The reads a client makes to test credentials (notifier's carrier-accounts test).
+    @router.get("/2010-04-01/Accounts/{account_sid}.json", summary="Twilio: the account", tags=["twilio"])
+    async def twilio_account(
+        account_sid: str, authorization: Annotated[str | None, Header()] = None
+    ) -> JSONResponse:
+        token = _basic_auth_token(authorization, account_sid)
+        expected = (state.config.twilio_auth_tokens or {}).get(account_sid)
+        refused = state.config.twilio_auth_tokens is not None and token != expected
+        if not token or refused or account_sid in state.revoked:
+            return _twilio_error(401, "20003", "Authenticate")
+        return JSONResponse(
+            {
+                "sid": account_sid,
+                "friendly_name": "Simulated account",
+                "status": "active",
+                "type": "Full",
+                "date_created": format_datetime(datetime(2020, 1, 1, tzinfo=UTC), usegmt=True),
+                "uri": f"/2010-04-01/Accounts/{account_sid}.json",
+            }
+        )
+
+    def telnyx_refused(authorization: str | None) -> JSONResponse | None:
+        api_key = (authorization or "").removeprefix("Bearer ").strip()
+        keys = state.config.telnyx_api_keys
+        if not api_key or (keys is not None and api_key not in keys) or api_key in state.revoked:
+            return _telnyx_error(401, "10009", "Authentication failed")
+        return None
+
+    @router.get("/v2/messaging_profiles/{profile_id}", summary="Telnyx: a messaging profile", tags=["telnyx"])
+    async def telnyx_profile(
+        profile_id: str, authorization: Annotated[str | None, Header()] = None
+    ) -> JSONResponse:
+        refused = telnyx_refused(authorization)
+        if refused:
+            return refused
+        known = state.config.telnyx_messaging_profiles
+        if known is not None and profile_id not in known:
+            return _telnyx_error(404, "10005", "Resource not found")
+        return JSONResponse(
+            {
+                "data": {
+                    "record_type": "messaging_profile",
+                    "id": profile_id,
+                    "name": "Simulated profile",
+                    "enabled": True,
+                    "webhook_api_version": "2",
+                }
+            }
+        )
+
+    @router.get("/v2/balance", summary="Telnyx: the account's balance", tags=["telnyx"])
+    async def telnyx_balance(authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
+        refused = telnyx_refused(authorization)
+        if refused:
+            return refused
+        return JSONResponse(
+            {
+                "data": {
+                    "record_type": "balance",
+                    "balance": "100.00",
+                    "credit_limit": "0.00",
+                    "available_credit": "100.00",
+                    "pending": "0.00",
+                    "currency": "USD",
+                }
+            }
+        )
 
     @router.get("/simulate/sent", summary="What the simulator received, oldest first", tags=["simulate"])
     async def sent(

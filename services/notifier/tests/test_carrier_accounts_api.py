@@ -15,6 +15,7 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from devtools.carrier_simulator.__main__ import create_app as create_simulator
@@ -25,6 +26,8 @@ from notifier.api.carrier_accounts import (
     carrier_accounts_router,
 )
 from notifier.app import create_app
+from notifier.outbound.carriers.account_check import check_account
+from notifier.outbound.credentials import CarrierCredentials
 from notifier.outbound.wiring import OutboundSending, build_outbound_sending
 from notifier.settings import NotifierSettings
 from shared.contracts.messaging import OutboundRequested
@@ -257,3 +260,70 @@ def test_the_service_serves_the_api_without_secrets_in_its_answers():
     assert {"put"} <= set(spec["paths"][f"{API}/twilio"]) and {"get"} <= set(spec["paths"][API])
     view = spec["components"]["schemas"]["CarrierAccountView"]["properties"]
     assert not {"auth_token", "api_key", "secret"} & set(view)
+
+
+async def test_the_connection_test_asks_the_carrier_with_what_is_stored(rig, dealer):
+    admin = dealer.headers("alex")
+    assert (await rig.api.delete(f"{API}/twilio", headers=admin)).status_code in (204, 404)
+    nothing = await rig.api.post(f"{API}/twilio/test", headers=admin)
+    assert (nothing.status_code, nothing.json()["error"]["code"]) == (404, "not_found")
+
+    sid, token = new_sid(), secrets.token_hex(16)
+    rig.carrier.config.twilio_auth_tokens[sid] = token
+    await rig.api.put(f"{API}/twilio", headers=admin, json={"account_sid": sid, "auth_token": token})
+    tested = await rig.api.post(f"{API}/twilio/test", headers=admin)
+    assert tested.status_code == 200, tested.text
+    assert tested.json() == {
+        "ok": True,
+        "code": "connected",
+        "message": "Twilio accepted the Account SID and auth token",
+    }
+
+    rig.carrier.config.twilio_auth_tokens[sid] = secrets.token_hex(16)  # rotated at Twilio
+    refused = (await rig.api.post(f"{API}/twilio/test", headers=admin)).json()
+    assert (refused["ok"], refused["code"]) == (False, "refused")
+    assert token not in refused["message"]
+
+
+async def test_the_telnyx_connection_test_checks_the_key_and_the_profile(rig, dealer):
+    admin, key = dealer.headers("alex"), "KEY" + secrets.token_hex(20)
+    rig.carrier.config.telnyx_api_keys.add(key)
+    await rig.api.put(f"{API}/telnyx", headers=admin, json={"api_key": key})
+    assert (await rig.api.post(f"{API}/telnyx/test", headers=admin)).json()["code"] == "connected"  # balance
+
+    profile = str(uuid4())
+    rig.carrier.config.telnyx_messaging_profiles = {profile}
+    try:
+        await rig.api.put(
+            f"{API}/telnyx", headers=admin, json={"api_key": key, "messaging_profile_id": profile}
+        )
+        assert (await rig.api.post(f"{API}/telnyx/test", headers=admin)).json()["ok"] is True
+        other = str(uuid4())
+        await rig.api.put(
+            f"{API}/telnyx", headers=admin, json={"api_key": key, "messaging_profile_id": other}
+        )
+        unknown = (await rig.api.post(f"{API}/telnyx/test", headers=admin)).json()
+        assert (unknown["ok"], unknown["code"]) == (False, "profile_not_found")
+    finally:
+        rig.carrier.config.telnyx_messaging_profiles = None
+
+    rig.carrier.revoked.add(key)
+    try:
+        revoked = (await rig.api.post(f"{API}/telnyx/test", headers=admin)).json()
+        assert (revoked["ok"], revoked["code"]) == (False, "refused")
+        assert key not in revoked["message"]
+    finally:
+        rig.carrier.revoked.discard(key)
+
+
+async def test_only_admins_test_the_connection(rig, dealer):
+    agent = await rig.api.post(f"{API}/twilio/test", headers=dealer.headers("sam"))
+    assert (agent.status_code, agent.json()["error"]["code"]) == (403, "forbidden")
+    assert (await rig.api.post(f"{API}/twilio/test")).status_code == 401
+
+
+async def test_an_unreachable_carrier_is_a_plain_answer():
+    credentials = CarrierCredentials("twilio", SecretStr("x" * 32), new_sid())
+    async with httpx.AsyncClient() as client:
+        result = await check_account(client, "http://127.0.0.1:9", credentials, 1.0)
+    assert (result.ok, result.code) == (False, "unavailable")

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
+import structlog
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,6 +35,7 @@ from shared.http.errors import ERROR_RESPONSE_SCHEMA
 from shared.http.staff import CurrentStaffAuthenticated, admins_only
 
 Carrier = Literal["twilio", "telnyx"]
+log = structlog.get_logger(__name__)
 
 
 class TwilioSendingCredentials(BaseModel):
@@ -64,6 +66,12 @@ class CarrierAccountView(BaseModel):
     )
     messaging_profile_id: str | None = Field(None, description="Telnyx: the messaging profile, if set")
     updated_at: datetime
+
+
+class ConnectionTest(BaseModel):
+    ok: bool = Field(description="The carrier accepted the stored credentials")
+    code: Literal["connected", "refused", "inactive", "profile_not_found", "unavailable", "unexpected"]
+    message: str = Field(description="What the carrier said, in English (never the secret)")
 
 
 def _view(stored: StoredCarrierAccount) -> CarrierAccountView:
@@ -151,6 +159,23 @@ def carrier_accounts_router(
             view = await stored(session, caller, "telnyx")
         changed(caller, "telnyx", "set")
         return view
+
+    @router.post(
+        "/{carrier}/test",
+        response_model=ConnectionTest,
+        summary="Ask the carrier whether it accepts the stored credentials (nothing is sent)",
+        description="Twilio: `GET /2010-04-01/Accounts/{AccountSid}.json`; Telnyx: the messaging "
+        "profile when one is set, else the balance. `ok` false with a `code` (`refused`, "
+        "`inactive`, `profile_not_found`, `unavailable`, `unexpected`) when the carrier did not "
+        "accept them or could not be asked; 404 when no credentials are set.",
+        responses={**errors, 404: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def test_account(carrier: Carrier, caller: Admin) -> ConnectionTest:
+        result = await adapters.check(caller.account_id, carrier)
+        if result is None:
+            raise no_credentials(carrier)
+        log.info("carrier credentials tested", carrier=carrier, ok=result.ok, code=result.code)
+        return ConnectionTest(ok=result.ok, code=result.code, message=result.message)
 
     @router.delete(
         "/{carrier}",

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifier.outbound.carriers.account_check import AccountCheck, check_account
 from notifier.outbound.carriers.base import CarrierAdapter
 from notifier.outbound.carriers.telnyx import TelnyxAdapter
 from notifier.outbound.carriers.twilio import TwilioAdapter
@@ -170,6 +171,18 @@ class CarrierAdapters:
         adapter = self._build(credentials) if credentials else None
         self._cache[key] = (time.monotonic() + self._settings.carrier_credentials_cache_seconds, adapter)
         return adapter
+
+    async def check(self, account_id: UUID, carrier: str) -> AccountCheck | None:
+        """Asks the carrier whether it accepts the stored credentials (never the cache: an admin
+        tests what they just saved). None when the account has no credentials for it."""
+        async with self._sessions() as session:
+            credentials = await load_carrier_account(session, account_id, carrier)
+        if credentials is None:
+            return None
+        base = (
+            self._settings.twilio_api_base_url if carrier == "twilio" else self._settings.telnyx_api_base_url
+        )
+        return await check_account(self._client, base, credentials, self._settings.carrier_timeout_seconds)
 
     def _build(self, credentials: CarrierCredentials) -> CarrierAdapter | None:
         callbacks = self._settings.carrier_callback_base_url.rstrip("/")
