@@ -130,3 +130,20 @@ class ReachedCustomer(BaseModel):
 class ReachedPage(BaseModel):
     items: list[ReachedCustomer]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
+
+
+class SourceSummary(BaseModel):
+    """An automation, campaign or appointment that texted customers of the account."""
+
+    kind: ReachingSource
+    id: str = Field(description="The source's id in the system that owns it")
+    name: str | None = Field(description="The name its system gave it on its latest text")
+    url: str | None = Field(description="Where staff can open it in its system")
+    customers_reached: int = Field(description="Customers it texted")
+    undelivered: int = Field(description="Customers its latest text did not reach (undelivered or failed)")
+    last_sent_at: datetime
+
+
+class SourcesPage(BaseModel):
+    items: list[SourceSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")

@@ -8,6 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from pydantic import StringConstraints
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing.conversations import queries
@@ -22,8 +23,10 @@ from routing.messaging.models import (
     ReachingSource,
     ReplyRequest,
     SentMessage,
+    SourcesPage,
+    SourceSummary,
 )
-from routing.messaging.queries import conversation_link, reached_customers
+from routing.messaging.queries import conversation_link, reached_customers, sources_of_kind
 from routing.messaging.usecases.composer import composer_for
 from routing.messaging.usecases.errors import CannotSend, InvalidMessage, RecipientNotFound
 from routing.messaging.usecases.outreach import Recipient, start_conversation
@@ -204,6 +207,34 @@ def messaging_router(
         except InvalidMessage as exc:
             raise _invalid(exc) from exc
         return await _sent(caller, result, response)
+
+    @router.get(
+        "/sources",
+        response_model=SourcesPage,
+        summary="Automations, campaigns or appointments that texted customers",
+        description="The sources of one `kind` that texted customers of your account, the one that "
+        "texted last first, each with the name and address its system gave on its latest text, how "
+        "many customers it reached, how many its latest text did not reach, and when it last sent. "
+        "`id` (repeatable) narrows the list to those sources (an appointment day, say). Paginated.",
+        responses={**AUTH_RESPONSES, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def sources(
+        caller: Staff,
+        kind: ReachingSource = Query(description="automation, campaign or appointment"),
+        source_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Query(
+            None, alias="id", max_length=200, description="Only these sources (at most 200)"
+        ),
+        cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+        limit: int = Query(50, ge=1, le=200),
+    ) -> SourcesPage:
+        async with sessions() as session:
+            try:
+                rows, next_cursor = await sources_of_kind(
+                    session, caller.account_id, kind, limit, cursor, source_ids
+                )
+            except InvalidCursor as exc:
+                raise ApiError(422, "invalid_cursor", str(exc)) from exc
+        return SourcesPage(items=[SourceSummary(**row) for row in rows], next_cursor=next_cursor)
 
     @router.get(
         "/sources/{kind}/{source_id}/customers",
