@@ -47,6 +47,8 @@ users = sa.Table(
     sa.Column("active", sa.Boolean),
     _ts("deactivated_at"),
     _ts("created_at"),
+    sa.Column("language", sa.Text),
+    sa.Column("time_zone", sa.Text),
 )
 teams = sa.Table(
     "teams",

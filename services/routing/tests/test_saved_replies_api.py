@@ -199,3 +199,57 @@ async def test_the_openapi_document_describes_saved_replies(app):
     body = document["components"]["schemas"]["SavedReplyCreate"]["properties"]["body"]
     assert "customer.first_name" in body["description"]
     assert body["maxLength"] == 1600
+
+
+async def test_a_draft_is_previewed_before_it_is_saved(client, dealer, other_dealer, ago):
+    conversation = await dealer.receive(ago(1))
+    async with dealer.sessions.begin() as session:
+        customer_id = await session.scalar(
+            select(conversations.c.customer_id).where(conversations.c.id == conversation)
+        )
+        await session.execute(
+            update(customers).where(customers.c.id == customer_id).values(first_name="Ann", last_name="Lee")
+        )
+        dealership = await session.scalar(select(accounts.c.name).where(accounts.c.id == dealer.account_id))
+    draft = "Hi {{ customer.first_name }}, {{ sender.first_name }} at {{ dealership.name }}: {{ appointment.time }}"
+
+    # For nobody in particular: what has no value shows as its name and is listed.
+    answer = await client.post(f"{URL}/preview", headers=dealer.sam, json={"body": draft})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "text": f"Hi [customer.first_name], Sam at {dealership}: [appointment.time]",
+        "placeholders": ["customer.first_name", "sender.first_name", "dealership.name", "appointment.time"],
+        "missing": ["customer.first_name", "appointment.time"],
+    }
+    # `default` keeps its word; a customer and variables fill the rest.
+    answer = await client.post(
+        f"{URL}/preview",
+        headers=dealer.sam,
+        json={"body": "Hi {{ customer.first_name | default('there') }}!"},
+    )
+    assert answer.json()["text"] == "Hi there!" and answer.json()["missing"] == []
+    answer = await client.post(
+        f"{URL}/preview",
+        headers=dealer.sam,
+        json={"body": draft, "customer_id": str(customer_id), "variables": {"appointment.time": "9:30"}},
+    )
+    assert answer.json()["text"] == f"Hi Ann, Sam at {dealership}: 9:30"
+    assert answer.json()["missing"] == []
+
+    # What saving would refuse is refused with the same clear message; nothing was saved.
+    refused = await client.post(f"{URL}/preview", headers=dealer.sam, json={"body": "Hi {{ customer.age }}"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "invalid_template"
+    assert "unknown placeholder 'customer.age'" in refused.json()["error"]["message"]
+    broken = await client.post(f"{URL}/preview", headers=dealer.sam, json={"body": "Hi {{ customer."})
+    assert broken.status_code == 422 and broken.json()["error"]["code"] == "invalid_template"
+
+    # Another dealership's customer answers like one that does not exist.
+    foreign = await client.post(
+        f"{URL}/preview", headers=other_dealer.sam, json={"body": draft, "customer_id": str(customer_id)}
+    )
+    assert foreign.status_code == 404
+    unknown = await client.post(
+        f"{URL}/preview", headers=dealer.sam, json={"body": draft, "customer_id": str(uuid4())}
+    )
+    assert unknown.status_code == 404

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from routing.admin.usecases.settings import AUTO_CLOSE_AFTER_DAYS, UNANSWERED_AFTER_HOURS, is_time_zone
+from routing.admin.usecases.users import LANGUAGES
 from routing.requests import RequestModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -44,6 +45,41 @@ class Me(StaffUser):
 
     account_id: UUID
     teams: list[TeamRef]
+    language: str | None = Field(
+        description="The language chosen in the caller's profile (`en`, `fr_CA`); null: the browser's"
+    )
+    time_zone: str | None = Field(
+        description="The IANA time zone chosen in the caller's profile; null: the dealership's"
+    )
+
+
+class UpdateMeRequest(RequestModel):
+    """The caller's own preferences. Only the fields given change; null goes back to the default
+    (the browser's language, the dealership's time zone)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str | None = Field(default=None, description=f"One of {', '.join(LANGUAGES)}, or null")
+    time_zone: str | None = Field(
+        default=None, description="IANA time zone, e.g. America/Toronto, or null", max_length=64
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _supported_language(cls, value: str | None) -> str | None:
+        if value is not None and value not in LANGUAGES:
+            raise ValueError(f"not a supported language ({', '.join(LANGUAGES)})")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and not is_time_zone(value):
+            raise ValueError("not a known IANA time zone (e.g. America/Toronto)")
+        return value
+
+    def changes(self) -> dict:
+        return self.model_dump(include=self.model_fields_set)
 
 
 class CreateUserRequest(RequestModel):

@@ -25,6 +25,7 @@ from routing.admin.models import (
     TeamMembersRequest,
     TeamRef,
     TeamView,
+    UpdateMeRequest,
     UpdateSettingsRequest,
     UpdateUserRequest,
 )
@@ -157,6 +158,24 @@ def admin_router(
                 teams = await admin_teams.list_teams(session, caller.account_id)
         mine = [TeamRef(id=team.id, name=team.name) for team in teams if team.id in member.team_ids]
         return Me(**asdict(member), account_id=caller.account_id, teams=mine)
+
+    @router.patch(
+        "/me",
+        response_model=Me,
+        tags=["staff"],
+        summary="Change my language or time zone",
+        description="Any staff member sets their own preferences: `language` (`en`, `fr_CA`) and "
+        "`time_zone` (an IANA zone). Only the fields given change; null goes back to the default "
+        "(the browser's language, the dealership's time zone). Anything else is 422.",
+        responses={**STAFF_ONLY, **INVALID},
+    )
+    async def update_me(body: UpdateMeRequest, caller: Staff) -> Me:
+        with _refusals():
+            async with sessions.begin() as session:
+                await admin_users.set_own_preferences(
+                    session, caller.account_id, caller.user_id, body.changes()
+                )
+        return await get_me(caller)
 
     @router.post(
         "/users",

@@ -202,3 +202,15 @@ def render(body: str, values: Mapping[str, str]) -> str:
         raise MissingValues([str(exc)]) from exc
     except SecurityError as exc:
         raise InvalidTemplate([TemplateProblem("not_allowed", None, str(exc))]) from exc
+
+
+def preview(body: str, values: Mapping[str, str]) -> tuple[str, list[str]]:
+    """A draft as it would read, before it is saved or when no customer is chosen: every
+    placeholder used without `default` that has no value shows as `[namespace.field]`, and is
+    listed (in order of first use). Raises InvalidTemplate like `render`."""
+    uses = _analyse(body)
+    present = {key: value for key, value in values.items() if key in PLACEHOLDERS and value}
+    missing = list(
+        dict.fromkeys(use.placeholder for use in uses if not use.optional and use.placeholder not in present)
+    )
+    return render(body, {**present, **{name: f"[{name}]" for name in missing}}), missing

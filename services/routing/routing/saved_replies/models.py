@@ -89,6 +89,38 @@ class PreviewRequest(RequestModel):
         return self
 
 
+class DraftPreviewRequest(RequestModel):
+    """A body not saved yet (typed in the saved-reply form), for a customer or for nobody."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=templates.MAX_BODY_LENGTH, description=_BODY_DESCRIPTION)
+    customer_id: UUID | None = Field(
+        default=None, description="Fill the customer's placeholders with this customer's values"
+    )
+    variables: dict[str, Annotated[str, Field(max_length=VARIABLE_MAX_LENGTH)]] = Field(
+        default_factory=dict, description="Values for placeholders the database does not know"
+    )
+
+    @model_validator(mode="after")
+    def _known_variables(self) -> "DraftPreviewRequest":
+        unknown = sorted(set(self.variables) - set(templates.PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"unknown variables: {', '.join(unknown)}")
+        return self
+
+
+class DraftPreviewView(BaseModel):
+    text: str = Field(
+        description="The text as it would be sent; a placeholder without value shows as `[name]`"
+    )
+    placeholders: list[str] = Field(description="The placeholders the body uses, in order of first use")
+    missing: list[str] = Field(
+        description="Placeholders used without `default` that have no value here (filled when sent "
+        "to a customer)"
+    )
+
+
 class PreviewView(BaseModel):
     text: str = Field(description="The text exactly as it would be sent")
 

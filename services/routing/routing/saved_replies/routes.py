@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from routing.domain import templates
 from routing.saved_replies import usecases
 from routing.saved_replies.models import (
+    DraftPreviewRequest,
+    DraftPreviewView,
     PreviewRequest,
     PreviewView,
     SavedReplyCreate,
@@ -90,6 +92,29 @@ def saved_replies_router(sessions: async_sessionmaker[AsyncSession], auth: Authe
             filters=list(templates.SAFE_FILTERS),
             max_body_length=templates.MAX_BODY_LENGTH,
         )
+
+    @router.post(
+        "/preview",
+        response_model=DraftPreviewView,
+        summary="Preview a saved reply before saving it",
+        description="Checks a body exactly as saving would (422 `invalid_template` with every "
+        "problem in `details.problems`) and renders it with your name as the sender, the "
+        "dealership's name and number, `variables` and, when `customer_id` is given, that "
+        "customer's names. A placeholder with no value (without `default`) shows as "
+        "`[customer.first_name]` and is listed in `missing`. A customer of another account is 404.",
+        responses={404: ERROR_RESPONSE_SCHEMA, 422: ERROR_RESPONSE_SCHEMA},
+    )
+    async def preview_draft(caller: Staff, body: DraftPreviewRequest) -> DraftPreviewView:
+        async with sessions() as session:
+            try:
+                text, used, missing = await usecases.preview_draft(
+                    session, caller.account_id, body.body, body.customer_id, caller.user_id, body.variables
+                )
+            except templates.InvalidTemplate as exc:
+                raise _invalid_template(exc) from exc
+            except usecases.CustomerNotFound as exc:
+                raise ApiError(404, "not_found", str(exc)) from exc
+        return DraftPreviewView(text=text, placeholders=used, missing=missing)
 
     @router.get(
         "/{saved_reply_id}",

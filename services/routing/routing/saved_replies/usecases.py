@@ -209,6 +209,57 @@ async def render_saved_reply(
     return render_body(body, values)
 
 
+async def preview_draft(
+    session: AsyncSession,
+    account_id: UUID,
+    body: str,
+    customer_id: UUID | None,
+    sender_user_id: UUID,
+    variables: Mapping[str, str],
+    dealership_e164: str | None = None,
+) -> tuple[str, list[str], list[str]]:
+    """A body not saved yet, as it would read for this customer (or for nobody in particular):
+    the text, the placeholders it uses and those without a value (shown as `[name]`). Raises
+    InvalidTemplate (what saving would refuse) or CustomerNotFound."""
+    used = templates.placeholders_of(body)
+    if customer_id is not None:
+        values = await template_values(
+            session, account_id, customer_id, sender_user_id, variables, dealership_e164
+        )
+    else:
+        values = await _values_without_customer(session, account_id, sender_user_id, variables)
+    text, missing = templates.preview(body, values)
+    return text, used, missing
+
+
+async def _values_without_customer(
+    session: AsyncSession, account_id: UUID, sender_user_id: UUID, variables: Mapping[str, str]
+) -> dict[str, str]:
+    """The sender's and dealership's values, and `variables`: no customer's."""
+    values: dict[str, str] = {}
+    account_name = await session.scalar(select(accounts.c.name).where(accounts.c.id == account_id))
+    dealership_e164 = await session.scalar(
+        select(account_phone_numbers.c.e164)
+        .where(account_phone_numbers.c.account_id == account_id)
+        .order_by(account_phone_numbers.c.created_at, account_phone_numbers.c.e164)
+        .limit(1)
+    )
+    sender_name = (
+        await session.scalar(
+            select(users.c.name).where(users.c.id == sender_user_id, users.c.account_id == account_id)
+        )
+        or ""
+    ).strip()
+    values = {
+        "sender.name": sender_name,
+        "sender.first_name": sender_name.split()[0] if sender_name else "",
+        "dealership.name": (account_name or "").strip(),
+        "dealership.phone": _display_phone(dealership_e164) or "",
+    }
+    values.update({key: value for key, value in variables.items() if key in templates.PLACEHOLDERS})
+    return {key: value for key, value in values.items() if value}
+
+
 # --- reading and writing ----------------------------------------------------------------------
 
 

@@ -31,6 +31,12 @@ class StaffMember:
     deactivated_at: datetime | None
     created_at: datetime
     team_ids: list[UUID]
+    language: str | None = None
+    time_zone: str | None = None
+
+
+# The languages the web inbox speaks; a user's own choice is one of them or null (the browser's).
+LANGUAGES: tuple[str, ...] = ("en", "fr_CA")
 
 
 @dataclass(frozen=True)
@@ -204,4 +210,19 @@ def _member(row, team_ids: list[UUID]) -> StaffMember:
         deactivated_at=row.deactivated_at,
         created_at=row.created_at,
         team_ids=team_ids,
+        language=row.language,
+        time_zone=row.time_zone,
     )
+
+
+async def set_own_preferences(
+    session: AsyncSession, account_id: UUID, user_id: UUID, changes: dict[str, str | None]
+) -> StaffMember:
+    """A staff member's own language and time zone (null: the browser's language, the
+    dealership's zone). Only the keys given change; they were validated by the caller."""
+    allowed = {key: value for key, value in changes.items() if key in ("language", "time_zone")}
+    if allowed:
+        await session.execute(
+            update(users).where(users.c.id == user_id, users.c.account_id == account_id).values(**allowed)
+        )
+    return await get_staff_member(session, account_id, user_id)
