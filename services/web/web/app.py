@@ -17,6 +17,7 @@ from web import i18n
 from web.backend import Backend, NotFound, Refused, SessionExpired, Unavailable
 from web.deps import WebDeps
 from web.pages import conversation, conversations, live, notifications, search, signin
+from web.pages import customer, profile, saved_replies
 from web.rendering import Renderer, build_environment, is_htmx
 from web.security import SecurityHeaders, with_csrf
 from web.session import Sessions, page_address, sign_in_address
@@ -60,6 +61,8 @@ def create_app(settings: WebSettings, backend: Backend | None = None):
     install_error_pages(app, deps)
 
     for screen in (signin, conversations, live, search, notifications, conversation):
+        app.include_router(screen.router(deps))
+    for screen in (customer, saved_replies, profile):
         app.include_router(screen.router(deps))
 
     app.mount("/static/app", StaticFiles(directory=STATIC), name="static")

@@ -49,7 +49,9 @@ class Renderer:
         self.catalogues = catalogues
 
     def localization(self, request: Request, time_zone: str | None = None) -> i18n.Localization:
-        locale = i18n.best_locale(request.cookies.get("sb_lang"), request.headers.get("accept-language"))
+        # A signed-in person's own choice (set by `Sessions.signed_in`) over the cookie.
+        chosen = getattr(request.state, "language", None) or request.cookies.get("sb_lang")
+        locale = i18n.best_locale(chosen, request.headers.get("accept-language"))
         return i18n.Localization(locale, self.catalogues[locale], i18n.time_zone(time_zone))
 
     def render_string(

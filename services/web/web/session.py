@@ -25,6 +25,11 @@ class Person:
     time_zone: str
     unanswered_after_hours: int
     teams: list[dict[str, Any]] = field(default_factory=list)
+    # The person's own choices in their profile (routing's /me); null: the browser's language,
+    # the dealership's zone. `time_zone` above is already the one that applies.
+    language: str | None = None
+    own_time_zone: str | None = None
+    account_time_zone: str = "UTC"
 
     @property
     def is_admin(self) -> bool:
@@ -64,9 +69,14 @@ class Sessions:
             team_ids=list(me.get("team_ids") or []),
             teams=list(me.get("teams") or []),
             account_name=account["name"],
-            time_zone=account["time_zone"],
+            time_zone=me.get("time_zone") or account["time_zone"],
             unanswered_after_hours=account["unanswered_after_hours"],
+            language=me.get("language"),
+            own_time_zone=me.get("time_zone"),
+            account_time_zone=account["time_zone"],
         )
+        # Every page rendered for this request speaks the person's chosen language.
+        request.state.language = person.language
         return SignedIn(person, api)
 
     def start(self, response: Response, token: str) -> None:

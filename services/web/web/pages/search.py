@@ -71,6 +71,7 @@ def grouped(results: list[dict]) -> list[dict[str, Any]]:
                     "detail": match.get("detail"),
                     "at": match.get("at"),
                     "conversation_id": match.get("conversation_id"),
+                    "customer_id": customer.get("customer_id"),
                 }
             )
     return [{"kind": kind, "items": items} for kind, items in groups.items() if items]

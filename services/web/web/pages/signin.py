@@ -1,6 +1,7 @@
 """Sign-in and sign-out. Routing checks the password and issues the token; the page keeps it in
 the HttpOnly session cookie and sends the person back to the page they asked for."""
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -66,12 +67,25 @@ def router(deps: WebDeps) -> APIRouter:
 
     @routes.post("/language")
     async def choose_language(
+        request: Request,
         locale: Annotated[str, Form(max_length=10)] = "en",
         next: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
+        """Signed in, the choice is the person's profile (routing's PATCH /api/v1/me), so it
+        follows them to any browser; the cookie keeps the sign-in page in the same language."""
         response = RedirectResponse(safe_next(next), status_code=303)
         if locale in SUPPORTED:
-            response.set_cookie("sb_lang", locale, max_age=365 * 86400, samesite="lax", httponly=True)
+            token = request.cookies.get(deps.settings.session_cookie_name)
+            if token:
+                with contextlib.suppress(SessionExpired):
+                    await deps.backend.as_user(token).patch(
+                        "routing", "/api/v1/me", json={"language": locale}
+                    )
+            remember_language(response, locale)
         return response
 
     return routes
+
+
+def remember_language(response: Response, locale: str) -> None:
+    response.set_cookie("sb_lang", locale, max_age=365 * 86400, samesite="lax", httponly=True)
