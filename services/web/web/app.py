@@ -16,7 +16,7 @@ from shared.telemetry import setup_logging
 from web import i18n
 from web.backend import Backend, NotFound, Refused, SessionExpired, Unavailable
 from web.deps import WebDeps
-from web.pages import conversation, conversations, live, notifications, search, signin
+from web.pages import appointments, conversation, conversations, live, notifications, search, signin, sources
 from web.pages import customer, profile, saved_replies
 from web.rendering import Renderer, build_environment, is_htmx
 from web.security import SecurityHeaders, with_csrf
@@ -60,7 +60,7 @@ def create_app(settings: WebSettings, backend: Backend | None = None):
     app.include_router(observability_router(settings.service_name, registry, {}))
     install_error_pages(app, deps)
 
-    for screen in (signin, conversations, live, search, notifications, conversation):
+    for screen in (signin, conversations, live, search, notifications, conversation, appointments, sources):
         app.include_router(screen.router(deps))
     for screen in (customer, saved_replies, profile):
         app.include_router(screen.router(deps))
