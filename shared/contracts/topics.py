@@ -20,6 +20,7 @@ from shared.contracts.dms import DmsEvent, DmsEventRejected
 from shared.contracts.export import ExportCompleted, ExportRequested
 from shared.contracts.messaging import OutboundRequested, OutboundStatusChanged, SendRequested
 from shared.contracts.phone_numbers import PhoneNumberChanged
+from shared.contracts.staff import PasswordResetRequested, StaffInvitationSent
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,18 @@ PHONE_NUMBER_CHANGED = TopicSpec(
     "A dealership number added to or removed from an account (ingest keeps its number map)",
     "number",
 )
+STAFF_INVITATION_SENT = TopicSpec(
+    "staff.invitation_sent.v1",
+    StaffInvitationSent,
+    "Someone was invited to a dealership: notifier e-mails them the link to set their password",
+    "invitation id",
+)
+STAFF_PASSWORD_RESET_REQUESTED = TopicSpec(
+    "staff.password_reset_requested.v1",
+    PasswordResetRequested,
+    "A staff member asked for a password reset: notifier e-mails them the link",
+    "user id",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CARRIER_INBOUND,
@@ -182,6 +195,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CUSTOMER_CHANGED,
     CONVERSATION_MERGED,
     PHONE_NUMBER_CHANGED,
+    STAFF_INVITATION_SENT,
+    STAFF_PASSWORD_RESET_REQUESTED,
 )
 
 

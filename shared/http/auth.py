@@ -22,6 +22,8 @@ class Principal:
     subject: str
     account_id: UUID
     role: Role
+    # When the token was issued (whole seconds): sessions ended after it (a password reset) refuse it.
+    issued_at: datetime | None = None
 
     @property
     def user_id(self) -> UUID:
@@ -30,6 +32,14 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+def ended_sessions(principal: Principal, sessions_valid_after: datetime | None) -> bool:
+    """True when the token was issued before the user's sessions were ended (their password was
+    set or reset since): it must be refused. A token without an issue time counts as ended then."""
+    if sessions_valid_after is None:
+        return False
+    return principal.issued_at is None or principal.issued_at < sessions_valid_after
 
 
 def issue_token(
@@ -60,7 +70,13 @@ def decode_token(settings: ServiceSettings, token: str) -> Principal:
             issuer=settings.jwt_issuer,
             options={"require": ["sub", "exp", "iss"]},
         )
-        return Principal(subject=claims["sub"], account_id=UUID(claims["acc"]), role=claims["role"])
+        issued = claims.get("iat")
+        return Principal(
+            subject=claims["sub"],
+            account_id=UUID(claims["acc"]),
+            role=claims["role"],
+            issued_at=datetime.fromtimestamp(issued, UTC) if isinstance(issued, int | float) else None,
+        )
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise ApiError(401, "unauthorized", "invalid or expired token") from exc
 

@@ -11,7 +11,7 @@ would be the silent failure this exists to prevent."""
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -19,7 +19,7 @@ import httpx
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.http.auth import Authenticated, Principal, Role, issue_token
+from shared.http.auth import Authenticated, Principal, Role, ended_sessions, issue_token
 from shared.http.errors import ApiError
 from shared.settings import ServiceSettings
 
@@ -36,29 +36,41 @@ class StaffDirectoryUnavailable(Exception):
 
 
 class CurrentRoleCache:
-    """(account, user) → the current role, or None when the user must be refused; each answer
-    kept `ttl` seconds. Bounded: expired entries are swept when full, everything if still full."""
+    """(account, user) → the current role, or None when the user must be refused, and when their
+    sessions were last ended (tokens issued before are refused); each answer kept `ttl` seconds.
+    Bounded: expired entries are swept when full, everything if still full."""
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
         self._ttl = ttl
         self._clock = clock
         self._max_entries = max_entries
-        self._entries: dict[tuple[UUID, UUID], tuple[float, str | None]] = {}
+        self._entries: dict[tuple[UUID, UUID], tuple[float, str | None, datetime | None]] = {}
 
     def get(self, account_id: UUID, user_id: UUID) -> tuple[bool, str | None]:
         """(found, role): `found` is False when nothing fresh is cached."""
+        found, role, _ = self.get_state(account_id, user_id)
+        return found, role
+
+    def get_state(self, account_id: UUID, user_id: UUID) -> tuple[bool, str | None, datetime | None]:
+        """(found, role, sessions_valid_after)."""
         entry = self._entries.get((account_id, user_id))
         if entry is None or entry[0] <= self._clock():
-            return False, None
-        return True, entry[1]
+            return False, None, None
+        return True, entry[1], entry[2]
 
-    def put(self, account_id: UUID, user_id: UUID, role: str | None) -> None:
+    def put(
+        self,
+        account_id: UUID,
+        user_id: UUID,
+        role: str | None,
+        sessions_valid_after: datetime | None = None,
+    ) -> None:
         now = self._clock()
         if len(self._entries) >= self._max_entries:
             self._entries = {key: entry for key, entry in self._entries.items() if entry[0] > now}
             if len(self._entries) >= self._max_entries:
                 self._entries.clear()
-        self._entries[(account_id, user_id)] = (now + self._ttl, role)
+        self._entries[(account_id, user_id)] = (now + self._ttl, role, sessions_valid_after)
 
     def forget(self, account_id: UUID, user_id: UUID) -> None:
         self._entries.pop((account_id, user_id), None)
@@ -77,6 +89,11 @@ class RoutingStaffDirectory:
         self._base_url = base_url.rstrip("/")
 
     async def current_role(self, account_id: UUID, user_id: UUID) -> str | None:
+        role, _ = await self.current_state(account_id, user_id)
+        return role
+
+    async def current_state(self, account_id: UUID, user_id: UUID) -> tuple[str | None, datetime | None]:
+        """(role or None, when the user's sessions were last ended or None)."""
         token = issue_token(
             self._settings, self._settings.service_name, account_id, "service", ttl=_SERVICE_TOKEN_TTL
         )
@@ -87,17 +104,19 @@ class RoutingStaffDirectory:
         except httpx.HTTPError as exc:
             raise StaffDirectoryUnavailable(f"routing did not answer ({type(exc).__name__})") from exc
         if response.status_code == 404:
-            return None
+            return None, None
         if response.status_code != 200:
             raise StaffDirectoryUnavailable(f"routing answered {response.status_code}")
         try:
             body = response.json()
             active, role = body["active"], body["role"]
+            valid_after = body.get("sessions_valid_after")
+            valid_after = datetime.fromisoformat(valid_after) if valid_after else None
         except (ValueError, KeyError, TypeError) as exc:
             raise StaffDirectoryUnavailable("routing's answer is not a staff user") from exc
         if active is not True or role not in _STAFF_ROLES:
-            return None
-        return role
+            return None, None
+        return role, valid_after
 
 
 class CurrentStaffAuthenticated(Authenticated):
@@ -136,10 +155,10 @@ class CurrentStaffAuthenticated(Authenticated):
             user_id = principal.user_id
         except ValueError as exc:
             raise ApiError(401, "unauthorized", "the token does not name a staff member") from exc
-        found, role = self._cache.get(principal.account_id, user_id)
+        found, role, valid_after = self._cache.get_state(principal.account_id, user_id)
         if not found:
             try:
-                role = await self._directory.current_role(principal.account_id, user_id)
+                role, valid_after = await self._directory.current_state(principal.account_id, user_id)
             except StaffDirectoryUnavailable as exc:
                 raise ApiError(
                     503,
@@ -147,8 +166,8 @@ class CurrentStaffAuthenticated(Authenticated):
                     "your access cannot be checked right now; try again shortly",
                     {"reason": str(exc)},
                 ) from exc
-            self._cache.put(principal.account_id, user_id, role)
-        if role is None:
+            self._cache.put(principal.account_id, user_id, role, valid_after)
+        if role is None or ended_sessions(principal, valid_after):
             raise ApiError(401, "unauthorized", "invalid or expired token")
         return replace(principal, role=role)  # type: ignore[arg-type]
 

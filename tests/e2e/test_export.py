@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -134,7 +135,9 @@ async def _eventually_status(call, expected: int, timeout: float = 20.0) -> http
         await asyncio.sleep(0.5)
 
 
-async def test_a_deactivated_or_demoted_user_loses_exports_and_search_within_seconds(services):
+async def test_a_deactivated_or_demoted_user_loses_exports_and_search_within_seconds(
+    services, kafka_bootstrap, topic_prefix
+):
     """Tokens stay signed for hours; exporter and search ask the real routing whether their user
     is still active staff and what their role is now."""
     routing, exporter, search = (services[n].url for n in ("routing", "exporter", "search"))
@@ -143,19 +146,30 @@ async def test_a_deactivated_or_demoted_user_loses_exports_and_search_within_sec
         tag = uuid.uuid4().hex[:8]
         users = {}
         for name, role in (("leaving", "agent"), ("boss", "admin")):
-            created = await client.post(
-                f"{routing}/api/v1/users",
-                json={
-                    "email": f"{name}.{tag}@dealer.test",
-                    "name": f"{name} {tag}",
-                    "role": role,
-                    "password": "long enough password",
-                },
+            # Colleagues join by invitation: the link is taken from the event notifier e-mails.
+            invited = await client.post(
+                f"{routing}/api/v1/invitations",
+                json={"email": f"{name}.{tag}@dealer.test", "name": f"{name} {tag}", "role": role},
                 headers=admin,
             )
-            assert created.status_code == 201, created.text
-            token = await login(client, routing, f"{name}.{tag}@dealer.test", "long enough password")
-            users[name] = (created.json()["id"], {"authorization": f"Bearer {token}"})
+            assert invited.status_code == 201, invited.text
+            sent = await first_record(
+                kafka_bootstrap,
+                f"{topic_prefix}staff.invitation_sent.v1",
+                lambda r, i=invited.json()["id"]: json.loads(r.value).get("invitation_id") == i,
+                30,
+            )
+            assert sent is not None
+            token = parse_qs(urlsplit(json.loads(sent.value)["link"]).query)["token"][0]
+            accepted = await client.post(
+                f"{routing}/api/v1/invitations/accept",
+                json={"token": token, "password": "long enough password"},
+            )
+            assert accepted.status_code == 200, accepted.text
+            me = await client.get(
+                f"{routing}/api/v1/me", headers={"authorization": f"Bearer {accepted.json()['access_token']}"}
+            )
+            users[name] = (me.json()["id"], {"authorization": f"Bearer {accepted.json()['access_token']}"})
         leaving_id, leaving = users["leaving"]
         boss_id, boss = users["boss"]
 

@@ -11,6 +11,7 @@ from routing.auth.routes import auth_router
 from routing.conversations.routes import conversations_router
 from routing.customers.routes import customers_router
 from routing.dms.consumers import register_dms_consumers
+from routing.invitations.routes import invitations_router
 from routing.messaging.consumers import register_carrier_consumers, register_messaging_consumers
 from routing.messaging.routes import messaging_router
 from routing.outbox import OutboxRelay
@@ -31,6 +32,8 @@ from shared.contracts.topics import (
     MESSAGE_STATUS_CHANGED,
     PHONE_NUMBER_CHANGED,
     SMS_OUTBOUND_REQUESTED,
+    STAFF_INVITATION_SENT,
+    STAFF_PASSWORD_RESET_REQUESTED,
 )
 from shared.service import build_app, build_infrastructure
 
@@ -50,6 +53,7 @@ def api_routers(
         saved_replies_router(sessions, auth),
         admin_router(settings, sessions, auth),
         appointments_router(sessions, auth),
+        invitations_router(settings, sessions, auth, on_events=on_events),
     ]
 
 
@@ -82,6 +86,8 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             CONVERSATION_MERGED,
             SMS_OUTBOUND_REQUESTED,
             PHONE_NUMBER_CHANGED,
+            STAFF_INVITATION_SENT,
+            STAFF_PASSWORD_RESET_REQUESTED,
         ],
         routers=api_routers(settings, infra.sessions, on_events=relay.wake),
         background_jobs=[relay.run, sweeper.run],

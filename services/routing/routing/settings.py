@@ -13,3 +13,9 @@ class RoutingSettings(ServiceSettings):
     # it closes per transaction.
     auto_close_interval_seconds: float = Field(60.0, gt=0)
     auto_close_batch_size: int = Field(500, ge=1)
+    # Where the web inbox is served: invitation and password-reset links open pages there.
+    app_base_url: str = "http://127.0.0.1:8080"
+    invitation_ttl_hours: float = Field(24 * 7, gt=0)
+    password_reset_ttl_minutes: float = Field(60, gt=0)
+    # Reset e-mails a person may be sent per hour (more requests are answered the same, silently).
+    password_resets_per_hour: int = Field(3, ge=1)

@@ -14,8 +14,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from routing.auth.usecases import current_staff_role
-from shared.http.auth import Authenticated, Principal, Role
+from routing.auth.usecases import current_staff_state
+from shared.http.auth import Authenticated, Principal, Role, ended_sessions
 from shared.http.errors import ApiError
 from shared.http.staff import CurrentRoleCache
 from shared.settings import ServiceSettings
@@ -53,17 +53,18 @@ class StaffAuthenticated(Authenticated):
             user_id = principal.user_id
         except ValueError as exc:
             raise ApiError(401, "unauthorized", "invalid or expired token") from exc
-        found, role = self._cache.get(principal.account_id, user_id)
+        found, role, valid_after = self._cache.get_state(principal.account_id, user_id)
         if not found:
             async with self._sessions() as session:
-                role = await current_staff_role(session, principal.account_id, user_id)
-            self._cache.put(principal.account_id, user_id, role)
-        if role is None:
+                role, valid_after = await current_staff_state(session, principal.account_id, user_id)
+            self._cache.put(principal.account_id, user_id, role, valid_after)
+        if role is None or ended_sessions(principal, valid_after):
             raise ApiError(401, "unauthorized", "invalid or expired token")
         return replace(principal, role=role)
 
     def forget(self, account_id: UUID, user_id: UUID) -> None:
-        """Call after changing a user's role or active flag, so this process sees it at once."""
+        """Call after changing a user's role or active flag, or ending their sessions, so this
+        process sees it at once."""
         self._cache.forget(account_id, user_id)
 
 

@@ -49,6 +49,7 @@ users = sa.Table(
     _ts("created_at"),
     sa.Column("language", sa.Text),
     sa.Column("time_zone", sa.Text),
+    _ts("sessions_valid_after"),
 )
 teams = sa.Table(
     "teams",
@@ -243,4 +244,32 @@ payments = _dms_record(
     sa.Column("amount", sa.Numeric(14, 2)),
     sa.Column("currency", sa.Text),
     _ts("paid_at"),
+)
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    _id(),
+    sa.Column("account_id", sa.Uuid),
+    sa.Column("email", sa.Text),
+    sa.Column("name", sa.Text),
+    sa.Column("role", sa.Text),
+    sa.Column("team_ids", sa.ARRAY(sa.Uuid)),
+    sa.Column("language", sa.Text),
+    sa.Column("token_digest", sa.Text),
+    sa.Column("invited_by_user_id", sa.Uuid),
+    _ts("created_at"),
+    _ts("expires_at"),
+    _ts("accepted_at"),
+    _ts("revoked_at"),
+    sa.Column("user_id", sa.Uuid),
+)
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    _id(),
+    sa.Column("user_id", sa.Uuid),
+    sa.Column("token_digest", sa.Text),
+    _ts("created_at"),
+    _ts("expires_at"),
+    _ts("used_at"),
 )

@@ -15,6 +15,7 @@ from routing.tables import users
 from shared.http.auth import Principal, issue_token
 from shared.http.errors import install_error_handlers
 
+from .access_helpers import invite_and_accept
 from .conftest import PASSWORD
 
 
@@ -70,22 +71,10 @@ async def test_the_role_comes_from_the_database_not_the_token(client, dealer, se
     assert response.status_code == 403
     assert (await client.get("/api/v1/me", headers=sam_claims_admin)).json()["role"] == "agent"
 
-    second = await client.post(
-        "/api/v1/users",
-        headers=dealer.admin,
-        json={
-            "email": f"b.{uuid.uuid4().hex[:8]}@dealer.test",
-            "name": "B",
-            "role": "admin",
-            "password": "b-password-1",
-        },
-    )
-    login = await client.post(
-        "/api/v1/auth/login", json={"email": second.json()["email"], "password": "b-password-1"}
-    )
-    b_headers = {"authorization": f"Bearer {login.json()['access_token']}"}
+    second = await invite_and_accept(client, dealer, role="admin")
+    b_headers = second["headers"]
     assert (await client.get("/api/v1/phone-numbers", headers=b_headers)).status_code == 200
-    await client.patch(f"/api/v1/users/{second.json()['id']}", headers=dealer.admin, json={"role": "agent"})
+    await client.patch(f"/api/v1/users/{second['id']}", headers=dealer.admin, json={"role": "agent"})
     # The token still says admin; the demotion counts at once.
     assert (await client.get("/api/v1/phone-numbers", headers=b_headers)).status_code == 403
 
@@ -95,8 +84,8 @@ async def test_every_admin_only_route_refuses_agents(client, dealer):
     for method, path, body in (
         (
             "POST",
-            "/api/v1/users",
-            {"email": "a@b.test", "name": "A", "role": "agent", "password": "long-enough-1"},
+            "/api/v1/invitations",
+            {"email": "a@b.test", "name": "A", "role": "agent"},
         ),
         ("PATCH", user, {"name": "K"}),
         ("POST", "/api/v1/teams", {"name": "X"}),
@@ -134,8 +123,8 @@ async def test_service_tokens_read_the_staff_and_nothing_else_here(client, deale
         ("GET", "/api/v1/phone-numbers", None),
         (
             "POST",
-            "/api/v1/users",
-            {"email": "s@b.test", "name": "S", "role": "admin", "password": "long-enough-1"},
+            "/api/v1/invitations",
+            {"email": "s@b.test", "name": "S", "role": "admin"},
         ),
         ("PATCH", f"/api/v1/users/{dealer.sam_id}", {"active": False}),
         ("PATCH", "/api/v1/account/settings", {"help_text": "x"}),
@@ -193,7 +182,9 @@ async def test_the_openapi_document_describes_the_admin_api(app):
     document = app.openapi()
     paths = document["paths"]
     for path, methods in {
-        "/api/v1/users": {"get", "post"},
+        "/api/v1/users": {"get"},
+        "/api/v1/invitations": {"get", "post"},
+        "/api/v1/invitations/{invitation_id}": {"delete"},
         "/api/v1/users/{user_id}": {"get", "patch"},
         "/api/v1/me": {"get"},
         "/api/v1/teams": {"get", "post"},
@@ -209,7 +200,7 @@ async def test_the_openapi_document_describes_the_admin_api(app):
             assert operation["summary"], (path, method)
             assert "401" in operation["responses"], (path, method)
             assert operation.get("security"), (path, method)
-    assert "403" in paths["/api/v1/users"]["post"]["responses"]
+    assert "403" in paths["/api/v1/invitations"]["post"]["responses"]
     assert "409" in paths["/api/v1/teams/{team_id}"]["delete"]["responses"]
     schemas = document["components"]["schemas"]
     assert schemas["StaffUser"]["properties"]["active"]["description"]

@@ -15,7 +15,6 @@ Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"),
 ]
-Password = Annotated[str, Field(min_length=10, max_length=1024, description="At least 10 characters")]
 StaffRole = Literal["admin", "agent"]
 
 
@@ -33,6 +32,10 @@ class StaffUser(BaseModel):
     deactivated_at: datetime | None
     created_at: datetime
     team_ids: list[UUID] = Field(description="Teams this user is a member of")
+    sessions_valid_after: datetime | None = Field(
+        None,
+        description="Tokens issued before this moment are refused (the password was set or reset since)",
+    )
 
 
 class TeamRef(BaseModel):
@@ -82,27 +85,18 @@ class UpdateMeRequest(RequestModel):
         return self.model_dump(include=self.model_fields_set)
 
 
-class CreateUserRequest(RequestModel):
-    model_config = ConfigDict(extra="forbid")
-
-    email: Email = Field(description="The login; unique across every dealership, case-insensitively")
-    name: Name
-    role: StaffRole
-    password: Password
-
-
 class UpdateUserRequest(RequestModel):
     """Only the fields given change. `active: false` deactivates (the user can no longer log in,
     their tokens stop working, they leave their teams; nothing they did is deleted);
     `active: true` reactivates. You cannot deactivate or demote yourself, and the account keeps
-    at least one active admin."""
+    at least one active admin. Nobody sets a colleague's password: people set their own through
+    an invitation or a password reset."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     email: Email | None = None
     role: StaffRole | None = None
-    password: Password | None = None
     active: bool | None = None
 
 

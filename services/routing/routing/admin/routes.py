@@ -17,7 +17,6 @@ from routing.admin.models import (
     AccountSettingsView,
     AddPhoneNumberRequest,
     CreateTeamRequest,
-    CreateUserRequest,
     Me,
     PhoneNumberView,
     RenameTeamRequest,
@@ -176,22 +175,6 @@ def admin_router(
                     session, caller.account_id, caller.user_id, body.changes()
                 )
         return await get_me(caller)
-
-    @router.post(
-        "/users",
-        response_model=StaffUser,
-        status_code=201,
-        tags=["staff"],
-        summary="Add a staff member (admin)",
-        description="Creates a user who can log in at once with this e-mail and password.",
-        responses={**FORBIDDEN, **_conflict("email_taken", "this e-mail is already used"), **INVALID},
-    )
-    async def create_user(body: CreateUserRequest, caller: Admin) -> StaffUser:
-        new = admin_users.NewStaffMember(body.email, body.name, body.role, body.password)
-        with _refusals():
-            async with sessions.begin() as session:
-                member = await admin_users.add_staff_member(session, caller.account_id, new, _now())
-        return StaffUser(**asdict(member))
 
     @router.patch(
         "/users/{user_id}",

@@ -1,5 +1,6 @@
 """Staff log in with e-mail and password and receive a JWT."""
 
+from datetime import datetime
 from uuid import UUID
 
 from pwdlib import PasswordHash
@@ -37,9 +38,17 @@ async def login(session: AsyncSession, settings: ServiceSettings, email: str, pa
     return issue_token(settings, str(user.id), user.account_id, user.role)
 
 
-async def current_staff_role(session: AsyncSession, account_id: UUID, user_id: UUID) -> str | None:
-    """The role of an active user of this account; None when the user does not exist, was
-    deactivated or belongs to another account (their tokens must then be refused)."""
-    return await session.scalar(
-        select(users.c.role).where(users.c.id == user_id, users.c.account_id == account_id, users.c.active)
-    )
+async def current_staff_state(
+    session: AsyncSession, account_id: UUID, user_id: UUID
+) -> tuple[str | None, datetime | None]:
+    """The role of an active user of this account, and when their sessions were last ended (a
+    password set or reset: tokens issued before are refused); (None, None) when the user does not
+    exist, was deactivated or belongs to another account (their tokens must then be refused)."""
+    row = (
+        await session.execute(
+            select(users.c.role, users.c.sessions_valid_after).where(
+                users.c.id == user_id, users.c.account_id == account_id, users.c.active
+            )
+        )
+    ).first()
+    return (row.role, row.sessions_valid_after) if row else (None, None)

@@ -1,20 +1,18 @@
-"""Staff of an account: list, add, change, deactivate. Nobody is ever deleted: a deactivated
+"""Staff of an account: list, change, deactivate (colleagues join by invitation, see
+routing/invitations, and set their own password). Nobody is ever deleted: a deactivated
 user keeps their messages, notes and assignments in every timeline, can no longer log in, and
 their tokens stop working. The account always keeps at least one active admin."""
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.admin.usecases.errors import CannotChangeSelf, EmailTaken, LastAdmin, NotInAccount
-from routing.auth.usecases import password_hash
 from routing.conversations.usecases.read_state import refresh_team
 from routing.tables import accounts, team_members, teams, users
 
@@ -33,18 +31,11 @@ class StaffMember:
     team_ids: list[UUID]
     language: str | None = None
     time_zone: str | None = None
+    sessions_valid_after: datetime | None = None
 
 
 # The languages the web inbox speaks; a user's own choice is one of them or null (the browser's).
 LANGUAGES: tuple[str, ...] = ("en", "fr_CA")
-
-
-@dataclass(frozen=True)
-class NewStaffMember:
-    email: str
-    name: str
-    role: StaffRole
-    password: str
 
 
 @dataclass(frozen=True)
@@ -54,7 +45,6 @@ class StaffChanges:
     name: str | None = None
     email: str | None = None
     role: StaffRole | None = None
-    password: str | None = None
     active: bool | None = None
 
 
@@ -79,32 +69,6 @@ async def get_staff_member(session: AsyncSession, account_id: UUID, user_id: UUI
         raise NotInAccount("user")
     team_ids = await _team_ids(session, account_id, [user_id])
     return _member(row, team_ids.get(user_id, []))
-
-
-async def add_staff_member(
-    session: AsyncSession, account_id: UUID, new: NewStaffMember, now: datetime
-) -> StaffMember:
-    user_id = uuid4()
-    await _refuse_taken_email(session, new.email)
-    inserted = await session.scalar(
-        insert(users)
-        .values(
-            id=user_id,
-            account_id=account_id,
-            email=new.email,
-            name=new.name,
-            role=new.role,
-            password_hash=await _hash(new.password),
-            active=True,
-            created_at=now,
-        )
-        # The only other unique key is lower(email): a concurrent sign-up with the same e-mail.
-        .on_conflict_do_nothing()
-        .returning(users.c.id)
-    )
-    if inserted is None:
-        raise EmailTaken("this e-mail is already used")
-    return await get_staff_member(session, account_id, user_id)
 
 
 async def change_staff_member(
@@ -149,8 +113,6 @@ async def change_staff_member(
         values["email"] = changes.email
     if changes.role is not None:
         values["role"] = changes.role
-    if changes.password is not None:
-        values["password_hash"] = await _hash(changes.password)
     if deactivating:
         values.update(active=False, deactivated_at=now)
         # A deactivated colleague is no longer part of any team (team notifications and "read by
@@ -180,11 +142,6 @@ async def _refuse_taken_email(session: AsyncSession, email: str) -> None:
         raise EmailTaken("this e-mail is already used")
 
 
-async def _hash(password: str) -> str:
-    # Hashing is deliberately slow: keep it off the event loop.
-    return await asyncio.to_thread(password_hash.hash, password)
-
-
 async def _team_ids(session: AsyncSession, account_id: UUID, user_ids: list[UUID]) -> dict[UUID, list[UUID]]:
     if not user_ids:
         return {}
@@ -212,6 +169,7 @@ def _member(row, team_ids: list[UUID]) -> StaffMember:
         team_ids=team_ids,
         language=row.language,
         time_zone=row.time_zone,
+        sessions_valid_after=row.sessions_valid_after,
     )
 
 
