@@ -12,6 +12,7 @@ from notifier.api.live import live_router
 from notifier.api.notifications import notifications_router
 from notifier.api.preferences import preferences_router
 from notifier.api.recipients import recipients_router
+from notifier.consumers.access import register_access_consumers
 from notifier.consumers.conversations import register_conversation_consumers
 from notifier.consumers.live import pruning_job, register_live_consumers
 from notifier.email.directory import UserDirectory
@@ -73,6 +74,7 @@ def wire_notifications(infra: Infrastructure, settings: NotifierSettings) -> Not
         cache_seconds=STAFF_CHECK_SECONDS,
     )
     register_conversation_consumers(infra, settings, on_email_queued=emails.wake)
+    register_access_consumers(infra, settings, on_email_queued=emails.wake)
     register_live_consumers(infra, settings)
     return NotificationsPart(
         routers=api_routers(settings, infra.sessions, hub, directory, current_staff),

@@ -14,11 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 class PendingEmail:
     id: int
     account_id: UUID
-    user_id: UUID
+    user_id: UUID | None
     kind: str
     context: dict
     attempts: int
     lease_token: UUID
+    # Set for e-mails to an address rather than to a user (an invitation, a password reset).
+    recipient_email: str | None = None
+    recipient_name: str | None = None
 
 
 async def enqueue_email(
@@ -50,6 +53,35 @@ async def enqueue_email(
     return inserted is not None
 
 
+async def enqueue_direct_email(
+    session: AsyncSession,
+    account_id: UUID,
+    kind: str,
+    source_event_id: UUID,
+    context: dict,
+    recipient_email: str,
+    recipient_name: str,
+) -> bool:
+    """An e-mail to an address (not looked up in the staff directory); False on a replay."""
+    inserted = await session.scalar(
+        text(
+            "INSERT INTO notifier.email_outbox"
+            " (account_id, user_id, kind, source_event_id, context, recipient_email, recipient_name)"
+            " VALUES (:account, NULL, :kind, :event, CAST(:context AS jsonb), :email, :name)"
+            " ON CONFLICT DO NOTHING RETURNING id"
+        ),
+        {
+            "account": account_id,
+            "kind": kind,
+            "event": source_event_id,
+            "context": json.dumps(context),
+            "email": recipient_email,
+            "name": recipient_name,
+        },
+    )
+    return inserted is not None
+
+
 async def due_ids(session: AsyncSession, limit: int) -> list[int]:
     """Rows that may be sent now, oldest first. Nothing is taken yet: each is leased on its own
     just before it is sent (`lease`), so a long batch never outlives its lease."""
@@ -73,7 +105,8 @@ async def lease(session: AsyncSession, email_id: int, lease_for: timedelta) -> P
                 "UPDATE notifier.email_outbox SET attempts = attempts + 1, lease_token = :token,"
                 " next_attempt_at = now() + make_interval(secs => :lease)"
                 " WHERE id = :id AND status = 'pending' AND next_attempt_at <= now()"
-                " RETURNING id, account_id, user_id, kind, context, attempts, lease_token"
+                " RETURNING id, account_id, user_id, kind, context, attempts, lease_token,"
+                " recipient_email, recipient_name"
             ),
             {"id": email_id, "token": uuid4(), "lease": lease_for.total_seconds()},
         )
@@ -81,7 +114,15 @@ async def lease(session: AsyncSession, email_id: int, lease_for: timedelta) -> P
     if row is None:
         return None
     return PendingEmail(
-        row.id, row.account_id, row.user_id, row.kind, row.context, row.attempts, row.lease_token
+        row.id,
+        row.account_id,
+        row.user_id,
+        row.kind,
+        row.context,
+        row.attempts,
+        row.lease_token,
+        row.recipient_email,
+        row.recipient_name,
     )
 
 

@@ -35,9 +35,13 @@ class EmailRenderer:
             "app_url": self._app_base_url,
             "data": context.get("data", {}),
         }
+        # `{kind}.{language}.txt` when the e-mail is in another language than English and the
+        # template exists in it (invitations and resets are; notifications are English for now).
+        language = context.get("language")
+        names = [f"{kind}.{language}", kind] if language and language != "en" else [kind]
         try:
-            text = self._text.get_template(f"{kind}.txt").render(values)
-            html = self._html.get_template(f"{kind}.html").render(values)
+            text = self._text.select_template([f"{name}.txt" for name in names]).render(values)
+            html = self._html.select_template([f"{name}.html" for name in names]).render(values)
         except TemplateError as exc:
             raise RenderFailed(f"{type(exc).__name__}: {exc}") from exc
         subject = " ".join(str(context.get("title") or "Switchboard").split())[:200]

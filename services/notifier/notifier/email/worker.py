@@ -105,6 +105,10 @@ class EmailWorker:
                 _lease_lost(email)
 
     async def _attempt(self, email: outbox.PendingEmail) -> str:
+        if email.recipient_email:  # an invitation or a reset: to the address the event named
+            return await self._render_and_send(email, email.recipient_email, email.recipient_name or "")
+        if email.user_id is None:
+            raise Undeliverable("the e-mail names no recipient")
         try:
             member = await self._directory.get(email.account_id, email.user_id)
         except UserNotFound as exc:
@@ -115,16 +119,19 @@ class EmailWorker:
             raise Undeliverable("the user is deactivated")
         if not member.email:
             raise Undeliverable("the user has no e-mail address")
+        return await self._render_and_send(email, member.email, member.name)
+
+    async def _render_and_send(self, email: outbox.PendingEmail, address: str, name: str) -> str:
         try:
-            rendered = self._renderer.render(email.kind, email.context, member.name)
+            rendered = self._renderer.render(email.kind, email.context, name)
         except RenderFailed as exc:
             raise Undeliverable(f"could not render: {exc}") from exc
-        message = self._sender.build(rendered, member.email, member.name, f"notification-{email.id}")
+        message = self._sender.build(rendered, address, name, f"notification-{email.id}")
         try:
             await self._sender.send(message)
         except SmtpRejected as exc:
             raise Undeliverable(f"the SMTP server refused it: {exc}") from exc
-        return member.email
+        return address
 
     async def _record_failure(self, email: outbox.PendingEmail, reason: str) -> None:
         async with self._sessions.begin() as session:
