@@ -211,7 +211,10 @@ async def test_a_draft_is_previewed_before_it_is_saved(client, dealer, other_dea
             update(customers).where(customers.c.id == customer_id).values(first_name="Ann", last_name="Lee")
         )
         dealership = await session.scalar(select(accounts.c.name).where(accounts.c.id == dealer.account_id))
-    draft = "Hi {{ customer.first_name }}, {{ sender.first_name }} at {{ dealership.name }}: {{ appointment.time }}"
+    draft = (
+        "Hi {{ customer.first_name }}, {{ sender.first_name }} at {{ dealership.name }}: "
+        "{{ appointment.time }}"
+    )
 
     # For nobody in particular: what has no value shows as its name and is listed.
     answer = await client.post(f"{URL}/preview", headers=dealer.sam, json={"body": draft})
