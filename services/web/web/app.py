@@ -14,10 +14,12 @@ from prometheus_client import CollectorRegistry
 from shared.http.observability import RequestMetrics, observability_router
 from shared.telemetry import setup_logging
 from web import i18n
+from web.admin import AdminOnly
 from web.backend import Backend, NotFound, Refused, SessionExpired, Unavailable
 from web.deps import WebDeps
 from web.pages import appointments, conversation, conversations, live, notifications, search, signin, sources
 from web.pages import customer, profile, saved_replies
+from web.pages import carrier_setup, company_settings, team
 from web.rendering import Renderer, build_environment, is_htmx
 from web.security import SecurityHeaders, with_csrf
 from web.session import Sessions, page_address, sign_in_address
@@ -64,6 +66,8 @@ def create_app(settings: WebSettings, backend: Backend | None = None):
         app.include_router(screen.router(deps))
     for screen in (customer, saved_replies, profile):
         app.include_router(screen.router(deps))
+    for screen in (company_settings, team, carrier_setup):  # the admin's settings
+        app.include_router(screen.router(deps))
 
     app.mount("/static/app", StaticFiles(directory=STATIC), name="static")
     vendor = settings.node_modules_dir
@@ -109,6 +113,10 @@ def install_error_pages(app: FastAPI, deps: WebDeps) -> None:
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused) -> Response:
         return error_page(request, deps, exc.status, "refused", exc.message)
+
+    @app.exception_handler(AdminOnly)
+    async def _admin_only(request: Request, _exc: AdminOnly) -> Response:
+        return error_page(request, deps, 403, "admin_only")
 
 
 def error_page(request: Request, deps: WebDeps, status: int, kind: str, detail: str = "") -> Response:
