@@ -7,10 +7,12 @@ import re
 import secrets
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from devtools import demo
@@ -86,6 +88,13 @@ def saved_reply(system: System) -> str:
     answer = system.api("POST", "/api/v1/saved-replies", json=body)
     assert answer.status_code in (200, 201), answer.text
     return name
+
+
+@pytest.fixture
+def english_after(system: System) -> Iterator[None]:
+    """The language switch sets the person's profile: the next tests read English again."""
+    yield
+    system.api("PATCH", "/api/v1/me", json={"language": None}).raise_for_status()
 
 
 def test_a_day_of_appointments_and_texting_a_customer_from_one(page: Page, system: System, problems) -> None:
@@ -185,7 +194,7 @@ def test_picking_days_a_bad_date_and_another_dealerships_appointment(
     assert answer is not None and answer.status == 404
 
 
-def test_appointments_in_french_on_a_phone(page: Page, system: System, problems) -> None:
+def test_appointments_in_french_on_a_phone(page: Page, system: System, problems, english_after) -> None:
     zone = account_zone(system)
     day = (datetime.now(zone) + timedelta(days=400 + secrets.randbelow(300))).replace(
         hour=8, minute=0, second=0, microsecond=0

@@ -48,6 +48,13 @@ def settled(system: System, source: dict, undelivered: int, timeout: float = 20)
         time.sleep(0.2)
 
 
+@pytest.fixture
+def english_after(system: System) -> Iterator[None]:
+    """The language switch sets the person's profile: the next tests read English again."""
+    yield
+    system.api("PATCH", "/api/v1/me", json={"language": None}).raise_for_status()
+
+
 def test_automation_results_with_a_failed_text_and_a_reply(page: Page, system: System, problems) -> None:
     automation = {
         "kind": "automation",
@@ -104,7 +111,7 @@ def test_automation_results_with_a_failed_text_and_a_reply(page: Page, system: S
         assert answer is not None and answer.status == 404, address
 
 
-def test_campaigns_in_french_on_a_phone(page: Page, system: System, problems) -> None:
+def test_campaigns_in_french_on_a_phone(page: Page, system: System, problems, english_after) -> None:
     campaign = {"kind": "campaign", "id": f"camp-{secrets.token_hex(4)}", "name": "Pneus d'hiver 2026"}
     sent_from(system, campaign, unique_number(), "Vos pneus d'hiver vous attendent")
     settled(system, campaign, undelivered=0)

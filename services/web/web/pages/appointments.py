@@ -142,7 +142,8 @@ def router(deps: WebDeps) -> APIRouter:
         partial: bool = False,
         **shown: Any,
     ) -> Response:
-        zone = signed_in.person.time_zone
+        # Appointments are the dealership's: its day, its clock.
+        zone = signed_in.person.account_time_zone
         day, date_error = day_of(raw_date, zone)
         items, selected = await day_and_selected(signed_in, day, appointment_id)
         undelivered, detail = await asyncio.gather(
@@ -191,7 +192,7 @@ def router(deps: WebDeps) -> APIRouter:
         which is kept."""
         appointment_id = appointment_id_of(raw_id)
         signed_in = await deps.sessions.signed_in(request)
-        day, _ = day_of(date[:20], signed_in.person.time_zone)
+        day, _ = day_of(date[:20], signed_in.person.account_time_zone)
         _, selected = await day_and_selected(signed_in, day, appointment_id)
         assert selected is not None
         error = None
@@ -212,7 +213,7 @@ def router(deps: WebDeps) -> APIRouter:
                     json={
                         "customer_id": customer["id"],
                         "body": body,
-                        "source": source_of(selected, signed_in.person.time_zone),
+                        "source": source_of(selected, signed_in.person.account_time_zone),
                     },
                     headers={"Idempotency-Key": reply_key} if reply_key else None,
                 )
@@ -240,12 +241,12 @@ def router(deps: WebDeps) -> APIRouter:
         appointment, added."""
         appointment_id = appointment_id_of(raw_id)
         signed_in = await deps.sessions.signed_in(request)
-        day, _ = day_of(date[:20], signed_in.person.time_zone)
+        day, _ = day_of(date[:20], signed_in.person.account_time_zone)
         _, selected = await day_and_selected(signed_in, day, appointment_id)
         assert selected is not None
         draft, error = body, None
         customer = selected.get("customer")
-        here = deps.renderer.localization(request, signed_in.person.time_zone)
+        here = deps.renderer.localization(request, signed_in.person.account_time_zone)
         if saved_reply_id and customer:
             reply_id = appointment_id_of(saved_reply_id)
             try:
@@ -259,7 +260,10 @@ def router(deps: WebDeps) -> APIRouter:
                 error = refused.message or refused.code
         context = {"start_draft": draft, "start_error": error, "appointment": selected}
         return deps.renderer.render(
-            request, "partials/start_composer_body.html", context, time_zone=signed_in.person.time_zone
+            request,
+            "partials/start_composer_body.html",
+            context,
+            time_zone=signed_in.person.account_time_zone,
         )
 
     return routes
