@@ -48,14 +48,19 @@ clone_of() { # a Switchboard state path (…/.state/…) → the clone's folder,
   esac
 }
 
+port_pid() { # the oldest process listening on a local port (a server's children share the socket)
+  local pids
+  pids="$(ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | paste -sd, || true)"
+  [ -n "$pids" ] && ps -o pid= --sort=start_time -p "$pids" 2>/dev/null | head -1 | tr -d ' '
+  return 0
+}
+
 # Who listens on a local port, in one line: the process, and when it belongs to another
 # Switchboard clone, that clone's folder and the command that stops it. Nothing when free.
 port_holder() {
   local port=$1 pid="" cmd="" clone=""
   port_open "$port" || return 0
-  # The oldest process holding the listening socket (a server's short-lived children share it).
-  local pids; pids="$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | paste -sd, || true)"
-  [ -n "$pids" ] && pid="$(ps -o pid= --sort=start_time -p "$pids" 2>/dev/null | head -1 | tr -d ' ' || true)"
+  pid="$(port_pid "$port")"
   if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then
     local full; full="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
     cmd="$(cut -c1-120 <<<"$full")"
@@ -82,7 +87,7 @@ port_holder() {
   elif [ -n "$clone" ]; then
     case "$cmd" in
       python*) echo "this clone's own $who: a \`make run\` of this clone already runs; stop it (Ctrl-C), or kill $pid" ;;
-      *) echo "this clone's own $who, whose pid file is gone: kill $pid" ;;
+      *) echo "this clone's own $who: make -C $clone stop-infra (or kill $pid) stops it" ;;
     esac
   else
     echo "$who"

@@ -82,12 +82,26 @@ java_cmd() { # main class and args
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
+serialized() { # one start or stop at a time per clone (tests of several sessions restart the broker)
+  mkdir -p "$KAFKA_DIR"
+  exec 9>"$KAFKA_DIR/.lock"
+  flock -w 180 9 || log "waited 180 s for another start/stop of this Kafka; going on"
+}
+
 start() {
   if external; then log "using external Kafka at $KAFKA_BOOTSTRAP_SERVERS"; return 0; fi
+  serialized
   if running && port_open "$KAFKA_PORT"; then log "Kafka already running (pid $(cat "$PIDFILE"))"; return 0; fi
   # Another process on our ports (another clone's Kafka, anything else): say who, never a bind
   # error in a log.
   if ! running; then
+    # This clone's own broker whose pid file was lost (two starts racing): adopt it.
+    local pid; pid="$(port_pid "$KAFKA_PORT")"
+    if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $CONF"; then
+      echo "$pid" >"$PIDFILE"
+      log "Kafka already running (pid $pid; pid file restored)"
+      return 0
+    fi
     for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
       port_open "$port" && { port_taken "$port" Kafka; return 1; }
     done
@@ -107,9 +121,11 @@ start() {
     >"$KAFKA_DIR/logs/stdout.log" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   wait_for_port "$KAFKA_PORT" 90 Kafka || { tail -30 "$KAFKA_DIR/logs/server.log" >&2 || true; return 1; }
+  running || { log "Kafka exited at start; see $KAFKA_DIR/logs/server.log"; tail -30 "$KAFKA_DIR/logs/stdout.log" >&2 || true; return 1; }
 }
 
 stop() {
+  serialized
   if running; then
     local pid; pid="$(cat "$PIDFILE")"
     kill "$pid" 2>/dev/null || true

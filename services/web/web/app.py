@@ -18,8 +18,8 @@ from web.admin import AdminOnly
 from web.backend import Backend, NotFound, Refused, SessionExpired, Unavailable
 from web.deps import WebDeps
 from web.pages import appointments, conversation, conversations, live, notifications, search, signin, sources
-from web.pages import customer, profile, saved_replies
 from web.pages import carrier_setup, company_settings, team
+from web.pages import customer, profile, saved_replies
 from web.rendering import Renderer, build_environment, is_htmx
 from web.security import SecurityHeaders, with_csrf
 from web.session import Sessions, page_address, sign_in_address
