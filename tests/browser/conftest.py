@@ -161,6 +161,8 @@ def system(
             "TELNYX_API_BASE_URL": simulator_url,
             "CARRIER_CALLBACK_BASE_URL": f"http://127.0.0.1:{ports['ingest']}",
             "STORAGE_DIR": str(logs / "exports"),
+            # Invitation and password-reset e-mails link to this web inbox.
+            "APP_BASE_URL": f"http://127.0.0.1:{ports['web']}",
             # The topics are new: the live feed reads them from their start.
             "LIVE_CONSUMER_OFFSET_RESET": "earliest",
         }
@@ -188,6 +190,18 @@ def system(
 def in_thread(function, *args):
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(function, *args).result()
+
+
+@pytest.fixture(autouse=True)
+def demo_profiles_as_seeded(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with the demo staff's profiles as seeded (no language or time zone of
+    their own): a test that switches someone to French must not turn the next one French."""
+    yield
+    if "system" not in request.fixturenames:
+        return
+    system: System = request.getfixturevalue("system")
+    for email in (demo.ADMIN_EMAIL, demo.AGENT_EMAIL):
+        system.api("PATCH", "/api/v1/me", email=email, json={"language": None, "time_zone": None})
 
 
 @pytest.fixture(scope="session")
