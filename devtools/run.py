@@ -59,6 +59,8 @@ def main() -> None:
         "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL", SIMULATOR_URL),
         "TELNYX_API_BASE_URL": os.environ.get("TELNYX_API_BASE_URL", SIMULATOR_URL),
         "CARRIER_CALLBACK_BASE_URL": os.environ.get("CARRIER_CALLBACK_BASE_URL", "http://127.0.0.1:8081"),
+        # Invitation and password-reset e-mails link to the web inbox.
+        "APP_BASE_URL": os.environ.get("APP_BASE_URL", f"http://127.0.0.1:{SERVICES['web']}"),
     }
     taken = taken_ports([*SERVICES.values(), SIMULATOR_PORT, int(env["SMTP_PORT"])])
     if taken:

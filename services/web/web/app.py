@@ -17,9 +17,23 @@ from web import i18n
 from web.admin import AdminOnly
 from web.backend import Backend, NotFound, Refused, SessionExpired, Unavailable
 from web.deps import WebDeps
-from web.pages import appointments, conversation, conversations, live, notifications, search, signin, sources
-from web.pages import carrier_setup, company_settings, team
-from web.pages import customer, profile, saved_replies
+from web.pages import (
+    account_access,
+    appointments,
+    carrier_setup,
+    company_settings,
+    conversation,
+    conversations,
+    customer,
+    live,
+    notifications,
+    profile,
+    saved_replies,
+    search,
+    signin,
+    sources,
+    team,
+)
 from web.rendering import Renderer, build_environment, is_htmx
 from web.security import SecurityHeaders, with_csrf
 from web.session import Sessions, page_address, sign_in_address
@@ -64,7 +78,7 @@ def create_app(settings: WebSettings, backend: Backend | None = None):
 
     for screen in (signin, conversations, live, search, notifications, conversation, appointments, sources):
         app.include_router(screen.router(deps))
-    for screen in (customer, saved_replies, profile):
+    for screen in (customer, saved_replies, profile, account_access):
         app.include_router(screen.router(deps))
     for screen in (company_settings, team, carrier_setup):  # the admin's settings
         app.include_router(screen.router(deps))
