@@ -83,13 +83,15 @@ java_cmd() { # main class and args
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 serialized() { # one start or stop at a time per clone (tests of several sessions restart the broker)
+  # (The broker itself must not inherit the lock: it is started with fd 9 closed.)
   mkdir -p "$KAFKA_DIR"
-  exec 9>"$KAFKA_DIR/.lock"
+  exec 9>"$KAFKA_DIR/start-stop.lock"
   flock -w 180 9 || log "waited 180 s for another start/stop of this Kafka; going on"
 }
 
 start() {
   if external; then log "using external Kafka at $KAFKA_BOOTSTRAP_SERVERS"; return 0; fi
+  if running && port_open "$KAFKA_PORT"; then log "Kafka already running (pid $(cat "$PIDFILE"))"; return 0; fi
   serialized
   if running && port_open "$KAFKA_PORT"; then log "Kafka already running (pid $(cat "$PIDFILE"))"; return 0; fi
   # Another process on our ports (another clone's Kafka, anything else): say who, never a bind
@@ -118,7 +120,7 @@ start() {
   log "starting Kafka on :$KAFKA_PORT"
   nohup java "${JAVA_OPTS[@]}" -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.yaml" \
     -Dkafka.logs.dir="$KAFKA_DIR/logs" -cp "$LIBS/*" kafka.Kafka "$CONF" \
-    >"$KAFKA_DIR/logs/stdout.log" 2>&1 </dev/null &
+    >"$KAFKA_DIR/logs/stdout.log" 2>&1 </dev/null 9>&- &
   echo $! >"$PIDFILE"
   wait_for_port "$KAFKA_PORT" 90 Kafka || { tail -30 "$KAFKA_DIR/logs/server.log" >&2 || true; return 1; }
   running || { log "Kafka exited at start; see $KAFKA_DIR/logs/server.log"; tail -30 "$KAFKA_DIR/logs/stdout.log" >&2 || true; return 1; }
