@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sse_starlette import EventSourceResponse
 
 from notifier import live_events
-from notifier.api.notifications import ERRORS, checked_stream_user
+from notifier.api.notifications import ERRORS, stream_ending
 from notifier.api.staff import staff_dependency
 from notifier.domain.live_changes import CHANGES
 from notifier.email.directory import DirectoryUnavailable, UserDirectory, UserNotFound
@@ -74,15 +74,7 @@ def live_router(
         caller: Staff,
         last_event_id: Annotated[str | None, Header(description="The id of the last event received")] = None,
     ) -> EventSourceResponse:
-        check = await checked_stream_user(directory, caller, settings.stream_user_check_seconds)
-
-        async def ended() -> bool:
-            if await request.is_disconnected():
-                return True
-            if check is not None and await check.revoked():
-                log.info("live stream of a deactivated user closed", user_id=str(caller.user_id))
-                return True
-            return False
+        ended = await stream_ending(request, directory, caller, settings.stream_user_check_seconds)
 
         events = live_stream(
             hub,

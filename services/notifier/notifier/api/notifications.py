@@ -4,7 +4,7 @@ is answered exactly like one that does not exist."""
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -143,6 +143,24 @@ async def checked_stream_user(
     return check
 
 
+async def stream_ending(
+    request: Request, directory: UserDirectory | None, caller: Principal, every: float
+) -> Callable[[], Awaitable[bool]]:
+    """What an open stream asks before each wait: has the client gone, or the user stopped
+    being active staff? (Refuses at once a user who already has.)"""
+    check = await checked_stream_user(directory, caller, every)
+
+    async def ended() -> bool:
+        if await request.is_disconnected():
+            return True
+        if check is not None and await check.revoked():
+            log.info("live stream of a deactivated user closed", user_id=str(caller.user_id))
+            return True
+        return False
+
+    return ended
+
+
 def notifications_router(
     settings: NotifierSettings,
     sessions: async_sessionmaker[AsyncSession],
@@ -240,15 +258,7 @@ def notifications_router(
         caller: StreamCaller,
         last_event_id: Annotated[str | None, Header(description="The id of the last event received")] = None,
     ) -> EventSourceResponse:
-        check = await checked_stream_user(directory, caller, settings.stream_user_check_seconds)
-
-        async def ended() -> bool:
-            if await request.is_disconnected():
-                return True
-            if check is not None and await check.revoked():
-                log.info("live stream of a deactivated user closed", user_id=str(caller.user_id))
-                return True
-            return False
+        ended = await stream_ending(request, directory, caller, settings.stream_user_check_seconds)
 
         async def events():
             async for notification in notification_stream(
