@@ -21,6 +21,14 @@ def error_body(code: str, message: str, details: Any = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def error_response(description: str, code: str, message: str) -> dict:
+    """An OpenAPI `responses` entry: what the error means, with an example body."""
+    return {
+        "description": description,
+        "content": {"application/json": {"example": error_body(code, message)}},
+    }
+
+
 ERROR_RESPONSE_SCHEMA = {
     "description": "Error",
     "content": {

@@ -46,30 +46,24 @@ from routing.domain.phones import InvalidPhoneNumber
 from routing.settings import RoutingSettings
 from routing.staff_auth import StaffAuthenticated, role_guard
 from shared.http.auth import Principal
-from shared.http.errors import ApiError, error_body
-
-
-def _error(description: str, code: str, message: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"example": error_body(code, message)}},
-    }
-
+from shared.http.errors import ApiError, error_response
 
 UNAUTHORIZED = {
-    401: _error("No token, or the user was deactivated", "unauthorized", "invalid or expired token")
+    401: error_response("No token, or the user was deactivated", "unauthorized", "invalid or expired token")
 }
-FORBIDDEN = {403: _error("Admins only", "forbidden", "only admin may do this")}
-STAFF_ONLY = {403: _error("Staff only (not service tokens)", "forbidden", "only admin or agent may do this")}
-INVALID = {422: _error("The request is not valid", "invalid_request", "the request is not valid")}
+FORBIDDEN = {403: error_response("Admins only", "forbidden", "only admin may do this")}
+STAFF_ONLY = {
+    403: error_response("Staff only (not service tokens)", "forbidden", "only admin or agent may do this")
+}
+INVALID = {422: error_response("The request is not valid", "invalid_request", "the request is not valid")}
 
 
 def _not_found(what: str) -> dict:
-    return {404: _error(f"No such {what} in your account", "not_found", f"{what} not found")}
+    return {404: error_response(f"No such {what} in your account", "not_found", f"{what} not found")}
 
 
 def _conflict(code: str, message: str) -> dict:
-    return {409: _error("Refused: it would break a rule", code, message)}
+    return {409: error_response("Refused: it would break a rule", code, message)}
 
 
 @contextmanager
@@ -232,7 +226,7 @@ def admin_router(
         return TeamView(**asdict(team))
 
     invalid_members = {
-        422: _error(
+        422: error_response(
             "A member id is not an active user of your account (or the request is not valid)",
             "invalid_members",
             "every member must be an active user of your account",
@@ -335,7 +329,7 @@ def admin_router(
         responses={
             **FORBIDDEN,
             **_conflict("number_taken", "this number is already registered"),
-            422: _error(
+            422: error_response(
                 "Not a phone number (or the request is not valid)",
                 "invalid_phone_number",
                 "'12' is not a possible phone number",

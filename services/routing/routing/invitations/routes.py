@@ -26,29 +26,21 @@ from routing.invitations.usecases.errors import AccessRefused
 from routing.settings import RoutingSettings
 from routing.staff_auth import StaffAuthenticated, role_guard
 from shared.http.auth import Principal, issue_token
-from shared.http.errors import ApiError, error_body
-
-
-def _error(description: str, code: str, message: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"example": error_body(code, message)}},
-    }
-
+from shared.http.errors import ApiError, error_response
 
 ADMIN_ONLY = {
-    401: _error("No token, or the user was deactivated", "unauthorized", "invalid or expired token"),
-    403: _error("Admins only", "forbidden", "only admin may do this"),
+    401: error_response("No token, or the user was deactivated", "unauthorized", "invalid or expired token"),
+    403: error_response("Admins only", "forbidden", "only admin may do this"),
 }
 LINK_ERRORS = {
-    400: _error("Not a valid link (mistyped, cut short)", "invalid_token", "this link is not valid"),
-    410: _error(
+    400: error_response("Not a valid link (mistyped, cut short)", "invalid_token", "this link is not valid"),
+    410: error_response(
         "The link was used, withdrawn or has expired: `invitation_used`, `invitation_revoked`, "
         "`invitation_expired`, `reset_used`, `reset_expired`",
         "invitation_expired",
         "this invitation has expired; ask your administrator for a new one",
     ),
-    422: _error(
+    422: error_response(
         "The password is refused: `password_too_short` (under 12 characters), `password_too_common`",
         "password_too_common",
         "this password is among the most commonly used; choose another",
@@ -94,7 +86,9 @@ def invitations_router(
         "someone signs in with this e-mail; 422 for a malformed e-mail or an unknown team.",
         responses={
             **ADMIN_ONLY,
-            409: _error("Already invited, or the e-mail is taken", "invitation_pending", "already invited"),
+            409: error_response(
+                "Already invited, or the e-mail is taken", "invitation_pending", "already invited"
+            ),
         },
     )
     async def create_invitation(body: CreateInvitationRequest, caller: Admin) -> InvitationView:
@@ -128,7 +122,7 @@ def invitations_router(
         description="Its link stops working at once. 404 when already accepted or not yours.",
         responses={
             **ADMIN_ONLY,
-            404: _error("No such pending invitation", "not_found", "invitation not found"),
+            404: error_response("No such pending invitation", "not_found", "invitation not found"),
         },
     )
     async def revoke(invitation_id: UUID, caller: Admin) -> Response:
@@ -144,7 +138,7 @@ def invitations_router(
         summary="Accept an invitation: set my password",
         description="No bearer token: the link's token is the proof. Creates the user with this "
         "password and answers a login token (the same as `POST /api/v1/auth/login`).",
-        responses={**LINK_ERRORS, 409: _error("The e-mail is taken", "email_taken", "already used")},
+        responses={**LINK_ERRORS, 409: error_response("The e-mail is taken", "email_taken", "already used")},
     )
     async def accept(body: AcceptRequest) -> TokenResponse:
         with _refusals():
