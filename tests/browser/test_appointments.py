@@ -126,8 +126,12 @@ def test_a_day_of_appointments_and_texting_a_customer_from_one(page: Page, syste
     # An empty text is refused beside the box.
     detail.get_by_role("button", name="Send").click()
     expect(page.locator("#start-error")).to_have_text("Write a text before sending.")
+    # The refused form was swapped in: let htmx settle it before using its menu.
+    page.wait_for_function("() => !document.querySelector('.htmx-swapping, .htmx-settling, .htmx-request')")
     page.get_by_label("Insert a saved reply").select_option(label=reply_name)
-    expect(page.locator("#start-text")).to_have_value(re.compile(r"^Hi Ana, see you at 9:30\sAM\.$"))
+    expect(page.locator("#start-text")).to_have_value(
+        re.compile(r"^Hi Ana, see you at 9:30\sAM\.$"), timeout=15_000
+    )
     detail.get_by_role("button", name="Send").click()
     # The conversation is there now, with the text and the appointment as its source.
     pane = page.locator("#conversation-pane")
