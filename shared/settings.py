@@ -53,3 +53,8 @@ class ServiceSettings(HttpProcessSettings):
     jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0123456789")
     jwt_issuer: str = "switchboard"
     jwt_ttl_minutes: int = 12 * 60
+
+    # Platform operators' tokens (OPERATOR_TOKENS, from a Secret): `name=token` or
+    # `name=sha256:<hex>` entries, comma-separated; see shared/http/operator_auth.py. Empty: the
+    # platform endpoints refuse everyone.
+    operator_tokens: SecretStr = SecretStr("")

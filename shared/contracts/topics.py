@@ -16,6 +16,7 @@ from shared.contracts.conversation import (
     NoteAdded,
 )
 from shared.contracts.customer import ConversationMerged, CustomerChanged
+from shared.contracts.dealership import DealershipProvisioned, DealershipResumed, DealershipSuspended
 from shared.contracts.dms import DmsEvent, DmsEventRejected
 from shared.contracts.export import ExportCompleted, ExportRequested
 from shared.contracts.messaging import OutboundRequested, OutboundStatusChanged, SendRequested
@@ -172,6 +173,24 @@ STAFF_PASSWORD_RESET_REQUESTED = TopicSpec(
     "A staff member asked for a password reset: notifier e-mails them the link",
     "user id",
 )
+DEALERSHIP_PROVISIONED = TopicSpec(
+    "dealership.provisioned.v1",
+    DealershipProvisioned,
+    "An operator created a dealership (name, time zone, language): services set up their part",
+    "account id",
+)
+DEALERSHIP_SUSPENDED = TopicSpec(
+    "dealership.suspended.v1",
+    DealershipSuspended,
+    "An operator suspended a dealership: staff refused, nothing sent, inbound still stored",
+    "account id",
+)
+DEALERSHIP_RESUMED = TopicSpec(
+    "dealership.resumed.v1",
+    DealershipResumed,
+    "An operator resumed a suspended dealership",
+    "account id",
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     CARRIER_INBOUND,
@@ -197,6 +216,9 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     PHONE_NUMBER_CHANGED,
     STAFF_INVITATION_SENT,
     STAFF_PASSWORD_RESET_REQUESTED,
+    DEALERSHIP_PROVISIONED,
+    DEALERSHIP_SUSPENDED,
+    DEALERSHIP_RESUMED,
 )
 
 
