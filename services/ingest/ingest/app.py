@@ -1,10 +1,13 @@
 """Wires the ingest service."""
 
+from datetime import timedelta
+
 import httpx
 from fastapi import FastAPI
 
 from ingest.api.carrier_accounts import carrier_accounts_router
 from ingest.api.dms import dms_router
+from ingest.api.dms_integrations import dms_integrations_router
 from ingest.api.telnyx import telnyx_router
 from ingest.api.twilio import twilio_router
 from ingest.api.unavailable import install_unavailable_handlers
@@ -37,7 +40,12 @@ def create_app(settings: IngestSettings) -> FastAPI:
         telnyx_keys=TelnyxKeys(infra.sessions, settings.credentials_cache_seconds),
         telnyx_tolerance_seconds=settings.telnyx_timestamp_tolerance_seconds,
     )
-    dms = DmsDeps(infra.sessions, infra.publisher, settings.dms_max_batch)
+    dms = DmsDeps(
+        infra.sessions,
+        infra.publisher,
+        settings.dms_max_batch,
+        timedelta(seconds=settings.dms_last_used_every_seconds),
+    )
     register_consumers(infra, settings, infra.sessions)
     auth_http = httpx.AsyncClient(timeout=settings.auth_timeout_seconds)
     # Carrier credentials are admin business: staff tokens, checked against routing's users.
@@ -70,6 +78,9 @@ def create_app(settings: IngestSettings) -> FastAPI:
             telnyx_router(settings, deps),
             dms_router(dms, settings.dms_max_body_bytes),
             carrier_accounts_router(deps, staff),
+            dms_integrations_router(
+                infra.sessions, staff, timedelta(hours=settings.dms_secret_overlap_hours)
+            ),
         ],
         background_jobs=[catch_up_job(catch_up)] if settings.catch_up_enabled else [],
         on_shutdown=[auth_http.aclose, carrier_http.aclose],

@@ -17,6 +17,10 @@ class IngestSettings(ServiceSettings):
     # DMS events over HTTP: events per request, and bytes per request.
     dms_max_batch: int = 500
     dms_max_body_bytes: int = 5 * 1024 * 1024
+    # A rotated DMS secret keeps working this long beside the new one (an admin may ask for
+    # less, down to 0, or more, up to a week); "last used" is written at most this often.
+    dms_secret_overlap_hours: float = 24.0
+    dms_last_used_every_seconds: float = 60.0
     # Admins' carrier-credential API: staff tokens are checked against routing's users (still
     # active, current role): GET {routing_url}/api/v1/users/{id}, the answer kept auth_cache_seconds.
     routing_url: str = "http://127.0.0.1:8082"

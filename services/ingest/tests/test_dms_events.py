@@ -237,7 +237,7 @@ async def test_unreadable_bodies_are_refused_whole(client, integrator, body, con
 async def test_the_secret_is_stored_only_as_a_hash(sessions, integrator):
     async with sessions() as session:
         stored = await session.scalar(
-            text("SELECT secret_sha256 FROM ingest.dms_integrations WHERE id = :id"),
+            text("SELECT secret_sha256 FROM ingest.dms_integration_secrets WHERE integration_id = :id"),
             {"id": integrator.integration_id},
         )
     assert stored and integrator.secret not in stored and len(stored) == 64

@@ -56,7 +56,10 @@ ERRORS = {
         **ERROR_RESPONSE_SCHEMA,
         "description": 'Not JSON, not an event nor {"events": [...]}, or too many',
     },
-    401: {**ERROR_RESPONSE_SCHEMA, "description": "No integration secret, or not one we know"},
+    401: {
+        **ERROR_RESPONSE_SCHEMA,
+        "description": "No integration secret, not one we know, revoked, or rotated and past its overlap",
+    },
     413: {**ERROR_RESPONSE_SCHEMA, "description": "Body over the size limit"},
     415: {**ERROR_RESPONSE_SCHEMA, "description": "Not application/json"},
     422: {
@@ -83,7 +86,9 @@ def _secret_of(request: Request) -> str | None:
 def integration_auth(deps: DmsDeps):
     async def authenticated(request: Request) -> Integration:
         secret = _secret_of(request)
-        integration = await integration_by_secret(deps.sessions, secret) if secret else None
+        integration = (
+            await integration_by_secret(deps.sessions, secret, deps.last_used_every) if secret else None
+        )
         if integration is None:
             raise ApiError(401, "unauthorized", "a valid integration secret is required")
         return integration

@@ -6,7 +6,7 @@ given only once Kafka acknowledged every event, so a 503 means "send the same ba
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import structlog
@@ -26,6 +26,9 @@ class DmsDeps:
     sessions: async_sessionmaker[AsyncSession]
     publisher: EventPublisher
     max_batch: int = 500
+    # How often, at most, an integration's "last used" is written (a busy one costs no write
+    # per request).
+    last_used_every: timedelta = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
