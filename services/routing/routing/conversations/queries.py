@@ -1,6 +1,7 @@
 """The read side: what staff see. Every query starts from the caller's account
 (`conversations_of`), and every filter narrows that base statement."""
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import (
@@ -210,55 +211,100 @@ async def conversation_row(session: AsyncSession, viewer: Viewer, conversation_i
 
 async def count_conversations(session: AsyncSession, viewer: Viewer, inbox_filter: InboxFilter) -> dict:
     """Each dimension counted with the other two as asked: what a filter menu shows next to
-    each choice."""
-    view = view_clause(inbox_filter.view, viewer)
-    status = status_clause(inbox_filter.status)
-    read = read_clause(inbox_filter.read)
+    each choice.
 
-    def count(*clauses: ColumnElement) -> ColumnElement:
-        return func.count().filter(and_(*clauses))
-
-    columns = {
-        "view:mine": count(view_clause(View("mine"), viewer), status, read),
-        "view:all": count(status, read),
-        "view:current": count(view, status, read),
-        **{f"status:{s}": count(view, status_clause(s), read) for s in STATUSES},
-        **{f"read:{r}": count(view, status, read_clause(frozenset([r]))) for r in READ_FILTERS},
-    }
-    base = conversations_of(viewer.account_id).with_only_columns(
-        *(column.label(name.replace(":", "_")) for name, column in columns.items())
-    )
-    row = (await session.execute(base)).one()._mapping
-    totals = {name: row[name.replace(":", "_")] for name in columns}
-
+    One pass over the account's conversations, grouped by what the menus choose between
+    (status, assignee, read, unanswered): a few hundred groups at most, from which every count
+    of every menu is a sum here. (Before: two passes, one of them with ten FILTER aggregates.)"""
     c = conversations.c
-    by_assignee = (
+    read_flag, unanswered_flag = is_read().label("is_read"), is_unanswered().label("is_unanswered")
+    grouped = (
         conversations_of(viewer.account_id)
-        .with_only_columns(c.assignee_user_id, c.assignee_team_id, func.count())
-        .where(status, read)
-        .group_by(c.assignee_user_id, c.assignee_team_id)
+        .with_only_columns(
+            c.status, c.assignee_user_id, c.assignee_team_id, read_flag, unanswered_flag, func.count()
+        )
+        .group_by(c.status, c.assignee_user_id, c.assignee_team_id, read_flag, unanswered_flag)
     )
+    groups = [_CountGroup(*row) for row in await session.execute(grouped)]
+    return tally_counts(groups, viewer, inbox_filter)
+
+
+@dataclass(frozen=True)
+class _CountGroup:
+    status: str
+    user_id: UUID | None
+    team_id: UUID | None
+    is_read: bool
+    is_unanswered: bool
+    n: int
+
+
+def tally_counts(groups: "list[_CountGroup]", viewer: Viewer, inbox_filter: InboxFilter) -> dict:
+    """The menus' numbers from the grouped counts, by the same rules as `view_clause`,
+    `status_clause` and `read_clause` above."""
+
+    def in_view(group: _CountGroup, view: View) -> bool:
+        if view.kind == "all":
+            return True
+        if view.kind == "unassigned":
+            return group.user_id is None and group.team_id is None
+        if view.kind == "user":
+            return group.user_id == view.id
+        if view.kind == "team":
+            return group.team_id == view.id
+        return group.user_id == viewer.user_id or (
+            group.team_id is not None and group.team_id in viewer.team_ids
+        )
+
+    def in_status(group: _CountGroup, status: Status) -> bool:
+        return group.status != "archived" if status == "all" else group.status == status
+
+    def in_read(group: _CountGroup, read: frozenset[ReadFilter]) -> bool:
+        if not read:
+            return True
+        return (
+            ("read" in read and group.is_read)
+            or ("unread" in read and not group.is_read)
+            or ("unanswered" in read and group.is_unanswered)
+        )
+
+    view, status, read = inbox_filter.view, inbox_filter.status, inbox_filter.read
+
+    def total(*tests) -> int:
+        return sum(group.n for group in groups if all(test(group) for test in tests))
+
+    def as_asked(group: _CountGroup) -> bool:
+        return in_status(group, status) and in_read(group, read)
+
     users_count: dict[str, int] = {}
     teams_count: dict[str, int] = {}
     unassigned = 0
-    for user_id, team_id, n in await session.execute(by_assignee):
-        if user_id is not None:
-            users_count[str(user_id)] = n
-        elif team_id is not None:
-            teams_count[str(team_id)] = n
+    for group in groups:
+        if not as_asked(group):
+            continue
+        if group.user_id is not None:
+            users_count[str(group.user_id)] = users_count.get(str(group.user_id), 0) + group.n
+        elif group.team_id is not None:
+            teams_count[str(group.team_id)] = teams_count.get(str(group.team_id), 0) + group.n
         else:
-            unassigned += n
+            unassigned += group.n
     return {
-        "current": totals["view:current"],
+        "current": total(lambda g: in_view(g, view), as_asked),
         "views": {
-            "mine": totals["view:mine"],
-            "all": totals["view:all"],
+            "mine": total(lambda g: in_view(g, View("mine")), as_asked),
+            "all": total(as_asked),
             "unassigned": unassigned,
             "users": users_count,
             "teams": teams_count,
         },
-        "status": {s: totals[f"status:{s}"] for s in STATUSES},
-        "read": {r: totals[f"read:{r}"] for r in READ_FILTERS},
+        "status": {
+            s: total(lambda g, s=s: in_view(g, view) and in_status(g, s) and in_read(g, read))
+            for s in STATUSES
+        },
+        "read": {
+            r: total(lambda g, r=r: in_view(g, view) and in_status(g, status) and in_read(g, frozenset([r])))
+            for r in READ_FILTERS
+        },
     }
 
 
