@@ -15,6 +15,7 @@ from routing.invitations.routes import invitations_router
 from routing.messaging.consumers import register_carrier_consumers, register_messaging_consumers
 from routing.messaging.routes import messaging_router
 from routing.outbox import OutboxRelay
+from routing.platform.routes import platform_router
 from routing.saved_replies.routes import saved_replies_router
 from routing.settings import RoutingSettings
 from routing.staff_auth import StaffAuthenticated
@@ -26,6 +27,9 @@ from shared.contracts.topics import (
     CONVERSATION_READ,
     CONVERSATION_STATUS_CHANGED,
     CUSTOMER_CHANGED,
+    DEALERSHIP_PROVISIONED,
+    DEALERSHIP_RESUMED,
+    DEALERSHIP_SUSPENDED,
     MESSAGE_DELIVERY_FAILED,
     MESSAGE_RECEIVED,
     MESSAGE_SENT,
@@ -43,7 +47,7 @@ def api_routers(
     sessions: async_sessionmaker[AsyncSession],
     on_events: Callable[[], None] = lambda: None,
 ) -> list[APIRouter]:
-    """The staff API, the same in the service and in the tests."""
+    """The staff API and the operator API, the same in the service and in the tests."""
     auth = StaffAuthenticated(settings, sessions)
     return [
         auth_router(settings, sessions),
@@ -54,6 +58,7 @@ def api_routers(
         admin_router(settings, sessions, auth),
         appointments_router(sessions, auth),
         invitations_router(settings, sessions, auth, on_events=on_events),
+        platform_router(settings, sessions, on_events=on_events),
     ]
 
 
@@ -88,6 +93,9 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             PHONE_NUMBER_CHANGED,
             STAFF_INVITATION_SENT,
             STAFF_PASSWORD_RESET_REQUESTED,
+            DEALERSHIP_PROVISIONED,
+            DEALERSHIP_SUSPENDED,
+            DEALERSHIP_RESUMED,
         ],
         routers=api_routers(settings, infra.sessions, on_events=relay.wake),
         background_jobs=[relay.run, sweeper.run],

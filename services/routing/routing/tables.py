@@ -24,6 +24,10 @@ accounts = sa.Table(
     sa.Column("auto_close_after_days", sa.Integer),
     sa.Column("help_text", sa.Text),
     _ts("created_at"),
+    # active or suspended (by an operator; nothing is deleted), and the default staff language.
+    sa.Column("status", sa.Text),
+    _ts("status_changed_at"),
+    sa.Column("language", sa.Text),
 )
 account_phone_numbers = sa.Table(
     "account_phone_numbers",
@@ -272,4 +276,26 @@ password_resets = sa.Table(
     _ts("created_at"),
     _ts("expires_at"),
     _ts("used_at"),
+)
+# Operator API (routing/platform): one line per call, and the kept answers of idempotent creates.
+platform_audit = sa.Table(
+    "platform_audit",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    _ts("at"),
+    sa.Column("operator_name", sa.Text),
+    sa.Column("operator_fingerprint", sa.Text),
+    sa.Column("action", sa.Text),
+    sa.Column("account_id", sa.Uuid),
+    sa.Column("outcome", sa.Text),
+    sa.Column("details", JSONB),
+)
+platform_idempotency = sa.Table(
+    "platform_idempotency",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("request_digest", sa.Text),
+    sa.Column("account_id", sa.Uuid),
+    sa.Column("response", sa.LargeBinary),
+    _ts("created_at"),
 )
