@@ -25,6 +25,16 @@ from shared.settings import ServiceSettings
 
 _SERVICE_TOKEN_TTL = timedelta(minutes=1)
 _STAFF_ROLES: set[Role] = {"admin", "agent"}
+# What a staff member of a suspended dealership is told, by every service (401
+# `dealership_suspended`): their session ends at their next call.
+SUSPENDED_MESSAGE = "your dealership's access to Switchboard is suspended; contact your Switchboard provider"
+# A cached role standing for "refused: the dealership is suspended" (never a real role).
+SUSPENDED = "suspended"
+
+
+def refuse_suspended() -> ApiError:
+    return ApiError(401, "dealership_suspended", SUSPENDED_MESSAGE)
+
 
 # Only declared so the OpenAPI document shows the bearer scheme on the routes; the parent class
 # reads the header itself.
@@ -36,8 +46,9 @@ class StaffDirectoryUnavailable(Exception):
 
 
 class CurrentRoleCache:
-    """(account, user) → the current role, or None when the user must be refused, and when their
-    sessions were last ended (tokens issued before are refused); each answer kept `ttl` seconds.
+    """(account, user) → the current role, or None when the user must be refused (SUSPENDED when
+    because their dealership is suspended), and when their sessions were last ended (tokens
+    issued before are refused); each answer kept `ttl` seconds.
     Bounded: expired entries are swept when full, everything if still full."""
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
@@ -93,7 +104,8 @@ class RoutingStaffDirectory:
         return role
 
     async def current_state(self, account_id: UUID, user_id: UUID) -> tuple[str | None, datetime | None]:
-        """(role or None, when the user's sessions were last ended or None)."""
+        """(role or None, when the user's sessions were last ended or None); the role is
+        SUSPENDED when routing says the user's dealership is suspended."""
         token = issue_token(
             self._settings, self._settings.service_name, account_id, "service", ttl=_SERVICE_TOKEN_TTL
         )
@@ -116,13 +128,16 @@ class RoutingStaffDirectory:
             raise StaffDirectoryUnavailable("routing's answer is not a staff user") from exc
         if active is not True or role not in _STAFF_ROLES:
             return None, None
+        if body.get("account_suspended") is True:
+            return SUSPENDED, None
         return role, valid_after
 
 
 class CurrentStaffAuthenticated(Authenticated):
     """FastAPI dependency: the caller's principal, a staff member who is still active, with their
     current role (a demoted admin is an agent within `cache_seconds`, whatever the token says).
-    401 for a deactivated or unknown user, 503 when routing cannot tell. Service tokens pass
+    401 for a deactivated or unknown user (`dealership_suspended` when their dealership is
+    suspended: routing says so in the same answer), 503 when routing cannot tell. Service tokens pass
     unchanged when `allow_service`, otherwise 403."""
 
     def __init__(
@@ -167,6 +182,8 @@ class CurrentStaffAuthenticated(Authenticated):
                     {"reason": str(exc)},
                 ) from exc
             self._cache.put(principal.account_id, user_id, role, valid_after)
+        if role == SUSPENDED:
+            raise refuse_suspended()
         if role is None or ended_sessions(principal, valid_after):
             raise ApiError(401, "unauthorized", "invalid or expired token")
         return replace(principal, role=role)  # type: ignore[arg-type]

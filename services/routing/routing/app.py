@@ -50,7 +50,7 @@ def api_routers(
     """The staff API and the operator API, the same in the service and in the tests."""
     auth = StaffAuthenticated(settings, sessions)
     return [
-        auth_router(settings, sessions),
+        auth_router(settings, sessions, auth),
         conversations_router(sessions, auth, on_events=on_events),
         messaging_router(settings, sessions, auth, on_events=on_events),
         customers_router(settings, sessions, auth),

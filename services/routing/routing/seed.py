@@ -2,11 +2,12 @@
 
 from uuid import UUID
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.auth.usecases import password_hash
-from routing.tables import account_phone_numbers, accounts, team_members, teams, users
+from routing.tables import account_phone_numbers, accounts, people, team_members, teams, users
 
 
 async def seed_account(
@@ -27,15 +28,21 @@ async def seed_account(
         .on_conflict_do_nothing()
     )
     for user_id, email, user_name, role, password in staff:
+        # A person (one login across dealerships) behind each seat; an existing one keeps theirs.
+        person_id = await session.scalar(
+            select(people.c.id).where(func.lower(people.c.email) == email.lower())
+        )
+        if person_id is None:
+            person_id = user_id
+            await session.execute(
+                insert(people)
+                .values(id=person_id, email=email, password_hash=password_hash.hash(password))
+                .on_conflict_do_nothing()
+            )
         await session.execute(
             insert(users)
             .values(
-                id=user_id,
-                account_id=account_id,
-                email=email,
-                name=user_name,
-                role=role,
-                password_hash=password_hash.hash(password),
+                id=user_id, account_id=account_id, person_id=person_id, email=email, name=user_name, role=role
             )
             .on_conflict_do_nothing()
         )

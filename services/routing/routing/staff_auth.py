@@ -1,5 +1,6 @@
 """Staff tokens stay good only while their user does: a token of a user who was deactivated,
-or who is not (or no longer) in the token's account, is refused with 401 even before it expires.
+or who is not (or no longer) in the token's account, is refused with 401 even before it expires;
+so is one of a suspended dealership (401 `dealership_suspended`).
 The lookup is cached for a few seconds per process so a busy inbox does not ask the database on
 every request; deactivating someone through the admin API forgets the entry at once here, and
 other replicas follow within `cache_seconds`."""
@@ -17,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from routing.auth.usecases import current_staff_state
 from shared.http.auth import Authenticated, Principal, Role, ended_sessions
 from shared.http.errors import ApiError
-from shared.http.staff import CurrentRoleCache
+from shared.http.staff import SUSPENDED, SUSPENDED_MESSAGE, CurrentRoleCache, refuse_suspended
+
+__all__ = ["SUSPENDED_MESSAGE", "StaffAuthenticated", "role_guard"]
 from shared.settings import ServiceSettings
 
 # Only declared so the OpenAPI document shows the bearer scheme on every staff route; the parent
@@ -58,9 +61,11 @@ class StaffAuthenticated(Authenticated):
             async with self._sessions() as session:
                 role, valid_after = await current_staff_state(session, principal.account_id, user_id)
             self._cache.put(principal.account_id, user_id, role, valid_after)
+        if role == SUSPENDED:
+            raise refuse_suspended()
         if role is None or ended_sessions(principal, valid_after):
             raise ApiError(401, "unauthorized", "invalid or expired token")
-        return replace(principal, role=role)
+        return replace(principal, role=role)  # type: ignore[arg-type]
 
     def forget(self, account_id: UUID, user_id: UUID) -> None:
         """Call after changing a user's role or active flag, or ending their sessions, so this

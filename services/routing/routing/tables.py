@@ -39,21 +39,34 @@ account_phone_numbers = sa.Table(
     sa.Column("kind", sa.Text),
     _ts("created_at"),
 )
+# A person: one login (e-mail, password) across Switchboard, who may work at several dealerships
+# of a group; ending their sessions (a password set or reset) ends them in every dealership.
+people = sa.Table(
+    "people",
+    metadata,
+    _id(),
+    sa.Column("email", sa.Text),
+    sa.Column("password_hash", sa.Text),
+    _ts("sessions_valid_after"),
+    sa.Column("last_account_id", sa.Uuid),
+    _ts("created_at"),
+)
+# A person's seat in one dealership: what a staff token's subject is. `email` is a copy of the
+# person's (a trigger keeps it so), for the readers that show it.
 users = sa.Table(
     "users",
     metadata,
     _id(),
     sa.Column("account_id", sa.Uuid),
+    sa.Column("person_id", sa.Uuid),
     sa.Column("email", sa.Text),
     sa.Column("name", sa.Text),
-    sa.Column("password_hash", sa.Text),
     sa.Column("role", sa.Text),
     sa.Column("active", sa.Boolean),
     _ts("deactivated_at"),
     _ts("created_at"),
     sa.Column("language", sa.Text),
     sa.Column("time_zone", sa.Text),
-    _ts("sessions_valid_after"),
 )
 teams = sa.Table(
     "teams",

@@ -36,6 +36,9 @@ class StaffUser(BaseModel):
         None,
         description="Tokens issued before this moment are refused (the password was set or reset since)",
     )
+    account_suspended: bool = Field(
+        False, description="The dealership is suspended: the user's tokens are refused everywhere"
+    )
 
 
 class TeamRef(BaseModel):

@@ -175,6 +175,8 @@ def invitations_router(
         with _refusals():
             async with sessions.begin() as session:
                 done = await resets.reset_password(session, settings, body.token, body.password, _now())
+        for account_id, user_id in done.other_seats:  # the person's sessions at their other dealerships
+            auth.forget(account_id, user_id)
         return signed_in(done.user_id, done.account_id, done.role)
 
     return router

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.admin.usecases.errors import CannotChangeSelf, EmailTaken, LastAdmin, NotInAccount
+from routing.auth.suspension import suspended_column
 from routing.conversations.usecases.read_state import refresh_team
-from routing.tables import accounts, team_members, teams, users
+from routing.tables import accounts, people, team_members, teams, users
 
 StaffRole = Literal["admin", "agent"]
 
@@ -32,6 +33,8 @@ class StaffMember:
     language: str | None = None
     time_zone: str | None = None
     sessions_valid_after: datetime | None = None
+    # The dealership is suspended: other services refuse this user's token (shared/http/staff.py).
+    account_suspended: bool = False
 
 
 # The languages the web inbox speaks; a user's own choice is one of them or null (the browser's).
@@ -49,7 +52,14 @@ class StaffChanges:
 
 
 def users_of(account_id: UUID) -> Select:
-    return select(users).where(users.c.account_id == account_id)
+    """The account's staff, with what belongs to the person behind each (one login across the
+    dealerships of a group: when their sessions were last ended) and the dealership's state."""
+    return (
+        select(users, people.c.sessions_valid_after, suspended_column())
+        .join(people, people.c.id == users.c.person_id)
+        .join(accounts, accounts.c.id == users.c.account_id)
+        .where(users.c.account_id == account_id)
+    )
 
 
 async def list_staff(
@@ -108,9 +118,7 @@ async def change_staff_member(
     if changes.name is not None:
         values["name"] = changes.name
     if changes.email is not None and changes.email != target.email:
-        if changes.email.lower() != target.email.lower():
-            await _refuse_taken_email(session, changes.email)
-        values["email"] = changes.email
+        await _change_login_email(session, target.person_id, target.email, changes.email)
     if changes.role is not None:
         values["role"] = changes.role
     if deactivating:
@@ -133,13 +141,27 @@ async def change_staff_member(
     return await get_staff_member(session, account_id, user_id)
 
 
-async def _refuse_taken_email(session: AsyncSession, email: str) -> None:
-    # Across every account: the e-mail is the login. Which account uses it is not said.
-    taken = await session.scalar(
-        select(users.c.id).where(func.lower(users.c.email) == email.lower()).limit(1)
+async def _change_login_email(session: AsyncSession, person_id: UUID, current: str, email: str) -> None:
+    """The e-mail is the person's login, across every dealership (a trigger copies it to each of
+    their `users` rows). Someone who also works at another dealership changes it there too, so
+    one dealership's admin may not: they would change a login another dealership relies on."""
+    seats = await session.scalar(
+        select(func.count()).select_from(users).where(users.c.person_id == person_id)
     )
-    if taken is not None:
-        raise EmailTaken("this e-mail is already used")
+    if seats > 1:
+        raise EmailTaken("this person also works at another dealership; their e-mail cannot be changed here")
+    if email.lower() != current.lower():
+        # Across every account: the e-mail is the login. Which account uses it is not said.
+        taken = await session.scalar(
+            select(people.c.id).where(func.lower(people.c.email) == email.lower()).limit(1)
+        )
+        if taken is not None:
+            raise EmailTaken("this e-mail is already used")
+    try:
+        async with session.begin_nested():
+            await session.execute(update(people).where(people.c.id == person_id).values(email=email))
+    except IntegrityError as exc:  # a concurrent change took the e-mail meanwhile
+        raise EmailTaken("this e-mail is already used") from exc
 
 
 async def _team_ids(session: AsyncSession, account_id: UUID, user_ids: list[UUID]) -> dict[UUID, list[UUID]]:
@@ -170,6 +192,7 @@ def _member(row, team_ids: list[UUID]) -> StaffMember:
         language=row.language,
         time_zone=row.time_zone,
         sessions_valid_after=row.sessions_valid_after,
+        account_suspended=bool(row.suspended),
     )
 
 

@@ -39,3 +39,9 @@ class LinkGone(AccessRefused):
 
 class InvalidTeams(AccessRefused):
     status, code = 422, "invalid_teams"
+
+
+class WrongPassword(AccessRefused):
+    """The invitee already has a login and typed another password than theirs."""
+
+    status, code = 422, "wrong_password"

@@ -17,7 +17,7 @@ from routing.invitations.usecases.errors import InvalidLink, LinkGone
 from routing.invitations.usecases.links import link_for, make_token, record_of, whole_seconds
 from routing.outbox import add_event
 from routing.settings import RoutingSettings
-from routing.tables import accounts, invitations, password_resets, users
+from routing.tables import accounts, invitations, password_resets, people, users
 from shared.contracts.staff import PasswordResetRequested
 from shared.contracts.topics import STAFF_PASSWORD_RESET_REQUESTED
 
@@ -27,23 +27,29 @@ class PasswordReset:
     user_id: UUID
     account_id: UUID
     role: str
+    # (account, user) of the person's seats at other dealerships: their sessions ended too.
+    other_seats: tuple[tuple[UUID, UUID], ...] = ()
 
 
 async def request_reset(session: AsyncSession, settings: RoutingSettings, email: str, now: datetime) -> bool:
     """True when an e-mail was queued (the API never says so)."""
+    # A person of several dealerships gets one e-mail, from the dealership they last worked in.
     user = (
         await session.execute(
-            select(users.c.id, users.c.account_id, users.c.email, users.c.name)
-            .where(func.lower(users.c.email) == email.strip().lower(), users.c.active)
-            .with_for_update()  # two requests at once count one after the other
+            select(users.c.id, users.c.account_id, users.c.email, users.c.name, users.c.person_id)
+            .join(people, people.c.id == users.c.person_id)
+            .where(func.lower(people.c.email) == email.strip().lower(), users.c.active)
+            .order_by(users.c.account_id != people.c.last_account_id, users.c.created_at)
+            .limit(1)
+            .with_for_update(of=people)  # two requests at once count one after the other
         )
     ).first()
     if user is None:
         return False
     recent = await session.scalar(
         select(func.count())
-        .select_from(password_resets)
-        .where(password_resets.c.user_id == user.id, password_resets.c.created_at > now - timedelta(hours=1))
+        .select_from(password_resets.join(users, users.c.id == password_resets.c.user_id))
+        .where(users.c.person_id == user.person_id, password_resets.c.created_at > now - timedelta(hours=1))
     )
     if recent >= settings.password_resets_per_hour:
         return False
@@ -96,7 +102,7 @@ async def reset_password(
         raise LinkGone("this reset link has expired; ask for a new one", "reset_expired")
     user = (
         await session.execute(
-            select(users.c.id, users.c.account_id, users.c.email, users.c.role).where(
+            select(users.c.id, users.c.account_id, users.c.email, users.c.role, users.c.person_id).where(
                 users.c.id == row.user_id, users.c.active
             )
         )
@@ -105,15 +111,24 @@ async def reset_password(
         raise InvalidLink("this link is not valid; ask for a new one")
     check_password(password, user.email)
     hashed = await asyncio.to_thread(password_hash.hash, password)
+    # The person's one password: every dealership of theirs, every session of theirs ends.
     await session.execute(
-        update(users)
-        .where(users.c.id == user.id)
+        update(people)
+        .where(people.c.id == user.person_id)
         .values(password_hash=hashed, sessions_valid_after=whole_seconds(now))
     )
     # This link and any other one still out for this person stop working.
+    seats = select(users.c.id).where(users.c.person_id == user.person_id)
     await session.execute(
         update(password_resets)
-        .where(password_resets.c.user_id == user.id, password_resets.c.used_at.is_(None))
+        .where(password_resets.c.user_id.in_(seats), password_resets.c.used_at.is_(None))
         .values(used_at=now)
     )
-    return PasswordReset(user_id=user.id, account_id=user.account_id, role=user.role)
+    others = await session.execute(
+        select(users.c.account_id, users.c.id).where(
+            users.c.person_id == user.person_id, users.c.id != user.id
+        )
+    )
+    return PasswordReset(
+        user_id=user.id, account_id=user.account_id, role=user.role, other_seats=tuple(map(tuple, others))
+    )
