@@ -42,11 +42,17 @@ async def get_team(session: AsyncSession, account_id: UUID, team_id: UUID) -> Te
 
 
 async def create_team(
-    session: AsyncSession, account_id: UUID, name: str, member_ids: list[UUID], now: datetime
+    session: AsyncSession,
+    account_id: UUID,
+    name: str,
+    member_ids: list[UUID],
+    now: datetime,
+    team_id: UUID | None = None,
 ) -> Team:
+    """`team_id`: only the demo seed names it (its fixed ids); otherwise a new one."""
     await _refuse_taken_name(session, account_id, name, None)
     await _check_members(session, account_id, member_ids)
-    team_id = uuid4()
+    team_id = team_id or uuid4()
     inserted = await session.scalar(
         insert(teams)
         .values(id=team_id, account_id=account_id, name=name, created_at=now)
