@@ -1,6 +1,11 @@
 """Inviting a colleague: the admin gives a name, an e-mail and a role, never a password. The
 invitee gets a signed, single-use link by e-mail (through notifier) and sets their own password;
-accepting creates the user, signed in, with no other session."""
+accepting creates the user, signed in, with no other session.
+
+Dealer groups: someone who already works at another dealership (a person with a password) is
+invited the same way, and accepting adds this dealership to their login: they confirm with the
+password they already have (the link alone proves the mailbox, the password that it is them), it
+stays as it is and their other sessions go on."""
 
 import asyncio
 from dataclasses import dataclass
@@ -11,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from routing.auth.usecases import password_hash
+from routing.auth.usecases import password_hash, verify_password
 from routing.conversations.usecases.read_state import refresh_team
 from routing.domain.access_tokens import digest_matches, token_digest
 from routing.domain.passwords import check_password
@@ -22,11 +27,12 @@ from routing.invitations.usecases.errors import (
     InvalidTeams,
     InvitationNotFound,
     LinkGone,
+    WrongPassword,
 )
 from routing.invitations.usecases.links import link_for, make_token, record_of, whole_seconds
 from routing.outbox import add_event
 from routing.settings import RoutingSettings
-from routing.tables import accounts, invitations, team_members, teams, users
+from routing.tables import accounts, invitations, people, team_members, teams, users
 from shared.contracts.staff import StaffInvitationSent
 from shared.contracts.topics import STAFF_INVITATION_SENT
 
@@ -76,11 +82,14 @@ async def invite(
     invited_by: UUID | None = None,
 ) -> Issued:
     email = new.email.strip()
+    # Someone of another dealership (of the group) may be invited: accepting adds this one.
     taken = await session.scalar(
-        select(users.c.id).where(func.lower(users.c.email) == email.lower()).limit(1)
+        select(users.c.id)
+        .where(users.c.account_id == account_id, func.lower(users.c.email) == email.lower())
+        .limit(1)
     )
     if taken is not None:
-        raise EmailTaken("someone already signs in with this e-mail")
+        raise EmailTaken("someone of your dealership already signs in with this e-mail")
     if new.team_ids:
         found = set(
             await session.scalars(
@@ -202,21 +211,19 @@ async def accept_invitation(
         raise LinkGone(
             "this invitation has expired; ask your administrator for a new one", "invitation_expired"
         )
-    check_password(password, row.email)
-    hashed = await asyncio.to_thread(password_hash.hash, password)
+    person_id, email = await _person_accepting(session, row.email, password, row.account_id, now)
     user_id = user_id or uuid4()
     created = await session.scalar(
         insert(users)
         .values(
             id=user_id,
             account_id=row.account_id,
-            email=row.email,
+            person_id=person_id,
+            email=email,
             name=row.name,
             role=row.role,
-            password_hash=hashed,
             active=True,
             created_at=now,
-            sessions_valid_after=whole_seconds(now),
         )
         .on_conflict_do_nothing()
         .returning(users.c.id)
@@ -239,6 +246,44 @@ async def accept_invitation(
         update(invitations).where(invitations.c.id == invitation_id).values(accepted_at=now, user_id=user_id)
     )
     return Accepted(user_id=user_id, account_id=row.account_id, role=row.role)
+
+
+async def _person_accepting(
+    session: AsyncSession, email: str, password: str, account_id: UUID, now: datetime
+) -> tuple[UUID, str]:
+    """The person the invitation is for (id, and the e-mail they sign in with): someone new sets
+    their password (no session of theirs exists yet); someone who already has one confirms it,
+    and it stays as it is."""
+    person = (
+        await session.execute(
+            select(people.c.id, people.c.email, people.c.password_hash)
+            .where(func.lower(people.c.email) == email.lower())
+            .with_for_update()
+        )
+    ).first()
+    if person is not None and person.password_hash:
+        if not await verify_password(password, person.password_hash):
+            raise WrongPassword(
+                "you already sign in to Switchboard with this e-mail: enter that password to join "
+                "this dealership (or reset it first if you forgot it)"
+            )
+        await session.execute(
+            update(people).where(people.c.id == person.id).values(last_account_id=account_id)
+        )
+        return person.id, person.email
+    check_password(password, email)
+    hashed = await asyncio.to_thread(password_hash.hash, password)
+    values = {
+        "password_hash": hashed,
+        "sessions_valid_after": whole_seconds(now),
+        "last_account_id": account_id,
+    }
+    if person is not None:
+        await session.execute(update(people).where(people.c.id == person.id).values(**values))
+        return person.id, person.email
+    person_id = uuid4()
+    await session.execute(insert(people).values(id=person_id, email=email, created_at=now, **values))
+    return person_id, email
 
 
 def _invitation(row) -> Invitation:
