@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ingest import carrier_account_repository as accounts
 from ingest import catch_up_repository as catch_up
 from ingest.domain.carrier_accounts import normalize_ed25519_public_key
+from ingest.usecases import carrier_credentials as credentials
 from ingest.usecases.common import WebhookDeps
 from shared.carriers.credentials import ADMINS_ONLY, CarrierSecret, TwilioAccountSid, secret_hint
 from shared.carriers.credentials_api import (
@@ -178,7 +179,7 @@ def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) 
     async def put_twilio(caller: Admin, body: TwilioWebhookCredentials) -> CarrierAccountView:
         try:
             async with sessions.begin() as session:
-                touched = await accounts.set_twilio_account(
+                touched = await credentials.set_twilio_webhook_credentials(
                     session, caller.account_id, body.account_sid, body.auth_token.get_secret_value()
                 )
                 [row] = await accounts.twilio_accounts(session, caller.account_id)
@@ -198,9 +199,8 @@ def carrier_accounts_router(deps: WebhookDeps, auth: CurrentStaffAuthenticated) 
     )
     async def put_telnyx(caller: Admin, body: TelnyxWebhookKey) -> CarrierAccountView:
         async with sessions.begin() as session:
-            await accounts.set_telnyx_key(session, caller.account_id, body.public_key)
-            if body.api_key is not None:
-                await catch_up.set_telnyx_api_key(session, caller.account_id, body.api_key.get_secret_value())
+            api_key = body.api_key.get_secret_value() if body.api_key is not None else None
+            await credentials.set_telnyx_webhook_key(session, caller.account_id, body.public_key, api_key)
             row = await accounts.telnyx_account(session, caller.account_id)
             states = await catch_up.number_states(session, caller.account_id)
         assert row is not None

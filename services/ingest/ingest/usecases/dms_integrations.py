@@ -40,9 +40,10 @@ async def _one(session: AsyncSession, account_id: UUID, integration_id: UUID) ->
 
 
 async def create_integration(
-    sessions: async_sessionmaker[AsyncSession], account_id: UUID, name: str
+    sessions: async_sessionmaker[AsyncSession], account_id: UUID, name: str, secret: str | None = None
 ) -> IssuedSecret:
-    secret, integration_id = new_secret(), uuid4()
+    """`secret`: only the demo seed names one (its documented demo secret); otherwise a new one."""
+    secret, integration_id = secret or new_secret(), uuid4()
     async with sessions.begin() as session:
         await repository.create_integration(session, account_id, integration_id, name, secret)
         return IssuedSecret(await _one(session, account_id, integration_id), secret)
