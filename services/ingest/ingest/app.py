@@ -17,6 +17,7 @@ from ingest.catch_up_metrics import CatchUpMetrics
 from ingest.consumers import register_consumers
 from ingest.repository import TelnyxKeys, TwilioCredentials
 from ingest.settings import IngestSettings
+from ingest.usage_repository import USAGE_DESCRIBED, usage_reader
 from ingest.usecases.catch_up import CatchUpDeps
 from ingest.usecases.common import WebhookDeps
 from ingest.usecases.dms import DmsDeps
@@ -28,6 +29,7 @@ from shared.contracts.topics import (
     DMS_REJECTED,
 )
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
+from shared.http.usage import usage_router
 from shared.service import build_app, build_infrastructure
 
 
@@ -81,6 +83,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
             dms_integrations_router(
                 infra.sessions, staff, timedelta(hours=settings.dms_secret_overlap_hours)
             ),
+            usage_router(settings, usage_reader(infra.sessions), USAGE_DESCRIBED),
         ],
         background_jobs=[catch_up_job(catch_up)] if settings.catch_up_enabled else [],
         on_shutdown=[auth_http.aclose, carrier_http.aclose],

@@ -1,14 +1,17 @@
-"""ingest's Kafka consumers: routing's changes to dealership numbers, and notifier's reports of
-the texts it sent (so a text whose status callback never comes has its status fetched)."""
+"""ingest's Kafka consumers: routing's changes to dealership numbers, notifier's reports of
+the texts it sent (so a text whose status callback never comes has its status fetched), and its
+own `carrier.inbound.v1`, read back to count each dealership's texts in (usage), once per text."""
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ingest.settings import IngestSettings
+from ingest.usage_repository import count_text_in
 from ingest.usecases.outbound_check import note_outbound_status
 from ingest.usecases.phone_numbers import apply_number_change
+from shared.contracts.carrier import CarrierInbound
 from shared.contracts.messaging import OutboundStatusChanged
 from shared.contracts.phone_numbers import PhoneNumberChanged
-from shared.contracts.topics import PHONE_NUMBER_CHANGED, SMS_OUTBOUND_STATUS
+from shared.contracts.topics import CARRIER_INBOUND, PHONE_NUMBER_CHANGED, SMS_OUTBOUND_STATUS
 from shared.kafka.consumer import subscribe
 from shared.service import Infrastructure
 
@@ -24,5 +27,12 @@ def register_consumers(
         async with sessions.begin() as session:
             await note_outbound_status(session, event, settings.outbound_status_after_seconds)
 
+    async def on_text_in(event: CarrierInbound) -> None:
+        async with sessions.begin() as session:
+            await count_text_in(
+                session, event.account_id, event.carrier, event.carrier_message_id, event.received_at
+            )
+
     subscribe(infra.broker, infra.publisher, settings, PHONE_NUMBER_CHANGED, "ingest", on_number_changed)
+    subscribe(infra.broker, infra.publisher, settings, CARRIER_INBOUND, "ingest", on_text_in)
     subscribe(infra.broker, infra.publisher, settings, SMS_OUTBOUND_STATUS, "ingest", on_outbound_status)

@@ -1,0 +1,132 @@
+"""Texts in per dealership and month, as an operator reads them: real signed webhooks through
+the real app, counted from carrier.inbound.v1 on the real Kafka into Postgres; the carrier's
+retry and a replayed event count once; a text counts in the month the customer sent it; only the
+operator token reads it."""
+
+import asyncio
+import contextlib
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from twilio.request_validator import RequestValidator
+
+from devtools.carrier_simulator.twilio import inbound_sms_form
+from ingest.app import create_app
+from ingest.settings import IngestSettings
+from shared.contracts.carrier import CarrierInbound
+from shared.contracts.topics import CARRIER_INBOUND
+from shared.http.usage import UsageMonth
+
+BASE_URL = "https://ingest.example.test"
+SMS_URL = f"{BASE_URL}/webhooks/twilio/sms"
+OPERATOR_TOKEN = secrets.token_urlsafe(24)
+OPERATOR = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+async def app_with_operator(
+    ingest_settings: IngestSettings, staff_directory_server
+) -> AsyncIterator[tuple[httpx.AsyncClient, IngestSettings]]:
+    settings = ingest_settings.model_copy(
+        update={
+            "operator_tokens": f"billing={OPERATOR_TOKEN}",
+            "kafka_topic_prefix": f"tiu{secrets.token_hex(4)}.",
+        }
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client,
+    ):
+        yield client, settings
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        ours = [t for t in await admin.list_topics() if t.startswith(settings.kafka_topic_prefix)]
+        with contextlib.suppress(Exception):
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()
+
+
+async def usage(client: httpx.AsyncClient, account_id, month: str | None = None) -> httpx.Response:
+    params = {"account_id": str(account_id), **({"month": month} if month else {})}
+    return await client.get("/platform/v1/usage", params=params, headers=OPERATOR)
+
+
+async def texts_in_becomes(client, account_id, expected: int, month: str | None = None) -> dict:
+    for _ in range(150):
+        body = (await usage(client, account_id, month)).json()
+        if body["counts"]["texts_in"] == expected:
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"texts_in never became {expected}: {body}")
+
+
+async def test_each_text_in_counts_once_in_its_month(app_with_operator, twilio_account):
+    client, settings = app_with_operator
+    account = twilio_account
+    forms = [
+        inbound_sms_form(account.account_sid, "+14385550100", account.number, f"text {i}") for i in range(3)
+    ]
+    for form in forms:
+        headers = {
+            "X-Twilio-Signature": RequestValidator(account.auth_token).compute_signature(SMS_URL, form)
+        }
+        assert (await client.post(SMS_URL, data=form, headers=headers)).status_code == 200
+        # The carrier's retry of the same text.
+        assert (await client.post(SMS_URL, data=form, headers=headers)).status_code == 200
+    body = await texts_in_becomes(client, account.account_id, 3)
+    this_month = UsageMonth.of(datetime.now(UTC))
+    assert body["month"] == str(this_month) and body["service"] == "ingest"
+    assert body["period_start"].startswith(this_month.start.date().isoformat())
+
+    # A text caught up from last year counts in its own month; replayed, it still counts once.
+    earlier = CarrierInbound(
+        account_id=account.account_id,
+        carrier="twilio",
+        carrier_message_id=f"SM{secrets.token_hex(16)}",
+        from_number="+14385550100",
+        to_number=account.number,
+        body="sent in March",
+        received_at=datetime(2025, 3, 31, 23, 59, tzinfo=UTC),
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for _ in range(2):
+            await producer.send_and_wait(
+                f"{settings.kafka_topic_prefix}{CARRIER_INBOUND.name}",
+                earlier.to_bytes(),
+                key=earlier.partition_key.encode(),
+            )
+    finally:
+        await producer.stop()
+    await texts_in_becomes(client, account.account_id, 1, "2025-03")
+    await asyncio.sleep(1.0)  # the replay had its chance to count twice
+    assert (await usage(client, account.account_id, "2025-03")).json()["counts"]["texts_in"] == 1
+    assert (await usage(client, account.account_id, "2025-04")).json()["counts"]["texts_in"] == 0
+    assert (await usage(client, account.account_id)).json()["counts"]["texts_in"] == 3
+    # Another dealership's count is its own.
+    assert (await usage(client, uuid.uuid4())).json()["counts"]["texts_in"] == 0
+
+
+async def test_only_an_operator_token_reads_usage(app_with_operator, staff):
+    client, _settings = app_with_operator
+    admin = staff("admin")
+    params = {"account_id": str(admin.account_id)}
+    for headers in ({}, admin.headers, {"authorization": "Bearer not-the-token"}):
+        refused = await client.get("/platform/v1/usage", params=params, headers=headers)
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "unauthorized"
+    for bad in ({"account_id": "nope"}, {"account_id": str(admin.account_id), "month": "2026-13"}, {}):
+        response = await client.get("/platform/v1/usage", params=bad, headers=OPERATOR)
+        assert response.status_code == 422, bad
+        assert "error" in response.json()
