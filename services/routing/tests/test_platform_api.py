@@ -152,7 +152,8 @@ async def test_an_idempotency_key_makes_a_retry_answer_the_same_dealership(ops, 
     assert first.status_code == 201, first.text
     before = await counts(sessions)
     again = await ops.post("/platform/v1/dealerships", headers=CI | key, json=body)
-    assert again.status_code == 200, again.text
+    assert again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
     assert again.json() == first.json()
     accounts_now, outbox_now, _ = await counts(sessions)
     assert (accounts_now, outbox_now) == before[:2]  # no second dealership, no second e-mail

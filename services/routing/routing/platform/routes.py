@@ -118,12 +118,11 @@ def platform_router(
         description="Creates the dealership (`dealership.provisioned.v1`: each service sets up its "
         "part) and invites its first admin, who is e-mailed a link to set their password; the "
         "link is in the answer too, for the operator to hand over. With `Idempotency-Key`, a "
-        "retry answers the same dealership (200) instead of creating a second one; the same key "
-        "with a different body is 422 `idempotency_key_reused`. 409 `email_taken` when someone "
-        "already signs in with the admin's e-mail; 422 for an unknown time zone or a malformed e-mail.",
+        "retry answers the same (201, same body, `Idempotent-Replayed: true`) instead of creating "
+        "a second dealership; the same key with a different body is 422 `idempotency_key_reused`. "
+        "An admin who already works at another dealership (a dealer group) accepts with the "
+        "password they have. 422 for an unknown time zone or a malformed e-mail.",
         responses={
-            200: {"description": "A retry with the same Idempotency-Key: the dealership created first"},
-            409: error_response("The admin's e-mail is taken", "email_taken", "someone already signs in"),
             422: error_response("Invalid body, or a reused key", "idempotency_key_reused", "key reused"),
         },
     )
@@ -138,7 +137,7 @@ def platform_router(
         if outcome.created:
             on_events()
         else:
-            response.status_code = 200
+            response.headers["Idempotent-Replayed"] = "true"
         return created_view(outcome.dealership)
 
     @router.get("/dealerships", response_model=DealershipPage, summary="Dealerships, oldest first")
