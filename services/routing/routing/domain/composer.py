@@ -8,7 +8,9 @@ from typing import Literal
 
 from routing.domain.reachability import Blocked, PhoneOnFile, sendable_phone
 
-ComposerReason = Literal["no_mobile_number", "landline", "opted_out", "archived", "no_dealership_number"]
+ComposerReason = Literal[
+    "no_mobile_number", "landline", "opted_out", "archived", "no_dealership_number", "dealership_suspended"
+]
 
 REASON_MESSAGES: dict[ComposerReason, str] = {
     "no_mobile_number": "This customer has no mobile number on file, so they cannot be texted. "
@@ -21,6 +23,8 @@ REASON_MESSAGES: dict[ComposerReason, str] = {
     "Write in the customer's active conversation instead.",
     "no_dealership_number": "Your dealership has no phone number to text from yet. "
     "An administrator can add one in the settings.",
+    "dealership_suspended": "Your dealership's access to Switchboard is suspended: no text can be sent "
+    "until it is resumed. Texts from customers are still received.",
 }
 
 _FROM_PHONE_REASONS: dict[str, ComposerReason] = {
@@ -51,10 +55,14 @@ def composer_state(
     opted_out_e164s: Collection[str],
     from_number: str | None,
     preferred_e164: str | None = None,
+    suspended: bool = False,
 ) -> ComposerState:
     """`phones` are the customer's numbers in the order they should be tried; `opted_out_e164s`
     the ones that opted out of texts from `from_number` (the conversation's dealership number);
-    `preferred_e164` the number the customer last wrote from, texted first when it can be."""
+    `preferred_e164` the number the customer last wrote from, texted first when it can be;
+    `suspended`: the operator suspended the dealership, which sends nothing until resumed."""
+    if suspended:
+        return ComposerState.blocked("dealership_suspended", from_number=from_number)
     if conversation_status == "archived":
         return ComposerState.blocked("archived", from_number=from_number)
     if from_number is None:

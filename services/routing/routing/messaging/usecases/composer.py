@@ -6,6 +6,7 @@ from uuid import UUID
 from sqlalchemy import Row, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from routing.auth.suspension import is_suspended
 from routing.domain.composer import ComposerState, composer_state
 from routing.messaging.usecases.errors import RecipientNotFound
 from routing.tables import account_phone_numbers, conversations, customer_phones, messages, opt_outs
@@ -51,7 +52,9 @@ async def conversation_composer(session: AsyncSession, account_id: UUID, convers
         .order_by(messages.c.created_at.desc(), messages.c.id.desc())
         .limit(1)
     )
-    return composer_state(conversation.status, phones, opted_out, from_number, last_from)
+    # A suspended dealership sends nothing (staff, automatic answers, other systems' requests).
+    suspended = await is_suspended(session, account_id)
+    return composer_state(conversation.status, phones, opted_out, from_number, last_from, suspended)
 
 
 async def first_account_number(session: AsyncSession, account_id: UUID) -> str | None:
