@@ -1,6 +1,7 @@
 """`make run`: the whole system on this machine until Ctrl-C."""
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from devtools import demo
 from devtools.processes import SERVICES, ServiceProcess, start_services, stop_services
+from shared.http.operator_auth import hash_operator_token
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("SWITCHBOARD_STATE_DIR", ROOT / ".state"))
@@ -50,8 +52,20 @@ def left_running() -> str:
     )
 
 
+def local_operator_token() -> str:
+    """This clone's operator token for /platform/v1, kept in .state so it stays the same from one
+    `make run` to the next (the services are given only its digest)."""
+    path = STATE / "operator-token"
+    if not path.exists():
+        STATE.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32) + "\n")
+    return path.read_text().strip()
+
+
 def main() -> None:
     logs = STATE / "logs"
+    operator_token = local_operator_token()
     env = {
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
         "SMTP_PORT": os.environ.get("SMTP_PORT", "1025"),
@@ -61,6 +75,8 @@ def main() -> None:
         "CARRIER_CALLBACK_BASE_URL": os.environ.get("CARRIER_CALLBACK_BASE_URL", "http://127.0.0.1:8081"),
         # Invitation and password-reset e-mails link to the web inbox.
         "APP_BASE_URL": os.environ.get("APP_BASE_URL", f"http://127.0.0.1:{SERVICES['web']}"),
+        # The platform operator API (routing's /platform/v1) and usage endpoints.
+        "OPERATOR_TOKENS": f"local={hash_operator_token(operator_token)}",
     }
     taken = taken_ports([*SERVICES.values(), SIMULATOR_PORT, int(env["SMTP_PORT"])])
     if taken:
@@ -94,7 +110,7 @@ def main() -> None:
     services: dict[str, ServiceProcess] = {}
     try:
         services = start_services(env, logs)
-        print_table()
+        print_table(operator_token)
         stop = {"now": False}
         signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
         while not stop["now"]:
@@ -114,7 +130,7 @@ def main() -> None:
         print(left_running())
 
 
-def print_table() -> None:
+def print_table(operator_token: str) -> None:
     rows = [
         (name, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/docs")
         for name, port in SERVICES.items()
@@ -131,6 +147,7 @@ def print_table() -> None:
     print(f"  Sign in as {demo.ADMIN_EMAIL} or {demo.AGENT_EMAIL}, password {demo.PASSWORD}\n")
     for name, where, docs in rows:
         print(f"  {name:<18} {where:<40} {docs}")
+    print(f"\noperator token: {operator_token}  (also in {STATE / 'operator-token'}; for /platform/v1)")
     print(
         f"""
 Log in:   curl -s -XPOST localhost:8082/api/v1/auth/login -H 'content-type: application/json' \\
@@ -139,6 +156,7 @@ Text in:  curl -s -XPOST localhost:8089/simulate/sms -H 'content-type: applicati
             -d '{{"from": "+15145551234", "body": "Is my car ready?"}}'
 Live:     curl -N "localhost:8083/api/v1/notifications/stream?access_token=$TOKEN"
 Inbox:    curl -s localhost:8082/api/v1/conversations -H "authorization: Bearer $TOKEN"
+Operator: curl -s localhost:8082/platform/v1/dealerships -H "authorization: Bearer $OPERATOR_TOKEN"
 Ctrl-C stops the services, the simulator and the SMTP sink; Kafka and PostgreSQL keep running
 (`make stop-infra` stops them).
 """,
