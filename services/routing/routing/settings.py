@@ -19,3 +19,9 @@ class RoutingSettings(ServiceSettings):
     password_reset_ttl_minutes: float = Field(60, gt=0)
     # Reset e-mails a person may be sent per hour (more requests are answered the same, silently).
     password_resets_per_hour: int = Field(3, ge=1)
+    # The services that count a dealership's usage (operator API, GET /platform/v1/dealerships/{id}):
+    # ingest (texts in), notifier (texts out, segments, undelivered), exporter (exports).
+    ingest_url: str = "http://127.0.0.1:8081"
+    notifier_url: str = "http://127.0.0.1:8083"
+    exporter_url: str = "http://127.0.0.1:8085"
+    usage_timeout_seconds: float = Field(3.0, gt=0)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing.cursors import InvalidCursor, decode_cursor, encode_cursor
@@ -22,12 +22,14 @@ from routing.platform.models import (
     InvitationLink,
     SuspendRequest,
 )
+from routing.platform.usage import DealershipUsage, UsageSources
 from routing.platform.usecases import audit
 from routing.platform.usecases import dealerships as usecases
 from routing.platform.usecases.errors import DealershipNotFound, PlatformRefusal
 from routing.settings import RoutingSettings
 from shared.http.errors import ApiError, error_response
 from shared.http.operator_auth import Operator, require_operator
+from shared.http.usage import UsageMonth
 
 IdempotencyKey = Annotated[
     str | None,
@@ -91,6 +93,16 @@ def platform_router(
     on_events: Callable[[], None] = lambda: None,
 ) -> APIRouter:
     router = APIRouter(prefix="/platform/v1", tags=["platform (operators)"], responses=OPERATOR_ONLY)
+    usage = DealershipUsage(
+        UsageSources(
+            {
+                "ingest": settings.ingest_url,
+                "notifier": settings.notifier_url,
+                "exporter": settings.exporter_url,
+            },
+            settings.usage_timeout_seconds,
+        )
+    )
     Caller = Annotated[Operator, Depends(require_operator(settings))]
 
     @asynccontextmanager
@@ -167,14 +179,28 @@ def platform_router(
         summary="One dealership, with its usage",
         responses=NOT_FOUND,
     )
-    async def get_dealership(account_id: UUID, operator: Caller) -> DealershipView:
+    async def get_dealership(
+        account_id: UUID,
+        operator: Caller,
+        request: Request,
+        month: Annotated[
+            str | None,
+            Query(max_length=20, description="Usage of this month, YYYY-MM (UTC); this month by default"),
+        ] = None,
+    ) -> DealershipView:
+        try:
+            period = str(UsageMonth.parse(month) if month else UsageMonth.of(_now()))
+        except ValueError as exc:
+            raise ApiError(422, "invalid_month", str(exc), {"month": month}) from exc
         async with refusals_audited(operator, "dealership.get", account_id):
             async with sessions() as session:
                 found = await queries.find_dealership(session, account_id)
             if found is None:
                 raise DealershipNotFound("dealership not found")
         await audited_read(operator, "dealership.get", account_id)
-        return dealership_view(found)
+        # Counted by the services that see each event (platform/usage.py), asked with the caller's token.
+        counted = await usage.of(account_id, period, request.headers.get("authorization", ""))
+        return dealership_view(found).model_copy(update={"usage": counted})
 
     @router.post(
         "/dealerships/{account_id}/suspend",
