@@ -10,7 +10,9 @@ the same token as a Bearer header.
 Measured, per case (view x status), with wrk (1 thread, 4 connections, 10 s by default, after a
 2 s warm-up of each), in the same run, alternating routing then web:
 - routing  GET /api/v1/conversations?view=..&status=..&limit=50          (the baseline)
-- web      GET /conversations?view=..&status=..     (the whole page: 50 rows, menus with counts)
+- web      GET /conversations?view=..&status=..     (the whole page: 50 rows and the menus; their
+           numbers come by the page's own second request, below)
+- counts   GET /conversations/counts?view=..&status=..  (that second request: every count out of band)
 wrk gives requests/s and the latency distribution (p50/p95/p99/max, from a Lua `done()`); each
 process's own /metrics (request duration histogram, sum / count over the run) gives the mean
 server time of the page inside web and of each backend call inside routing, i.e. which calls a
@@ -295,7 +297,7 @@ def profile(py_spy: str, pids: dict[str, int], seconds: float, out_dir: Path) ->
 WEB_FRAMES = {
     "template rendering (Renderer.render: Jinja2 + format filters)": ("Renderer.render (web/rendering.py",),
     "backend calls (Backend.call: httpx client, JSON decode)": ("Backend.call (web/backend.py",),
-    "  of which JSON decode": ("Response.json (httpx/_models.py",),
+    "  of which JSON decode": ("Response.json (httpx/_models.py", "answer_of (web/backend.py"),
     "building the context (list_context, view_choices)": ("list_context (web/", "view_choices (web/"),
 }
 PROJECT = ("web/", "routing/", "shared/")
@@ -386,6 +388,8 @@ def run(args: argparse.Namespace) -> None:
                 targets = [
                     ("routing", f"{routing}{LIST}?{query}&limit={PAGE}", "Authorization", f"Bearer {cookie}"),
                     ("web", f"{web}/conversations?{query}", "Cookie", f"sb_session={cookie}"),
+                    # The page's numbers, which the page asks for once its rows are shown.
+                    ("counts", f"{web}/conversations/counts?{query}", "Cookie", f"sb_session={cookie}"),
                 ]
                 for _, target, header, value in targets:  # warm-up, not counted
                     run_wrk(target, header, value, 2, args.connections)
@@ -436,13 +440,13 @@ def report(results: list[dict]) -> None:
     )
     last_routing: dict[str, dict] = {}
     for r in results:
-        own = r["served"][r["label"]]
-        route = LIST if r["label"] == "routing" else "/conversations"
+        own = r["served"]["web" if r["label"] == "counts" else r["label"]]
+        route = {"routing": LIST, "web": "/conversations", "counts": "/conversations/counts"}[r["label"]]
         server = own.get(route, (0, float("nan")))[1]
         ratio = ""
         if r["label"] == "routing":
             last_routing[r["case"]] = r
-        else:
+        elif r["label"] == "web":
             base = r["baseline"] = last_routing[r["case"]]
             ratio = f"{r['p95'] / base['p95']:.2f}x (p50 {r['p50'] / base['p50']:.2f}x)"
         errors = sum(r["errors"].values())
@@ -451,21 +455,22 @@ def report(results: list[dict]) -> None:
             f"{r['p99']:>7.1f} {r['max']:>7.1f} {server:>7.1f} {ratio:>16}  {errors or '-'}"
         )
     print("\n== what one web page costs (from the web runs): calls to routing, CPU per page ==")
-    for r in (r for r in results if r["label"] == "web"):
-        case, base = r["case"], r["baseline"]
-        pages = max(1, r["served"]["web"].get("/conversations", (1, 0))[0])
+    for r in (r for r in results if r["label"] in ("web", "counts")):
+        case, base = r["case"], last_routing_of(results, r)
+        page_route = "/conversations" if r["label"] == "web" else "/conversations/counts"
+        pages = max(1, r["served"]["web"].get(page_route, (1, 0))[0])
         calls = sorted(r["served"]["routing"].items(), key=lambda kv: -kv[1][0] * kv[1][1])
         routing_ms = sum(n * ms for n, ms in r["served"]["routing"].values()) / pages
         call_count = sum(n for n, _ in r["served"]["routing"].values()) / pages
         print(
-            f"{case}: web mean {r['served']['web'].get('/conversations', (0, 0))[1]:.1f} ms in web; "
+            f"{case} {page_route}: mean {r['served']['web'].get(page_route, (0, 0))[1]:.1f} ms in web; "
             f"routing busy {routing_ms:.1f} ms per page over {call_count:.1f} calls"
         )
         for route, (n, ms) in calls:
             print(f"    {route:<40} {n / pages:4.1f} per page, {ms:6.1f} ms mean in routing")
         cpu, cpu_base = r["cpu_ms"], base["cpu_ms"]
         print(
-            f"    CPU ms per request  web page: web {cpu['web']:.1f}, routing {cpu['routing']:.1f}, "
+            f"    CPU ms per request  {r['label']}: web {cpu['web']:.1f}, routing {cpu['routing']:.1f}, "
             f"postgres {cpu['postgres']:.1f}, wrk {cpu['wrk']:.2f}  |  routing call alone: routing "
             f"{cpu_base['routing']:.1f}, postgres {cpu_base['postgres']:.1f}; machine busy "
             f"{r['machine_busy'] * 100:.0f} % / {base['machine_busy'] * 100:.0f} %"
@@ -476,6 +481,12 @@ def report(results: list[dict]) -> None:
         f"\ngoal: web p95 < 50 ms and within 1.5x of routing's. Worst web p95 {worst['p95']:.1f} ms "
         f"({worst['case']})."
     )
+
+
+def last_routing_of(results: list[dict], measured: dict) -> dict:
+    """The routing run of the same case that came last before `measured`."""
+    before = results[: results.index(measured)]
+    return next(r for r in reversed(before) if r["label"] == "routing" and r["case"] == measured["case"])
 
 
 def main() -> None:

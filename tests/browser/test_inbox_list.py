@@ -28,6 +28,11 @@ def count_in(text: str) -> int:
     return int(re.sub(r"\D", "", text) or 0)
 
 
+def counts_shown(page: Page) -> None:
+    """The list's numbers come by a second request once its rows are shown."""
+    expect(page.locator("#list-counts[data-loaded]")).to_be_attached()
+
+
 def test_the_view_menu_lists_me_then_colleagues_teams_unassigned_and_all_with_counts(
     page: Page, system: System, problems
 ) -> None:
@@ -38,6 +43,7 @@ def test_the_view_menu_lists_me_then_colleagues_teams_unassigned_and_all_with_co
     menu = page.locator("#view-menu")
     expect(menu.locator("summary")).to_contain_text("Alex Admin")
     expect(row(page, number)).to_be_visible()
+    counts_shown(page)
     menu.locator("summary").click()
     choices = menu.get_by_role("link")
     names = [re.sub(r"\s+\d[\d\s]*$", "", t.strip()) for t in choices.all_inner_texts()]
@@ -161,6 +167,7 @@ def test_bulk_assign_with_a_note_takes_the_rows_off_my_list(page: Page, system: 
     assign(system, [first["id"], second["id"], kept["id"]], user_id=demo.ADMIN_ID)
     sign_in(page)
     summary = page.locator("#view-menu summary")
+    counts_shown(page)
     mine_before = count_in(summary.locator(".count").inner_text())
 
     for chosen in (first, second):

@@ -23,6 +23,9 @@ def test_a_new_text_moves_its_row_to_the_top_and_updates_the_counts(
     expect(first_row(page)).to_contain_text(older)
     system.text_in(newer, "Second customer")
     expect(first_row(page)).to_contain_text(newer)
+    # The numbers follow the rows by a second request (a live refresh keeps the old ones until then).
+    expect(page.locator("#list-counts[data-loaded]")).to_be_attached()
+    expect(page.locator("#list-total")).not_to_have_text("")
     total_before = page.locator("#list-total").inner_text()
 
     system.text_in(older, "First customer again")

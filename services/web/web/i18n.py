@@ -5,9 +5,10 @@ The catalogues are `.po` files only; they are compiled in memory when the proces
 binary `.mo` lives in the repository and a translator's edit needs nothing but a restart."""
 
 import contextvars
+import functools
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -85,12 +86,28 @@ def parse_instant(value: str | datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+# The list formats the same few hundred instants again on every refresh (a page of 50 rows, a
+# few times a second while texts arrive), and Babel parses its patterns and locale data on each
+# call: the formatted text is kept per (instant, form, locale, zone[, today]).
+_FORMATTED = 20_000
+
+
+@functools.cache
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
 def format_when(value: str | datetime | None, form: str = "medium") -> str:
-    moment = parse_instant(value)
-    if moment is None:
+    if value is None or value == "":
         return ""
     here = current.get()
-    return dates.format_datetime(moment, form, tzinfo=here.time_zone, locale=here.locale)
+    return _when(value, form, here.locale, here.time_zone)
+
+
+@functools.lru_cache(maxsize=_FORMATTED)
+def _when(value: str | datetime, form: str, locale: str, zone: ZoneInfo) -> str:
+    moment = parse_instant(value)
+    return dates.format_datetime(moment, form, tzinfo=zone, locale=_babel_locale(locale))
 
 
 def format_ago(value: str | datetime | None, now: datetime | None = None) -> str:
@@ -100,28 +117,37 @@ def format_ago(value: str | datetime | None, now: datetime | None = None) -> str
         return ""
     here = current.get()
     delta = moment - (now or datetime.now(UTC))
-    return dates.format_timedelta(delta, add_direction=True, threshold=1.0, locale=here.locale)
+    return dates.format_timedelta(delta, add_direction=True, threshold=1.0, locale=_babel_locale(here.locale))
 
 
 def format_short_time(value: str | datetime | None, now: datetime | None = None) -> str:
     """A list row's time: the hour today, the day otherwise."""
-    moment = parse_instant(value)
-    if moment is None:
+    if value is None or value == "":
         return ""
     here = current.get()
-    local = moment.astimezone(here.time_zone)
     today = (now or datetime.now(UTC)).astimezone(here.time_zone).date()
+    return _short_time(value, here.locale, here.time_zone, today)
+
+
+@functools.lru_cache(maxsize=_FORMATTED)
+def _short_time(value: str | datetime, locale: str, zone: ZoneInfo, today: date) -> str:
+    local = parse_instant(value).astimezone(zone)
     if local.date() == today:
-        return dates.format_time(local, "short", locale=here.locale)
+        return dates.format_time(local, "short", locale=_babel_locale(locale))
     if local.year == today.year:
-        return dates.format_skeleton("MMMd", local, locale=here.locale)
-    return dates.format_date(local, "short", locale=here.locale)
+        return dates.format_skeleton("MMMd", local, locale=_babel_locale(locale))
+    return dates.format_date(local, "short", locale=_babel_locale(locale))
 
 
 def format_number(value: int | float | None) -> str:
     if value is None:
         return ""
-    return numbers.format_decimal(value, locale=current.get().locale)
+    return _number(value, current.get().locale)
+
+
+@functools.lru_cache(maxsize=_FORMATTED)
+def _number(value: int | float, locale: str) -> str:
+    return numbers.format_decimal(value, locale=_babel_locale(locale))
 
 
 def format_date(value: str | datetime | None, form: str = "long") -> str:
@@ -129,7 +155,7 @@ def format_date(value: str | datetime | None, form: str = "long") -> str:
     if moment is None:
         return ""
     here = current.get()
-    return dates.format_date(moment.astimezone(here.time_zone), form, locale=here.locale)
+    return dates.format_date(moment.astimezone(here.time_zone), form, locale=_babel_locale(here.locale))
 
 
 def html_lang(locale: str) -> str:

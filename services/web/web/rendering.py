@@ -39,6 +39,20 @@ def build_environment() -> jinja2.Environment:
     return environment
 
 
+class Record(dict):
+    """An object of an API answer for a template that reads it many times (a list's rows):
+    `row.name` is found as an attribute at once, where for a plain dict Jinja first tries the
+    attribute, fails with an exception, then the key (a tenth of a list page's time)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 

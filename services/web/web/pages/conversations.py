@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from web.backend import Refused, UserApi
 from web.deps import WebDeps
 from web.pages.inbox_state import InboxState
+from web.rendering import Record
 from web.session import Person
 
 PAGE_SIZE = 50
@@ -27,6 +28,24 @@ def router(deps: WebDeps) -> APIRouter:
     @routes.get("/conversations")
     async def inbox(request: Request) -> Response:
         return await render_inbox(request, deps, conversation_id=None)
+
+    @routes.get("/conversations/counts")
+    async def list_counts(request: Request) -> Response:
+        """The numbers beside the list's menus, asked by the list once it is shown (they cost
+        routing a pass over the account's conversations, the list itself a page of an index):
+        the rows paint first, the counts follow out of band (partials/list_counts.html)."""
+        state = InboxState.of(request)
+        signed_in = await deps.sessions.signed_in(request)
+        (counts, refused), directory = await asyncio.gather(
+            counts_of(signed_in.api, state), staff_directory(signed_in.api)
+        )
+        shown = counts_context(signed_in.person, state, directory, counts, refused=refused)
+        return deps.renderer.render(
+            request,
+            "partials/list_counts.html",
+            {"state": state, **shown},
+            time_zone=signed_in.person.time_zone,
+        )
 
     @routes.get("/conversations/rows")
     async def more_rows(request: Request, cursor: str) -> Response:
@@ -65,7 +84,9 @@ def router(deps: WebDeps) -> APIRouter:
         else:
             answer = await signed_in.api.post("routing", f"/api/v1/conversations/{action}", json=selection)
             done = {"action": action, "count": answer.get("changed", 0)}
-        context = await inbox_context(signed_in.api, signed_in.person, state, conversation_id=None)
+        context = await inbox_context(
+            signed_in.api, signed_in.person, state, conversation_id=None, with_counts=True
+        )
         context["done"] = done
         return deps.renderer.render(
             request, "partials/conversation_list.html", context, time_zone=signed_in.person.time_zone
@@ -83,13 +104,19 @@ async def render_inbox(
 ) -> Response:
     """`load_conversation` (pages/conversation.py) adds the open conversation's pane; it runs
     before the list is read because opening a conversation marks it read, which the list then
-    shows. `template` replaces the page (the pane with the list out of band, after an action)."""
+    shows. `template` replaces the page (the pane with the list out of band, after an action, with
+    its counts at once); a page or a list alone asks for its counts afterwards."""
     state = InboxState.of(request)
     api = deps.backend.as_user(deps.sessions.token_of(request))
     signed_in, pane = await asyncio.gather(
         deps.sessions.signed_in(request), load_conversation(api) if load_conversation else _none()
     )
-    context = await inbox_context(signed_in.api, signed_in.person, state, conversation_id)
+    context = await inbox_context(
+        signed_in.api, signed_in.person, state, conversation_id, with_counts=template is not None
+    )
+    # A live refresh of the same list keeps the numbers shown until its own counts arrive,
+    # instead of blanking them a few times a second (`hx-preserve`, see list_counts.html).
+    context["keep_counts"] = request.headers.get("hx-trigger") == "list-refresh"
     context.update(pane)
     if template is None:
         template = "partials/conversation_list.html" if wants_list_only(request) else "conversations.html"
@@ -101,12 +128,14 @@ async def _none() -> dict[str, Any]:
 
 
 async def inbox_context(
-    api: UserApi, person: Person, state: InboxState, conversation_id: str | None
+    api: UserApi, person: Person, state: InboxState, conversation_id: str | None, *, with_counts: bool
 ) -> dict[str, Any]:
+    """The list's context; without `with_counts` its numbers are left out (None) and the page
+    asks for them afterwards (`/conversations/counts`)."""
     try:
-        page, counts, directory = await asyncio.gather(
+        page, (counts, _), directory = await asyncio.gather(
             list_page(api, state, None),
-            api.get("routing", "/api/v1/conversations/counts", params=state.api_params()),
+            counts_of(api, state) if with_counts else _no_counts(),
             staff_directory(api),
         )
     except Refused as refused:
@@ -114,23 +143,51 @@ async def inbox_context(
         if refused.status != 422 or state.view == "all":
             raise
         fallback = InboxState(view="all", status=state.status, read=state.read)
-        context = await inbox_context(api, person, fallback, conversation_id)
-        counts = {**context["counts"], "current": 0}
+        context = await inbox_context(api, person, fallback, conversation_id, with_counts=with_counts)
+        counts = context["counts"]
         return context | {
             "state": state,
             "view_refused": True,
             "rows": [],
             "next_cursor": None,
-            "counts": counts,
+            "counts": None if counts is None else {**counts, "current": 0},
         }
     context = list_context(person, state, page, directory, selected=conversation_id)
-    context["counts"] = counts
-    context["views"] = view_choices(person, directory, counts)
-    context["current_view"] = next(
-        (v for v in context["views"] if v["key"] == state.view), context["views"][0]
-    )
+    context.update(counts_context(person, state, directory, counts))
     context["view_refused"] = False
     return context
+
+
+async def _no_counts() -> tuple[None, bool]:
+    return None, False
+
+
+async def counts_of(api: UserApi, state: InboxState) -> tuple[dict[str, Any], bool]:
+    """Routing's counts for the list as the URL says it, and whether routing refused its view
+    (then the counts of All, none in the current view, as the list then says)."""
+    try:
+        return await api.get("routing", "/api/v1/conversations/counts", params=state.api_params()), False
+    except Refused as refused:
+        if refused.status != 422 or state.view == "all":
+            raise
+        fallback = InboxState(view="all", status=state.status, read=state.read)
+        counts = await api.get("routing", "/api/v1/conversations/counts", params=fallback.api_params())
+        return {**counts, "current": 0}, True
+
+
+def counts_context(
+    person: Person,
+    state: InboxState,
+    directory: dict[str, Any],
+    counts: dict[str, Any] | None,
+    refused: bool = False,
+) -> dict[str, Any]:
+    """The menus and their numbers (None until the counts are known); for a view routing
+    refused, the list shows All's menus."""
+    views = view_choices(person, directory, counts)
+    key = "all" if refused else state.view
+    current = next((v for v in views if v["key"] == key), views[0])
+    return {"counts": counts, "views": views, "current_view": current, "page_size": PAGE_SIZE}
 
 
 def wants_list_only(request: Request) -> bool:
@@ -154,12 +211,12 @@ async def staff_directory(api: UserApi) -> dict[str, Any]:
 def list_context(
     person: Person, state: InboxState, page: dict, directory: dict[str, Any], selected: str | None
 ) -> dict[str, Any]:
-    users = {user["id"]: user for user in directory["users"]}
-    teams = {team["id"]: team for team in directory["teams"]}
+    users = {user["id"]: Record(user) for user in directory["users"]}
+    teams = {team["id"]: Record(team) for team in directory["teams"]}
     return {
         "person": person,
         "state": state,
-        "rows": page["items"],
+        "rows": [Record(row) for row in page["items"]],
         "next_cursor": page.get("next_cursor"),
         "users": users,
         "teams": teams,
@@ -169,25 +226,40 @@ def list_context(
     }
 
 
-def view_choices(person: Person, directory: dict[str, Any], counts: dict) -> list[dict[str, Any]]:
+def view_choices(person: Person, directory: dict[str, Any], counts: dict | None) -> list[dict[str, Any]]:
     """The view menu as the help article lists it: my name first, then every user and every
-    team, then Unassigned and All; each with its count."""
-    views = counts.get("views") or {}
+    team, then Unassigned and All; each with its count (None while the counts are not known)."""
+    known = counts is not None
+    views = (counts or {}).get("views") or {}
     per_user, per_team = views.get("users") or {}, views.get("teams") or {}
-    choices = [{"key": "mine", "kind": "me", "name": person.name, "count": views.get("mine", 0)}]
+
+    def count(number: int) -> int | None:
+        return number if known else None
+
+    choices = [{"key": "mine", "kind": "me", "name": person.name, "count": count(views.get("mine", 0))}]
     choices += [
-        {"key": f"user:{u['id']}", "kind": "user", "name": u["name"], "count": per_user.get(u["id"], 0)}
+        {
+            "key": f"user:{u['id']}",
+            "kind": "user",
+            "name": u["name"],
+            "count": count(per_user.get(u["id"], 0)),
+        }
         for u in directory["users"]
         if u["id"] != person.id and u["active"]
     ]
     choices += [
-        {"key": f"team:{t['id']}", "kind": "team", "name": t["name"], "count": per_team.get(t["id"], 0)}
+        {
+            "key": f"team:{t['id']}",
+            "kind": "team",
+            "name": t["name"],
+            "count": count(per_team.get(t["id"], 0)),
+        }
         for t in directory["teams"]
     ]
     choices.append(
-        {"key": "unassigned", "kind": "unassigned", "name": "", "count": views.get("unassigned", 0)}
+        {"key": "unassigned", "kind": "unassigned", "name": "", "count": count(views.get("unassigned", 0))}
     )
-    choices.append({"key": "all", "kind": "all", "name": "", "count": views.get("all", 0)})
+    choices.append({"key": "all", "kind": "all", "name": "", "count": count(views.get("all", 0))})
     return choices
 
 

@@ -18,7 +18,7 @@
 
     document.getElementById("bulk-bar").hidden = ticked === 0;
     form.querySelector("[data-selected-count]").textContent = matching
-      ? form.dataset.total
+      ? document.getElementById("list-total").dataset.total
       : String(ticked);
     form.querySelector("[data-matching-note]").hidden = !matching;
     const offer = form.querySelector("[data-select-matching]");
@@ -113,6 +113,14 @@
     const focused = kept.focused && document.getElementById(kept.focused);
     if (focused) focused.focus();
     kept = null;
+  });
+
+  // The list's counts arrive after its rows (#list-counts asks for them). Counts asked by a list
+  // that has since been replaced (another view chosen meanwhile) belong to that list: dropped.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const config = event.detail.requestConfig;
+    const asker = config && config.elt;
+    if (asker && asker.id === "list-counts" && !document.body.contains(asker)) event.detail.shouldSwap = false;
   });
 
   document.addEventListener("htmx:afterSettle", (event) => {
