@@ -77,6 +77,8 @@ async def test_a_person_of_two_dealerships_signs_in_to_one_and_switches_to_the_o
     assert [(d["account_id"], d["role"], d["current"]) for d in listed] == [
         (d["account_id"], "agent", d["current"]) for d in body["dealerships"]
     ]
+    # The same list comes with who they are (what the web inbox's top bar shows).
+    assert (await client.get("/api/v1/me", headers=in_dealer)).json()["dealerships"] == listed
 
     # Each dealership's token sees that dealership's conversations only.
     mine = await dealer.receive(ago(1), body="for the first dealership")

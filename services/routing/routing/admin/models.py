@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from routing.admin.usecases.settings import AUTO_CLOSE_AFTER_DAYS, UNANSWERED_AFTER_HOURS, is_time_zone
 from routing.admin.usecases.users import LANGUAGES
+from routing.auth.models import DealershipView
 from routing.requests import RequestModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -56,6 +57,11 @@ class Me(StaffUser):
     )
     time_zone: str | None = Field(
         description="The IANA time zone chosen in the caller's profile; null: the dealership's"
+    )
+    dealerships: list[DealershipView] = Field(
+        default_factory=list,
+        description="Every dealership the caller works at (dealer groups; one for most people), "
+        "as `GET /api/v1/me/dealerships` lists them",
     )
 
 

@@ -42,6 +42,8 @@ from routing.admin.usecases.errors import (
     TeamInUse,
     TeamNameTaken,
 )
+from routing.auth.models import DealershipView
+from routing.auth.usecases import dealerships_of
 from routing.domain.phones import InvalidPhoneNumber
 from routing.settings import RoutingSettings
 from routing.staff_auth import StaffAuthenticated, role_guard
@@ -149,8 +151,12 @@ def admin_router(
             async with sessions() as session:
                 member = await admin_users.get_staff_member(session, caller.account_id, caller.user_id)
                 teams = await admin_teams.list_teams(session, caller.account_id)
+                places = await dealerships_of(session, caller.user_id, caller.account_id)
         mine = [TeamRef(id=team.id, name=team.name) for team in teams if team.id in member.team_ids]
-        return Me(**asdict(member), account_id=caller.account_id, teams=mine)
+        dealerships = [
+            DealershipView(**asdict(place), current=place.account_id == caller.account_id) for place in places
+        ]
+        return Me(**asdict(member), account_id=caller.account_id, teams=mine, dealerships=dealerships)
 
     @router.patch(
         "/me",
