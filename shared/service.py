@@ -11,7 +11,6 @@ import structlog
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -20,7 +19,6 @@ from shared.contracts.topics import ALL_TOPICS, TopicSpec
 from shared.db.engine import create_engine, create_session_factory, ping
 from shared.http.errors import install_error_handlers
 from shared.http.observability import ReadinessCheck, RequestMetrics, observability_router
-from shared.http.redaction import redact_request_span
 from shared.kafka.asyncapi import with_contract_payloads
 from shared.kafka.broker import EventPublisher, build_broker
 from shared.kafka.topics import ensure_topics
@@ -111,9 +109,17 @@ def build_app(
             infra.tracer_provider.shutdown()
             log.info("service stopped")
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # Traces and metrics come from RequestMetrics (one pure ASGI middleware, one span per
+    # request); FastAPI's own telemetry would record a second set of each.
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     install_error_handlers(app)
-    app.add_middleware(RequestMetrics, registry=infra.registry)
+    app.add_middleware(RequestMetrics, registry=infra.registry, tracer_provider=infra.tracer_provider)
     app.include_router(observability_router(settings.service_name, infra.registry, infra.readiness_checks))
     for router in routers:
         app.include_router(router)
@@ -133,13 +139,6 @@ def build_app(
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the Kafka side")
     async def asyncapi_document() -> dict:
         return with_contract_payloads(asyncapi.to_specification().to_jsonable(), contracts)
-
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=infra.tracer_provider,
-        excluded_urls="healthz,readyz,metrics",
-        server_request_hook=redact_request_span,
-    )
     return app
 
 

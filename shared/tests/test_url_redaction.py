@@ -2,12 +2,13 @@
 
 import httpx
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client import CollectorRegistry
 
-from shared.http.redaction import masked_url, redact_request_span
+from shared.http.observability import RequestMetrics
+from shared.http.redaction import masked_url
 
 
 def test_masked_url_keeps_harmless_parameters():
@@ -26,7 +27,7 @@ async def test_a_stream_token_in_the_query_is_not_in_the_trace():
     async def stream() -> dict:
         return {}
 
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, server_request_hook=redact_request_span)
+    app.add_middleware(RequestMetrics, registry=CollectorRegistry(), tracer_provider=provider)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as client:
         response = await client.get("/api/v1/notifications/stream", params={"access_token": "eyJ.secret.jwt"})

@@ -118,18 +118,6 @@ async def save_twilio_account(
         await register_number(session, account_id, e164, "twilio")
 
 
-async def claim_webhook(session: AsyncSession, carrier: str, kind: str, dedupe_key: str) -> bool:
-    """True for the first delivery of a webhook; False for the carrier's retries."""
-    claimed = await session.execute(
-        text(
-            "INSERT INTO ingest.received_webhooks (carrier, kind, dedupe_key) VALUES (:c, :k, :d)"
-            " ON CONFLICT DO NOTHING RETURNING 1"
-        ),
-        {"c": carrier, "k": kind, "d": dedupe_key},
-    )
-    return claimed.scalar() is not None
-
-
 async def record_rejected(
     session: AsyncSession, source: str, reason: str, payload: str, account_id: UUID | None
 ) -> None:

@@ -1,7 +1,7 @@
 """What every carrier webhook shares: the outcome, the refusals, the dependencies, publishing
 once per carrier event, and keeping authentic but unusable input with its reason."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from uuid import UUID
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ingest import repository
 from ingest.repository import TelnyxKeys, TwilioCredentials
+from ingest.usecases.claims import WebhookClaims
 from shared.contracts.base import Event
 from shared.contracts.carrier import RejectedInput
 from shared.contracts.topics import CARRIER_REJECTED, TopicSpec
@@ -40,18 +41,21 @@ class WebhookDeps:
     credentials: TwilioCredentials
     telnyx_keys: TelnyxKeys
     telnyx_tolerance_seconds: float = 300.0
+    # Made from sessions and publisher: webhooks claimed and published in groups.
+    claims: WebhookClaims = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "claims", WebhookClaims(self.sessions, self.publisher))
 
 
 async def publish_once(
     deps: WebhookDeps, carrier: str, kind: str, dedupe_key: str, topic: TopicSpec, event: Event
 ) -> Outcome:
     # The claim commits only after Kafka acknowledged the event: a failed publish rolls it
-    # back, so the carrier's retry is not mistaken for a duplicate.
-    async with deps.sessions.begin() as session:
-        if not await repository.claim_webhook(session, carrier, kind, dedupe_key):
-            log.info("duplicate webhook dropped", carrier=carrier, kind=kind, dedupe_key=dedupe_key)
-            return Outcome.DUPLICATE
-        await deps.publisher.publish(topic, event, key=event.partition_key)
+    # back, so the carrier's retry is not mistaken for a duplicate (claims.py, in groups).
+    if not await deps.claims.publish_once(carrier, kind, dedupe_key, topic, event):
+        log.info("duplicate webhook dropped", carrier=carrier, kind=kind, dedupe_key=dedupe_key)
+        return Outcome.DUPLICATE
     log.info("webhook accepted", carrier=carrier, kind=kind, dedupe_key=dedupe_key)
     return Outcome.ACCEPTED
 

@@ -1,0 +1,405 @@
+"""Speed at the edge (issue 17, goal 1), measured with a native load generator: wrk (1 thread,
+32 connections, 10 s by default) posting signed Twilio inbound webhooks, each with its own
+MessageSid, to three servers side by side in one run, rounds alternated so drift on the shared
+host hits each alike:
+
+1. a bare FastAPI app (bench/bare_fastapi_server.py: one route reading the form, no middleware),
+   one uvicorn process;
+2. ingest's own stack with no checks (bench/ingest_bare_server.py: build_app, shared.runner);
+3. ingest `POST /webhooks/twilio/sms` (signature, dedupe claim in PostgreSQL, Kafka ack).
+
+The bodies are signed beforehand in Python (HMAC-SHA1 of the URL and sorted parameters with the
+demo auth token) into a file the Lua script turns into requests at wrk's start and cycles
+through, so wrk's own cost per request stays a buffer copy. Each ingest round gets bodies of its
+own; what ingest accepted is counted in its `received_webhooks` table (a body reused would be a
+duplicate). Per server: requests/s, p50/p99 (wrk), CPU ms per request from /proc (for ingest
+also PostgreSQL's backends of the run's database and the Kafka broker). Then ingest at half the
+median saturated rate (Lua `delay()`, exponential gaps), for the p99 target.
+
+    .venv/bin/python bench/ingest_edge.py [--seconds 10] [--connections 32] [--rounds 3] [--profile]
+
+`--profile` records py-spy flame graphs of ingest and of the bare stack during one more saturated
+run each (build/profile-ingest-edge-*.svg; py-spy from `pip install --target /tmp/pyspy py-spy`).
+Targets: ingest >= 50 % of the stack, the stack >= 60 % of bare FastAPI, p99 < 50 ms at half rate.
+Baseline (issue 17, Python client gone): FastAPI 4,100-6,800/s, stack 1,700-2,400/s, ingest
+140-220/s (p99 350-690 ms).
+"""
+
+import argparse
+import asyncio
+import datetime
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import asyncpg
+import httpx
+from environment import ROOT, CpuMeter, bench_environment, dsn, pids_matching
+
+from devtools import demo
+from devtools.carrier_simulator.twilio import inbound_sms_form, sign
+from shared.testing.ports import free_port
+
+PYSPY = Path(shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy")  # noqa: S108
+WRK_INSTALL = "wrk is missing: install the Debian package (as root: apt-get install -y wrk)"
+SERVERS = ("fastapi", "stack", "ingest")
+LABELS = {
+    "fastapi": "bare FastAPI app (no middleware)",
+    "stack": "ingest's stack, no checks",
+    "ingest": "ingest /webhooks/twilio/sms",
+}
+
+# Lines of "<signature>\t<form body>" become ready requests at wrk's start; `delay()` (only
+# when a rate is asked) spaces each connection's requests by exponential gaps.
+LUA = """
+local path = "{path}"
+local file = "{file}"
+local mean_delay = {delay_ms}
+local prepared = {{}}
+local index = 0
+init = function(args)
+  for line in io.lines(file) do
+    local tab = line:find("\\t", 1, true)
+    prepared[#prepared + 1] = wrk.format("POST", path, {{
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+      ["X-Twilio-Signature"] = line:sub(1, tab - 1),
+    }}, line:sub(tab + 1))
+  end
+end
+request = function()
+  index = index + 1
+  if index > #prepared then index = 1 end
+  return prepared[index]
+end
+if mean_delay > 0 then
+  delay = function()
+    return math.floor(-math.log(1 - math.random()) * mean_delay)
+  end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRKRESULT %d %d %d %d %d %d %d %d %d %d\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.max, e.connect, e.read, e.write, e.timeout, e.status))
+end
+"""
+
+
+def write_bodies(path: Path, url: str, count: int, tag: str) -> None:
+    """`count` signed inbound texts for `url`, each its own MessageSid (and sender)."""
+    with path.open("w") as out:
+        for index in range(count):
+            form = inbound_sms_form(
+                demo.TWILIO_ACCOUNT_SID,
+                f"+1438{index % 10_000_000:07d}",
+                demo.DEALERSHIP_NUMBER,
+                f"edge {tag} {index}",
+            )
+            out.write(f"{sign(demo.TWILIO_AUTH_TOKEN, url, form)}\t{urlencode(form)}\n")
+
+
+def run_wrk(
+    base: str, path: str, bodies: Path, seconds: float, connections: int, delay_ms: float = 0
+) -> dict:
+    script = bodies.with_suffix(".lua")
+    script.write_text(LUA.format(path=path, file=bodies, delay_ms=delay_ms))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    completed = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=True,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(line for line in completed.stdout.splitlines() if line.startswith("WRKRESULT"))
+    n, duration_us, p50, p99, top, *errors = (int(v) for v in line.split()[1:])
+    return {
+        "requests": n,
+        "per_s": n / (duration_us / 1e6),
+        "p50_ms": p50 / 1000,
+        "p99_ms": p99 / 1000,
+        "max_ms": top / 1000,
+        "errors": {
+            k: v for k, v in zip(("connect", "read", "write", "timeout", "non-2xx"), errors, strict=True) if v
+        },
+        "wrk_cpu_ms_per_req": ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
+        * 1000
+        / max(1, n),
+    }
+
+
+def start_server(script: str, name: str, env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    log = (log_dir / f"{name}.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / script)],
+        env={**os.environ, **env, "HTTP_PORT": str(port), "SERVICE_NAME": name},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{script} exited {process.returncode}; see {log_dir}/{name}.log")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise TimeoutError(f"{script} not ready")
+
+
+async def _count_received(database_url: str) -> int:
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        return await connection.fetchval("SELECT count(*) FROM ingest.received_webhooks")
+    finally:
+        await connection.close()
+
+
+def profile(pid: int, output: Path, seconds: float, drive, fmt: str = "flamegraph") -> None:
+    """py-spy records `pid` while `drive()` loads it; a flame graph lands in `output`."""
+    if not PYSPY.exists():
+        print(f"[profile] {PYSPY} missing: pip install --target /tmp/pyspy py-spy", flush=True)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen(
+        [
+            str(PYSPY),
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(int(seconds) + 1),
+            "-r",
+            "200",
+            "-o",
+            str(output),
+            "-f",
+            fmt,
+            "--nonblocking",
+        ],
+        env={**os.environ, "PYTHONPATH": str(PYSPY.parent.parent)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    drive()
+    spy.wait(60)
+    print(f"[profile] {output}", flush=True)
+
+
+def run(
+    seconds: float = 10,
+    connections: int = 32,
+    rounds: int = 3,
+    with_profile: bool = False,
+    profile_format: str = "flamegraph",
+) -> dict:
+    if not shutil.which("wrk"):
+        raise SystemExit(WRK_INSTALL)
+    work = Path(tempfile.mkdtemp(prefix="ingest-edge-"))
+    # Enough distinct texts for a saturated round at several thousand per second.
+    per_round = int(max(5000, seconds * 2500))
+    runs: dict[str, list[dict]] = {name: [] for name in (*SERVERS, "ingest_half")}
+    load_before = os.getloadavg()
+    with bench_environment(["ingest"]) as environment:
+        ingest_process = environment.services["ingest"].process
+        fastapi_process, fastapi_url = start_server(
+            "bare_fastapi_server.py", "bare-fastapi", environment.env, environment.log_dir
+        )
+        stack_process, stack_url = start_server(
+            "ingest_bare_server.py", "ingest-bare", environment.env, environment.log_dir
+        )
+        database = environment.database_url.rsplit("/", 1)[1]
+        targets = {
+            "fastapi": (fastapi_url, "/bare/webhook", fastapi_process.pid),
+            "stack": (stack_url, "/bare/webhook", stack_process.pid),
+            "ingest": (environment.url("ingest"), "/webhooks/twilio/sms", ingest_process.pid),
+        }
+        counter = iter(range(10_000))
+
+        def bodies_for(tag: str, count: int = per_round) -> Path:
+            path = work / f"bodies-{tag}-{next(counter)}.txt"
+            url, route, _pid = targets["ingest"]
+            write_bodies(path, f"{url}{route}", count, tag)
+            return path
+
+        def measure(name: str, bodies: Path, secs: float, delay_ms: float = 0) -> dict:
+            url, route, pid = targets[name]
+            groups = {"server": lambda: [pid]}
+            if name == "ingest":
+                groups["postgres"] = lambda: pids_matching(f" {database} ")
+                groups["kafka"] = lambda: pids_matching("kafka.Kafka")
+            cpu = CpuMeter(groups)
+            received = asyncio.run(_count_received(environment.database_url)) if name == "ingest" else 0
+            cpu.start()
+            result = run_wrk(url, route, bodies, secs, connections, delay_ms)
+            used = cpu.stop()
+            n = max(1, result["requests"])
+            result["cpu_ms_per_req"] = {
+                k: v * 1000 / n for k, v in used.items() if k not in ("machine total",)
+            }
+            result["machine_busy"] = used["machine busy"] / max(1e-9, used["machine total"])
+            if name == "ingest":
+                result["accepted"] = asyncio.run(_count_received(environment.database_url)) - received
+            return result
+
+        try:
+            print(
+                f"[run] {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, wrk -t1 -c{connections} "
+                f"-d{seconds:g}s, {rounds} rounds, load average {load_before[0]:.2f}",
+                flush=True,
+            )
+            warm = bodies_for("warm", 2000)
+            for name in SERVERS:
+                measure(name, warm if name != "ingest" else bodies_for("warm-ingest", 3000), 2)
+            shared_bodies = bodies_for("bare")
+            for round_no in range(rounds):
+                for name in SERVERS:
+                    bodies = bodies_for(f"r{round_no}") if name == "ingest" else shared_bodies
+                    result = measure(name, bodies, seconds)
+                    runs[name].append(result)
+                    print(f"[round {round_no + 1}/{rounds}] {name}: {_line(result)}", flush=True)
+            saturated = statistics.median(r["per_s"] for r in runs["ingest"])
+            half = saturated / 2
+            for round_no in range(rounds):
+                # Each connection waits a mean of connections/half seconds between its requests.
+                result = measure(
+                    "ingest", bodies_for(f"h{round_no}"), seconds, delay_ms=connections / half * 1000
+                )
+                runs["ingest_half"].append(result)
+                print(f"[half {round_no + 1}/{rounds}] ingest at ~{half:.0f}/s: {_line(result)}", flush=True)
+            if with_profile:
+                for name in ("ingest", "stack"):
+                    bodies = bodies_for(f"p{name}") if name == "ingest" else shared_bodies
+                    profile(
+                        targets[name][2],
+                        ROOT
+                        / "build"
+                        / f"profile-ingest-edge-{name}.{'svg' if profile_format == 'flamegraph' else 'txt'}",
+                        seconds,
+                        lambda name=name, bodies=bodies: measure(name, bodies, seconds),
+                        profile_format,
+                    )
+        finally:
+            for process in (fastapi_process, stack_process):
+                process.terminate()
+                process.wait(20)
+            shutil.rmtree(work, ignore_errors=True)
+    result = summarize(runs, seconds, connections, rounds, load_before, os.getloadavg())
+    report(result)
+    return result
+
+
+def _line(r: dict) -> str:
+    cpu = ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_ms_per_req"].items() if k != "machine busy")
+    accepted = f", accepted {r['accepted']}" if "accepted" in r else ""
+    return (
+        f"{r['per_s']:.0f}/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, {r['requests']} requests"
+        f"{accepted}, errors {r['errors'] or 'none'}, CPU ms/req: {cpu}, machine busy {r['machine_busy']:.0%}"
+    )
+
+
+def summarize(runs: dict[str, list[dict]], seconds, connections, rounds, load_before, load_after) -> dict:
+    def med(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[name])
+
+    def med_cpu(name: str, key: str) -> float:
+        return statistics.median(r["cpu_ms_per_req"].get(key, 0.0) for r in runs[name])
+
+    # Ratios per round (the servers measured next to each other), then their median.
+    stack_to_fastapi = statistics.median(
+        s["per_s"] / f["per_s"] for s, f in zip(runs["stack"], runs["fastapi"], strict=True)
+    )
+    ingest_to_stack = statistics.median(
+        i["per_s"] / s["per_s"] for i, s in zip(runs["ingest"], runs["stack"], strict=True)
+    )
+    summary = {
+        "seconds": seconds,
+        "connections": connections,
+        "rounds": rounds,
+        "load_average": (load_before[0], load_after[0]),
+        "stack_to_fastapi": stack_to_fastapi,
+        "ingest_to_stack": ingest_to_stack,
+        "runs": runs,
+    }
+    for name in (*SERVERS, "ingest_half"):
+        summary[name] = {
+            "per_s": med(name, "per_s"),
+            "p50_ms": med(name, "p50_ms"),
+            "p99_ms": med(name, "p99_ms"),
+            "cpu_ms": med_cpu(name, "server"),
+            "all_per_s": [r["per_s"] for r in runs[name]],
+            "all_p99_ms": [r["p99_ms"] for r in runs[name]],
+        }
+    for name in ("ingest", "ingest_half"):
+        summary[name]["postgres_cpu_ms"] = med_cpu(name, "postgres")
+        summary[name]["kafka_cpu_ms"] = med_cpu(name, "kafka")
+        summary[name]["accepted"] = sum(r["accepted"] for r in runs[name])
+        summary[name]["requests"] = sum(r["requests"] for r in runs[name])
+    return summary
+
+
+def report(s: dict) -> None:
+    print()
+    print(
+        f"== ingest at the edge, wrk -t1 -c{s['connections']} -d{s['seconds']:g}s, {s['rounds']} rounds "
+        f"alternated, medians (load average {s['load_average'][0]:.1f} -> {s['load_average'][1]:.1f}, "
+        f"{os.cpu_count()} CPUs shared with PostgreSQL, Kafka, wrk and other work) =="
+    )
+    print(f"  {'server':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11}   all rounds req/s")
+    for name in (*SERVERS, "ingest_half"):
+        row = s[name]
+        label = LABELS.get(name, "ingest at half the saturated rate")
+        rounds = ", ".join(f"{v:.0f}" for v in row["all_per_s"])
+        print(
+            f"  {label:<34} {row['per_s']:8.0f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
+            f"{row['cpu_ms']:11.3f}   {rounds}"
+        )
+    ingest = s["ingest"]
+    print(
+        f"  ingest accepted {ingest['accepted']} of {ingest['requests']} saturated requests; "
+        "per request also "
+        f"PostgreSQL {ingest['postgres_cpu_ms']:.2f} ms, Kafka broker {ingest['kafka_cpu_ms']:.2f} ms of CPU"
+    )
+    print(
+        f"  ratio stack / bare FastAPI {s['stack_to_fastapi']:.2f} (target >= 0.60); ingest / stack "
+        f"{s['ingest_to_stack']:.2f} (target >= 0.50); ingest p99 at half rate "
+        f"{s['ingest_half']['p99_ms']:.1f} ms "
+        f"(target < 50; rounds {', '.join(f'{v:.0f}' for v in s['ingest_half']['all_p99_ms'])})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="py-spy flame graphs of ingest and the stack")
+    parser.add_argument(
+        "--profile-format",
+        choices=("flamegraph", "raw"),
+        default="flamegraph",
+        help="raw: folded stacks (.txt)",
+    )
+    args = parser.parse_args()
+    run(args.seconds, args.connections, args.rounds, args.profile, args.profile_format)
+
+
+if __name__ == "__main__":
+    main()
