@@ -25,6 +25,7 @@ from web.pages import (
     conversation,
     conversations,
     customer,
+    dealership_switch,
     live,
     notifications,
     profile,
@@ -78,7 +79,7 @@ def create_app(settings: WebSettings, backend: Backend | None = None):
 
     for screen in (signin, conversations, live, search, notifications, conversation, appointments, sources):
         app.include_router(screen.router(deps))
-    for screen in (customer, saved_replies, profile, account_access):
+    for screen in (customer, saved_replies, profile, account_access, dealership_switch):
         app.include_router(screen.router(deps))
     for screen in (company_settings, team, carrier_setup):  # the admin's settings
         app.include_router(screen.router(deps))
@@ -102,14 +103,16 @@ def install_error_pages(app: FastAPI, deps: WebDeps) -> None:
     """A refusal from a backend becomes what a person can act on, never a stack trace."""
 
     @app.exception_handler(SessionExpired)
-    async def _expired(request: Request, _exc: SessionExpired) -> Response:
-        target = sign_in_address(page_address(request))
+    async def _expired(request: Request, exc: SessionExpired) -> Response:
+        target = sign_in_address(page_address(request), exc.reason)
         if is_htmx(request):
             response: Response = PlainTextResponse("session expired", status_code=401)
             response.headers["HX-Redirect"] = target
         elif "text/html" not in request.headers.get("accept", ""):
-            # The live stream and the page's session check: the page goes to sign-in itself.
+            # The live stream and the page's session check: the page goes to sign-in itself
+            # (static/app.js), where this header says (a suspended dealership's message).
             response = PlainTextResponse("session expired", status_code=401)
+            response.headers["X-Sign-In"] = target
         else:
             response = RedirectResponse(target, status_code=303)
         deps.sessions.end(response)

@@ -30,6 +30,14 @@ class Person:
     language: str | None = None
     own_time_zone: str | None = None
     account_time_zone: str = "UTC"
+    # Every dealership the person works at (in routing's /me): a dealer group's staff switch
+    # between them; most people have one.
+    dealerships: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def open_dealerships(self) -> list[dict[str, Any]]:
+        """The ones they may work in now (this one included): not suspended."""
+        return [d for d in self.dealerships if d.get("current") or not d.get("suspended")]
 
     @property
     def is_admin(self) -> bool:
@@ -74,6 +82,7 @@ class Sessions:
             language=me.get("language"),
             own_time_zone=me.get("time_zone"),
             account_time_zone=account["time_zone"],
+            dealerships=list(me.get("dealerships") or []),
         )
         # Every page rendered for this request speaks the person's chosen language.
         request.state.language = person.language
@@ -112,8 +121,10 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def sign_in_address(return_to: str) -> str:
-    return "/signin?next=" + quote(safe_next(return_to), safe="")
+def sign_in_address(return_to: str, reason: str | None = None) -> str:
+    """`reason`: why the session ended, said plainly on the sign-in page (`suspended`)."""
+    address = "/signin?next=" + quote(safe_next(return_to), safe="")
+    return address + "&reason=suspended" if reason == "suspended" else address
 
 
 def page_address(request: Request) -> str:

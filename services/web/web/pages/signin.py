@@ -17,8 +17,10 @@ def router(deps: WebDeps) -> APIRouter:
     routes = APIRouter()
 
     @routes.get("/signin")
-    async def sign_in_form(request: Request, next: str | None = None) -> Response:
-        return deps.renderer.render(request, "signin.html", {"next": safe_next(next), "problem": None})
+    async def sign_in_form(request: Request, next: str | None = None, reason: str | None = None) -> Response:
+        """`reason=suspended`: the session ended because the dealership was suspended."""
+        problem = "suspended" if reason == "suspended" else None
+        return deps.renderer.render(request, "signin.html", {"next": safe_next(next), "problem": problem})
 
     @routes.post("/signin")
     async def sign_in(
@@ -39,7 +41,10 @@ def router(deps: WebDeps) -> APIRouter:
         except SessionExpired:
             problem = "invalid"  # routing answers a wrong e-mail or password with 401
         except Refused as refused:
-            problem = "invalid" if refused.status == 422 else "refused"
+            if refused.code == "dealership_suspended":
+                problem = "suspended"
+            else:
+                problem = "invalid" if refused.status == 422 else "refused"
         except Unavailable:
             problem = "unavailable"
         if problem:
@@ -47,7 +52,7 @@ def router(deps: WebDeps) -> APIRouter:
                 request,
                 "signin.html",
                 {"next": safe_next(next), "problem": problem, "email": email},
-                status_code=401 if problem == "invalid" else 503,
+                status_code={"invalid": 401, "suspended": 403}.get(problem, 503),
             )
         response = RedirectResponse(safe_next(next), status_code=303)
         deps.sessions.start(response, answer["access_token"])

@@ -15,9 +15,12 @@
     document.getElementById("banner").hidden = true;
   }
 
-  function goToSignIn() {
+  // `target`: the server's sign-in address (its X-Sign-In header), which says why the session
+  // ended when the person must be told (their dealership was suspended).
+  function goToSignIn(target) {
     const here = window.location.pathname + window.location.search;
-    window.location.assign("/signin?next=" + encodeURIComponent(here));
+    const suspended = typeof target === "string" && target.includes("reason=suspended");
+    window.location.assign("/signin?next=" + encodeURIComponent(here) + (suspended ? "&reason=suspended" : ""));
   }
 
   document.addEventListener("click", (event) => {
@@ -27,7 +30,7 @@
   // htmx does not swap error answers; the server's short plain text is shown as text.
   document.addEventListener("htmx:responseError", (event) => {
     const xhr = event.detail.xhr;
-    if (xhr.status === 401) return goToSignIn();
+    if (xhr.status === 401) return goToSignIn(xhr.getResponseHeader("x-sign-in"));
     const text = (xhr.getResponseHeader("content-type") || "").startsWith("text/plain")
       ? xhr.responseText
       : (new DOMParser().parseFromString(xhr.responseText, "text/html").body.textContent || "").trim();
@@ -47,7 +50,7 @@
     checking = true;
     try {
       const answer = await fetch("/session", { credentials: "same-origin" });
-      if (answer.status === 401 || answer.redirected) return goToSignIn();
+      if (answer.status === 401 || answer.redirected) return goToSignIn(answer.headers.get("x-sign-in"));
       if (!answer.ok) showBanner(messages().unavailable);
     } catch (_error) {
       showBanner(messages().unavailable);
