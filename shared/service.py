@@ -19,6 +19,7 @@ from shared.contracts.topics import ALL_TOPICS, TopicSpec
 from shared.db.engine import create_engine, create_session_factory, ping
 from shared.http.errors import install_error_handlers
 from shared.http.observability import ReadinessCheck, RequestMetrics, observability_router
+from shared.http.security_headers import ApiSecurityHeaders
 from shared.kafka.asyncapi import with_contract_payloads
 from shared.kafka.broker import EventPublisher, build_broker
 from shared.kafka.topics import ensure_topics
@@ -120,6 +121,7 @@ def build_app(
     )
     install_error_handlers(app)
     app.add_middleware(RequestMetrics, registry=infra.registry, tracer_provider=infra.tracer_provider)
+    app.add_middleware(ApiSecurityHeaders, strict_transport_security=settings.strict_transport_security)
     app.include_router(observability_router(settings.service_name, infra.registry, infra.readiness_checks))
     for router in routers:
         app.include_router(router)
@@ -139,6 +141,7 @@ def build_app(
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the Kafka side")
     async def asyncapi_document() -> dict:
         return with_contract_payloads(asyncapi.to_specification().to_jsonable(), contracts)
+
     return app
 
 

@@ -2,8 +2,10 @@
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.production import PRODUCTION, refuse, signing_secret_problems
 
 
 class HttpProcessSettings(BaseSettings):
@@ -24,6 +26,17 @@ class HttpProcessSettings(BaseSettings):
     otel_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")
 
     shutdown_grace_seconds: float = 15.0
+    # Clients reach this process over HTTPS only (a TLS proxy in front): answers carry
+    # Strict-Transport-Security. Off for plain-HTTP local runs.
+    strict_transport_security: bool = False
+
+    @model_validator(mode="after")
+    def _safe_for_production(self) -> "HttpProcessSettings":
+        """In production a development or demo secret stops the process before it serves."""
+        if self.environment == PRODUCTION:
+            fields = type(self).model_fields
+            refuse(signing_secret_problems({n: (getattr(self, n), f.default) for n, f in fields.items()}))
+        return self
 
 
 class ServiceSettings(HttpProcessSettings):

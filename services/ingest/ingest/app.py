@@ -15,6 +15,7 @@ from ingest.carriers.apis import CarrierApis
 from ingest.catch_up_job import catch_up_job
 from ingest.catch_up_metrics import CatchUpMetrics
 from ingest.consumers import register_consumers
+from ingest.production_checks import refuse_demo_credentials
 from ingest.repository import TelnyxKeys, TwilioCredentials
 from ingest.settings import IngestSettings
 from ingest.usage_repository import USAGE_DESCRIBED, usage_reader
@@ -30,6 +31,7 @@ from shared.contracts.topics import (
 )
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.http.usage import usage_router
+from shared.production import PRODUCTION
 from shared.service import build_app, build_infrastructure
 
 
@@ -87,6 +89,9 @@ def create_app(settings: IngestSettings) -> FastAPI:
         ],
         background_jobs=[catch_up_job(catch_up)] if settings.catch_up_enabled else [],
         on_shutdown=[auth_http.aclose, carrier_http.aclose],
+        on_startup=[lambda: refuse_demo_credentials(infra.sessions)]
+        if settings.environment == PRODUCTION
+        else [],
     )
     install_unavailable_handlers(app)
     app.state.catch_up = catch_up

@@ -21,9 +21,11 @@ from notifier.email.smtp import SmtpSender
 from notifier.email.worker import EmailWorker
 from notifier.live import LiveHub
 from notifier.outbound.wiring import register_outbound_sending
+from notifier.production_checks import refuse_demo_credentials
 from notifier.settings import NotifierSettings
 from shared.contracts.topics import SMS_OUTBOUND_STATUS
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
+from shared.production import PRODUCTION
 from shared.service import BackgroundJob, Infrastructure, build_app, build_infrastructure
 
 # How long routing's word on a caller's role and activity is trusted by the admin endpoints.
@@ -102,4 +104,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         ],
         background_jobs=[*notifications.background_jobs, *outbound.background_jobs()],
         on_shutdown=[*notifications.on_shutdown, outbound.http.aclose],
+        on_startup=[lambda: refuse_demo_credentials(infra.sessions)]
+        if settings.environment == PRODUCTION
+        else [],
     )

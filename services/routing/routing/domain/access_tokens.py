@@ -34,6 +34,8 @@ def new_token(key: bytes, purpose: Purpose, record_id: UUID) -> str:
 
 def record_id_of(key: bytes, purpose: Purpose, token: str) -> UUID | None:
     """The record a well-formed token of this purpose, signed with `key`, names; None otherwise."""
+    if not token.isascii():
+        return None  # ours are base64url; compare_digest refuses other text with a TypeError
     body, dot, signature = token.strip().partition(".")
     if not dot or len(token) > 200 or not hmac.compare_digest(signature, _sign(key, purpose, body)):
         return None

@@ -1,0 +1,259 @@
+"""The five API services as real processes (like tests/e2e), logging at DEBUG so that the
+secrets test can read everything they wrote, the demo dealership's staff with real tokens, and a
+second dealership (the victim of the attacker's matrix) with something of every kind an id
+names: a conversation, its customer and phone, a note, a saved reply, a team, a number, an
+invitation, an outreach source, a notification and an export."""
+
+import asyncio
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from devtools import demo
+from devtools.processes import ServiceProcess, start_services, stop_services
+from routing.seed import seed_account
+from shared.db.engine import create_engine, create_session_factory
+from shared.settings import ServiceSettings
+from shared.testing.ports import free_ports_for
+
+API_SERVICES = ["ingest", "routing", "notifier", "search", "exporter"]
+
+
+@dataclass
+class RunningServices:
+    processes: dict[str, ServiceProcess]
+    log_dir: Path
+    database_url: str
+
+    def url(self, name: str) -> str:
+        return self.processes[name].url
+
+    def logs(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("*.log")))
+
+
+@pytest.fixture(scope="session")
+def running(
+    database_url: str, kafka_bootstrap: str, topic_prefix: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServices]:
+    log_dir = Path(tmp_path_factory.mktemp("security-logs"))
+    ports = free_ports_for(API_SERVICES)
+    env = {
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "KAFKA_TOPIC_PREFIX": topic_prefix,
+        "KAFKA_PUBLISH_TIMEOUT_SECONDS": "3",
+        "KAFKA_PARTITIONS": "1",
+        "LOG_FORMAT": "json",
+        # Everything a service may write is read by test_secrets_in_logs.py.
+        "LOG_LEVEL": "DEBUG",
+        "SHUTDOWN_GRACE_SECONDS": "3",
+        "ROUTING_URL": f"http://127.0.0.1:{ports['routing']}",
+        "STORAGE_DIR": str(tmp_path_factory.mktemp("exports")),
+        # Nothing here reaches a real carrier or lists one.
+        "CATCH_UP_ENABLED": "false",
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
+        "TELNYX_API_BASE_URL": "http://127.0.0.1:9",
+    }
+    started = start_services(env, log_dir, ports, names=API_SERVICES)
+    try:
+        yield RunningServices(started, log_dir, database_url)
+    finally:
+        stop_services(started)
+
+
+def login(routing_url: str, email: str, password: str) -> str:
+    response = httpx.post(f"{routing_url}/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def admin_token(running: RunningServices) -> str:
+    return login(running.url("routing"), demo.ADMIN_EMAIL, demo.PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def agent_token(running: RunningServices) -> str:
+    return login(running.url("routing"), demo.AGENT_EMAIL, demo.PASSWORD)
+
+
+@dataclass
+class Dealership:
+    """Another dealership than the demo one, and the ids of what it has, by the name of the
+    path parameter that names each kind."""
+
+    account_id: uuid.UUID
+    admin_email: str
+    password: str
+    admin_token: str = ""
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+async def _seed_dealership(database_url: str, dealership: Dealership, ids: dict[str, str]) -> None:
+    engine = create_engine(ServiceSettings(database_url=database_url))
+    try:
+        async with create_session_factory(engine).begin() as session:
+            await seed_account(
+                session,
+                account_id=dealership.account_id,
+                name="Victim Autos",
+                phone=(uuid.UUID(ids["number_id"]), f"+1438{secrets.randbelow(10**7):07d}", "twilio"),
+                staff=[
+                    (
+                        uuid.UUID(ids["user_id"]),
+                        dealership.admin_email,
+                        "Vic Admin",
+                        "admin",
+                        dealership.password,
+                    ),
+                    (
+                        uuid.UUID(ids["agent_id"]),
+                        f"agent-{ids['user_id']}@victim.test",
+                        "Val Agent",
+                        "agent",
+                        dealership.password,
+                    ),
+                ],
+                team=(uuid.UUID(ids["team_id"]), "Victim service", [uuid.UUID(ids["agent_id"])]),
+            )
+    finally:
+        await engine.dispose()
+
+
+def _created(response: httpx.Response) -> dict:
+    assert response.status_code in (200, 201, 202), (
+        response.request.url,
+        response.status_code,
+        response.text,
+    )
+    return response.json()
+
+
+@pytest.fixture(scope="session")
+def victim(running: RunningServices) -> Dealership:
+    """A second dealership, made the way the seed makes the demo one, then given data through
+    its own admin's API calls."""
+    ids = {name: str(uuid.uuid4()) for name in ("number_id", "user_id", "agent_id", "team_id")}
+    dealership = Dealership(uuid.uuid4(), f"admin-{ids['user_id']}@victim.test", "victim-password-9f2c")
+    asyncio.run(_seed_dealership(running.database_url, dealership, ids))
+    routing = running.url("routing")
+    dealership.admin_token = login(routing, dealership.admin_email, dealership.password)
+    auth = bearer(dealership.admin_token)
+    with httpx.Client(timeout=30) as http:
+        sent = _created(
+            http.post(
+                f"{routing}/api/v1/outreach",
+                headers=auth,
+                json={
+                    "customer_phone": f"+1438{secrets.randbelow(10**7):07d}",
+                    "body": "Your appointment is confirmed",
+                    "source": {"kind": "appointment", "id": "victim-appointment-1", "name": "Oil change"},
+                },
+            )
+        )
+        ids["conversation_id"] = sent["conversation_id"]
+        ids["customer_id"] = sent["customer_id"]
+        customer = _created(http.get(f"{routing}/api/v1/customers/{ids['customer_id']}", headers=auth))
+        ids["phone_id"] = customer["phones"][0]["id"]
+        ids["kind"] = "appointment"
+        ids["source_id"] = "victim-appointment-1"
+        ids["saved_reply_id"] = _created(
+            http.post(
+                f"{routing}/api/v1/saved-replies",
+                headers=auth,
+                json={"name": "Victim ready", "body": "Your car is ready"},
+            )
+        )["id"]
+        ids["invitation_id"] = _created(
+            http.post(
+                f"{routing}/api/v1/invitations",
+                headers=auth,
+                json={"email": f"new-{ids['user_id']}@victim.test", "name": "New Hire", "role": "agent"},
+            )
+        )["id"]
+        _created(
+            http.post(
+                f"{routing}/api/v1/conversations/{ids['conversation_id']}/notes",
+                headers=auth,
+                json={"body": "@Val Agent please call them"},
+            )
+        )
+        ids["job_id"] = _created(
+            http.post(
+                f"{running.url('exporter')}/api/v1/exports",
+                headers=auth,
+                json={"conversation_id": ids["conversation_id"]},
+            )
+        )["job_id"]
+        agent_auth = bearer(login(routing, f"agent-{ids['user_id']}@victim.test", dealership.password))
+        ids["notification_id"] = _wait_for_notification(http, running.url("notifier"), agent_auth)
+    dealership.ids = ids
+    return dealership
+
+
+def _wait_for_notification(http: httpx.Client, notifier: str, auth: dict[str, str]) -> str:
+    for _ in range(150):
+        items = http.get(f"{notifier}/api/v1/notifications", headers=auth).json().get("items") or []
+        if items:
+            return items[0]["id"]
+        import time
+
+        time.sleep(0.2)
+    raise AssertionError("the victim's agent was never notified of the mention")
+
+
+async def _account_rows(database_url: str, account_id: uuid.UUID) -> dict[str, list]:
+    """Every row that carries the account's id, in every service's schema: what "nothing
+    changed" compares."""
+    engine = create_engine(ServiceSettings(database_url=database_url))
+    try:
+        async with engine.connect() as connection:
+            tables = (
+                await connection.execute(
+                    text(
+                        "SELECT table_schema, table_name FROM information_schema.columns"
+                        " WHERE column_name = 'account_id' AND table_schema IN"
+                        " ('routing', 'ingest', 'notifier', 'search', 'exporter')"
+                        " ORDER BY 1, 2"
+                    )
+                )
+            ).all()
+            rows = {}
+            for schema, table in tables:
+                result = await connection.execute(
+                    text(f'SELECT row_to_json(t)::text FROM "{schema}"."{table}" t WHERE account_id = :a'),
+                    {"a": account_id},
+                )
+                rows[f"{schema}.{table}"] = sorted(result.scalars())
+            return rows
+    finally:
+        await engine.dispose()
+
+
+def account_rows(database_url: str, account_id: uuid.UUID) -> dict[str, list]:
+    return asyncio.run(_account_rows(database_url, account_id))
+
+
+def settled_account_rows(database_url: str, account_id: uuid.UUID, quiet_seconds: float = 1.5) -> dict:
+    """The account's rows once background work (consumers, outboxes) stopped changing them."""
+    import time
+
+    previous = account_rows(database_url, account_id)
+    for _ in range(20):
+        time.sleep(quiet_seconds)
+        current = account_rows(database_url, account_id)
+        if current == previous:
+            return current
+        previous = current
+    return previous
