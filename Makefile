@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format install infra stop-infra migrate seed bench clean image
+.PHONY: run test lint format install infra stop-infra migrate seed bench clean image chaos
 
 # This clone's Kafka and PostgreSQL on other ports (another clone holds the defaults): every
 # process started here is pointed at them, unless given addresses of its own.
@@ -63,6 +63,14 @@ test: install infra lint
 	@bash infra/system-packages.sh install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(PY) -m pytest tests/browser -m browser $(BROWSER_PYTEST_ARGS)
+
+# Chaos under load (tests/chaos, docs/reliability.md): a Switchboard of its own (PostgreSQL, Kafka,
+# two replicas of each service) killed piece by piece for CHAOS_DURATION seconds while texts come
+# in at 100 a second. The short run is part of `make test`; the table goes to build/chaos/.
+CHAOS_DURATION ?= 900
+chaos: install
+	@bash infra/system-packages.sh
+	CHAOS_DURATION=$(CHAOS_DURATION) $(PY) -m pytest tests/chaos -m chaos -s -p no:cacheprovider
 
 bench: install infra
 	$(PY) bench/run_all.py

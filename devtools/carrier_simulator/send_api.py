@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from devtools import demo
 from devtools.carrier_simulator import store
@@ -49,6 +49,9 @@ class SimulatorConfig:
     duplicate_callbacks: bool = False
     out_of_order_callbacks: bool = False
     slow_seconds: float = 15.0
+    # A carrier outage (chaos runs): every send is answered this HTTP status (429 or 5xx) while
+    # it is set; 0 sends normally.
+    send_failure_status: int = 0
     # None accepts any non-empty credentials.
     twilio_auth_tokens: dict[str, str] | None = None
     telnyx_api_keys: set[str] | None = None
@@ -90,6 +93,16 @@ class ConfigUpdate(BaseModel):
     duplicate_callbacks: bool | None = None
     out_of_order_callbacks: bool | None = None
     slow_seconds: float | None = Field(default=None, ge=0, le=600)
+    send_failure_status: int | None = Field(
+        default=None, description="Answer every send with this status (429, 500, 503); 0 ends it"
+    )
+
+    @field_validator("send_failure_status")
+    @classmethod
+    def _a_failure(cls, value: int | None) -> int | None:
+        if value not in (None, 0, 429, 500, 502, 503):
+            raise ValueError("0, 429, 500, 502 or 503")
+        return value
 
 
 def _twilio_error(status: int, code: str, message: str) -> JSONResponse:
@@ -114,9 +127,23 @@ def _telnyx_error(status: int, code: str, message: str, pointer: str | None = No
     )
 
 
+# What each carrier answers in an outage (send_failure_status).
+_OUTAGE = {
+    ("twilio", 429): SendError(429, "20429", "Too Many Requests"),
+    ("telnyx", 429): SendError(429, "10011", "Too many requests"),
+    ("twilio", 500): SendError(500, "20500", "Internal Server Error"),
+    ("telnyx", 500): SendError(500, "10007", "Unexpected error"),
+}
+
+
 def _planned_error(
     state: SimulatorState, carrier: str, to_number: str, behaviour: Behaviour
 ) -> SendError | None:
+    outage = state.config.send_failure_status
+    if outage:
+        return _OUTAGE.get((carrier, outage)) or SendError(
+            outage, "20503" if carrier == "twilio" else "10007", "Service Unavailable"
+        )
     error = behaviour.send_error
     if error is None:
         return None
@@ -376,6 +403,7 @@ def send_router(state: SimulatorState) -> APIRouter:
             "duplicate_callbacks": state.config.duplicate_callbacks,
             "out_of_order_callbacks": state.config.out_of_order_callbacks,
             "slow_seconds": state.config.slow_seconds,
+            "send_failure_status": state.config.send_failure_status,
         }
 
     return router

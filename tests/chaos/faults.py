@@ -1,0 +1,180 @@
+"""The faults a chaos run injects, one at a time (or two at once), each undone after a while:
+SIGKILL to a service replica, SIGKILL to the Kafka broker, PostgreSQL's immediate stop, the SMTP
+server gone, the carrier answering 429 or 500, a poison event on a consumer's topic."""
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from devtools import demo
+from tests.chaos.cluster import TOPIC_PREFIX, Cluster
+
+
+@dataclass
+class Fault:
+    label: str
+    # Breaks something; returns what puts it back.
+    inject: Callable[[Cluster], Awaitable[Callable[[], Awaitable[None]]]]
+    # How long it stays broken.
+    down_seconds: float
+    started: float = 0.0
+    restored: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def kill_replicas(*labels: str, down: float = 2.0) -> Fault:
+    async def inject(cluster: Cluster):
+        replicas = [cluster.replica(label) for label in labels]
+        for replica in replicas:
+            replica.kill()
+
+        async def restore() -> None:
+            for replica in replicas:
+                replica.restart()
+            await cluster.wait_ready(replicas)
+
+        return restore
+
+    return Fault(" + ".join(f"kill {label}" for label in labels), inject, down)
+
+
+def kill_kafka(down: float = 3.0) -> Fault:
+    async def inject(cluster: Cluster):
+        await asyncio.to_thread(cluster.infra.kill_kafka)
+
+        async def restore() -> None:
+            await asyncio.to_thread(cluster.infra.start_kafka)
+            await cluster.wait_ready(cluster.all_replicas())
+
+        return restore
+
+    return Fault("kill Kafka", inject, down)
+
+
+def stop_postgres(down: float = 3.0) -> Fault:
+    async def inject(cluster: Cluster):
+        await asyncio.to_thread(cluster.infra.kill_postgres)
+
+        async def restore() -> None:
+            await asyncio.to_thread(cluster.infra.start_postgres)
+            await cluster.wait_ready(cluster.all_replicas())
+
+        return restore
+
+    return Fault("PostgreSQL immediate stop", inject, down)
+
+
+def smtp_down(down: float = 60.0) -> Fault:
+    async def inject(cluster: Cluster):
+        cluster.smtp.kill()
+
+        async def restore() -> None:
+            await asyncio.to_thread(cluster.smtp.start)
+
+        return restore
+
+    return Fault("SMTP down", inject, down)
+
+
+def carrier_failing(status: int, down: float = 60.0) -> Fault:
+    async def configure(cluster: Cluster, value: int) -> None:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(
+                f"{cluster.simulator.url}/simulate/config", json={"send_failure_status": value}
+            )
+            response.raise_for_status()
+
+    async def inject(cluster: Cluster):
+        await configure(cluster, status)
+
+        async def restore() -> None:
+            await configure(cluster, 0)
+
+        return restore
+
+    return Fault(f"carrier answers {status}", inject, down)
+
+
+# A text PostgreSQL refuses to store (a NUL character): routing's handler fails on it every time
+# (not a validation error), so the consumer retries it, then dead-letters it and goes on.
+POISON_BODY = "poison \x00 event"
+
+
+def poison_event(down: float = 1.0) -> Fault:
+    async def inject(cluster: Cluster):
+        producer = AIOKafkaProducer(bootstrap_servers=cluster.infra.kafka_bootstrap)
+        await producer.start()
+        try:
+            event = {
+                "event_id": str(uuid.uuid4()),
+                "account_id": str(demo.ACCOUNT_ID),
+                "carrier": "twilio",
+                "carrier_message_id": f"SMpoison{uuid.uuid4().hex}",
+                "from_number": "+15145569999",
+                "to_number": demo.DEALERSHIP_NUMBER,
+                "body": POISON_BODY,
+                "received_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            cluster.poison.append(event["carrier_message_id"])
+            await producer.send_and_wait(
+                f"{TOPIC_PREFIX}carrier.inbound.v1", json.dumps(event).encode(), key=b"+15145569999"
+            )
+        finally:
+            await producer.stop()
+
+        async def restore() -> None:
+            return None
+
+        return restore
+
+    return Fault("poison event", inject, down)
+
+
+def short_schedule() -> list[Fault]:
+    """`make test`: each service killed once, Kafka once, PostgreSQL once, two services at once,
+    the carrier refusing for a few seconds, a poison event."""
+    return [
+        kill_replicas("ingest-1"),
+        kill_replicas("routing-1"),
+        kill_replicas("notifier-1"),
+        kill_replicas("search-1"),
+        kill_replicas("exporter-1"),
+        kill_kafka(),
+        stop_postgres(),
+        kill_replicas("routing-2", "notifier-2"),
+        carrier_failing(429, down=5),
+        carrier_failing(500, down=5),
+        poison_event(),
+    ]
+
+
+def long_schedule() -> list[Fault]:
+    """`make chaos`: every replica killed, then pairs, then the infrastructure, then the minute-
+    long outages; the run repeats it until its duration is spent."""
+    singles = [
+        kill_replicas(f"{name}-{n}", down=5)
+        for n in (1, 2)
+        for name in ("ingest", "routing", "notifier", "search", "exporter")
+    ]
+    pairs = [
+        kill_replicas("routing-1", "routing-2", down=5),
+        kill_replicas("ingest-1", "notifier-2", down=5),
+        kill_replicas("notifier-1", "notifier-2", down=5),
+        kill_replicas("search-2", "routing-1", down=5),
+    ]
+    return [
+        *singles,
+        *pairs,
+        kill_kafka(down=10),
+        stop_postgres(down=10),
+        smtp_down(60),
+        carrier_failing(429, 60),
+        carrier_failing(500, 60),
+        poison_event(),
+    ]
