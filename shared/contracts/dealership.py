@@ -1,6 +1,13 @@
 """Events `routing` publishes about a dealership (an account) as a whole, through its outbox: the
-operator API provisions, suspends and resumes one. Each service keeps its own part from these
-(routing owns the account itself). Keyed by the account, so one account's changes arrive in order."""
+operator API provisions, suspends and resumes one. routing owns the account; the other services
+set up their own part of a new dealership through their own APIs, which its admin calls (ingest:
+carrier webhook credentials, DMS integrations; notifier: sending credentials) or from routing's
+other events (ingest's number map from phone_number.changed.v1). No service needs a copy of the
+name, time zone or language yet: what needs them gets them in the event that needs them (a text
+to send carries the account's time zone for quiet hours, an invitation its language), so
+provisioned.v1 has no consumer of its own today; it is there for the next one (usage, billing).
+Suspended/resumed tell the services that refuse a suspended dealership's work. Keyed by the
+account, so one account's changes arrive in order."""
 
 from typing import Literal
 
