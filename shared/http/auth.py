@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.http.errors import ApiError
+from shared.http.suspension import SuspendedAccounts, refuse_suspended
 from shared.settings import ServiceSettings
 
 Role = Literal["admin", "agent", "service"]
@@ -83,11 +84,19 @@ def decode_token(settings: ServiceSettings, token: str) -> Principal:
 
 class Authenticated:
     """FastAPI dependency: the caller's principal from `Authorization: Bearer`, or from
-    `?access_token=` for clients that cannot set headers (EventSource)."""
+    `?access_token=` for clients that cannot set headers (EventSource). `suspended`: in a service
+    that keeps a projection of suspended dealerships, a staff token of one is refused with 401
+    `dealership_suspended`."""
 
-    def __init__(self, settings: ServiceSettings, allow_query_token: bool = False) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        allow_query_token: bool = False,
+        suspended: SuspendedAccounts | None = None,
+    ) -> None:
         self._settings = settings
         self._allow_query_token = allow_query_token
+        self._suspended = suspended
         self._bearer = HTTPBearer(auto_error=False)
 
     async def __call__(self, request: Request) -> Principal:
@@ -97,4 +106,11 @@ class Authenticated:
             token = request.query_params.get("access_token")
         if not token:
             raise ApiError(401, "unauthorized", "a bearer token is required")
-        return decode_token(self._settings, token)
+        principal = decode_token(self._settings, token)
+        if (
+            self._suspended is not None
+            and principal.role != "service"
+            and await self._suspended.contains(principal.account_id)
+        ):
+            raise refuse_suspended()
+        return principal

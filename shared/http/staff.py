@@ -21,19 +21,21 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.http.auth import Authenticated, Principal, Role, ended_sessions, issue_token
 from shared.http.errors import ApiError
+from shared.http.suspension import SUSPENDED_MESSAGE, refuse_suspended
 from shared.settings import ServiceSettings
+
+__all__ = [
+    "SUSPENDED",
+    "SUSPENDED_MESSAGE",
+    "CurrentStaffAuthenticated",
+    "RoutingStaffDirectory",
+    "refuse_suspended",
+]
 
 _SERVICE_TOKEN_TTL = timedelta(minutes=1)
 _STAFF_ROLES: set[Role] = {"admin", "agent"}
-# What a staff member of a suspended dealership is told, by every service (401
-# `dealership_suspended`): their session ends at their next call.
-SUSPENDED_MESSAGE = "your dealership's access to Switchboard is suspended; contact your Switchboard provider"
 # A cached role standing for "refused: the dealership is suspended" (never a real role).
 SUSPENDED = "suspended"
-
-
-def refuse_suspended() -> ApiError:
-    return ApiError(401, "dealership_suspended", SUSPENDED_MESSAGE)
 
 
 # Only declared so the OpenAPI document shows the bearer scheme on the routes; the parent class
