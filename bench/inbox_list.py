@@ -63,9 +63,17 @@ async def load(url: str, conversations: int, per_conversation: int) -> None:
         )
         await connection.execute(
             f"""
-            INSERT INTO routing.users (id, account_id, email, name, password_hash, role)
+            INSERT INTO routing.people (id, email, password_hash)
+            SELECT ('00000000-0000-0001-0000-' || lpad(to_hex(n), 12, '0'))::uuid,
+                   'agent' || n || '@bench.test', 'x'
+            FROM generate_series(0, {AGENTS}) AS n"""
+        )
+        await connection.execute(
+            f"""
+            INSERT INTO routing.users (id, account_id, person_id, email, name, role)
             SELECT ('00000000-0000-0001-0000-' || lpad(to_hex(n), 12, '0'))::uuid, $1,
-                   'agent' || n || '@bench.test', 'Agent ' || n, 'x',
+                   ('00000000-0000-0001-0000-' || lpad(to_hex(n), 12, '0'))::uuid,
+                   'agent' || n || '@bench.test', 'Agent ' || n,
                    CASE WHEN n = 0 THEN 'admin' ELSE 'agent' END
             FROM generate_series(0, {AGENTS}) AS n""",
             ACCOUNT,

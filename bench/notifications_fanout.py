@@ -105,9 +105,14 @@ async def _create_staff(database_url: str, user_ids: list[UUID]) -> None:
 
     connection = await asyncpg.connect(dsn(database_url))
     try:
+        # A person (login) behind each seat, of the same id; '!' matches no password.
         await connection.executemany(
-            "INSERT INTO routing.users (id, account_id, email, name, password_hash, role, active)"
-            " VALUES ($1, $2, $3, $4, '!', 'agent', true)",
+            "INSERT INTO routing.people (id, email, password_hash) VALUES ($1, $2, '!')",
+            [(user, f"bench-{user}@example.com") for user in user_ids],
+        )
+        await connection.executemany(
+            "INSERT INTO routing.users (id, account_id, person_id, email, name, role, active)"
+            " VALUES ($1, $2, $1, $3, $4, 'agent', true)",
             [
                 (user, demo.ACCOUNT_ID, f"bench-{user}@example.com", f"Bench {i}")
                 for i, user in enumerate(user_ids)

@@ -125,7 +125,7 @@ async def set_admin_password(url: str) -> None:
     connection = await asyncpg.connect(dsn(url))
     try:
         await connection.execute(
-            "UPDATE routing.users SET password_hash = $1 WHERE email = $2",
+            "UPDATE routing.people SET password_hash = $1 WHERE email = $2",
             password_hash.hash(demo.PASSWORD),
             ADMIN_EMAIL,
         )
