@@ -20,7 +20,12 @@ LINK_PROBLEMS = {
     "invitation_expired": "expired",
     "reset_expired": "expired",
 }
-PASSWORD_PROBLEMS = {"password_too_short": "too_short", "password_too_common": "too_common"}
+PASSWORD_PROBLEMS = {
+    "password_too_short": "too_short",
+    "password_too_common": "too_common",
+    # A dealer group's person joining another dealership confirms the password they have.
+    "wrong_password": "wrong_password",
+}
 PURPOSES = {
     "invitation": {"action": "/invitations/accept", "api": "/api/v1/invitations/accept"},
     "reset": {"action": "/password-reset", "api": "/api/v1/password-resets/accept"},
