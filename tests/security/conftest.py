@@ -56,6 +56,11 @@ def running(
         "SHUTDOWN_GRACE_SECONDS": "3",
         "ROUTING_URL": f"http://127.0.0.1:{ports['routing']}",
         "STORAGE_DIR": str(tmp_path_factory.mktemp("exports")),
+        # The fuzzer fails thousands of sign-ins from 127.0.0.1; throttling has its own tests
+        # (services/routing/tests/test_login_throttle.py) and must not slow the others here.
+        "LOGIN_FREE_FAILURES": "1000000",
+        "LOGIN_ACCOUNT_CEILING": "1000000",
+        "LOGIN_ADDRESS_CEILING": "1000000",
         # Nothing here reaches a real carrier or lists one.
         "CATCH_UP_ENABLED": "false",
         "TWILIO_API_BASE_URL": "http://127.0.0.1:9",

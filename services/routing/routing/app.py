@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from routing.admin.routes import admin_router
 from routing.appointments.routes import appointments_router
 from routing.auth.routes import auth_router
+from routing.auth.throttle import LoginThrottle, ThrottlePolicy
 from routing.conversations.routes import conversations_router
 from routing.customers.routes import customers_router
 from routing.dms.consumers import register_dms_consumers
@@ -50,7 +51,7 @@ def api_routers(
     """The staff API and the operator API, the same in the service and in the tests."""
     auth = StaffAuthenticated(settings, sessions)
     return [
-        auth_router(settings, sessions, auth),
+        auth_router(settings, sessions, auth, LoginThrottle(ThrottlePolicy.of(settings))),
         conversations_router(sessions, auth, on_events=on_events),
         messaging_router(settings, sessions, auth, on_events=on_events),
         customers_router(settings, sessions, auth),

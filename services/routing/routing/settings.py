@@ -19,6 +19,13 @@ class RoutingSettings(ServiceSettings):
     password_reset_ttl_minutes: float = Field(60, gt=0)
     # Reset e-mails a person may be sent per hour (more requests are answered the same, silently).
     password_resets_per_hour: int = Field(3, ge=1)
+    # Sign-in throttling (routing/auth/throttle.py): failures free per e-mail and address before
+    # the waits start doubling; failures per e-mail (every address) and per address (every
+    # e-mail) that stop sign-ins until the window ends.
+    login_free_failures: int = Field(5, ge=1)
+    login_account_ceiling: int = Field(50, ge=1)
+    login_address_ceiling: int = Field(100, ge=1)
+    login_window_seconds: float = Field(900.0, gt=0)
     # The services that count a dealership's usage (operator API, GET /platform/v1/dealerships/{id}):
     # ingest (texts in), notifier (texts out, segments, undelivered), exporter (exports).
     ingest_url: str = "http://127.0.0.1:8081"

@@ -1,9 +1,10 @@
 """Signing in, and a person's dealerships (dealer groups): one login, a token for one dealership
 at a time, a switch to another one they work at."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from routing.auth.models import (
@@ -12,6 +13,7 @@ from routing.auth.models import (
     SignedInResponse,
     SwitchRequest,
 )
+from routing.auth.throttle import LoginThrottle
 from routing.auth.usecases import (
     DealershipSuspended,
     InvalidCredentials,
@@ -28,6 +30,12 @@ from shared.settings import ServiceSettings
 
 SUSPENDED = error_response(
     "The dealership is suspended by the operator", "dealership_suspended", SUSPENDED_MESSAGE
+)
+
+TOO_MANY_ATTEMPTS = error_response(
+    "Too many failed sign-ins for this e-mail or from this address; `Retry-After` says when to try again",
+    "too_many_attempts",
+    "too many failed sign-ins; try again later",
 )
 
 
@@ -49,7 +57,10 @@ def _answer(signed_in: SignedIn) -> SignedInResponse:
 
 
 def auth_router(
-    settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession], auth: StaffAuthenticated
+    settings: ServiceSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    auth: StaffAuthenticated,
+    throttle: LoginThrottle,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -73,16 +84,32 @@ def auth_router(
                 "Wrong e-mail or password", "invalid_credentials", "wrong e-mail or password"
             ),
             403: SUSPENDED,
+            429: TOO_MANY_ATTEMPTS,
         },
     )
-    async def login_route(body: LoginRequest) -> SignedInResponse:
+    async def login_route(body: LoginRequest, request: Request) -> SignedInResponse:
+        address = request.client.host if request.client else "unknown"
+        now = datetime.now(UTC)
         async with sessions.begin() as session:
-            try:
+            wait = await throttle.seconds_to_wait(session, body.email, address, now)
+        if wait:
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                "too many failed sign-ins; try again later",
+                {"retry_after_seconds": wait},
+                headers={"Retry-After": str(wait)},
+            )
+        try:
+            async with sessions.begin() as session:
                 signed_in = await login(session, settings, body.email, body.password)
-            except InvalidCredentials as exc:
-                raise ApiError(401, "invalid_credentials", "wrong e-mail or password") from exc
-            except DealershipSuspended as exc:
-                raise ApiError(403, "dealership_suspended", SUSPENDED_MESSAGE) from exc
+                await throttle.record_success(session, body.email, address)
+        except InvalidCredentials as exc:
+            async with sessions.begin() as session:
+                await throttle.record_failure(session, body.email, address, now)
+            raise ApiError(401, "invalid_credentials", "wrong e-mail or password") from exc
+        except DealershipSuspended as exc:
+            raise ApiError(403, "dealership_suspended", SUSPENDED_MESSAGE) from exc
         return _answer(signed_in)
 
     @router.post(
