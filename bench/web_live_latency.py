@@ -1,6 +1,6 @@
 """Webhook to the row in an open browser page: a signed Twilio webhook POST at ingest -> Kafka ->
 routing (a new unassigned conversation) -> Kafka -> notifier's live feed -> web's /live relay ->
-the page's `inbox` event -> static/live.js's coalesced list refresh (150 ms, one request at a
+the page's `inbox` event -> static/live.js's coalesced list refresh (50 ms, one request at a
 time) -> web renders the list (asking routing) -> htmx swaps it in -> the row is in #rows.
 
 ingest, routing, notifier and web run as real processes (environment.bench_environment: fresh

@@ -103,12 +103,13 @@ def test_red_for_my_unread_orange_when_unanswered_too_long_and_the_eye_for_admin
         expect(red).to_have_class(re.compile(r"\bunread-mine\b"))
         expect(red.get_by_role("img", name="Unread, assigned to you")).to_be_visible()
         expect(red).to_contain_text("Can I come at 3?")  # the last message's first words
-        assert red.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(253, 236, 234)"
+        # (to_have_css retries: a live refresh may replace the row while it is looked at)
+        expect(red).to_have_css("background-color", "rgb(253, 236, 234)")
 
         orange = row(page, late_number)
         expect(orange).to_have_class(re.compile(r"\boverdue\b"))
         expect(orange.locator(".overdue-badge")).to_have_text("Unanswered")
-        assert orange.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 241, 220)"
+        expect(orange).to_have_css("background-color", "rgb(255, 241, 220)")
         expect(orange.get_by_role("img", name="Not read yet by the assignee")).to_be_visible()
         assert axe_violations(page) == []
 

@@ -58,6 +58,8 @@ def web() -> tuple[httpx.AsyncClient, list[str]]:
 
     def routing(request: httpx.Request) -> httpx.Response:
         asked.append(request.url.path)
+        if "limit" in request.url.params:
+            asked.append(f"limit={request.url.params['limit']}")
         return httpx.Response(200, json=ANSWERS[request.url.path])
 
     settings = WebSettings()
@@ -116,3 +118,16 @@ async def test_a_live_refresh_keeps_the_numbers_shown_until_its_own_arrive(web) 
         "/conversations?view=all&status=closed", headers={**headers, "hx-trigger": "status-menu"}
     )
     assert "hx-preserve" not in chosen.text
+
+
+async def test_a_live_refresh_asks_for_the_rows_the_page_shows(web) -> None:
+    client, asked = web
+    headers = {"hx-request": "true", "hx-target": "conversation-list", "hx-trigger": "list-refresh"}
+    for shown in ("75", "100000", "nonsense", "3"):
+        await client.get(f"/conversations?view=all&status=open&shown={shown}", headers=headers)
+    assert [line for line in asked if line.startswith("limit=")] == [
+        "limit=75",
+        "limit=200",
+        "limit=50",
+        "limit=50",
+    ]

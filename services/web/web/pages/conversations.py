@@ -17,6 +17,9 @@ from web.rendering import Record
 from web.session import Person
 
 PAGE_SIZE = 50
+# A live refresh asks again for the rows the page shows ("Load more" included), up to routing's
+# largest page.
+MOST_ROWS = 200
 # Routing's AssignRequest takes at most this many ids; "all that match" goes as a filter.
 MAX_IDS = 1000
 BulkAction = Literal["assign", "close", "reopen"]
@@ -112,7 +115,12 @@ async def render_inbox(
         deps.sessions.signed_in(request), load_conversation(api) if load_conversation else _none()
     )
     context = await inbox_context(
-        signed_in.api, signed_in.person, state, conversation_id, with_counts=template is not None
+        signed_in.api,
+        signed_in.person,
+        state,
+        conversation_id,
+        with_counts=template is not None,
+        rows=rows_shown(request),
     )
     # A live refresh of the same list keeps the numbers shown until its own counts arrive,
     # instead of blanking them a few times a second (`hx-preserve`, see list_counts.html).
@@ -128,13 +136,19 @@ async def _none() -> dict[str, Any]:
 
 
 async def inbox_context(
-    api: UserApi, person: Person, state: InboxState, conversation_id: str | None, *, with_counts: bool
+    api: UserApi,
+    person: Person,
+    state: InboxState,
+    conversation_id: str | None,
+    *,
+    with_counts: bool,
+    rows: int = PAGE_SIZE,
 ) -> dict[str, Any]:
     """The list's context; without `with_counts` its numbers are left out (None) and the page
     asks for them afterwards (`/conversations/counts`)."""
     try:
         page, (counts, _), directory = await asyncio.gather(
-            list_page(api, state, None),
+            list_page(api, state, None, rows),
             counts_of(api, state) if with_counts else _no_counts(),
             staff_directory(api),
         )
@@ -187,15 +201,29 @@ def counts_context(
     views = view_choices(person, directory, counts)
     key = "all" if refused else state.view
     current = next((v for v in views if v["key"] == key), views[0])
-    return {"counts": counts, "views": views, "current_view": current, "page_size": PAGE_SIZE}
+    return {
+        "counts": None if counts is None else Record(counts),
+        "views": [Record(view) for view in views],
+        "current_view": Record(current),
+        "page_size": PAGE_SIZE,
+    }
 
 
 def wants_list_only(request: Request) -> bool:
     return request.headers.get("hx-target") == "conversation-list"
 
 
-async def list_page(api: UserApi, state: InboxState, cursor: str | None) -> dict:
-    params = [*state.api_params(), ("limit", str(PAGE_SIZE))]
+def rows_shown(request: Request) -> int:
+    """How many rows the list shows: a page, or as many as a live refresh says are shown."""
+    try:
+        shown = int(request.query_params.get("shown", PAGE_SIZE))
+    except ValueError:
+        return PAGE_SIZE
+    return min(max(shown, PAGE_SIZE), MOST_ROWS)
+
+
+async def list_page(api: UserApi, state: InboxState, cursor: str | None, rows: int = PAGE_SIZE) -> dict:
+    params = [*state.api_params(), ("limit", str(rows))]
     if cursor:
         params.append(("cursor", cursor))
     return await api.get("routing", "/api/v1/conversations", params=params)
@@ -220,8 +248,8 @@ def list_context(
         "next_cursor": page.get("next_cursor"),
         "users": users,
         "teams": teams,
-        "other_users": [u for u in directory["users"] if u["id"] != person.id and u["active"]],
-        "active_users": [u for u in directory["users"] if u["active"]],
+        "other_users": [u for u in users.values() if u["id"] != person.id and u["active"]],
+        "active_users": [u for u in users.values() if u["active"]],
         "selected": selected,
     }
 

@@ -10,7 +10,9 @@
 "use strict";
 
 (function () {
-  const REFRESH_AFTER_MS = 150;
+  // Long enough to take the few events of one change (a text and its assignment) in one
+  // request; a burst longer than that is coalesced by the one-request-at-a-time rule below.
+  const REFRESH_AFTER_MS = 50;
   const TYPING_SHOWN_MS = 6000;
   let lastEventId = "";
   let refreshTimer = null;
@@ -59,6 +61,13 @@
   document.addEventListener("htmx:afterRequest", (event) => {
     const target = event.detail.target;
     if (refreshing && target && target.id === "conversation-list") refreshDone();
+  });
+
+  // Rows added by "Load more" survive a live refresh: it asks for as many rows as are shown.
+  document.addEventListener("htmx:configRequest", (event) => {
+    if (event.detail.elt && event.detail.elt.id === "list-refresh") {
+      event.detail.parameters.shown = document.querySelectorAll("#rows .row").length;
+    }
   });
 
   // Checked rows survive a live refresh of the list.
