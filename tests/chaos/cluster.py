@@ -188,6 +188,11 @@ class Cluster:
     exports_dir: Path | None = None
     # carrier ids of the poison events the run published
     poison: list[str] = field(default_factory=list)
+    # Set by the run: a staff token and conversations to export.
+    staff_token: str = ""
+    conversation_ids: list[str] = field(default_factory=list)
+    # What the export faults saw: (what, as expected, detail).
+    export_checks: list[tuple[str, bool, str]] = field(default_factory=list)
 
     def urls(self, service: str) -> list[str]:
         return [replica.url for replica in self.replicas[service]]
@@ -222,6 +227,8 @@ class Cluster:
         return [replica for group in self.replicas.values() for replica in group]
 
     def stop(self) -> None:
+        if self.exports_dir and os.path.ismount(self.exports_dir):  # a run cut short mid full-disk
+            subprocess.run(["umount", "-l", str(self.exports_dir)], capture_output=True, check=False)
         for replica in self.all_replicas():
             replica.process.stop(timeout=10)
         for helper in (self.simulator, self.smtp):

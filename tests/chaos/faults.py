@@ -4,6 +4,8 @@ server gone, the carrier answering 429 or 500, a poison event on a consumer's to
 
 import asyncio
 import json
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -70,16 +72,99 @@ def stop_postgres(down: float = 3.0) -> Fault:
     return Fault("PostgreSQL immediate stop", inject, down)
 
 
+async def request_export(cluster: Cluster) -> str:
+    """A staff member asks for a conversation's PDF (through whichever exporter answers)."""
+    async with httpx.AsyncClient(timeout=15) as client:
+        for attempt in range(60):
+            exporter = cluster.replicas["exporter"][attempt % len(cluster.replicas["exporter"])]
+            try:
+                response = await client.post(
+                    f"{exporter.url}/api/v1/exports",
+                    json={"conversation_id": cluster.conversation_ids[0]},
+                    headers={"authorization": f"Bearer {cluster.staff_token}"},
+                )
+            except httpx.HTTPError:
+                await asyncio.sleep(1)
+                continue
+            if response.status_code == 202:
+                return response.json()["job_id"]
+            await asyncio.sleep(1)
+    raise RuntimeError("no exporter took the export request")
+
+
+async def export_outcome(cluster: Cluster, job_id: str, timeout: float = 120) -> dict:
+    """The job once it is done or failed (or as it is at `timeout`)."""
+    deadline = time.monotonic() + timeout
+    job: dict = {}
+    async with httpx.AsyncClient(timeout=15) as client:
+        while time.monotonic() < deadline:
+            for exporter in cluster.replicas["exporter"]:
+                try:
+                    response = await client.get(
+                        f"{exporter.url}/api/v1/exports/{job_id}",
+                        headers={"authorization": f"Bearer {cluster.staff_token}"},
+                    )
+                except httpx.HTTPError:
+                    continue
+                if response.status_code == 200:
+                    job = response.json()
+                    if job["status"] in ("done", "failed"):
+                        return job
+                    break
+            await asyncio.sleep(1)
+    return job
+
+
 def smtp_down(down: float = 60.0) -> Fault:
+    """The mail server gone while an export's link is to be e-mailed: the e-mail waits in
+    notifier's outbox and goes once the server is back (checked when the run has settled)."""
+
     async def inject(cluster: Cluster):
         cluster.smtp.kill()
+        job_id = await request_export(cluster)
 
         async def restore() -> None:
             await asyncio.to_thread(cluster.smtp.start)
+            job = await export_outcome(cluster, job_id)
+            cluster.export_checks.append(
+                ("export asked while SMTP was down", job.get("status") == "done", str(job.get("status")))
+            )
 
         return restore
 
     return Fault("SMTP down", inject, down)
+
+
+def exports_disk_full(down: float = 30.0) -> Fault:
+    """The exports' disk full (a tiny tmpfs over the folder, filled): an export asked then fails
+    with a plain reason after its retries; once there is room again the next one is done."""
+
+    async def inject(cluster: Cluster):
+        folder = cluster.exports_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        await _command("mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(folder))
+        await _command("dd", "if=/dev/zero", f"of={folder / 'filler'}", "bs=1k", "count=64", check=False)
+        job = await export_outcome(cluster, await request_export(cluster))
+        cluster.export_checks.append(
+            (
+                "export on a full disk",
+                job.get("status") == "failed"
+                and job.get("attempts", 0) > 1
+                and bool(job.get("failed_reason")),
+                f"{job.get('status')} after {job.get('attempts')} attempts: {job.get('failed_reason')}",
+            )
+        )
+
+        async def restore() -> None:
+            await _command("umount", str(folder))
+            again = await export_outcome(cluster, await request_export(cluster))
+            cluster.export_checks.append(
+                ("export once there is room", again.get("status") == "done", str(again.get("status")))
+            )
+
+        return restore
+
+    return Fault("exports disk full", inject, down)
 
 
 def carrier_failing(status: int, down: float = 60.0) -> Fault:
@@ -136,6 +221,15 @@ def poison_event(down: float = 1.0) -> Fault:
     return Fault("poison event", inject, down)
 
 
+async def _command(*command: str, check: bool = True) -> None:
+    await asyncio.to_thread(subprocess.run, list(command), capture_output=True, check=check)
+
+
+def can_mount() -> bool:
+    """A full disk is a tmpfs mounted over the exports' folder: root only."""
+    return os.geteuid() == 0
+
+
 def short_schedule() -> list[Fault]:
     """`make test`: each service killed once, Kafka once, PostgreSQL once, two services at once,
     the carrier refusing for a few seconds, a poison event."""
@@ -150,6 +244,8 @@ def short_schedule() -> list[Fault]:
         kill_replicas("routing-2", "notifier-2"),
         carrier_failing(429, down=5),
         carrier_failing(500, down=5),
+        smtp_down(down=10),
+        *([exports_disk_full(down=1)] if can_mount() else []),
         poison_event(),
     ]
 
@@ -176,5 +272,6 @@ def long_schedule() -> list[Fault]:
         smtp_down(60),
         carrier_failing(429, 60),
         carrier_failing(500, 60),
+        *([exports_disk_full(down=60)] if can_mount() else []),
         poison_event(),
     ]

@@ -136,9 +136,12 @@ async def _settled_downstream(
             notified = await connection.fetchval(
                 "SELECT count(*) FROM notifier.notifications WHERE user_id = $1", demo.ADMIN_ID
             )
+            unsent = await connection.fetchval(
+                "SELECT count(*) FROM notifier.email_outbox WHERE status <> 'sent'"
+            )
         finally:
             await connection.close()
-        return routing == indexed and all(len(set(s.received)) >= notified for s in streams)
+        return routing == indexed and not unsent and all(len(set(s.received)) >= notified for s in streams)
 
     await _until(replies_arrived, timeout)
     await _until(projections_caught_up, timeout)
@@ -176,6 +179,7 @@ async def _run(cluster: Cluster, profile: Profile, began: float) -> Outcome:
         asyncio.create_task(traffic.watch_stored(stop_watching)),
     ]
     reply_to = await _reply_conversations(database_url, phones[:8])
+    cluster.staff_token, cluster.conversation_ids = token, reply_to
     background.append(asyncio.create_task(traffic.replies_out(profile.reply_rate, reply_to, stop_load)))
     phases = ["steady"]
     faults: list[Fault] = []
@@ -217,7 +221,7 @@ async def _run(cluster: Cluster, profile: Profile, began: float) -> Outcome:
         await stream.stop()
     await traffic.close()
     findings = await check(cluster, traffic, streams, phases)
-    report = table([*findings.rows, _total(findings)])
+    report = "\n".join([table([*findings.rows, _total(findings)]), "", *_summary(findings, streams, faults)])
     REPORTS.mkdir(parents=True, exist_ok=True)
     (REPORTS / f"{profile.name}.md").write_text(report + "\n")
     return Outcome(
@@ -228,6 +232,26 @@ async def _run(cluster: Cluster, profile: Profile, began: float) -> Outcome:
         len(traffic.texts),
         [s.reconnects for s in streams],
     )
+
+
+def _summary(findings: Findings, streams: list[ResumingStream], faults: list[Fault]) -> list[str]:
+    """The checks the table has no column for, one line each."""
+    lines = [
+        f"- notifications: {findings.notifications_expected} stored for the admin; "
+        + "; ".join(
+            f"stream {n}: {len(s.received)} received, {len(set(s.received))} distinct, "
+            f"{s.reconnects} reconnections"
+            for n, s in enumerate(streams)
+        ),
+        f"- search index: {findings.search_missing} missing, {findings.search_extra} extra",
+        f"- e-mails sent: {findings.emails_sent}",
+        f"- poison events dead-lettered: {len(findings.poison_dead_lettered)}; other dead letters: "
+        + (", ".join(f"{t}: {len(r)}" for t, r in findings.dead_letters.items()) or "none"),
+        *(f"- {what}: {detail}" for what, _, detail in findings.export_checks),
+        "- faults (time to recover): "
+        + ", ".join(f"{f.label} {f.restored - f.started:.0f} s" for f in faults if f.restored),
+    ]
+    return lines
 
 
 async def _restore(fault: Fault, restore, began: float) -> None:

@@ -45,6 +45,9 @@ class Findings:
     search_extra: int = 0
     poison_dead_lettered: list[str] = field(default_factory=list)
     poison_missing: list[str] = field(default_factory=list)
+    emails_sent: int = 0
+    email_problems: list[str] = field(default_factory=list)
+    export_checks: list[tuple[str, bool, str]] = field(default_factory=list)
     # Dead letters other than the poison events, per topic, with a reason each.
     dead_letters: dict[str, list[str]] = field(default_factory=dict)
 
@@ -55,6 +58,8 @@ class Findings:
             if values:
                 problems.append(f"{name}: {len(values)} (e.g. {values[:3]})")
         problems += self.notification_problems
+        problems += self.email_problems
+        problems += [f"{what}: {detail}" for what, ok, detail in self.export_checks if not ok]
         if self.search_missing or self.search_extra:
             problems.append(f"search index: {self.search_missing} missing, {self.search_extra} extra")
         for topic, reasons in self.dead_letters.items():
@@ -126,6 +131,8 @@ async def check(
         await _notifications(connection, streams, findings)
         await _search(connection, findings)
         await _dead_letters(cluster, connection, findings)
+        await _emails(cluster, connection, findings)
+        findings.export_checks = list(cluster.export_checks)
     finally:
         await connection.close()
     return findings
@@ -222,6 +229,18 @@ async def _notifications(connection, streams: list[ResumingStream], findings: Fi
             findings.notification_problems.append(
                 f"stream {index}: {len(missing)} of {len(ids)} never arrived (e.g. {missing[:3]})"
             )
+
+
+async def _emails(cluster: Cluster, connection, findings: Findings) -> None:
+    """Every e-mail notifier queued was sent, once, to the SMTP server (down for a while)."""
+    rows = await connection.fetch("SELECT id, status, attempts, last_error FROM notifier.email_outbox")
+    unsent = [dict(row) for row in rows if row["status"] != "sent"]
+    findings.emails_sent = len(rows) - len(unsent)
+    if unsent:
+        findings.email_problems.append(f"{len(unsent)} e-mails not sent (e.g. {unsent[:2]})")
+    delivered = len(list((cluster.work_dir / "mail").glob("*.eml")))
+    if delivered != findings.emails_sent:
+        findings.email_problems.append(f"{findings.emails_sent} e-mails sent, {delivered} at the SMTP server")
 
 
 async def _search(connection, findings: Findings) -> None:
