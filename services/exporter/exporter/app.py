@@ -12,12 +12,14 @@ from exporter.links import DownloadLinks
 from exporter.routing_client import RoutingClient
 from exporter.settings import ExporterSettings
 from exporter.storage.chosen import pdf_store_for
+from exporter.usage import USAGE_DESCRIBED, usage_reader
 from exporter.usecases.events import JobEvents
 from exporter.usecases.expire_files import ExpiredFileSweeper
 from exporter.usecases.relay import ExportOutboxRelay
 from exporter.usecases.run_export import ExportRunner, RenderPolicy
 from shared.contracts.topics import EXPORT_COMPLETED, EXPORT_REQUESTED
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
+from shared.http.usage import usage_router
 from shared.service import build_app, build_infrastructure
 
 
@@ -60,7 +62,10 @@ def create_app(settings: ExporterSettings) -> FastAPI:
         title="Switchboard exporter",
         description="Conversation transcripts as PDF, delivered by e-mailed, signed links.",
         publishes=[EXPORT_REQUESTED, EXPORT_COMPLETED],
-        routers=[exports_router(infra.sessions, auth, events, links, storage)],
+        routers=[
+            exports_router(infra.sessions, auth, events, links, storage),
+            usage_router(settings, usage_reader(infra.sessions), USAGE_DESCRIBED),
+        ],
         background_jobs=[relay.run, sweeper.run],
         on_startup=[storage.start],
         on_shutdown=[http.aclose, auth_http.aclose, storage.close],

@@ -23,8 +23,11 @@ from notifier.live import LiveHub
 from notifier.outbound.wiring import register_outbound_sending
 from notifier.production_checks import refuse_demo_credentials
 from notifier.settings import NotifierSettings
+from notifier.usage.consumers import register_usage_consumers
+from notifier.usage.repository import USAGE_DESCRIBED, usage_reader
 from shared.contracts.topics import SMS_OUTBOUND_STATUS
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
+from shared.http.usage import usage_router
 from shared.production import PRODUCTION
 from shared.service import BackgroundJob, Infrastructure, build_app, build_infrastructure
 
@@ -92,6 +95,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
     infra = build_infrastructure(settings)
     notifications = wire_notifications(infra, settings)
     outbound = register_outbound_sending(infra, settings)
+    register_usage_consumers(infra, settings)
     return build_app(
         infra,
         title="Switchboard notifier",
@@ -101,6 +105,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         routers=[
             *notifications.routers,
             carrier_accounts_router(infra.sessions, notifications.current_staff, outbound.adapters),
+            usage_router(settings, usage_reader(infra.sessions), USAGE_DESCRIBED),
         ],
         background_jobs=[*notifications.background_jobs, *outbound.background_jobs()],
         on_shutdown=[*notifications.on_shutdown, outbound.http.aclose],
