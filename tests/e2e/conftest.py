@@ -1,14 +1,54 @@
+import secrets
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from devtools.processes import SERVICES, ServiceProcess, start_services, stop_services
-from shared.testing.ports import free_ports_for
+from shared.http.operator_auth import hash_operator_token
+from shared.testing.ports import free_port, free_ports_for
+
+# The operator token the services accept on /platform/v1 (given to them as its digest only).
+OPERATOR_TOKEN = "e2e-operator-" + secrets.token_urlsafe(16)
+
+
+class Mailbox:
+    """Every e-mail notifier sent during the session, parsed (a real SMTP server in-process)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, _server, _session, envelope) -> str:
+        self.messages.append(
+            message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        )
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
 
 
 @pytest.fixture(scope="session")
-def service_env(database_url: str, kafka_bootstrap: str, topic_prefix: str) -> dict[str, str]:
+def mailbox() -> Mailbox:
+    return Mailbox()
+
+
+@pytest.fixture(scope="session")
+def smtp_port(mailbox: Mailbox):
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def service_env(database_url: str, kafka_bootstrap: str, topic_prefix: str, smtp_port: int) -> dict[str, str]:
     return {
+        "OPERATOR_TOKENS": f"e2e={hash_operator_token(OPERATOR_TOKEN)}",
+        "SMTP_PORT": str(smtp_port),
         "DATABASE_URL": database_url,
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "KAFKA_TOPIC_PREFIX": topic_prefix,
