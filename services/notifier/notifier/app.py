@@ -23,16 +23,21 @@ from notifier.live import LiveHub
 from notifier.outbound.wiring import register_outbound_sending
 from notifier.production_checks import refuse_demo_credentials
 from notifier.settings import NotifierSettings
+from notifier.suspension import register_suspension_consumers, suspended_accounts
 from notifier.usage.consumers import register_usage_consumers
 from notifier.usage.repository import USAGE_DESCRIBED, usage_reader
 from shared.contracts.topics import SMS_OUTBOUND_STATUS
 from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
+from shared.http.suspension import SuspendedAccounts
 from shared.http.usage import usage_router
 from shared.production import PRODUCTION
 from shared.service import BackgroundJob, Infrastructure, build_app, build_infrastructure
 
 # How long routing's word on a caller's role and activity is trusted by the admin endpoints.
 STAFF_CHECK_SECONDS = 5.0
+# How stale this replica's set of suspended dealerships may be (the one whose consumer applied a
+# change sees it at once).
+SUSPENSIONS_REFRESH_SECONDS = 2.0
 
 
 @dataclass
@@ -46,6 +51,8 @@ class NotificationsPart:
     emails: EmailWorker
     # Staff tokens checked against routing, which says who is staff (and an admin) now.
     current_staff: CurrentStaffAuthenticated
+    # The dealerships suspended now (notifier's projection): their staff are refused.
+    suspended: SuspendedAccounts
 
 
 def api_routers(
@@ -54,12 +61,13 @@ def api_routers(
     hub: LiveHub,
     directory: UserDirectory,
     current_staff: CurrentStaffAuthenticated,
+    suspended: SuspendedAccounts | None = None,
 ) -> list[APIRouter]:
     """The staff API, the same in the service and in the tests."""
     return [
-        notifications_router(settings, sessions, hub, directory),
-        live_router(settings, sessions, hub, directory),
-        preferences_router(settings, sessions),
+        notifications_router(settings, sessions, hub, directory, suspended),
+        live_router(settings, sessions, hub, directory, suspended),
+        preferences_router(settings, sessions, suspended),
         recipients_router(sessions, current_staff, directory),
     ]
 
@@ -80,14 +88,17 @@ def wire_notifications(infra: Infrastructure, settings: NotifierSettings) -> Not
     )
     register_conversation_consumers(infra, settings, on_email_queued=emails.wake)
     register_access_consumers(infra, settings, on_email_queued=emails.wake)
+    suspended = suspended_accounts(infra.sessions, SUSPENSIONS_REFRESH_SECONDS)
+    register_suspension_consumers(infra, settings, on_change=suspended.forget)
     register_live_consumers(infra, settings)
     return NotificationsPart(
-        routers=api_routers(settings, infra.sessions, hub, directory, current_staff),
+        routers=api_routers(settings, infra.sessions, hub, directory, current_staff, suspended),
         background_jobs=[hub.run, emails.run, pruning_job(infra.sessions, settings)],
         on_shutdown=[http.aclose],
         hub=hub,
         emails=emails,
         current_staff=current_staff,
+        suspended=suspended,
     )
 
 

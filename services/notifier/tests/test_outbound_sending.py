@@ -717,3 +717,29 @@ async def test_outbound_text_taken_over_from_a_dead_twilio_sender_is_looked_up_f
     sent = await statuses.wait_for(event.message_id, "sent")
     assert sent.carrier_message_id == carrier_id
     assert len(received(simulator_state, event.to_number)) == 1
+
+
+# --- suspended dealerships ------------------------------------------------------------------------
+
+
+async def test_outbound_texts_of_a_suspended_dealership_are_held_and_sent_once_it_resumes(
+    account, sender, outbound, statuses, simulator_state
+):
+    from notifier.suspension import record_suspension
+
+    infra, sending = outbound
+    async with infra.sessions.begin() as session:
+        await record_suspension(session, account, True, datetime.now(UTC))
+    reply = request(account, customer())
+    await sender.handle(reply)
+    await statuses.wait_for(reply.message_id, "scheduled")
+    await sending.release.release_due()
+    await asyncio.sleep(0.5)
+    assert received(simulator_state, reply.to_number) == []
+    assert (await stored_row(outbound, reply.message_id))["status"] == "scheduled"  # kept, not dropped
+
+    async with infra.sessions.begin() as session:
+        await record_suspension(session, account, False, datetime.now(UTC))
+    await sending.release.release_due()
+    await statuses.wait_for(reply.message_id, "sent")
+    assert len(received(simulator_state, reply.to_number)) == 1

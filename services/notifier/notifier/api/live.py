@@ -21,6 +21,7 @@ from notifier.live_feed import Caller, live_stream, parse_cursor
 from notifier.settings import NotifierSettings
 from shared.http.auth import Authenticated, Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
+from shared.http.suspension import SuspendedAccounts
 
 log = structlog.get_logger(__name__)
 
@@ -56,11 +57,12 @@ def live_router(
     sessions: async_sessionmaker[AsyncSession],
     hub: LiveHub,
     directory: UserDirectory | None = None,
+    suspended: SuspendedAccounts | None = None,
 ) -> APIRouter:
     """`directory`: routing's users, for typists' names and to close the streams of users
     deactivated while connected; without it a stream trusts its token until it disconnects."""
     router = APIRouter(prefix="/api/v1", tags=["live"])
-    Staff = Annotated[Principal, Depends(staff_dependency(Authenticated(settings)))]
+    Staff = Annotated[Principal, Depends(staff_dependency(Authenticated(settings, suspended=suspended)))]
     typing_every = timedelta(seconds=settings.typing_every_seconds)
 
     @router.get(
@@ -74,7 +76,7 @@ def live_router(
         caller: Staff,
         last_event_id: Annotated[str | None, Header(description="The id of the last event received")] = None,
     ) -> EventSourceResponse:
-        ended = await stream_ending(request, directory, caller, settings.stream_user_check_seconds)
+        ended = await stream_ending(request, directory, caller, settings.stream_user_check_seconds, suspended)
 
         events = live_stream(
             hub,

@@ -23,6 +23,7 @@ from notifier.settings import NotifierSettings
 from notifier.stream_feed import notification_stream, parse_last_event_id
 from shared.http.auth import Authenticated, Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
+from shared.http.suspension import SuspendedAccounts
 
 MAX_ID = 2**63 - 1
 
@@ -144,14 +145,21 @@ async def checked_stream_user(
 
 
 async def stream_ending(
-    request: Request, directory: UserDirectory | None, caller: Principal, every: float
+    request: Request,
+    directory: UserDirectory | None,
+    caller: Principal,
+    every: float,
+    suspended: SuspendedAccounts | None = None,
 ) -> Callable[[], Awaitable[bool]]:
-    """What an open stream asks before each wait: has the client gone, or the user stopped
-    being active staff? (Refuses at once a user who already has.)"""
+    """What an open stream asks before each wait: has the client gone, the user stopped being
+    active staff, or their dealership been suspended? (Refuses at once a user who already has.)"""
     check = await checked_stream_user(directory, caller, every)
 
     async def ended() -> bool:
         if await request.is_disconnected():
+            return True
+        if suspended is not None and await suspended.contains(caller.account_id):
+            log.info("live stream of a suspended dealership closed", account_id=str(caller.account_id))
             return True
         if check is not None and await check.revoked():
             log.info("live stream of a deactivated user closed", user_id=str(caller.user_id))
@@ -166,13 +174,16 @@ def notifications_router(
     sessions: async_sessionmaker[AsyncSession],
     hub: LiveHub,
     directory: UserDirectory | None = None,
+    suspended: SuspendedAccounts | None = None,
 ) -> APIRouter:
     """`directory`: routing's users, to close the streams of users deactivated while connected
     (and refuse their reconnection); without it a stream trusts its token until it disconnects."""
     router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
-    Caller = Annotated[Principal, Depends(staff_dependency(Authenticated(settings)))]
+    # A suspended dealership's staff are refused (the projection of notifier.suspension).
+    Caller = Annotated[Principal, Depends(staff_dependency(Authenticated(settings, suspended=suspended)))]
     StreamCaller = Annotated[
-        Principal, Depends(staff_dependency(Authenticated(settings, allow_query_token=True)))
+        Principal,
+        Depends(staff_dependency(Authenticated(settings, allow_query_token=True, suspended=suspended))),
     ]
 
     @router.get(
@@ -258,7 +269,7 @@ def notifications_router(
         caller: StreamCaller,
         last_event_id: Annotated[str | None, Header(description="The id of the last event received")] = None,
     ) -> EventSourceResponse:
-        ended = await stream_ending(request, directory, caller, settings.stream_user_check_seconds)
+        ended = await stream_ending(request, directory, caller, settings.stream_user_check_seconds, suspended)
 
         async def events():
             async for notification in notification_stream(

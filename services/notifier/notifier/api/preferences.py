@@ -12,6 +12,7 @@ from notifier.domain.kinds import EMAIL_ONLY, KINDS, email_choices
 from notifier.settings import NotifierSettings
 from shared.http.auth import Authenticated, Principal
 from shared.http.errors import ERROR_RESPONSE_SCHEMA, ApiError
+from shared.http.suspension import SuspendedAccounts
 
 
 class EmailPreferences(BaseModel):
@@ -29,9 +30,13 @@ class EmailPreferencesChange(BaseModel):
     email: dict[str, bool] = Field(description="The kinds to change; kinds not named keep their setting")
 
 
-def preferences_router(settings: NotifierSettings, sessions: async_sessionmaker[AsyncSession]) -> APIRouter:
+def preferences_router(
+    settings: NotifierSettings,
+    sessions: async_sessionmaker[AsyncSession],
+    suspended: SuspendedAccounts | None = None,
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1/notification-preferences", tags=["notifications"])
-    Caller = Annotated[Principal, Depends(staff_dependency(Authenticated(settings)))]
+    Caller = Annotated[Principal, Depends(staff_dependency(Authenticated(settings, suspended=suspended)))]
     errors = {401: ERROR_RESPONSE_SCHEMA, 403: ERROR_RESPONSE_SCHEMA}
 
     async def current(session: AsyncSession, caller: Principal) -> EmailPreferences:

@@ -140,13 +140,15 @@ async def carrier_ids_in_use(session: AsyncSession, carrier: str, carrier_ids: l
 
 async def due_ids(session: AsyncSession, now: datetime, limit: int) -> list[tuple[UUID, str]]:
     """Held messages whose time came, and messages whose sender's lease ran out (a replica that
-        died), with their sending numbers. Nothing is taken yet: each is leased on its own just before
-    it is sent."""
+        died), with their sending numbers; none of a suspended dealership (they wait for it to
+    resume). Nothing is taken yet: each is leased on its own just before it is sent."""
     rows = await session.execute(
         text(
-            "SELECT message_id, from_number FROM notifier.outbound_messages"
-            " WHERE (status = 'scheduled' AND not_before <= :now)"
-            "    OR (status = 'sending' AND lease_until < :now)"
+            "SELECT message_id, from_number FROM notifier.outbound_messages m"
+            " WHERE ((status = 'scheduled' AND not_before <= :now)"
+            "    OR (status = 'sending' AND lease_until < :now))"
+            " AND NOT EXISTS (SELECT 1 FROM notifier.account_suspensions s"
+            "    WHERE s.account_id = m.account_id AND s.suspended)"
             " ORDER BY COALESCE(not_before, lease_until) LIMIT :limit"
         ),
         {"now": now, "limit": limit},

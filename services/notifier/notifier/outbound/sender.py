@@ -32,6 +32,7 @@ from notifier.outbound.quiet_hours import customer_time_zone, hold_until
 from notifier.outbound.rate_limit import SendingRateLimiter, Sleep
 from notifier.outbound.settings import OutboundSettings
 from notifier.outbound.statuses import StatusReporter
+from notifier.suspension import is_suspended
 from shared.contracts.messaging import OutboundRequested
 
 log = structlog.get_logger(__name__)
@@ -122,6 +123,10 @@ class OutboundSender:
         held = self.held_until(request)
         token = uuid4()
         async with self._sessions.begin() as session:
+            if await is_suspended(session, request.account_id):
+                # Held, not dropped: due at once, the release job sends it when the dealership
+                # resumes (it skips suspended dealerships' texts until then).
+                held = held or self._clock()
             first_time = await repository.claim_message(
                 session,
                 request,
@@ -134,9 +139,7 @@ class OutboundSender:
             await self._redelivered(request)
             return
         if held:
-            log.info(
-                "outbound held for quiet hours", message_id=str(request.message_id), until=held.isoformat()
-            )
+            log.info("outbound held", message_id=str(request.message_id), until=held.isoformat())
             await self._statuses.report(request, "scheduled")
             return
         await self.send_claimed(request, token)
