@@ -15,6 +15,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import structlog
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
@@ -22,6 +23,7 @@ from pydantic import SecretStr
 from shared.http.errors import ApiError
 from shared.settings import ServiceSettings
 
+log = structlog.get_logger(__name__)
 _DIGEST_PREFIX = "sha256:"
 _FINGERPRINT_LENGTH = 12
 
@@ -115,13 +117,23 @@ def require_operator(settings: ServiceSettings) -> Callable[[Request], Awaitable
     async def operator(request: Request) -> Operator:
         credentials: HTTPAuthorizationCredentials | None = await OPERATOR_BEARER(request)
         if credentials is None or not credentials.credentials:
+            _refused(request, "missing")
             raise ApiError(401, "unauthorized", "an operator token is required")
         found = find_operator(tokens, credentials.credentials)
         if found is None:
+            _refused(request, "unknown")
             raise ApiError(401, "unauthorized", "invalid operator token")
         return found
 
     return operator
+
+
+def _refused(request: Request, why: str) -> None:
+    """Someone knocked on a platform endpoint without a valid token: said, never with the token."""
+    client = request.client.host if request.client else None
+    log.warning(
+        "operator token refused", reason=why, method=request.method, path=request.url.path, client=client
+    )
 
 
 __all__ = [

@@ -69,3 +69,14 @@ def test_the_dependency_answers_401_in_the_error_shape_for_missing_wrong_and_sta
         answer = client.get("/who", headers=headers)
         assert answer.status_code == 401
         assert answer.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_refused_token_is_logged_without_the_token():
+    from structlog.testing import capture_logs
+
+    client = _client(ServiceSettings(operator_tokens=SecretStr("ops=right-token")))
+    with capture_logs() as logs:
+        client.get("/who", headers={"Authorization": "Bearer a-guessed-token"})
+    [entry] = [e for e in logs if e["event"] == "operator token refused"]
+    assert entry["reason"] == "unknown" and entry["path"] == "/who"
+    assert "a-guessed-token" not in repr(logs) and "right-token" not in repr(logs)
