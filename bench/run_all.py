@@ -1,49 +1,243 @@
-"""Runs every benchmark with its defaults (each in its own isolated environment) and prints a summary.
+"""Runs the benchmarks of bench/ that fit a run of a few minutes, each in its own isolated
+environment, and prints one table: every figure with its baseline and the ratio between them.
 
-.venv/bin/python bench/run_all.py      # or: make bench
+A baseline is measured in the same run wherever one exists (bare FastAPI beside ingest's stack,
+Kafka's own producer beside ingest, the first member of a fan-out beside the last); otherwise it
+is the figure written down before the work it measures (issue 17's 9 ms of CPU per text) or the
+target, and the table says which.
+
+    .venv/bin/python bench/run_all.py [--only edge,cpu,...] [--quick]      # or: make bench
+
+Not run here (each prints its own figures; bench/README.md says how): inbox_list.py and
+search_queries.py load a million messages; search_lag.py, export.py, ingest_catch_up.py,
+ingest_checks.py (its Python client is the limit; ingest_edge.py replaces it), web_inbox_list.py
+and web_live_latency.py (a browser).
 """
 
+import argparse
 import datetime
 import os
+import platform
+from collections.abc import Callable
+from pathlib import Path
 
+import cpu_per_text
 import e2e_latency
+import ingest_edge
 import ingest_throughput
+import notifications_fanout
+import outbound_throughput
+
+# (figure, value, baseline, baseline's kind, ratio, target)
+Row = tuple[str, str, str, str, str, str]
 
 
-def _ms(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}"
+def _f(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _ratio(value: float | None, baseline: float | None) -> str:
+    return "n/a" if not value or not baseline else f"{value / baseline:.2f}"
+
+
+def edge(quick: bool) -> list[Row]:
+    r = ingest_edge.run(seconds=5 if quick else 10, rounds=1 if quick else 3)
+    fastapi, stack, ingest, half = r["fastapi"], r["stack"], r["ingest"], r["ingest_half"]
+    return [
+        ("edge: bare FastAPI req/s (wrk -c32)", _f(fastapi["per_s"], 0), "", "", "", ""),
+        (
+            "edge: ingest's stack req/s",
+            _f(stack["per_s"], 0),
+            _f(fastapi["per_s"], 0),
+            "bare FastAPI, same run",
+            f"{r['stack_to_fastapi']:.2f}",
+            ">= 0.60",
+        ),
+        (
+            "edge: ingest signed webhooks req/s",
+            _f(ingest["per_s"], 0),
+            _f(stack["per_s"], 0),
+            "stack, same run",
+            f"{r['ingest_to_stack']:.2f}",
+            ">= 0.50",
+        ),
+        ("edge: ingest p99 ms at saturation", _f(ingest["p99_ms"]), "350-690", "issue 17", "", ""),
+        (
+            "edge: ingest p99 ms at half saturation",
+            _f(half["p99_ms"]),
+            "50",
+            "target",
+            _ratio(half["p99_ms"], 50),
+            "< 1.00",
+        ),
+        (
+            "edge: ingest CPU ms per webhook",
+            _f(ingest["cpu_ms"], 2),
+            _f(stack["cpu_ms"], 2),
+            "stack, same run",
+            _ratio(ingest["cpu_ms"], stack["cpu_ms"]),
+            "",
+        ),
+    ]
+
+
+def cpu(quick: bool) -> list[Row]:
+    r = cpu_per_text.run(rate=100, seconds=10 if quick else 20, rounds=1 if quick else 2)
+    rows: list[Row] = [
+        (f"cpu per text: {name} ms", _f(r["cpu_ms"][name], 2), "", "", "", "")
+        for name in cpu_per_text.SERVICES
+    ]
+    rows += [
+        (f"cpu per text: {name} ms (beside)", _f(r["cpu_ms"][name], 2), "", "", "", "")
+        for name in ("postgres", "kafka")
+    ]
+    total = r["services_total_ms"]
+    base = cpu_per_text.BASELINE_TOTAL_MS
+    rows.append(
+        ("cpu per text: 4 services ms", _f(total, 2), _f(base), "issue 17", _ratio(total, base), "<= 0.50")
+    )
+    return rows
+
+
+def throughput(quick: bool) -> list[Row]:
+    r = ingest_throughput.run(count=1000 if quick else 3000)
+    return [
+        (
+            "ingest accepted webhooks/s (Python client, C=32)",
+            _f(r["accepted_per_s"]),
+            _f(r["kafka"]["records_per_s"], 0),
+            "Kafka ProducerPerformance, same run",
+            f"{r['ratio']:.4f}",
+            "",
+        ),
+    ]
+
+
+def e2e(quick: bool) -> list[Row]:
+    r = e2e_latency.run(rate=100, seconds=20 if quick else 60)
+    return [
+        (f"e2e webhook -> SSE p50 ms ({r['rate']:g}/s)", _f(r["p50_ms"]), "", "", "", ""),
+        (
+            "e2e webhook -> SSE p99 ms",
+            _f(r["p99_ms"]),
+            "500",
+            "target (issue 17)",
+            _ratio(r["p99_ms"], 500),
+            "< 1.00",
+        ),
+        (
+            "e2e p50 ms, last 10 % (keeping up?)",
+            _f(r["last_tenth_p50_ms"]),
+            _f(r["first_tenth_p50_ms"]),
+            "first 10 %, same run",
+            _ratio(r["last_tenth_p50_ms"], r["first_tenth_p50_ms"]),
+            "~1",
+        ),
+        (
+            "e2e delivered / sent",
+            f"{r['received']} / {r['sent']}",
+            "",
+            "",
+            _ratio(r["received"], r["sent"]),
+            "1.00",
+        ),
+    ]
+
+
+def fanout(quick: bool) -> list[Row]:
+    r = notifications_fanout.run(streams=200 if quick else 1000, rounds=3 if quick else 5)
+    firsts = [x["first_ms"] for x in r["rounds"] if x["first_ms"] is not None]
+    first = sorted(firsts)[len(firsts) // 2] if firsts else None
+    return [
+        (
+            f"fan-out to 50 of {r['streams']} streams, last member ms",
+            _f(r["last_member_p50_ms"]),
+            _f(first),
+            "first member, same run",
+            _ratio(r["last_member_p50_ms"], first),
+            "",
+        ),
+    ]
+
+
+def outbound(quick: bool) -> list[Row]:
+    r = outbound_throughput.run(count=100 if quick else 400)
+    lifted = r["lifted"]
+    return [
+        (
+            "outbound texts/s through the simulator",
+            _f(lifted["per_second"]),
+            "92.1",
+            "2026-11-25",
+            _ratio(lifted["per_second"], 92.1),
+            "",
+        ),
+    ]
+
+
+BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
+    "edge": edge,
+    "cpu": cpu,
+    "throughput": throughput,
+    "e2e": e2e,
+    "fanout": fanout,
+    "outbound": outbound,
+}
+
+
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory = next(
+        (
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        "0",
+    )
+    gib = int(memory) // 1024 // 1024
+    return f"{os.cpu_count()} x {model}, {gib} GiB, {platform.system()} {platform.release()}"
+
+
+def print_table(rows: list[Row], started: datetime.datetime, load: tuple[float, float]) -> None:
+    header = ("figure", "value", "baseline", "baseline is", "ratio", "target")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    print()
+    print(
+        f"== Switchboard benchmarks, {started:%Y-%m-%d %H:%M} UTC; {machine()}; "
+        f"load average {load[0]:.1f} -> {load[1]:.1f} =="
+    )
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
 
 
 def main() -> None:
-    ingest = ingest_throughput.run()
-    e2e = e2e_latency.run()
-    kafka = ingest["kafka"]
-    rows = [
-        ("ingest accepted webhooks/s (only ingest, C=32)", f"{ingest['accepted_per_s']:.1f}"),
-        ("ingest accepted / posted", f"{ingest['accepted']} / {ingest['requests']}"),
-        ("ingest latency p50 / p99 ms", f"{_ms(ingest['p50_ms'])} / {_ms(ingest['p99_ms'])}"),
-        ("kafka ProducerPerformance records/s (512 B, acks=all)", f"{kafka['records_per_s']:.1f}"),
-        ("ratio ingest webhooks/s / kafka records/s", f"{ingest['ratio']:.4f}"),
-        (
-            f"e2e sent / received ({e2e['rate']:g}/s for {e2e['seconds']:g} s)",
-            f"{e2e['sent']} / {e2e['received']}",
-        ),
-        ("e2e missing after the grace", str(len(e2e["missing"]))),
-        ("e2e delivered to SSE per s", f"{e2e['delivered_per_s']:.1f}"),
-        (
-            "e2e latency p50 first / last 10% ms",
-            f"{_ms(e2e['first_tenth_p50_ms'])} / {_ms(e2e['last_tenth_p50_ms'])}",
-        ),
-        (
-            "e2e latency p50 / p95 / p99 / max ms",
-            f"{_ms(e2e['p50_ms'])} / {_ms(e2e['p95_ms'])} / {_ms(e2e['p99_ms'])} / {_ms(e2e['max_ms'])}",
-        ),
-    ]
-    width = max(len(name) for name, _ in rows)
-    print()
-    print(f"== Switchboard benchmarks, {datetime.date.today()}, {os.cpu_count()} CPUs ==")
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value}")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--only", default=",".join(BENCHMARKS), help=f"comma-separated, of {', '.join(BENCHMARKS)}"
+    )
+    parser.add_argument("--quick", action="store_true", help="shorter runs, one round each")
+    args = parser.parse_args()
+    started = datetime.datetime.now(datetime.UTC)
+    load_before = os.getloadavg()[0]
+    rows: list[Row] = []
+    for name in args.only.split(","):
+        try:
+            rows += BENCHMARKS[name.strip()](args.quick)
+        except Exception as exc:  # one failing benchmark leaves the others' figures
+            rows.append((f"{name}: failed", f"{type(exc).__name__}: {exc}"[:80], "", "", "", ""))
+    print_table(rows, started, (load_before, os.getloadavg()[0]))
 
 
 if __name__ == "__main__":

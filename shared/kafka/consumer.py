@@ -63,17 +63,23 @@ def subscribe(
         record = message.raw_message
         try:
             try:
-                async for attempt in AsyncRetrying(
-                    retry=retry_if_not_exception_type(_PERMANENT),
-                    stop=stop_after_delay(settings.kafka_handler_retry_seconds),
-                    wait=wait_exponential_jitter(multiplier=0.2, max=5),
-                    reraise=True,
-                ):
-                    with attempt:
-                        event = contract.model_validate_json(message.body)
-                        await handler(event)
+                try:
+                    # The first attempt without the retry machinery (a tenacity loop per message
+                    # costs more than many handlers): almost every message succeeds at once.
+                    await handler(contract.model_validate_json(message.body))
+                except _PERMANENT:
+                    raise
+                except Exception:
+                    async for attempt in AsyncRetrying(
+                        retry=retry_if_not_exception_type(_PERMANENT),
+                        stop=stop_after_delay(settings.kafka_handler_retry_seconds),
+                        wait=wait_exponential_jitter(multiplier=0.2, max=5),
+                        reraise=True,
+                    ):
+                        with attempt:
+                            await handler(contract.model_validate_json(message.body))
             except Exception as exc:
-                await _dead_letter(publisher, spec, group, record, message, exc)
+                await _dead_letter(publisher, spec, group, record, message.body, exc)
         except BaseException:
             # Not even dead-lettered (or the consumer is stopping): rewind to this record so it
             # comes back; nothing after it is committed.
@@ -96,6 +102,101 @@ def subscribe(
     )(consume)
 
 
+def subscribe_batch(
+    broker: KafkaBroker,
+    publisher: EventPublisher,
+    settings: ServiceSettings,
+    spec: TopicSpec,
+    group_id: str,
+    handle_batch: Callable[[list[EventT]], Awaitable[Any]],
+    handle_one: Callable[[EventT], Awaitable[Any]],
+    *,
+    max_records: int = 200,
+    auto_offset_reset: str = "earliest",
+) -> None:
+    """Like `subscribe`, for a topic that comes at the inbound rate: the records waiting in the
+    group's partitions are taken together (at most `max_records`) and `handle_batch` gets their
+    events in partition order, to apply in one transaction (one BEGIN/COMMIT, one pooled
+    connection, one offset commit for many messages instead of one each). Handlers stay
+    idempotent per event id, as for `subscribe`.
+
+    If the batch fails (a domain refusal, a database error), nothing of it was committed and each
+    of its events goes through `handle_one` in order, with `subscribe`'s retries and dead letters:
+    a message that can never be handled still costs only itself. A record that is not even a
+    valid event is dead-lettered first and left out of the batch. One consumer per process takes
+    every partition it is given (FastStream runs batch subscribers alone); the batch replaces
+    `max_workers` as the way to have many messages in flight."""
+    contract: type[EventT] = spec.contract
+    topic = publisher.topic(spec)
+    group = consumer_group(settings, group_id, spec)
+    offsets = OffsetCommitter(settings.kafka_commit_interval_seconds)
+    one = _one_by_one(publisher, settings, spec, group, handle_one)
+
+    async def consume(message: KafkaMessage) -> None:
+        records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+        try:
+            parsed: list[tuple[Any, EventT]] = []
+            for record in records:
+                try:
+                    parsed.append((record, contract.model_validate_json(record.value)))
+                except _PERMANENT as exc:
+                    await _dead_letter(publisher, spec, group, record, record.value, exc)
+            if parsed:
+                try:
+                    await handle_batch([event for _, event in parsed])
+                except Exception as exc:
+                    log.info(
+                        "batch failed; handling its messages one by one",
+                        topic=spec.name,
+                        size=len(parsed),
+                        reason=f"{type(exc).__name__}: {exc}"[:300],
+                    )
+                    for record, event in parsed:
+                        await one(record, event)
+        except BaseException:
+            await message.nack()  # nothing after the batch's first record is committed
+            raise
+        for record in records[:-1]:
+            offsets.note(message.consumer, record)
+        if records:
+            await offsets.handled(message.consumer, records[-1])
+
+    broker.subscriber(
+        topic,
+        group_id=group,
+        auto_offset_reset=auto_offset_reset,
+        ack_policy=AckPolicy.MANUAL,
+        batch=True,
+        max_records=max_records,
+        decoder=_raw_body,
+        title=f"{group_id}:{spec.name}",
+        description=spec.description,
+    )(consume)
+
+
+def _one_by_one(
+    publisher: EventPublisher,
+    settings: ServiceSettings,
+    spec: TopicSpec,
+    group: str,
+    handler: Callable[[EventT], Awaitable[Any]],
+) -> Callable[[Any, EventT], Awaitable[None]]:
+    async def handle(record: Any, event: EventT) -> None:
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_not_exception_type(_PERMANENT),
+                stop=stop_after_delay(settings.kafka_handler_retry_seconds),
+                wait=wait_exponential_jitter(multiplier=0.2, max=5),
+                reraise=True,
+            ):
+                with attempt:
+                    await handler(event)
+        except Exception as exc:
+            await _dead_letter(publisher, spec, group, record, record.value, exc)
+
+    return handle
+
+
 class OffsetCommitter:
     """Commits handled records' offsets at most every `interval` seconds per consumer, instead of
     one commit round trip to the broker after every message (which each consumer awaited before
@@ -111,9 +212,13 @@ class OffsetCommitter:
         # One commit at a time, so an older set of offsets never lands after a newer one.
         self._lock = asyncio.Lock()
 
-    async def handled(self, consumer: Any, record: Any) -> None:
+    def note(self, consumer: Any, record: Any) -> None:
+        """`record` is handled; its offset goes with the next commit."""
         pending = self._pending.setdefault(consumer, {})
         pending[TopicPartition(record.topic, record.partition)] = OffsetAndMetadata(record.offset + 1, "")
+
+    async def handled(self, consumer: Any, record: Any) -> None:
+        self.note(consumer, record)
         if self._interval <= 0 or time.monotonic() - self._last.get(consumer, 0.0) >= self._interval:
             await self.commit(consumer)
         elif consumer not in self._scheduled:
@@ -160,7 +265,7 @@ async def _dead_letter(
     spec: TopicSpec,
     group_id: str,
     record: Any,
-    message: Any,
+    body: bytes,
     exc: Exception,
 ) -> None:
     reason = f"{type(exc).__name__}: {exc}"[:2000]
@@ -183,4 +288,4 @@ async def _dead_letter(
     }
     # If even this fails the exception propagates, the offset is not committed and Kafka
     # redelivers the message later: still nothing lost.
-    await publisher.publish(spec.dead_letter, message.body, key=key.decode(errors="replace"), headers=headers)
+    await publisher.publish(spec.dead_letter, body, key=key.decode(errors="replace"), headers=headers)

@@ -19,7 +19,7 @@ from shared.contracts.topics import (
     MESSAGING_SEND_REQUESTED,
     SMS_OUTBOUND_STATUS,
 )
-from shared.kafka.consumer import subscribe
+from shared.kafka.consumer import subscribe, subscribe_batch
 from shared.service import Infrastructure
 
 log = structlog.get_logger(__name__)
@@ -32,26 +32,27 @@ def register_carrier_consumers(
     relay: OutboxRelay,
 ) -> None:
     async def on_inbound(event: CarrierInbound) -> None:
+        await on_inbound_batch([event])
+
+    async def on_inbound_batch(events: list[CarrierInbound]) -> None:
+        # In partition order, in one transaction: a conversation's texts share a key, hence a
+        # partition, so they are stored in the order they came. A failing batch is rolled back
+        # and its texts handled one by one (shared/kafka/consumer.py).
         async with sessions.begin() as session:
-            stored = await record_inbound_message(session, event, settings.default_phone_region)
-        if stored:
-            log.info(
-                "inbound message stored",
-                message_id=str(stored),
-                carrier_message_id=event.carrier_message_id,
-            )
+            stored = [await record_inbound_message(session, e, settings.default_phone_region) for e in events]
+        for event, message_id in zip(events, stored, strict=True):
+            if message_id:
+                log.info(
+                    "inbound message stored",
+                    message_id=str(message_id),
+                    carrier_message_id=event.carrier_message_id,
+                )
+        if any(stored):
             relay.wake()
 
-    # One consumer per partition: while one message waits on PostgreSQL another is handled.
-    # Each partition stays in order, and a conversation's texts share a key, hence a partition.
-    subscribe(
-        infra.broker,
-        infra.publisher,
-        settings,
-        CARRIER_INBOUND,
-        "routing",
-        on_inbound,
-        max_workers=settings.kafka_partitions,
+    # Texts come at the inbound rate: the waiting ones are stored together.
+    subscribe_batch(
+        infra.broker, infra.publisher, settings, CARRIER_INBOUND, "routing", on_inbound_batch, on_inbound
     )
 
 

@@ -19,7 +19,7 @@ from shared.contracts.topics import (
     TopicSpec,
 )
 from shared.db.idempotency import claim_event
-from shared.kafka.consumer import subscribe
+from shared.kafka.consumer import subscribe, subscribe_batch
 from shared.service import Infrastructure
 
 GROUP_ID = "search"
@@ -47,11 +47,24 @@ FEEDS: dict[str, tuple[TopicSpec, Apply]] = {
 }
 
 
+# The feeds at the rate of texts.
+BATCHED = (MESSAGE_RECEIVED, MESSAGE_SENT)
+
+
 async def handle(sessions: async_sessionmaker[AsyncSession], consumer: str, apply: Apply, event: Any) -> None:
     """Applies one event once: the claim and the writes commit together."""
+    await handle_batch(sessions, consumer, apply, [event])
+
+
+async def handle_batch(
+    sessions: async_sessionmaker[AsyncSession], consumer: str, apply: Apply, events: list[Any]
+) -> None:
+    """Applies each event once, in order, in one transaction: the claims and the writes commit
+    together (a failure rolls back the whole batch, whose events are then applied one by one)."""
     async with sessions.begin() as session:
-        if await claim_event(session, "search", consumer, event_id(event)):
-            await apply(session, event)
+        for event in events:
+            if await claim_event(session, "search", consumer, event_id(event)):
+                await apply(session, event)
 
 
 def register_consumers(infra: Infrastructure, settings: SearchSettings) -> None:
@@ -60,6 +73,13 @@ def register_consumers(infra: Infrastructure, settings: SearchSettings) -> None:
         async def on_event(event: Any, consumer: str = consumer, apply: Apply = apply) -> None:
             await handle(infra.sessions, consumer, apply, event)
 
+        async def on_events(events: list[Any], consumer: str = consumer, apply: Apply = apply) -> None:
+            await handle_batch(infra.sessions, consumer, apply, events)
+
+        if spec in BATCHED:
+            # Messages come at the inbound rate: many per transaction (shared/kafka/consumer.py).
+            subscribe_batch(infra.broker, infra.publisher, settings, spec, GROUP_ID, on_events, on_event)
+            continue
         subscribe(
             infra.broker,
             infra.publisher,

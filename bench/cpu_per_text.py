@@ -1,0 +1,252 @@
+"""CPU per inbound text, per service (issue 17, goal 2): N signed Twilio texts posted to ingest
+by wrk at a fixed rate, through the whole pipeline (ingest -> routing -> notifier, search), and
+the CPU time each process used from the first post until every text is stored in routing and
+indexed by search (plus a short settle for notifier), read from /proc, divided by the texts
+ingest accepted. PostgreSQL (the run database's backends) and the Kafka broker are shown beside
+(the broker serves every other topic on this host too, so its figure is only indicative). Each
+process's idle use (consumers polling, timers: measured for a few seconds before the load) is
+also subtracted, in a second column: at a low rate it is a large part of "per text".
+
+Texts come from a pool of senders (`--senders`, default 200): most land in an open conversation,
+as in a dealership's day; `--senders 0` makes every text a new customer's.
+
+    .venv/bin/python bench/cpu_per_text.py [--rate 100] [--seconds 20] [--senders 200] [--rounds 1]
+        [--profile]
+
+`--profile` records py-spy flame graphs of the four services during one more load run
+(build/profile-cpu-per-text-<service>.svg; py-spy from `pip install --target /tmp/pyspy py-spy`);
+the CPU figures come from the runs without it. Baseline (issue 17, 2026-12-05): about 9 ms per
+text across ingest, routing, notifier and search (30-50 % of a core each during a wrk run).
+Target: <= 4.5 ms.
+"""
+
+import argparse
+import asyncio
+import datetime
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import asyncpg
+from environment import ROOT, CpuMeter, bench_environment, dsn, pids_matching
+from ingest_edge import PYSPY, run_wrk
+
+from devtools import demo
+from devtools.carrier_simulator.twilio import inbound_sms_form, sign
+
+SERVICES = ("ingest", "routing", "notifier", "search")
+BASELINE_TOTAL_MS = 9.0
+
+
+def write_texts(path: Path, url: str, count: int, senders: int, tag: str) -> None:
+    with path.open("w") as out:
+        for index in range(count):
+            sender = index % senders if senders else index
+            form = inbound_sms_form(
+                demo.TWILIO_ACCOUNT_SID, f"+1439{sender:07d}", demo.DEALERSHIP_NUMBER, f"cpu {tag} {index}"
+            )
+            out.write(f"{sign(demo.TWILIO_AUTH_TOKEN, url, form)}\t{urlencode(form)}\n")
+
+
+async def _counts(database_url: str) -> tuple[int, int, int]:
+    """(webhooks ingest accepted, inbound messages routing stored, messages search indexed)."""
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        return (
+            await connection.fetchval("SELECT count(*) FROM ingest.received_webhooks"),
+            await connection.fetchval("SELECT count(*) FROM routing.messages WHERE direction = 'inbound'"),
+            await connection.fetchval("SELECT count(*) FROM search.messages"),
+        )
+    finally:
+        await connection.close()
+
+
+def wait_drained(database_url: str, timeout: float) -> tuple[int, int, int, float]:
+    """Waits until routing stored and search indexed every text ingest accepted."""
+    started = time.monotonic()
+    while True:
+        accepted, stored, indexed = asyncio.run(_counts(database_url))
+        waited = time.monotonic() - started
+        if (stored >= accepted and indexed >= accepted) or waited > timeout:
+            return accepted, stored, indexed, waited
+        time.sleep(0.5)
+
+
+def run(
+    rate: float = 100,
+    seconds: float = 20,
+    senders: int = 200,
+    rounds: int = 1,
+    with_profile: bool = False,
+    settle: float = 3.0,
+    idle_seconds: float = 5.0,
+) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="cpu-per-text-"))
+    load_before = os.getloadavg()
+    rows: list[dict] = []
+    with bench_environment(list(SERVICES)) as environment:
+        database = environment.database_url.rsplit("/", 1)[1]
+        ingest = environment.url("ingest")
+        route = "/webhooks/twilio/sms"
+        groups = {name: (lambda p=environment.services[name].process.pid: [p]) for name in SERVICES}
+        groups["postgres"] = lambda: pids_matching(f" {database} ")
+        groups["kafka"] = lambda: pids_matching("kafka.Kafka")
+        connections = 32
+
+        def load(tag: str, count_seconds: float, meter: CpuMeter | None) -> dict:
+            bodies = work / f"texts-{tag}.txt"
+            write_texts(bodies, f"{ingest}{route}", int(rate * count_seconds * 1.5) + 100, senders, tag)
+            before = asyncio.run(_counts(environment.database_url))
+            if meter:
+                meter.start()
+            load_started = time.monotonic()
+            result = run_wrk(
+                ingest, route, bodies, count_seconds, connections, delay_ms=connections / rate * 1000
+            )
+            accepted, stored, indexed, waited = wait_drained(environment.database_url, 240)
+            time.sleep(settle)
+            used = meter.stop() if meter else {}
+            texts = accepted - before[0]
+            elapsed = time.monotonic() - load_started
+            return {
+                "elapsed_s": elapsed,
+                "texts": texts,
+                "stored": stored - before[1],
+                "indexed": indexed - before[2],
+                "drain_s": waited,
+                "post_p99_ms": result["p99_ms"],
+                "per_s": result["per_s"],
+                "cpu_ms": {k: v * 1000 / max(1, texts) for k, v in used.items() if k != "machine total"},
+                "machine_busy": used.get("machine busy", 0) / max(1e-9, used.get("machine total", 1)),
+            }
+
+        print(
+            f"[run] {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {rate:g} texts/s for "
+            f"{seconds:g} s, {senders or 'a new'} sender(s), load average {load_before[0]:.2f}",
+            flush=True,
+        )
+        load("warm", 3, None)
+        idle = CpuMeter(groups)
+        idle.start()
+        time.sleep(idle_seconds)
+        idle_used = idle.stop()
+        idle_ms_per_s = {k: v * 1000 / idle_seconds for k, v in idle_used.items() if k in groups}
+        print(
+            "[idle] CPU ms per second with no texts: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in idle_ms_per_s.items()),
+            flush=True,
+        )
+        for round_no in range(rounds):
+            row = load(f"r{round_no}", seconds, CpuMeter(groups))
+            # What the processes use anyway (consumers polling, timers), spread over the texts.
+            row["net_cpu_ms"] = {
+                k: max(0.0, v - idle_ms_per_s.get(k, 0.0) * row["elapsed_s"] / max(1, row["texts"]))
+                for k, v in row["cpu_ms"].items()
+                if k in groups
+            }
+            rows.append(row)
+            cpu = ", ".join(f"{k} {v:.2f}" for k, v in row["cpu_ms"].items() if k != "machine busy")
+            print(
+                f"[round {round_no + 1}/{rounds}] {row['texts']} texts ({row['per_s']:.0f}/s posted), stored "
+                f"{row['stored']}, indexed {row['indexed']}, drained {row['drain_s']:.1f} s after the load; "
+                f"CPU ms/text: {cpu}; machine busy {row['machine_busy']:.0%}",
+                flush=True,
+            )
+        if with_profile:
+            spies = []
+            for name in SERVICES:
+                output = ROOT / "build" / f"profile-cpu-per-text-{name}.svg"
+                output.parent.mkdir(parents=True, exist_ok=True)
+                spies.append(
+                    (
+                        output,
+                        subprocess.Popen(
+                            [
+                                str(PYSPY),
+                                "record",
+                                "-p",
+                                str(environment.services[name].process.pid),
+                                "-d",
+                                str(int(seconds) + 5),
+                                "-r",
+                                "100",
+                                "-o",
+                                str(output),
+                                "--nonblocking",
+                            ],
+                            env={**os.environ, "PYTHONPATH": str(PYSPY.parent.parent)},
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                        ),
+                    )
+                )
+            load("profile", seconds, None)
+            for output, spy in spies:
+                spy.wait(120)
+                print(f"[profile] {output}", flush=True)
+    result = summarize(rows, rate, seconds, senders, load_before, os.getloadavg())
+    report(result)
+    return result
+
+
+def summarize(rows: list[dict], rate, seconds, senders, load_before, load_after) -> dict:
+    names = [*SERVICES, "postgres", "kafka"]
+    per = {name: statistics.median(row["cpu_ms"].get(name, 0.0) for row in rows) for name in names}
+    net = {name: statistics.median(row["net_cpu_ms"].get(name, 0.0) for row in rows) for name in names}
+    totals = [sum(row["cpu_ms"].get(name, 0.0) for name in SERVICES) for row in rows]
+    net_totals = [sum(row["net_cpu_ms"].get(name, 0.0) for name in SERVICES) for row in rows]
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "senders": senders,
+        "rounds": len(rows),
+        "texts": sum(row["texts"] for row in rows),
+        "cpu_ms": per,
+        "net_cpu_ms": net,
+        "services_total_ms": statistics.median(totals),
+        "services_net_ms": statistics.median(net_totals),
+        "posted_per_s": statistics.median(row["per_s"] for row in rows),
+        "all_totals_ms": totals,
+        "load_average": (load_before[0], load_after[0]),
+        "rows": rows,
+    }
+
+
+def report(result: dict) -> None:
+    print()
+    print(
+        f"== CPU per inbound text, {result['texts']} texts at {result['rate']:g}/s over {result['rounds']} "
+        f"round(s), medians (load average {result['load_average'][0]:.1f} -> "
+        f"{result['load_average'][1]:.1f}) =="
+    )
+    print(f"  {'':<10} {'all':>8} {'less idle':>10}   (ms of CPU per text)")
+    for name in (*SERVICES, "postgres", "kafka"):
+        print(f"  {name:<10} {result['cpu_ms'][name]:8.2f} {result['net_cpu_ms'][name]:10.2f}")
+    total = result["services_total_ms"]
+    rounds = ", ".join(f"{v:.2f}" for v in result["all_totals_ms"])
+    print(
+        f"  {'services':<10} {total:6.2f} ms (rounds {rounds}); baseline {BASELINE_TOTAL_MS:g} ms, ratio "
+        f"{total / BASELINE_TOTAL_MS:.2f} (target <= 4.5 ms); less the idle processes' own use "
+        f"{result['services_net_ms']:.2f} ms; texts posted at {result['posted_per_s']:.0f}/s"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--senders", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    run(args.rate, args.seconds, args.senders, args.rounds, args.profile)
+
+
+if __name__ == "__main__":
+    main()

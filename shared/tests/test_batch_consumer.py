@@ -1,0 +1,97 @@
+"""subscribe_batch (shared/kafka/consumer.py) over the real broker: waiting records are handled
+together in partition order, each once; a record that is not an event is dead-lettered alone; a
+batch that fails is handled again one by one, so only the message that can never be handled is
+dead-lettered and the others are applied once."""
+
+import asyncio
+import secrets
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.kafka import KafkaBroker
+from pydantic import BaseModel
+
+from shared.contracts.topics import TopicSpec
+from shared.kafka.broker import EventPublisher
+from shared.kafka.consumer import PermanentError, subscribe_batch
+from shared.settings import ServiceSettings
+from shared.testing.infrastructure import kafka_bootstrap
+
+REFUSED = 13
+
+
+class Ping(BaseModel):
+    event_id: str
+    n: int
+
+
+async def test_batches_in_order_once_each_with_bad_records_dead_lettered_alone():
+    bootstrap = kafka_bootstrap()
+    prefix = f"tb{secrets.token_hex(4)}."
+    spec = TopicSpec(name="ping.v1", contract=Ping, description="test pings", key="n")
+    settings = ServiceSettings(
+        kafka_bootstrap_servers=bootstrap, kafka_topic_prefix=prefix, kafka_commit_interval_seconds=0.2
+    )
+    topic, dead = f"{prefix}ping.v1", f"{prefix}ping.v1.dlq"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(name, 1, 1) for name in (topic, dead)])
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    for n in range(30):
+        await producer.send_and_wait(topic, Ping(event_id=f"e{n}", n=n).model_dump_json().encode(), key=b"k")
+        if n == 5:
+            await producer.send_and_wait(topic, b"not json", key=b"k")
+    await producer.stop()
+
+    applied: list[int] = []
+    batch_sizes: list[int] = []
+    all_applied = asyncio.Event()
+
+    async def handle_batch(events: list[Ping]) -> None:
+        batch_sizes.append(len(events))
+        if any(event.n == REFUSED for event in events):
+            raise ValueError("one of them is refused")  # as a rolled-back transaction: nothing kept
+        applied.extend(event.n for event in events)
+        if len(applied) >= 29:
+            all_applied.set()
+
+    async def handle_one(event: Ping) -> None:
+        if event.n == REFUSED:
+            raise PermanentError("refused")
+        applied.append(event.n)
+        if len(applied) >= 29:
+            all_applied.set()
+
+    broker = KafkaBroker(bootstrap)
+    subscribe_batch(
+        broker, EventPublisher(broker, settings), settings, spec, "test", handle_batch, handle_one
+    )
+    await broker.start()
+    try:
+        async with asyncio.timeout(30):
+            await all_applied.wait()
+        dead_letters = AIOKafkaConsumer(dead, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+        await dead_letters.start()
+        try:
+            records = []
+            async with asyncio.timeout(15):
+                while len(records) < 2:
+                    batch = await dead_letters.getmany(timeout_ms=500)
+                    records += [r for rs in batch.values() for r in rs]
+        finally:
+            await dead_letters.stop()
+    finally:
+        await broker.stop()
+        await admin.delete_topics([topic, dead])
+        await admin.close()
+
+    assert applied == [n for n in range(30) if n != REFUSED]  # once each, in partition order
+    assert max(batch_sizes) > 1
+    assert sorted(r.value for r in records) == sorted(
+        [b"not json", Ping(event_id="e13", n=13).model_dump_json().encode()]
+    )
+    reasons = {r.value: dict(r.headers)["x-dead-letter-error"] for r in records}
+    assert reasons[b"not json"] == b"ValidationError"
+    assert reasons[Ping(event_id="e13", n=13).model_dump_json().encode()] == b"PermanentError"
