@@ -26,6 +26,7 @@ from web.pages import (
     conversations,
     customer,
     dealership_switch,
+    dms_integrations,
     live,
     notifications,
     profile,
@@ -81,7 +82,7 @@ def create_app(settings: WebSettings, backend: Backend | None = None):
         app.include_router(screen.router(deps))
     for screen in (customer, saved_replies, profile, account_access, dealership_switch):
         app.include_router(screen.router(deps))
-    for screen in (company_settings, team, carrier_setup):  # the admin's settings
+    for screen in (company_settings, team, carrier_setup, dms_integrations):  # the admin's settings
         app.include_router(screen.router(deps))
 
     app.mount("/static/app", StaticFiles(directory=STATIC), name="static")
