@@ -31,7 +31,7 @@ from shared.contracts.topics import (
     TopicSpec,
 )
 from shared.db.idempotency import claim_event
-from shared.kafka.consumer import subscribe
+from shared.kafka.consumer import subscribe, subscribe_batch
 from shared.service import Infrastructure
 
 log = structlog.get_logger(__name__)
@@ -84,16 +84,17 @@ def register_conversation_consumers(
     infra: Infrastructure, settings: NotifierSettings, on_email_queued: Callable[[], None] = lambda: None
 ) -> None:
     for spec, consumer, drafter in RULES:
-        subscribe(
-            infra.broker,
-            infra.publisher,
-            settings,
-            spec,
-            "notifier",
-            _handler(infra, settings, consumer, drafter, on_email_queued),
-            # New messages come at the inbound rate: one consumer per partition, each in order.
-            max_workers=settings.kafka_partitions if spec is MESSAGE_RECEIVED else 1,
-        )
+        handle_batch = _handler(infra, settings, consumer, drafter, on_email_queued)
+
+        async def handle(event: Event, handle_batch=handle_batch) -> None:
+            await handle_batch([event])
+
+        if spec is MESSAGE_RECEIVED:
+            # New messages come at the inbound rate: the waiting ones in one transaction, in
+            # partition order (shared/kafka/consumer.py).
+            subscribe_batch(infra.broker, infra.publisher, settings, spec, "notifier", handle_batch, handle)
+        else:
+            subscribe(infra.broker, infra.publisher, settings, spec, "notifier", handle)
 
 
 def _handler(
@@ -102,24 +103,28 @@ def _handler(
     consumer: str,
     drafter: Drafter,
     on_email_queued: Callable[[], None],
-) -> Callable[[Event], Awaitable[None]]:
-    async def handle(event: Event) -> None:
+) -> Callable[[list[Event]], Awaitable[None]]:
+    async def handle(events: list[Event]) -> None:
+        done: list[tuple[Event, int, int]] = []
         async with infra.sessions.begin() as session:
-            if not await claim_event(session, "notifier", consumer, event.event_id):
-                return
-            drafts = await drafter(session, event)
-            stored, queued = await deliver(
-                session, event.account_id, event.event_id, drafts, settings.live_channel
-            )
-        if queued:
+            for event in events:
+                if not await claim_event(session, "notifier", consumer, event.event_id):
+                    continue
+                drafts = await drafter(session, event)
+                stored, queued = await deliver(
+                    session, event.account_id, event.event_id, drafts, settings.live_channel
+                )
+                done.append((event, stored, queued))
+        if any(queued for _, _, queued in done):
             on_email_queued()
-        log.info(
-            "notifications stored",
-            consumer=consumer,
-            event_id=str(event.event_id),
-            count=stored,
-            emails=queued,
-        )
+        for event, stored, queued in done:
+            log.info(
+                "notifications stored",
+                consumer=consumer,
+                event_id=str(event.event_id),
+                count=stored,
+                emails=queued,
+            )
 
     handle.__name__ = f"on_{consumer.split('.')[-1]}"
     return handle

@@ -28,7 +28,7 @@ from shared.contracts.topics import (
     MESSAGE_SENT,
     MESSAGE_STATUS_CHANGED,
 )
-from shared.kafka.consumer import subscribe
+from shared.kafka.consumer import subscribe, subscribe_batch
 from shared.service import BackgroundJob, Infrastructure
 
 log = structlog.get_logger(__name__)
@@ -44,15 +44,31 @@ LIVE_TOPICS = (
     CONVERSATION_MERGED,
     CONVERSATION_READ,
 )
-# These come at the rate of texts: one consumer per partition.
+# These come at the rate of texts: the waiting ones in one transaction (subscribe_batch).
 _BUSY = (MESSAGE_RECEIVED, MESSAGE_SENT, MESSAGE_STATUS_CHANGED)
 # Typing throttle rows older than this are of no use to the throttle.
 _TYPING_KEPT = timedelta(minutes=1)
 
 
 def register_live_consumers(infra: Infrastructure, settings: NotifierSettings) -> None:
-    handler = live_handler(infra.sessions, settings)
+    handle_batch = live_handler(infra.sessions, settings)
+
+    async def handler(event: Event) -> None:
+        await handle_batch([event])
+
     for spec in LIVE_TOPICS:
+        if spec in _BUSY:
+            subscribe_batch(
+                infra.broker,
+                infra.publisher,
+                settings,
+                spec,
+                "notifier-live",
+                handle_batch,
+                handler,
+                auto_offset_reset=settings.live_consumer_offset_reset,
+            )
+            continue
         subscribe(
             infra.broker,
             infra.publisher,
@@ -61,27 +77,29 @@ def register_live_consumers(infra: Infrastructure, settings: NotifierSettings) -
             "notifier-live",
             handler,
             auto_offset_reset=settings.live_consumer_offset_reset,
-            max_workers=settings.kafka_partitions if spec in _BUSY else 1,
         )
 
 
 def live_handler(
     sessions: async_sessionmaker[AsyncSession], settings: NotifierSettings
-) -> Callable[[Event], Awaitable[None]]:
+) -> Callable[[list[Event]], Awaitable[None]]:
+    """Stores the changes of a batch of events (in their order) in one transaction."""
     retention = timedelta(hours=settings.live_retention_hours)
 
-    async def on_conversation_change(event: Event) -> None:
+    async def on_conversation_changes(events: list[Event]) -> None:
         # Older than the window: pruned at once and news to nobody (a replayed topic, a backlog).
-        if event.occurred_at < utc_now() - retention:
+        oldest = utc_now() - retention
+        recent = [event for event in events if event.occurred_at >= oldest]
+        if not recent:
             return
-        changes = live_changes(event)
         async with sessions.begin() as session:
-            stored = await live_events.store_changes(
-                session, event.account_id, event.event_id, changes, settings.live_channel
-            )
-        log.debug("live changes stored", event_id=str(event.event_id), count=len(stored))
+            for event in recent:
+                stored = await live_events.store_changes(
+                    session, event.account_id, event.event_id, live_changes(event), settings.live_channel
+                )
+                log.debug("live changes stored", event_id=str(event.event_id), count=len(stored))
 
-    return on_conversation_change
+    return on_conversation_changes
 
 
 def pruning_job(sessions: async_sessionmaker[AsyncSession], settings: NotifierSettings) -> BackgroundJob:
