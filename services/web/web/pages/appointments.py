@@ -26,6 +26,7 @@ from web.session import SignedIn
 
 MAX_TEXT = 1600
 DETAIL = "partials/appointment_detail.html"
+DETAIL_SWAP = {"HX-Retarget": "#appointment-detail", "HX-Reswap": "innerHTML"}
 
 
 def today_in(zone_name: str) -> date:
@@ -225,8 +226,12 @@ def router(deps: WebDeps) -> APIRouter:
         if error is not None:
             shown |= {"start_error": error, "start_draft": body, "draft": body}
         if is_htmx(request):
-            # The row's mark and the appointment's conversation may both have changed.
-            return await render(request, signed_in, day.isoformat(), appointment_id, partial=True, **shown)
+            # The row's mark and the appointment's conversation may both have changed. The
+            # composer may be one the Conversations screen rendered (after a note): the answer
+            # is the whole detail, wherever the form aimed.
+            answer = await render(request, signed_in, day.isoformat(), appointment_id, partial=True, **shown)
+            answer.headers.update(DETAIL_SWAP)
+            return answer
         return await render(request, signed_in, day.isoformat(), appointment_id, **shown)
 
     @routes.post("/appointments/{raw_id}/saved-reply")

@@ -7,7 +7,11 @@ Telnyx's public key and API key to ingest, its API key and messaging profile to 
 Receiving is saved first, then sending. Both PUTs replace what was there, so sending the form
 again is always safe; when the second fails after the first worked, the page says exactly which
 half is set. What is set is shown masked, from both services' own answers, and the connection is
-tested through notifier (`POST /api/v1/carrier-accounts/{carrier}/test`)."""
+tested through notifier (`POST /api/v1/carrier-accounts/{carrier}/test`).
+
+With htmx the form gets its own section back (errors beside the fields, 422; the secrets typed
+stay in the browser, never sent back) and what is set is refreshed beside it; without script the
+form posts and redirects back, and a refusal clears the secrets and says so."""
 
 import asyncio
 from typing import Annotated, Any, Literal
@@ -18,6 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from web.admin import Failed, field_errors, signed_in_admin
 from web.backend import NotFound, Refused, Unavailable
 from web.deps import WebDeps
+from web.rendering import is_htmx
 from web.session import SignedIn
 
 PAGE = "/settings/carrier"
@@ -47,7 +52,12 @@ def router(deps: WebDeps) -> APIRouter:
         carrier: str,
         failed: Failed | None = None,
         status_code: int = 200,
+        *,
+        section: str = "",
+        saved: bool = False,
+        tested: str = "",
     ) -> Response:
+        """The page, or for htmx only `section` (credentials: with what is set, out of band)."""
         receiving, sending = await asyncio.gather(
             stored(signed_in, "ingest", WEBHOOKS), stored(signed_in, "notifier", SENDING)
         )
@@ -56,19 +66,24 @@ def router(deps: WebDeps) -> APIRouter:
             known = sending or {}
             carrier = "telnyx" if "telnyx" in known and "twilio" not in known else "twilio"
         query = request.query_params
-        tested = query.get("tested", "")
+        tested = tested or query.get("tested", "")
         context = {
             "person": signed_in.person,
             "carrier": carrier,
             "receiving": receiving,
             "sending": sending,
             "failed": failed or Failed(),
-            "saved": failed is None and query.get("saved") == carrier,
+            "saved": failed is None and (saved or query.get("saved") == carrier),
             "tested": tested if tested in TEST_RESULTS and failed is None else "",
         }
+        template = "carrier_setup.html"
+        if section and is_htmx(request):
+            template = f"partials/carrier_{section}.html"
+            # A save changes what is set: the status beside the form follows.
+            context["with_status"] = section == "credentials" and failed is None
         return deps.renderer.render(
             request,
-            "carrier_setup.html",
+            template,
             context,
             time_zone=signed_in.person.time_zone,
             status_code=status_code,
@@ -114,7 +129,10 @@ def router(deps: WebDeps) -> APIRouter:
         if errors:
             failed = Failed(carrier, shown, errors)
             unreachable = "unavailable" in errors.values() or errors.get("") == "nothing_saved_unavailable"
-            return await page(request, signed_in, carrier, failed, 503 if unreachable else 422)
+            status = 503 if unreachable else 422
+            return await page(request, signed_in, carrier, failed, status, section="credentials")
+        if is_htmx(request):
+            return await page(request, signed_in, carrier, section="credentials", saved=True)
         return RedirectResponse(f"{PAGE}?carrier={carrier}&saved={carrier}#status", status_code=303)
 
     @routes.post(f"{PAGE}/twilio")
@@ -154,6 +172,8 @@ def router(deps: WebDeps) -> APIRouter:
             result = "not_set"
         except Unavailable:
             result = "unavailable"
+        if is_htmx(request):
+            return await page(request, signed_in, carrier, section="status", tested=result)
         return RedirectResponse(f"{PAGE}?carrier={carrier}&tested={result}#test", status_code=303)
 
     return routes

@@ -3,8 +3,10 @@ activity (off by default), after how many hours an unanswered conversation turns
 dealership's numbers. Routing owns all of it (`/api/v1/account/settings`, `/api/v1/phone-numbers`)
 and its rules; the page sends what was typed and puts a refusal beside the field it names.
 
-Forms post, then redirect back (`?updated=`) so a reload never sends them twice; a refused form
-is shown again with what was typed."""
+Each form's section is a partial: with htmx the form posts and gets its section back (errors
+beside the fields, answered 422, or what was saved); without script it posts, then redirects back
+(`?updated=`) so a reload never sends it twice, and a refused form is shown again in the whole
+page. Either way what was typed is shown again on a refusal."""
 
 import asyncio
 from typing import Annotated
@@ -16,6 +18,7 @@ from web.admin import Failed, field_errors, signed_in_admin, whole_number
 from web.backend import NotFound, Refused
 from web.deps import WebDeps
 from web.pages.search import national
+from web.rendering import is_htmx
 from web.session import SignedIn
 
 PAGE = "/settings/company"
@@ -28,13 +31,20 @@ def router(deps: WebDeps) -> APIRouter:
     routes = APIRouter()
 
     async def page(
-        request: Request, signed_in: SignedIn, failed: Failed | None = None, status_code: int = 200
+        request: Request,
+        signed_in: SignedIn,
+        failed: Failed | None = None,
+        status_code: int = 200,
+        *,
+        section: str = "",
+        updated: str = "",
     ) -> Response:
+        """The page, or for htmx only `section`'s partial (the form that was sent)."""
         settings, numbers = await asyncio.gather(
             signed_in.api.get("routing", "/api/v1/account/settings"),
             signed_in.api.get("routing", "/api/v1/phone-numbers"),
         )
-        updated = request.query_params.get("updated", "")
+        updated = updated or request.query_params.get("updated", "")
         context = {
             "person": signed_in.person,
             "settings": settings,
@@ -43,16 +53,22 @@ def router(deps: WebDeps) -> APIRouter:
             "failed": failed or Failed(),
             "updated": updated if updated in UPDATED and failed is None else "",
         }
+        template = (
+            f"partials/company_{section}.html" if section and is_htmx(request) else "company_settings.html"
+        )
         return deps.renderer.render(
             request,
-            "company_settings.html",
+            template,
             context,
             time_zone=signed_in.person.time_zone,
             status_code=status_code,
         )
 
-    def back(updated: str) -> RedirectResponse:
-        return RedirectResponse(f"{PAGE}?updated={updated}#{updated}", status_code=303)
+    async def back(request: Request, signed_in: SignedIn, section: str, updated: str) -> Response:
+        """Done: htmx gets the section again, saying so; a plain post is redirected."""
+        if is_htmx(request):
+            return await page(request, signed_in, section=section, updated=updated)
+        return RedirectResponse(f"{PAGE}?updated={updated}#{section}", status_code=303)
 
     @routes.get(PAGE)
     async def company_settings(request: Request) -> Response:
@@ -96,8 +112,9 @@ def router(deps: WebDeps) -> APIRouter:
                     },
                 )
         if errors:
-            return await page(request, signed_in, Failed("conversations", typed, errors), 422)
-        return back("conversations")
+            failed = Failed("conversations", typed, errors)
+            return await page(request, signed_in, failed, 422, section="conversations")
+        return await back(request, signed_in, "conversations", "conversations")
 
     @routes.post(f"{PAGE}/numbers")
     async def add_number(
@@ -125,8 +142,9 @@ def router(deps: WebDeps) -> APIRouter:
                     refused, {"number": "number", "carrier": "carrier", "kind": "kind"}, fallback="number"
                 )
         if errors:
-            return await page(request, signed_in, Failed("add_number", typed, errors), 422)
-        return back("number_added")
+            failed = Failed("add_number", typed, errors)
+            return await page(request, signed_in, failed, 422, section="numbers")
+        return await back(request, signed_in, "numbers", "number_added")
 
     @routes.post(PAGE + "/numbers/{number_id}/remove")
     async def remove_number(request: Request, number_id: str) -> Response:
@@ -138,6 +156,6 @@ def router(deps: WebDeps) -> APIRouter:
         except Refused as refused:
             if refused.status != 422:
                 raise
-        return back("number_removed")
+        return await back(request, signed_in, "numbers", "number_removed")
 
     return routes

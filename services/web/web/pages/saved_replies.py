@@ -5,7 +5,10 @@ before it is saved, and a template routing refuses is shown with routing's own m
 field, with everything typed kept.
 
 The preview button posts the form with htmx (target `#reply-preview`) and answers the preview
-partial; without script the same button re-renders the whole page with the form as typed."""
+partial; without script the same button re-renders the whole page with the form as typed. Saving
+works the same way: with htmx the form gets its own partial back (a refusal answered 422 with the
+errors beside the fields, everything typed kept; a save with an empty form, the notice and the
+list out of band), without script it posts and redirects back."""
 
 from typing import Annotated, Any
 from uuid import UUID
@@ -20,6 +23,7 @@ from web.session import SignedIn
 
 PAGE = "saved_replies.html"
 PREVIEW = "partials/saved_reply_preview.html"
+FORM = "partials/saved_reply_form.html"
 API = "/api/v1/saved-replies"
 MAX_NAME = 100
 MAX_BODY_FALLBACK = 1600
@@ -49,7 +53,9 @@ def router(deps: WebDeps) -> APIRouter:
         preview: dict[str, Any] | None = None,
         notice: str | None = None,
         status_code: int = 200,
+        form_only: bool = False,
     ) -> Response:
+        """The page, or with `form_only` (htmx) the form's partial (after a save, with the list)."""
         api = signed_in.api
         replies, placeholders = await api.get("routing", API), await catalogue(api)
         if editing is not None and form is None:
@@ -69,8 +75,12 @@ def router(deps: WebDeps) -> APIRouter:
             "placeholders": placeholders["placeholders"],
             "max_body": placeholders.get("max_body_length") or MAX_BODY_FALLBACK,
         }
+        template = PAGE
+        if form_only and is_htmx(request):
+            template = FORM
+            context["replies_oob"] = notice is not None
         return deps.renderer.render(
-            request, PAGE, context, time_zone=signed_in.person.time_zone, status_code=status_code
+            request, template, context, time_zone=signed_in.person.time_zone, status_code=status_code
         )
 
     @routes.get("/saved-replies")
@@ -131,8 +141,21 @@ def router(deps: WebDeps) -> APIRouter:
                 else:
                     raise
         if errors:
-            return await show(request, signed_in, editing=reply_id, form=form, errors=errors, status_code=422)
+            return await show(
+                request,
+                signed_in,
+                editing=reply_id,
+                form=form,
+                errors=errors,
+                status_code=422,
+                form_only=True,
+            )
         done = "saved" if reply_id else "created"
+        if is_htmx(request):
+            # The form is a new one again: the address says so (no `?edit=`).
+            answer = await show(request, signed_in, notice=done, form_only=True)
+            answer.headers["HX-Push-Url"] = f"/saved-replies?done={done}"
+            return answer
         return RedirectResponse(f"/saved-replies?done={done}", status_code=303)
 
     @routes.post("/saved-replies")

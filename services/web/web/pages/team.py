@@ -4,8 +4,11 @@ person, change a role, deactivate or reactivate a user. Routing owns staff, team
 team still assigned conversations); the page puts its refusals beside the form that was sent.
 
 Deactivating keeps everything: the person's conversations stay assigned to them, and anyone may
-reassign them from the inbox. Forms post, then redirect back (`?updated=`); a refused form is
-shown again with what was typed."""
+reassign them from the inbox. The page has three sections (teams, users, invitations), each a
+partial: with htmx a form gets its section back (errors beside the fields, 422, or what changed)
+and, after a change, the other sections it touched out of band; without script forms post, then
+redirect back (`?updated=`), and a refused form is shown again in the page. Either way what was
+typed is shown again on a refusal."""
 
 import asyncio
 import contextlib
@@ -17,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from web.admin import Failed, field_errors, signed_in_admin
 from web.backend import NotFound, Refused
 from web.deps import WebDeps
+from web.rendering import is_htmx
 from web.session import SignedIn
 
 PAGE = "/settings/team"
@@ -33,6 +37,30 @@ UPDATED = {
 }
 
 
+# What a change shows again: its own section first, then the ones whose content it changed
+# (team names beside users and in the invitation form; members leaving teams when deactivated).
+CHANGED_BY: dict[str, tuple[str, ...]] = {
+    "team_created": ("teams", "users", "invite"),
+    "team_renamed": ("teams", "users", "invite"),
+    "team_deleted": ("teams", "users", "invite"),
+    "members": ("teams", "users"),
+    "role": ("users",),
+    "deactivated": ("users", "teams"),
+    "reactivated": ("users", "teams"),
+    "invited": ("invite",),
+    "invitation_cancelled": ("invite",),
+}
+# Which section holds a form (`Failed.form` names start with these).
+FORM_SECTIONS = (
+    ("create_team", "teams"),
+    ("rename:", "teams"),
+    ("members:", "teams"),
+    ("delete:", "teams"),
+    ("user:", "users"),
+    ("invite", "invite"),
+)
+
+
 def router(deps: WebDeps) -> APIRouter:
     routes = APIRouter()
 
@@ -44,8 +72,15 @@ def router(deps: WebDeps) -> APIRouter:
             return None
 
     async def page(
-        request: Request, signed_in: SignedIn, failed: Failed | None = None, status_code: int = 200
+        request: Request,
+        signed_in: SignedIn,
+        failed: Failed | None = None,
+        status_code: int = 200,
+        *,
+        sections: tuple[str, ...] = (),
+        updated: str = "",
     ) -> Response:
+        """The page, or for htmx only `sections` (the first swapped, the others out of band)."""
         users, teams, invitations = await asyncio.gather(
             signed_in.api.get("routing", "/api/v1/users"),
             signed_in.api.get("routing", "/api/v1/teams"),
@@ -62,7 +97,7 @@ def router(deps: WebDeps) -> APIRouter:
             team["candidates"] = [user for user in active if user["id"] not in team["member_ids"]]
         for user in users:
             user["team_names"] = sorted(team_names[i] for i in user["team_ids"] if i in team_names)
-        updated = request.query_params.get("updated", "")
+        updated = updated or request.query_params.get("updated", "")
         context = {
             "person": signed_in.person,
             "users": sorted(users, key=lambda u: (not u["active"], u["name"].casefold())),
@@ -71,18 +106,25 @@ def router(deps: WebDeps) -> APIRouter:
             "invitations": invitations,
             "failed": failed or Failed(),
             "updated": updated if updated in UPDATED and failed is None else "",
+            "sections": sections,
         }
+        template = "partials/team_response.html" if sections and is_htmx(request) else "team.html"
         return deps.renderer.render(
-            request, "team.html", context, time_zone=signed_in.person.time_zone, status_code=status_code
+            request, template, context, time_zone=signed_in.person.time_zone, status_code=status_code
         )
 
-    def back(updated: str, anchor: str = "") -> RedirectResponse:
+    async def back(request: Request, signed_in: SignedIn, updated: str, anchor: str = "") -> Response:
+        """Done: htmx gets the section of the form again, saying so, and what else changed; a
+        plain post is redirected."""
+        if is_htmx(request):
+            return await page(request, signed_in, sections=CHANGED_BY[updated], updated=updated)
         return RedirectResponse(f"{PAGE}?updated={updated}#{anchor or updated}", status_code=303)
 
     async def refused_form(
         request: Request, signed_in: SignedIn, form: str, typed: dict[str, Any], errors: dict[str, str]
     ) -> Response:
-        return await page(request, signed_in, Failed(form, typed, errors), 422)
+        section = next(name for prefix, name in FORM_SECTIONS if form.startswith(prefix))
+        return await page(request, signed_in, Failed(form, typed, errors), 422, sections=(section,))
 
     @routes.get(PAGE)
     async def team_page(request: Request) -> Response:
@@ -109,7 +151,7 @@ def router(deps: WebDeps) -> APIRouter:
                 raise
             errors = field_errors(refused, {"name": "name", "member_ids": "member_ids"}, fallback="name")
             return await refused_form(request, signed_in, "create_team", typed, errors)
-        return back("team_created", "teams")
+        return await back(request, signed_in, "team_created", "teams")
 
     @routes.post(PAGE + "/teams/{team_id}/rename")
     async def rename_team(
@@ -126,7 +168,7 @@ def router(deps: WebDeps) -> APIRouter:
                 raise
             errors = field_errors(refused, {"name": "name"}, fallback="name")
             return await refused_form(request, signed_in, form, {"name": name}, errors)
-        return back("team_renamed", f"team-{team_id}")
+        return await back(request, signed_in, "team_renamed", f"team-{team_id}")
 
     async def change_members(request: Request, team_id: str, user_id: str, add: bool) -> Response:
         signed_in = await signed_in_admin(deps, request)
@@ -144,7 +186,7 @@ def router(deps: WebDeps) -> APIRouter:
                 raise
             errors = {"user_id": "invalid_members"}
             return await refused_form(request, signed_in, form, {"user_id": user_id}, errors)
-        return back("members", f"team-{team_id}")
+        return await back(request, signed_in, "members", f"team-{team_id}")
 
     @routes.post(PAGE + "/teams/{team_id}/members")
     async def add_member(
@@ -171,7 +213,7 @@ def router(deps: WebDeps) -> APIRouter:
             return await refused_form(
                 request, signed_in, f"delete:{team_id}", {"count": count}, {"": refused.code}
             )
-        return back("team_deleted", "teams")
+        return await back(request, signed_in, "team_deleted", "teams")
 
     # --- users ---------------------------------------------------------------------------------
 
@@ -183,7 +225,7 @@ def router(deps: WebDeps) -> APIRouter:
             if refused.status not in (409, 422):
                 raise
             return await refused_form(request, signed_in, f"user:{user_id}", changes, {"": refused.code})
-        return back(updated, f"user-{user_id}")
+        return await back(request, signed_in, updated, f"user-{user_id}")
 
     @routes.post(PAGE + "/users/{user_id}/role")
     async def change_role(
@@ -231,13 +273,13 @@ def router(deps: WebDeps) -> APIRouter:
                     raise
         if errors:
             return await refused_form(request, signed_in, "invite", typed, errors)
-        return back("invited", "invite")
+        return await back(request, signed_in, "invited", "invite")
 
     @routes.post(PAGE + "/invitations/{invitation_id}/cancel")
     async def cancel_invitation(request: Request, invitation_id: str) -> Response:
         signed_in = await signed_in_admin(deps, request)
         with contextlib.suppress(NotFound):  # already accepted, expired or cancelled
             await signed_in.api.delete("routing", f"/api/v1/invitations/{invitation_id}")
-        return back("invitation_cancelled", "invite")
+        return await back(request, signed_in, "invitation_cancelled", "invite")
 
     return routes
