@@ -203,7 +203,8 @@ def counts_context(
     current = next((v for v in views if v["key"] == key), views[0])
     return {
         "counts": None if counts is None else Record(counts),
-        "views": [Record(view) for view in views],
+        # Each view's number has an id of its own (for the out-of-band answer).
+        "views": [Record(view, count_id="count-view-" + view["key"].replace(":", "-")) for view in views],
         "current_view": Record(current),
         "page_size": PAGE_SIZE,
     }

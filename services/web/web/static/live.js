@@ -63,10 +63,21 @@
     if (refreshing && target && target.id === "conversation-list") refreshDone();
   });
 
-  // Rows added by "Load more" survive a live refresh: it asks for as many rows as are shown.
+  // Rows added by "Load more" survive a live refresh: it asks for as many rows as are shown,
+  // and an answer that would show fewer (more were loaded meanwhile) is dropped for a new one.
+  const rowsShown = () => document.querySelectorAll("#rows .row").length;
+  let askedRows = 0;
   document.addEventListener("htmx:configRequest", (event) => {
     if (event.detail.elt && event.detail.elt.id === "list-refresh") {
-      event.detail.parameters.shown = document.querySelectorAll("#rows .row").length;
+      askedRows = rowsShown();
+      event.detail.parameters.shown = askedRows;
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const config = event.detail.requestConfig;
+    if (config && config.elt && config.elt.id === "list-refresh" && rowsShown() > askedRows) {
+      event.detail.shouldSwap = false;
+      dirty = true;
     }
   });
 
