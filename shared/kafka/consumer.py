@@ -1,6 +1,8 @@
 """Consumers that never lose a message and never crash the service.
 
-A handler that fails is retried with backoff for a while (a database restart, a broker hiccup);
+A handler that fails is retried with backoff for a while (a broker hiccup), and for as long as it
+takes while what fails is a dependency that cannot be reached (the database restarting, a
+colleague service down: shared/unavailable.py), since that says nothing about the message;
 a message that can never be handled (bad JSON, a contract violation, a domain refusal) goes
 straight to `<topic>.dlq` with the reason in its headers, and the consumer goes on. The original
 bytes are kept untouched so a dead letter can be replayed."""
@@ -20,6 +22,7 @@ from faststream.middlewares import AckPolicy
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_not_exception_type,
     stop_after_delay,
     wait_exponential_jitter,
@@ -28,6 +31,7 @@ from tenacity import (
 from shared.contracts.topics import TopicSpec
 from shared.kafka.broker import EventPublisher
 from shared.settings import ServiceSettings
+from shared.unavailable import dependency_unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -247,6 +251,29 @@ class OffsetCommitter:
 
 # Keeps delayed commits alive until they finish (the event loop holds tasks only weakly).
 _background: set[asyncio.Task] = set()
+
+
+def _stop_unless_unavailable(retry_seconds: float):
+    """Stops retrying after `retry_seconds`, except while the failure is a dependency that cannot
+    be reached (shared/unavailable.py): then the message waits, and the consumer with it, since no other
+    message could be handled either. Dead-lettering it would take it out of the inbox."""
+    deadline_passed = stop_after_delay(retry_seconds)
+
+    def stop(state: RetryCallState) -> bool:
+        if not deadline_passed(state):
+            return False
+        failure = state.outcome.exception() if state.outcome else None
+        if failure is not None and dependency_unavailable(failure):
+            if state.attempt_number % 10 == 0:
+                log.warning(
+                    "handler waiting for a dependency",
+                    attempts=state.attempt_number,
+                    reason=f"{type(failure).__name__}: {failure}"[:300],
+                )
+            return False
+        return True
+
+    return stop
 
 
 def consumer_group(settings: ServiceSettings, service: str, spec: TopicSpec) -> str:

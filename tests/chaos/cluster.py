@@ -29,6 +29,7 @@ REPLICATED = ("ingest", "routing", "notifier", "search", "exporter")
 TOPIC_PREFIX = "chaos."
 KAFKA_PARTITIONS = 4
 SEND_LEASE_SECONDS = 60
+HANDLER_RETRY_SECONDS = 5
 # Variables that would point the infra scripts (or the services) at another clone's servers.
 _FOREIGN = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
 
@@ -201,7 +202,7 @@ class Cluster:
         name, _, number = label.rpartition("-")
         return self.replicas[name][int(number) - 1]
 
-    async def wait_ready(self, replicas: list[Replica], timeout: float = 120.0) -> None:
+    async def wait_ready(self, replicas: list[Replica], timeout: float = 300.0) -> None:
         """Every replica answers /readyz (a service whose database or broker is still down may
         keep exiting at start: it is started again, as Kubernetes would)."""
         deadline = time.monotonic() + timeout
@@ -318,6 +319,10 @@ async def start_cluster(replicas: dict[str, int], work_dir: Path | None = None) 
             # A text whose sender was killed mid-send is picked up by another replica once the
             # dead one's lease runs out: a minute here instead of five, to see it within the run.
             "OUTBOUND_SEND_LEASE_SECONDS": str(SEND_LEASE_SECONDS),
+            # Shorter than PostgreSQL's outage in the run: a handler failing because the database
+            # is down must wait it out, not dead-letter the text (it did, before the fix in
+            # shared/kafka/consumer.py); the poison event is dead-lettered after this long.
+            "KAFKA_HANDLER_RETRY_SECONDS": str(HANDLER_RETRY_SECONDS),
         }
         for replica in cluster.all_replicas():
             replica.process.env = env

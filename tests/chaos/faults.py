@@ -15,7 +15,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from devtools import demo
-from tests.chaos.cluster import TOPIC_PREFIX, Cluster
+from tests.chaos.cluster import HANDLER_RETRY_SECONDS, TOPIC_PREFIX, Cluster
 
 
 @dataclass
@@ -240,7 +240,7 @@ def short_schedule() -> list[Fault]:
         kill_replicas("search-1"),
         kill_replicas("exporter-1"),
         kill_kafka(),
-        stop_postgres(),
+        stop_postgres(down=HANDLER_RETRY_SECONDS + 5),
         kill_replicas("routing-2", "notifier-2"),
         carrier_failing(429, down=5),
         carrier_failing(500, down=5),
