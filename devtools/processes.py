@@ -53,7 +53,9 @@ class ServiceProcess:
             stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float | None = None) -> None:
+        # SERVICE_READY_SECONDS: a machine shared by many test runs may need longer than a minute.
+        timeout = timeout if timeout is not None else float(os.environ.get("SERVICE_READY_SECONDS", "60"))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process and self.process.poll() is not None:
