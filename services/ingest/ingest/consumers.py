@@ -12,7 +12,7 @@ from shared.contracts.carrier import CarrierInbound
 from shared.contracts.messaging import OutboundStatusChanged
 from shared.contracts.phone_numbers import PhoneNumberChanged
 from shared.contracts.topics import CARRIER_INBOUND, PHONE_NUMBER_CHANGED, SMS_OUTBOUND_STATUS
-from shared.kafka.consumer import subscribe
+from shared.kafka.consumer import subscribe, subscribe_batch
 from shared.service import Infrastructure
 
 
@@ -28,11 +28,18 @@ def register_consumers(
             await note_outbound_status(session, event, settings.outbound_status_after_seconds)
 
     async def on_text_in(event: CarrierInbound) -> None:
+        await on_texts_in([event])
+
+    async def on_texts_in(events: list[CarrierInbound]) -> None:
+        # At the inbound rate: the waiting texts counted in one transaction (each once, by id).
         async with sessions.begin() as session:
-            await count_text_in(
-                session, event.account_id, event.carrier, event.carrier_message_id, event.received_at
-            )
+            for event in events:
+                await count_text_in(
+                    session, event.account_id, event.carrier, event.carrier_message_id, event.received_at
+                )
 
     subscribe(infra.broker, infra.publisher, settings, PHONE_NUMBER_CHANGED, "ingest", on_number_changed)
-    subscribe(infra.broker, infra.publisher, settings, CARRIER_INBOUND, "ingest", on_text_in)
+    subscribe_batch(
+        infra.broker, infra.publisher, settings, CARRIER_INBOUND, "ingest", on_texts_in, on_text_in
+    )
     subscribe(infra.broker, infra.publisher, settings, SMS_OUTBOUND_STATUS, "ingest", on_outbound_status)
