@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from ingest.domain.unstorable import NUL, has_nul
 from shared.contracts.dms import DmsEvent
 
 MAX_BATCH = 500
@@ -57,6 +58,10 @@ def check_event(index: int, item: Any, account_id: UUID, integration_id: UUID) -
     event_id = _event_id_of(item)
     if not isinstance(item, dict):
         return Refused(index, None, "an event must be a JSON object", payload)
+    if has_nul(item):
+        reason = "the event contains the NUL character (U+0000), which cannot be stored"
+        kept_id = event_id.replace(NUL, "\\u0000") if event_id else None
+        return Refused(index, kept_id, reason, payload, [{"loc": "", "msg": reason, "type": "nul_character"}])
     claimed = item.get("account_id")
     if claimed is not None and str(claimed).lower() != str(account_id):
         return Refused(

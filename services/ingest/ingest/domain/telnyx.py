@@ -15,6 +15,7 @@ from uuid import UUID
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
 
+from ingest.domain.unstorable import without_nul
 from shared.carriers import error_codes
 from shared.contracts.base import Attachment
 from shared.contracts.carrier import CarrierInbound, CarrierStatus
@@ -90,16 +91,18 @@ def inbound_message(
     envelope: Envelope, raw_body: str, account_id: UUID, received_at: datetime
 ) -> CarrierInbound:
     payload = envelope.document["data"]["payload"]
-    return CarrierInbound(
-        account_id=account_id,
-        carrier="telnyx",
-        carrier_message_id=_required_text(payload, "id"),
-        from_number=_phone(payload.get("from")) or _missing("payload.from.phone_number"),
-        to_number=envelope.number or _missing("payload.to[0].phone_number"),
-        body=_text(payload.get("text")),
-        attachments=_attachments(payload.get("media")),
-        received_at=received_at,
-        raw={"event_type": envelope.event_type, "json": raw_body},
+    return without_nul(
+        CarrierInbound(
+            account_id=account_id,
+            carrier="telnyx",
+            carrier_message_id=_required_text(payload, "id"),
+            from_number=_phone(payload.get("from")) or _missing("payload.from.phone_number"),
+            to_number=envelope.number or _missing("payload.to[0].phone_number"),
+            body=_text(payload.get("text")),
+            attachments=_attachments(payload.get("media")),
+            received_at=received_at,
+            raw={"event_type": envelope.event_type, "json": raw_body},
+        )
     )
 
 
@@ -116,16 +119,18 @@ def status_update(
     error = errors[0] if errors else {}
     code = _scalar_text(error.get("code")) or None
     message = " — ".join(t for t in (_text(error.get("title")), _text(error.get("detail"))) if t) or None
-    return CarrierStatus(
-        account_id=account_id,
-        occurred_at=received_at,
-        carrier="telnyx",
-        carrier_message_id=_required_text(payload, "id"),
-        status=status,
-        error_code=code,
-        error_message=message,
-        error_category=error_codes.category_for("telnyx", code),
-        raw={"event_type": envelope.event_type, "json": raw_body},
+    return without_nul(
+        CarrierStatus(
+            account_id=account_id,
+            occurred_at=received_at,
+            carrier="telnyx",
+            carrier_message_id=_required_text(payload, "id"),
+            status=status,
+            error_code=code,
+            error_message=message,
+            error_category=error_codes.category_for("telnyx", code),
+            raw={"event_type": envelope.event_type, "json": raw_body},
+        )
     )
 
 

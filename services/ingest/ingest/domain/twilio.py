@@ -6,6 +6,7 @@ from uuid import UUID
 
 from twilio.request_validator import RequestValidator
 
+from ingest.domain.unstorable import without_nul
 from shared.carriers import error_codes
 from shared.contracts.base import Attachment
 from shared.contracts.carrier import CarrierInbound, CarrierStatus
@@ -60,16 +61,18 @@ def _attachments(form: Mapping[str, str]) -> list[Attachment]:
 
 
 def inbound_message(form: Mapping[str, str], account_id: UUID, received_at: datetime) -> CarrierInbound:
-    return CarrierInbound(
-        account_id=account_id,
-        carrier="twilio",
-        carrier_message_id=_required(form, "MessageSid"),
-        from_number=_required(form, "From"),
-        to_number=_required(form, "To"),
-        body=form.get("Body", ""),
-        attachments=_attachments(form),
-        received_at=received_at,
-        raw=dict(form),
+    return without_nul(
+        CarrierInbound(
+            account_id=account_id,
+            carrier="twilio",
+            carrier_message_id=_required(form, "MessageSid"),
+            from_number=_required(form, "From"),
+            to_number=_required(form, "To"),
+            body=form.get("Body", ""),
+            attachments=_attachments(form),
+            received_at=received_at,
+            raw=dict(form),
+        )
     )
 
 
@@ -79,16 +82,18 @@ def status_update(form: Mapping[str, str], account_id: UUID, received_at: dateti
     if not status:
         raise UnusableWebhook("missing field MessageStatus")
     error_code = (form.get("ErrorCode") or "").strip() or None
-    return CarrierStatus(
-        account_id=account_id,
-        occurred_at=received_at,
-        carrier="twilio",
-        carrier_message_id=_required(form, "MessageSid"),
-        status=status,
-        error_code=error_code,
-        error_message=(form.get("ErrorMessage") or "").strip() or None,
-        error_category=error_codes.category_for("twilio", error_code),
-        raw=dict(form),
+    return without_nul(
+        CarrierStatus(
+            account_id=account_id,
+            occurred_at=received_at,
+            carrier="twilio",
+            carrier_message_id=_required(form, "MessageSid"),
+            status=status,
+            error_code=error_code,
+            error_message=(form.get("ErrorMessage") or "").strip() or None,
+            error_category=error_codes.category_for("twilio", error_code),
+            raw=dict(form),
+        )
     )
 
 
