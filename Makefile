@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format install infra stop-infra migrate seed bench clean image chaos
+.PHONY: run test lint format install infra stop-infra migrate seed bench clean image chaos fuzz
 
 # This clone's Kafka and PostgreSQL on other ports (another clone holds the defaults): every
 # process started here is pointed at them, unless given addresses of its own.
@@ -71,6 +71,12 @@ CHAOS_DURATION ?= 900
 chaos: install
 	@bash infra/system-packages.sh
 	CHAOS_DURATION=$(CHAOS_DURATION) $(PY) -m pytest tests/chaos -m chaos -s -p no:cacheprovider
+
+# Every operation of the five APIs fuzzed from their OpenAPI documents, at length (`make test`
+# runs 4 cases per operation and mode; this runs FUZZ_EXAMPLES, thousands of cases in all).
+FUZZ_EXAMPLES ?= 60
+fuzz: install infra
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/security/test_fuzz_api.py -s -p no:cacheprovider
 
 bench: install infra
 	$(PY) bench/run_all.py
