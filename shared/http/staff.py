@@ -183,7 +183,8 @@ class CurrentStaffAuthenticated(Authenticated):
                     "your access cannot be checked right now; try again shortly",
                     {"reason": str(exc)},
                 ) from exc
-            self._cache.put(principal.account_id, user_id, role, valid_after)
+            if role != SUSPENDED:  # asked again each time, so a resume lets them in at once
+                self._cache.put(principal.account_id, user_id, role, valid_after)
         if role == SUSPENDED:
             raise refuse_suspended()
         if role is None or ended_sessions(principal, valid_after):

@@ -60,7 +60,8 @@ class StaffAuthenticated(Authenticated):
         if not found:
             async with self._sessions() as session:
                 role, valid_after = await current_staff_state(session, principal.account_id, user_id)
-            self._cache.put(principal.account_id, user_id, role, valid_after)
+            if role != SUSPENDED:  # asked again each time, so a resume lets them in at once
+                self._cache.put(principal.account_id, user_id, role, valid_after)
         if role == SUSPENDED:
             raise refuse_suspended()
         if role is None or ended_sessions(principal, valid_after):

@@ -42,7 +42,10 @@ async def test_an_open_session_of_a_suspended_dealership_goes_to_sign_in_with_a_
         # The live stream's session check tells the page where to go.
         check = await web.get("/session", headers={"accept": "*/*"})
         assert check.status_code == 401 and "reason=suspended" in check.headers["x-sign-in"]
-        # An ordinary expiry says nothing about suspension.
+        # The reason is remembered a minute, whichever of a page's requests reaches sign-in first.
+        assert MESSAGE_EN in (await web.get("/signin?next=%2Fconversations")).text
+        # An ordinary expiry (another browser) says nothing about suspension.
+        web.cookies.clear()
         plain = await web.get("/signin?next=%2Fconversations")
         assert MESSAGE_EN not in plain.text
 

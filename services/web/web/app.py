@@ -38,7 +38,7 @@ from web.pages import (
 )
 from web.rendering import Renderer, build_environment, is_htmx
 from web.security import SecurityHeaders, with_csrf
-from web.session import Sessions, page_address, sign_in_address
+from web.session import Sessions, ended_because, page_address, sign_in_address
 from web.settings import WebSettings
 
 log = structlog.get_logger(__name__)
@@ -105,10 +105,12 @@ def install_error_pages(app: FastAPI, deps: WebDeps) -> None:
 
     @app.exception_handler(SessionExpired)
     async def _expired(request: Request, exc: SessionExpired) -> Response:
-        target = sign_in_address(page_address(request), exc.reason)
+        reason = exc.reason or ended_because(request)
+        target = sign_in_address(page_address(request), reason)
         if is_htmx(request):
             response: Response = PlainTextResponse("session expired", status_code=401)
             response.headers["HX-Redirect"] = target
+            response.headers["X-Sign-In"] = target
         elif "text/html" not in request.headers.get("accept", ""):
             # The live stream and the page's session check: the page goes to sign-in itself
             # (static/app.js), where this header says (a suspended dealership's message).
@@ -116,7 +118,7 @@ def install_error_pages(app: FastAPI, deps: WebDeps) -> None:
             response.headers["X-Sign-In"] = target
         else:
             response = RedirectResponse(target, status_code=303)
-        deps.sessions.end(response)
+        deps.sessions.end(response, reason)
         return response
 
     @app.exception_handler(NotFound)

@@ -12,6 +12,13 @@ from fastapi.responses import Response
 from web.backend import Backend, SessionExpired, UserApi
 from web.settings import WebSettings
 
+# Why the last session ended, when the person must be told (their dealership was suspended).
+ENDED_COOKIE = "sb_ended"
+
+
+def ended_because(request: Request) -> str | None:
+    return "suspended" if request.cookies.get(ENDED_COOKIE) == "suspended" else None
+
 
 @dataclass(frozen=True)
 class Person:
@@ -89,6 +96,7 @@ class Sessions:
         return SignedIn(person, api)
 
     def start(self, response: Response, token: str) -> None:
+        response.delete_cookie(ENDED_COOKIE, path="/")
         response.set_cookie(
             self.settings.session_cookie_name,
             token,
@@ -99,7 +107,18 @@ class Sessions:
             path="/",
         )
 
-    def end(self, response: Response) -> None:
+    def end(self, response: Response, reason: str | None = None) -> None:
+        """`reason` (`suspended`) is remembered a minute, so whichever of the page's requests
+        reaches sign-in first, the page says why (a page's parallel calls all fail at once)."""
+        if reason == "suspended":
+            response.set_cookie(
+                ENDED_COOKIE,
+                reason,
+                max_age=60,
+                httponly=True,
+                samesite="lax",
+                secure=self.settings.cookie_secure,
+            )
         response.delete_cookie(
             self.settings.session_cookie_name,
             httponly=True,

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from web.backend import Refused, SessionExpired, Unavailable
 from web.deps import WebDeps
 from web.i18n import SUPPORTED
-from web.session import safe_next
+from web.session import ended_because, safe_next
 
 
 def router(deps: WebDeps) -> APIRouter:
@@ -19,7 +19,7 @@ def router(deps: WebDeps) -> APIRouter:
     @routes.get("/signin")
     async def sign_in_form(request: Request, next: str | None = None, reason: str | None = None) -> Response:
         """`reason=suspended`: the session ended because the dealership was suspended."""
-        problem = "suspended" if reason == "suspended" else None
+        problem = "suspended" if "suspended" in (reason, ended_because(request)) else None
         return deps.renderer.render(request, "signin.html", {"next": safe_next(next), "problem": problem})
 
     @routes.post("/signin")
