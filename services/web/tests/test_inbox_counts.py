@@ -114,10 +114,13 @@ async def test_a_live_refresh_keeps_the_numbers_shown_until_its_own_arrive(web) 
     headers = {"hx-request": "true", "hx-target": "conversation-list", "hx-trigger": "list-refresh"}
     refreshed = await client.get("/conversations?view=all&status=open", headers=headers)
     assert re.search(r'id="count-status-open" hx-preserve', refreshed.text)
+    # ... and asks for them when static/live.js says they are due (at most once a second).
+    assert 'hx-trigger="counts-due"' in refreshed.text
     chosen = await client.get(
         "/conversations?view=all&status=closed", headers={**headers, "hx-trigger": "status-menu"}
     )
     assert "hx-preserve" not in chosen.text
+    assert re.search(r'id="list-counts"[^>]*hx-trigger="load"', chosen.text)
 
 
 async def test_a_live_refresh_asks_for_the_rows_the_page_shows(web) -> None:

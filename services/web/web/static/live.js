@@ -63,6 +63,33 @@
     if (refreshing && target && target.id === "conversation-list") refreshDone();
   });
 
+  // A live refresh keeps the numbers it shows and asks for new ones at most once a second, the
+  // last change always included (a trailing request); a burst of texts then costs routing one
+  // pass over the account's conversations a second per open page, not one per refresh.
+  const COUNTS_EVERY_MS = 1000;
+  let countsAskedAt = 0;
+  let countsTimer = null;
+  function askCounts() {
+    const loader = document.getElementById("list-counts");
+    if (!loader || loader.hasAttribute("data-loaded") || countsTimer) return;
+    const wait = countsAskedAt + COUNTS_EVERY_MS - Date.now();
+    if (wait > 0) {
+      countsTimer = window.setTimeout(() => {
+        countsTimer = null;
+        askCounts();
+      }, wait);
+      return;
+    }
+    htmx.trigger(loader, "counts-due");
+  }
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt && event.detail.elt.id === "list-counts") countsAskedAt = Date.now();
+  });
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const config = event.detail.requestConfig;
+    if (config && config.elt && config.elt.id === "list-refresh") askCounts();
+  });
+
   // Rows added by "Load more" survive a live refresh: it asks for as many rows as are shown,
   // and an answer that would show fewer (more were loaded meanwhile) is dropped for a new one.
   const rowsShown = () => document.querySelectorAll("#rows .row").length;
