@@ -202,12 +202,13 @@ class Cluster:
         name, _, number = label.rpartition("-")
         return self.replicas[name][int(number) - 1]
 
-    async def wait_ready(self, replicas: list[Replica], timeout: float = 300.0) -> None:
+    async def wait_ready(self, replicas: list[Replica], timeout: float = 600.0) -> None:
         """Every replica answers /readyz (a service whose database or broker is still down may
         keep exiting at start: it is started again, as Kubernetes would)."""
         deadline = time.monotonic() + timeout
         pending = list(replicas)
-        async with httpx.AsyncClient(timeout=2) as client:
+        # A busy machine answers slowly: a slow /readyz is not a "no".
+        async with httpx.AsyncClient(timeout=15) as client:
             while pending:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"not ready: {[r.label for r in pending]}")
