@@ -24,6 +24,7 @@ from pathlib import Path
 import cpu_per_text
 import e2e_latency
 import ingest_edge
+import ingest_layers
 import ingest_throughput
 import notifications_fanout
 import outbound_throughput
@@ -79,6 +80,25 @@ def edge(quick: bool) -> list[Row]:
             "",
         ),
     ]
+
+
+def layers(quick: bool) -> list[Row]:
+    r = ingest_layers.run(n=1000 if quick else 3000, rounds=3 if quick else 5)
+    bare = r["bare FastAPI"]
+    rows: list[Row] = [("layers: bare FastAPI us/request (in-process)", _f(bare), "", "", "", "")]
+    for name, value in r.items():
+        if name != "bare FastAPI":
+            rows.append(
+                (
+                    f"layers: {name} us/request",
+                    _f(value),
+                    _f(bare),
+                    "bare FastAPI, same run",
+                    _ratio(value, bare),
+                    "",
+                )
+            )
+    return rows
 
 
 def cpu(quick: bool) -> list[Row]:
@@ -176,6 +196,7 @@ def outbound(quick: bool) -> list[Row]:
 
 
 BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
+    "layers": layers,
     "edge": edge,
     "cpu": cpu,
     "throughput": throughput,
