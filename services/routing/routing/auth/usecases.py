@@ -14,7 +14,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from routing.auth.suspension import is_suspended, suspended_column
+from routing.auth.suspension import suspended_column
 from routing.tables import accounts, people, users
 from shared.http.auth import issue_token
 from shared.http.staff import SUSPENDED
@@ -171,6 +171,3 @@ async def current_staff_state(
     if row.suspended:
         return SUSPENDED, None
     return row.role, row.sessions_valid_after
-
-
-__all__ = ["is_suspended", "password_hash"]
