@@ -8,6 +8,8 @@ import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, RequestTimedOutError
 from sqlalchemy.exc import DBAPIError
 
+from shared.kafka.broker import PublishFailed
+
 # PostgreSQL refusing or dropping connections: shutting down, starting up (crash recovery after
 # an immediate stop), out of connection slots, or the connection gone mid-query.
 _DATABASE_UNAVAILABLE = (
@@ -19,8 +21,16 @@ _DATABASE_UNAVAILABLE = (
     asyncpg.ConnectionDoesNotExistError,  # the connection was closed mid-operation
 )
 
-# The broker restarting (a handler that publishes, a dead letter being written).
-_BROKER_UNAVAILABLE = (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, RequestTimedOutError)
+# The broker restarting (a handler that publishes, a dead letter being written); PublishFailed is
+# our publisher's "the broker did not acknowledge in time" (notifier reports a send's outcome
+# that way: dead-lettering the request then would leave the reply unsent).
+_BROKER_UNAVAILABLE = (
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+    RequestTimedOutError,
+    PublishFailed,
+)
 
 
 def dependency_unavailable(exc: BaseException) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from tenacity import AsyncRetrying, retry_if_not_exception_type, wait_none
 
 from shared.http.staff import StaffDirectoryUnavailable
+from shared.kafka.broker import PublishFailed
 from shared.kafka.consumer import _PERMANENT, _stop_unless_unavailable
 from shared.unavailable import dependency_unavailable
 
@@ -30,6 +31,15 @@ def _directory_down():
         raise StaffDirectoryUnavailable("routing did not answer") from exc
 
 
+def _publish_timed_out():
+    # What notifier's handler raised in the chaos run while the broker was down: the outbound
+    # request was dead-lettered, the reply would never have been sent.
+    try:
+        raise TimeoutError()
+    except TimeoutError as exc:
+        raise PublishFailed("publish to sms.outbound_status.v1 failed: TimeoutError()") from exc
+
+
 def _sqlalchemy_over(driver_error: Exception, kind=OperationalError):
     raise kind("SELECT 1", {}, driver_error)
 
@@ -43,8 +53,17 @@ def _sqlalchemy_over(driver_error: Exception, kind=OperationalError):
         lambda: _sqlalchemy_over(asyncpg.ConnectionDoesNotExistError("connection was closed")),
         _directory_down,
         lambda: (_ for _ in ()).throw(KafkaConnectionError("Unable to bootstrap from localhost:9092")),
+        _publish_timed_out,
     ],
-    ids=["refused", "starting-up", "shutdown", "closed-mid-query", "colleague-service-down", "broker-down"],
+    ids=[
+        "refused",
+        "starting-up",
+        "shutdown",
+        "closed-mid-query",
+        "colleague-service-down",
+        "broker-down",
+        "publish-not-acknowledged",
+    ],
 )
 def test_an_unreachable_dependency_is_recognised_through_the_chain(failure):
     assert dependency_unavailable(_raised(failure))
