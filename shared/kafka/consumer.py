@@ -8,9 +8,11 @@ straight to `<topic>.dlq` with the reason in its headers, and the consumer goes 
 bytes are kept untouched so a dead letter can be replayed."""
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import structlog
@@ -19,6 +21,8 @@ from aiokafka.structs import OffsetAndMetadata
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -124,6 +128,9 @@ def subscribe_batch(
     connection, one offset commit for many messages instead of one each). Handlers stay
     idempotent per event id, as for `subscribe`.
 
+    The batch runs in a trace of its own: the handler wraps each event's work in
+    `event_trace(event)` so its logs and what it publishes stay in the trace the event came with.
+
     If the batch fails (a domain refusal, a database error), nothing of it was committed and each
     of its events goes through `handle_one` in order, with `subscribe`'s retries and dead letters:
     a message that can never be handled still costs only itself. A record that is not even a
@@ -146,17 +153,19 @@ def subscribe_batch(
                 except _PERMANENT as exc:
                     await _dead_letter(publisher, spec, group, record, record.value, exc)
             if parsed:
-                try:
-                    await handle_batch([event for _, event in parsed])
-                except Exception as exc:
-                    log.info(
-                        "batch failed; handling its messages one by one",
-                        topic=spec.name,
-                        size=len(parsed),
-                        reason=f"{type(exc).__name__}: {exc}"[:300],
-                    )
-                    for record, event in parsed:
-                        await one(record, event)
+                with _batch_traces(parsed):
+                    try:
+                        await handle_batch([event for _, event in parsed])
+                    except Exception as exc:
+                        log.info(
+                            "batch failed; handling its messages one by one",
+                            topic=spec.name,
+                            size=len(parsed),
+                            reason=f"{type(exc).__name__}: {exc}"[:300],
+                        )
+                        for record, event in parsed:
+                            with event_trace(event):
+                                await one(record, event)
         except BaseException:
             await message.nack()  # nothing after the batch's first record is committed
             raise
@@ -176,6 +185,45 @@ def subscribe_batch(
         title=f"{group_id}:{spec.name}",
         description=spec.description,
     )(consume)
+
+
+# Inside a batch handler: the trace context each event's record carried, by the event's id.
+_BATCH_TRACES: ContextVar[dict[int, dict[str, str]] | None] = ContextVar("batch_traces", default=None)
+_TRACE_HEADERS = frozenset({"traceparent", "tracestate", "baggage"})
+
+
+@contextlib.contextmanager
+def _batch_traces(parsed: Sequence[tuple[Any, Any]]) -> Iterator[None]:
+    traces = {
+        id(event): {
+            key: value.decode("latin-1")
+            for key, value in (getattr(record, "headers", None) or ())
+            if key in _TRACE_HEADERS and isinstance(value, bytes)
+        }
+        for record, event in parsed
+    }
+    token = _BATCH_TRACES.set(traces)
+    try:
+        yield
+    finally:
+        _BATCH_TRACES.reset(token)
+
+
+@contextlib.contextmanager
+def event_trace(event: Any) -> Iterator[None]:
+    """In a `subscribe_batch` handler, wrap each event's work (and its log lines) in this: the
+    trace of the request that caused the event is the current one again, so its logs carry that
+    trace id and what it writes to an outbox carries it on (a batch as a whole has a trace of
+    its own). Outside a batch, or for a record without trace headers, it changes nothing."""
+    carrier = (_BATCH_TRACES.get() or {}).get(id(event))
+    if not carrier:
+        yield
+        return
+    token = otel_context.attach(propagate.extract(carrier))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 def _one_by_one(

@@ -95,3 +95,33 @@ async def test_batches_in_order_once_each_with_bad_records_dead_lettered_alone()
     reasons = {r.value: dict(r.headers)["x-dead-letter-error"] for r in records}
     assert reasons[b"not json"] == b"ValidationError"
     assert reasons[Ping(event_id="e13", n=13).model_dump_json().encode()] == b"PermanentError"
+
+
+def test_each_event_of_a_batch_is_handled_in_the_trace_its_record_carried():
+    """A batch has a trace of its own; event_trace puts each event's back, for its logs and
+    the outbox rows it writes (routing's outbox copies the current trace into its records)."""
+    from types import SimpleNamespace
+
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from shared.kafka.consumer import _batch_traces, event_trace
+
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    traced = SimpleNamespace(headers=[("traceparent", f"00-{trace_id}-00f067aa0ba902b7-01".encode())])
+    untraced = SimpleNamespace(headers=[("content-type", b"application/json")])
+    first, second = Ping(event_id="a", n=1), Ping(event_id="b", n=2)
+
+    def current() -> str:
+        return format(trace.get_current_span().get_span_context().trace_id, "032x")
+
+    with TracerProvider().get_tracer("test").start_as_current_span("the batch's own span"):
+        batch_trace = current()
+        with _batch_traces([(traced, first), (untraced, second)]):
+            with event_trace(first):
+                assert current() == trace_id
+            assert current() == batch_trace
+            with event_trace(second):
+                assert current() == batch_trace  # no trace headers: nothing changes
+        with event_trace(first):
+            assert current() == batch_trace  # outside a batch: nothing changes

@@ -31,7 +31,7 @@ from shared.contracts.topics import (
     TopicSpec,
 )
 from shared.db.idempotency import claim_event
-from shared.kafka.consumer import subscribe, subscribe_batch
+from shared.kafka.consumer import event_trace, subscribe, subscribe_batch
 from shared.service import Infrastructure
 
 log = structlog.get_logger(__name__)
@@ -108,23 +108,25 @@ def _handler(
         done: list[tuple[Event, int, int]] = []
         async with infra.sessions.begin() as session:
             for event in events:
-                if not await claim_event(session, "notifier", consumer, event.event_id):
-                    continue
-                drafts = await drafter(session, event)
-                stored, queued = await deliver(
-                    session, event.account_id, event.event_id, drafts, settings.live_channel
-                )
+                with event_trace(event):  # what it writes and logs belongs to the event's trace
+                    if not await claim_event(session, "notifier", consumer, event.event_id):
+                        continue
+                    drafts = await drafter(session, event)
+                    stored, queued = await deliver(
+                        session, event.account_id, event.event_id, drafts, settings.live_channel
+                    )
                 done.append((event, stored, queued))
         if any(queued for _, _, queued in done):
             on_email_queued()
         for event, stored, queued in done:
-            log.info(
-                "notifications stored",
-                consumer=consumer,
-                event_id=str(event.event_id),
-                count=stored,
-                emails=queued,
-            )
+            with event_trace(event):
+                log.info(
+                    "notifications stored",
+                    consumer=consumer,
+                    event_id=str(event.event_id),
+                    count=stored,
+                    emails=queued,
+                )
 
     handle.__name__ = f"on_{consumer.split('.')[-1]}"
     return handle

@@ -28,7 +28,7 @@ from shared.contracts.topics import (
     MESSAGE_SENT,
     MESSAGE_STATUS_CHANGED,
 )
-from shared.kafka.consumer import subscribe, subscribe_batch
+from shared.kafka.consumer import event_trace, subscribe, subscribe_batch
 from shared.service import BackgroundJob, Infrastructure
 
 log = structlog.get_logger(__name__)
@@ -94,10 +94,11 @@ def live_handler(
             return
         async with sessions.begin() as session:
             for event in recent:
-                stored = await live_events.store_changes(
-                    session, event.account_id, event.event_id, live_changes(event), settings.live_channel
-                )
-                log.debug("live changes stored", event_id=str(event.event_id), count=len(stored))
+                with event_trace(event):
+                    stored = await live_events.store_changes(
+                        session, event.account_id, event.event_id, live_changes(event), settings.live_channel
+                    )
+                    log.debug("live changes stored", event_id=str(event.event_id), count=len(stored))
 
     return on_conversation_changes
 

@@ -19,7 +19,7 @@ from shared.contracts.topics import (
     MESSAGING_SEND_REQUESTED,
     SMS_OUTBOUND_STATUS,
 )
-from shared.kafka.consumer import subscribe, subscribe_batch
+from shared.kafka.consumer import event_trace, subscribe, subscribe_batch
 from shared.service import Infrastructure
 
 log = structlog.get_logger(__name__)
@@ -38,15 +38,20 @@ def register_carrier_consumers(
         # In partition order, in one transaction: a conversation's texts share a key, hence a
         # partition, so they are stored in the order they came. A failing batch is rolled back
         # and its texts handled one by one (shared/kafka/consumer.py).
+        stored = []
         async with sessions.begin() as session:
-            stored = [await record_inbound_message(session, e, settings.default_phone_region) for e in events]
+            for event in events:
+                # Each text in its own trace: its log line and the outbox's events carry it on.
+                with event_trace(event):
+                    stored.append(await record_inbound_message(session, event, settings.default_phone_region))
         for event, message_id in zip(events, stored, strict=True):
             if message_id:
-                log.info(
-                    "inbound message stored",
-                    message_id=str(message_id),
-                    carrier_message_id=event.carrier_message_id,
-                )
+                with event_trace(event):
+                    log.info(
+                        "inbound message stored",
+                        message_id=str(message_id),
+                        carrier_message_id=event.carrier_message_id,
+                    )
         if any(stored):
             relay.wake()
 

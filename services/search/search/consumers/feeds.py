@@ -19,7 +19,7 @@ from shared.contracts.topics import (
     TopicSpec,
 )
 from shared.db.idempotency import claim_event
-from shared.kafka.consumer import subscribe, subscribe_batch
+from shared.kafka.consumer import event_trace, subscribe, subscribe_batch
 from shared.service import Infrastructure
 
 GROUP_ID = "search"
@@ -63,8 +63,9 @@ async def handle_batch(
     together (a failure rolls back the whole batch, whose events are then applied one by one)."""
     async with sessions.begin() as session:
         for event in events:
-            if await claim_event(session, "search", consumer, event_id(event)):
-                await apply(session, event)
+            with event_trace(event):
+                if await claim_event(session, "search", consumer, event_id(event)):
+                    await apply(session, event)
 
 
 def register_consumers(infra: Infrastructure, settings: SearchSettings) -> None:
