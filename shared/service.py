@@ -81,13 +81,17 @@ def build_app(
     on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
     publishes: Sequence[TopicSpec] = (),
+    preflight: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> FastAPI:
     """`publishes` lists the topics the service writes, for its AsyncAPI document only (it
-    publishes through `infra.publisher` whatever this says)."""
+    publishes through `infra.publisher` whatever this says). `preflight` checks run first, before
+    Kafka is touched: one that raises stops the process (production's refusals)."""
     settings = infra.settings
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for check in preflight:
+            await check()
         created = await ensure_topics(settings)
         if created:
             log.info("topics created", topics=created)

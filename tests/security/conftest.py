@@ -6,6 +6,7 @@ invitation, an outreach source, a notification and an export."""
 
 import asyncio
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from devtools import demo
-from devtools.processes import ServiceProcess, start_services, stop_services
+from devtools.processes import ServiceProcess, service_urls, stop_services
 from routing.seed import seed_account
 from shared.db.engine import create_engine, create_session_factory
 from shared.settings import ServiceSettings
@@ -66,7 +67,17 @@ def running(
         "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
         "TELNYX_API_BASE_URL": "http://127.0.0.1:9",
     }
-    started = start_services(env, log_dir, ports, names=API_SERVICES)
+    env = {**service_urls(ports), **env}
+    started = {name: ServiceProcess(name, ports[name], env, log_dir / f"{name}.log") for name in API_SERVICES}
+    for service in started.values():
+        service.start()
+    try:
+        for service in started.values():
+            # A machine shared with other test runs may keep Kafka slow for a while.
+            service.wait_ready(timeout=240)
+    except Exception:
+        stop_services(started)
+        raise
     try:
         yield RunningServices(started, log_dir, database_url)
     finally:
@@ -103,6 +114,9 @@ class Dealership:
     password: str
     admin_token: str = ""
     ids: dict[str, str] = field(default_factory=dict)
+    # What only this dealership knows: an answer to another showing one of these leaked it.
+    secrets: list[str] = field(default_factory=list)
+    dms_secret: str = ""
 
 
 async def _seed_dealership(database_url: str, dealership: Dealership, ids: dict[str, str]) -> None:
@@ -149,6 +163,7 @@ def _created(response: httpx.Response) -> dict:
 def victim(running: RunningServices) -> Dealership:
     """A second dealership, made the way the seed makes the demo one, then given data through
     its own admin's API calls."""
+    # The seed keeps the user and team ids it is given; the number gets its own (asked below).
     ids = {name: str(uuid.uuid4()) for name in ("number_id", "user_id", "agent_id", "team_id")}
     dealership = Dealership(uuid.uuid4(), f"admin-{ids['user_id']}@victim.test", "victim-password-9f2c")
     asyncio.run(_seed_dealership(running.database_url, dealership, ids))
@@ -156,17 +171,28 @@ def victim(running: RunningServices) -> Dealership:
     dealership.admin_token = login(routing, dealership.admin_email, dealership.password)
     auth = bearer(dealership.admin_token)
     with httpx.Client(timeout=30) as http:
+        customer_phone = f"+1438{secrets.randbelow(10**7):07d}"
+        dealership.secrets = [
+            customer_phone,
+            "Victim-only appointment text",
+            "Victim-only saved reply",
+            "Victim-only note",
+            "Victim service",
+            dealership.admin_email,
+        ]
         sent = _created(
             http.post(
                 f"{routing}/api/v1/outreach",
                 headers=auth,
                 json={
-                    "customer_phone": f"+1438{secrets.randbelow(10**7):07d}",
-                    "body": "Your appointment is confirmed",
+                    "customer_phone": customer_phone,
+                    "body": "Victim-only appointment text",
                     "source": {"kind": "appointment", "id": "victim-appointment-1", "name": "Oil change"},
                 },
             )
         )
+        numbers = _created(http.get(f"{routing}/api/v1/phone-numbers", headers=auth))
+        ids["number_id"] = (numbers["items"] if isinstance(numbers, dict) else numbers)[0]["id"]
         ids["conversation_id"] = sent["conversation_id"]
         ids["customer_id"] = sent["customer_id"]
         customer = _created(http.get(f"{routing}/api/v1/customers/{ids['customer_id']}", headers=auth))
@@ -177,7 +203,7 @@ def victim(running: RunningServices) -> Dealership:
             http.post(
                 f"{routing}/api/v1/saved-replies",
                 headers=auth,
-                json={"name": "Victim ready", "body": "Your car is ready"},
+                json={"name": "Victim ready", "body": "Victim-only saved reply"},
             )
         )["id"]
         ids["invitation_id"] = _created(
@@ -191,7 +217,7 @@ def victim(running: RunningServices) -> Dealership:
             http.post(
                 f"{routing}/api/v1/conversations/{ids['conversation_id']}/notes",
                 headers=auth,
-                json={"body": "@Val Agent please call them"},
+                json={"body": "@Val Agent Victim-only note"},
             )
         )
         ids["job_id"] = _created(
@@ -201,6 +227,13 @@ def victim(running: RunningServices) -> Dealership:
                 json={"conversation_id": ids["conversation_id"]},
             )
         )["job_id"]
+        integration = _created(
+            http.post(
+                f"{running.url('ingest')}/api/v1/dms/integrations", headers=auth, json={"name": "Victim DMS"}
+            )
+        )
+        ids["integration_id"] = integration["id"]
+        dealership.dms_secret = integration["secret"]
         agent_auth = bearer(login(routing, f"agent-{ids['user_id']}@victim.test", dealership.password))
         ids["notification_id"] = _wait_for_notification(http, running.url("notifier"), agent_auth)
     dealership.ids = ids
@@ -212,8 +245,6 @@ def _wait_for_notification(http: httpx.Client, notifier: str, auth: dict[str, st
         items = http.get(f"{notifier}/api/v1/notifications", headers=auth).json().get("items") or []
         if items:
             return items[0]["id"]
-        import time
-
         time.sleep(0.2)
     raise AssertionError("the victim's agent was never notified of the mention")
 
@@ -252,8 +283,6 @@ def account_rows(database_url: str, account_id: uuid.UUID) -> dict[str, list]:
 
 def settled_account_rows(database_url: str, account_id: uuid.UUID, quiet_seconds: float = 1.5) -> dict:
     """The account's rows once background work (consumers, outboxes) stopped changing them."""
-    import time
-
     previous = account_rows(database_url, account_id)
     for _ in range(20):
         time.sleep(quiet_seconds)

@@ -90,7 +90,7 @@ def test_a_service_in_production_with_the_default_key_or_the_demo_seed_does_not_
         "CATCH_UP_ENABLED": "false",
     }
     default_key = subprocess.run(
-        [sys.executable, "-m", service, "serve"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", service, "serve"], env=env, capture_output=True, text=True, timeout=240
     )
     assert default_key.returncode != 0
     assert "JWT_SECRET is the development default" in default_key.stderr
@@ -101,7 +101,7 @@ def test_a_service_in_production_with_the_default_key_or_the_demo_seed_does_not_
         env={**env, "JWT_SECRET": STRONG},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,
     )
     assert demo_seed.returncode != 0
     output = demo_seed.stdout + demo_seed.stderr

@@ -89,7 +89,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
         ],
         background_jobs=[catch_up_job(catch_up)] if settings.catch_up_enabled else [],
         on_shutdown=[auth_http.aclose, carrier_http.aclose],
-        on_startup=[lambda: refuse_demo_credentials(infra.sessions)]
+        preflight=[lambda: refuse_demo_credentials(infra.sessions)]
         if settings.environment == PRODUCTION
         else [],
     )

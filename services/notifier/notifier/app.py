@@ -120,7 +120,7 @@ def create_app(settings: NotifierSettings) -> FastAPI:
         ],
         background_jobs=[*notifications.background_jobs, *outbound.background_jobs()],
         on_shutdown=[*notifications.on_shutdown, outbound.http.aclose],
-        on_startup=[lambda: refuse_demo_credentials(infra.sessions)]
+        preflight=[lambda: refuse_demo_credentials(infra.sessions)]
         if settings.environment == PRODUCTION
         else [],
     )
