@@ -125,6 +125,8 @@ class Screen:
     times: Callable[[Page, str, World], list[tuple[Locator, str]]] = field(
         default=lambda page, language, world: []
     )
+    # What the phone's layout must still say (e.g. a table's column names, its head hidden).
+    on_phone: Callable[[Page, str], None] = field(default=lambda page, language: None)
 
 
 def _t(en: str, fr: str) -> dict[str, str]:
@@ -161,6 +163,15 @@ def carrier_times(page: Page, language: str, world: World) -> list[tuple[Locator
     if not world.carrier_updated_at:
         return []
     return [(page.locator(".status-table"), when(world.carrier_updated_at, "medium", language))]
+
+
+def column_names_on_a_phone(page: Page, language: str) -> None:
+    shown = page.evaluate(
+        """() => Array.from(document.querySelectorAll(".sources-table tbody tr:first-child td"))
+             .map((cell) => getComputedStyle(cell, "::before").content)"""
+    )
+    expected = _t("Customers reached", "Clients joints")[language]
+    assert f'"{expected}"' in shown, shown
 
 
 def opened_appointment(page: Page, language: str, world: World) -> None:
@@ -243,6 +254,7 @@ SCREENS = [
         ),
         "Enter",
         opened_results,
+        on_phone=column_names_on_a_phone,
     ),
     Screen(
         "campaign-results",
@@ -417,6 +429,7 @@ def test_screen_in_language_on_a_phone_by_keyboard(
     assert layout["scrollWidth"] <= PHONE["width"], layout
     assert layout["bodyScrollWidth"] <= PHONE["width"], layout
     assert layout["found"] == [], layout
+    screen.on_phone(page, language)
     control = screen.control(page, language)
     control.scroll_into_view_if_needed()
     box = control.bounding_box()
