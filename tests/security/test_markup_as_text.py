@@ -153,12 +153,15 @@ def _signed_in(web: str) -> httpx.Client:
 
 @pytest.mark.e2e
 def test_the_web_pages_escape_the_markup(web, hostile):
-    with _signed_in(web) as client:
+    client = _signed_in(web)
+    try:
         pages = {
             "conversation": client.get(f"/conversations/{hostile['conversation_id']}"),
             "customer": client.get(f"/customers/{hostile['customer_id']}"),
             "saved replies": client.get("/saved-replies"),
         }
+    finally:
+        client.close()
     for name, page in pages.items():
         assert page.status_code == 200, (name, page.status_code)
         live_markup = re.findall(r"<(?:script|img|iframe|svg)[^>]*(?:alert|evil)|href='javascript", page.text)

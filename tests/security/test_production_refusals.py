@@ -2,6 +2,7 @@
 its development default or too short, or with the demo dealership's published secrets in its
 settings or its tables; elsewhere the defaults are welcome."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from devtools import demo
+from devtools.seed import seed_demo
 from exporter.settings import ExporterSettings
 from shared.production import DEMO_SECRETS, MIN_SIGNING_SECRET_LENGTH, UnsafeForProduction
 from shared.settings import ServiceSettings
@@ -79,7 +81,8 @@ def test_a_service_in_production_with_the_default_key_or_the_demo_seed_does_not_
     service, database_url: str, kafka_bootstrap: str, topic_prefix: str
 ):
     """ingest and notifier also refuse the demo dealership's carrier and DMS secrets that the
-    seed put in their tables (the test database is seeded with them)."""
+    seed put in their tables (seeded again here: the fuzzer may have replaced them)."""
+    asyncio.run(seed_demo(database_url))
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
