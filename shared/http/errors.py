@@ -5,7 +5,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.unavailable import dependency_unavailable
+
+# What a request may fail with when the database (or another dependency) is down or restarting;
+# answered 503 with Retry-After, never 500 (the chaos run saw 500s from routing then).
+_OUTAGE_CANDIDATES = (OSError, DBAPIError, PoolTimeout)
+RETRY_AFTER_SECONDS = "5"
 
 
 class ApiError(Exception):
@@ -59,6 +68,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("invalid_request", "the request is not valid", details), status_code=422
         )
+
+    async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        if not (isinstance(exc, PoolTimeout) or dependency_unavailable(exc)):
+            raise exc
+        return JSONResponse(
+            error_body("unavailable", "a service this request needs is unavailable; try again shortly"),
+            status_code=503,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+
+    for candidate in _OUTAGE_CANDIDATES:
+        app.add_exception_handler(candidate, _unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
