@@ -80,7 +80,7 @@ def subscribe(
                 except Exception:
                     async for attempt in AsyncRetrying(
                         retry=retry_if_not_exception_type(_PERMANENT),
-                        stop=stop_after_delay(settings.kafka_handler_retry_seconds),
+                        stop=_stop_unless_unavailable(settings.kafka_handler_retry_seconds),
                         wait=wait_exponential_jitter(multiplier=0.2, max=5),
                         reraise=True,
                     ):
@@ -237,7 +237,7 @@ def _one_by_one(
         try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_not_exception_type(_PERMANENT),
-                stop=stop_after_delay(settings.kafka_handler_retry_seconds),
+                stop=_stop_unless_unavailable(settings.kafka_handler_retry_seconds),
                 wait=wait_exponential_jitter(multiplier=0.2, max=5),
                 reraise=True,
             ):
