@@ -22,24 +22,34 @@ def sources_of(system: System, conversation_id: str) -> dict[str, dict]:
     return {i["message"]["body"]: i["message"]["source"] for i in items if i.get("message")}
 
 
+def settled(page: Page) -> None:
+    """htmx is done swapping what the last action answered: the next one uses the new form."""
+    page.wait_for_function("() => !document.querySelector('.htmx-swapping, .htmx-settling, .htmx-request')")
+
+
 def reply_and_note(page: Page, replies: list[str]) -> None:
     """A reply, a note (the pane comes back from the Conversations screen's route), a reply after
     marking it unread, each seen in the timeline."""
     pane = page.locator("#conversation-pane")
+    timeline = pane.locator(".timeline")
     page.locator("#composer-body").fill(replies[0])
     pane.get_by_role("button", name="Send").click()
-    expect(pane.locator(".timeline")).to_contain_text(replies[0])
+    expect(timeline).to_contain_text(replies[0], timeout=15_000)
+    settled(page)
     page.get_by_label("Internal note", exact=False).fill("Called them too")
     pane.get_by_role("button", name="Add note").click()
-    expect(pane.locator(".timeline")).to_contain_text("Called them too")
+    expect(timeline).to_contain_text("Called them too", timeout=15_000)
+    settled(page)
     page.locator("#composer-body").fill(replies[1])
     pane.get_by_role("button", name="Send").click()
-    expect(pane.locator(".timeline")).to_contain_text(replies[1])
+    expect(timeline).to_contain_text(replies[1], timeout=15_000)
+    settled(page)
     pane.get_by_role("button", name="Mark as unread").click()
+    settled(page)
     expect(pane.get_by_role("button", name="Mark as unread")).to_be_visible()
     page.locator("#composer-body").fill(replies[2])
     pane.get_by_role("button", name="Send").click()
-    expect(pane.locator(".timeline")).to_contain_text(replies[2])
+    expect(timeline).to_contain_text(replies[2], timeout=15_000)
 
 
 def test_replies_from_the_appointment_pane_keep_the_appointment(page: Page, system: System, problems) -> None:
