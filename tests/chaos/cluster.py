@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from devtools.migrate import migrate_all
@@ -21,7 +22,7 @@ from devtools.processes import ServiceProcess
 from devtools.seed import seed_demo
 from shared.kafka.topics import ensure_topics
 from shared.settings import ServiceSettings
-from shared.testing.infrastructure import ROOT
+from shared.testing.infrastructure import ROOT, dsn
 from shared.testing.ports import free_ports
 
 # Every service that consumes Kafka scales out (a run says how many replicas of each).
@@ -239,6 +240,18 @@ class Cluster:
         self.infra.stop()
 
 
+async def _durable_commits(database_url: str) -> None:
+    """infra/postgres.sh runs PostgreSQL with synchronous_commit off (fast tests): a crash then
+    loses the last commits, an accepted reply among them (a chaos run saw one vanish). A real
+    deployment keeps the default, on; so does the chaos cluster, whose PostgreSQL is crashed."""
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        await connection.execute("ALTER SYSTEM SET synchronous_commit = 'on'")
+        await connection.execute("SELECT pg_reload_conf()")
+    finally:
+        await connection.close()
+
+
 async def start_cluster(replicas: dict[str, int], work_dir: Path | None = None) -> Cluster:
     """Everything up, migrated and seeded with the demo dealership; `replicas` says how many of
     each service."""
@@ -253,6 +266,7 @@ async def start_cluster(replicas: dict[str, int], work_dir: Path | None = None) 
     cluster = Cluster(infra, work_dir)
     try:
         await asyncio.to_thread(infra.start)
+        await _durable_commits(infra.database_url)
         await asyncio.to_thread(migrate_all, infra.database_url)
         await seed_demo(infra.database_url)
         ports = iter(service_ports)
