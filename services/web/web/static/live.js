@@ -19,6 +19,11 @@
   let refreshing = false;
   let dirty = false;
   let hadError = false;
+  // "Load more" swaps its rows into the #more-rows placeholder; a live refresh swapped while
+  // that answer is on its way would replace the placeholder and the loaded rows would be lost,
+  // so a refresh waits for it (and one already on its way is dropped for a new one).
+  let loadingMore = 0;
+  const isLoadMore = (detail) => detail.target && detail.target.id === "more-rows";
 
   htmx.createEventSource = function (url) {
     const separator = url.includes("?") ? "&" : "?";
@@ -32,7 +37,7 @@
   function refreshList() {
     const refresher = listRefresher();
     if (!refresher) return;
-    if (refreshing) {
+    if (refreshing || loadingMore > 0) {
       dirty = true;
       return;
     }
@@ -57,10 +62,15 @@
     if (event.detail.elt && event.detail.elt.id === "list-refresh") {
       refreshGuard = window.setTimeout(refreshDone, 10000);
     }
+    if (isLoadMore(event.detail)) loadingMore += 1;
   });
   document.addEventListener("htmx:afterRequest", (event) => {
     const target = event.detail.target;
     if (refreshing && target && target.id === "conversation-list") refreshDone();
+    if (isLoadMore(event.detail)) {
+      loadingMore = Math.max(0, loadingMore - 1);
+      if (loadingMore === 0 && dirty && !refreshing) refreshList();
+    }
   });
 
   // A live refresh keeps the numbers it shows and asks for new ones at most once a second, the
@@ -102,7 +112,7 @@
   });
   document.addEventListener("htmx:beforeSwap", (event) => {
     const config = event.detail.requestConfig;
-    if (config && config.elt && config.elt.id === "list-refresh" && rowsShown() > askedRows) {
+    if (config && config.elt && config.elt.id === "list-refresh" && (rowsShown() > askedRows || loadingMore > 0)) {
       event.detail.shouldSwap = false;
       dirty = true;
     }
