@@ -76,3 +76,15 @@ def test_french_sign_in(page: Page, system: System) -> None:
     expect(page.get_by_label("Courriel", exact=True)).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "fr-CA")
     assert axe_violations(page) == []
+
+
+def test_too_many_failed_tries_are_answered_plainly(page: Page, system: System) -> None:
+    # An e-mail no one has: routing counts its failures the same way, and no real person is held.
+    page.goto("/signin")
+    for _ in range(7):
+        page.get_by_label("E-mail", exact=True).fill("someone.else@example.test")
+        page.get_by_label("Password", exact=True).fill("not the password")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+    expect(page.get_by_role("alert")).to_contain_text("Too many tries")
+    expect(page.get_by_label("E-mail", exact=True)).to_have_value("someone.else@example.test")

@@ -43,6 +43,8 @@ def router(deps: WebDeps) -> APIRouter:
         except Refused as refused:
             if refused.code == "dealership_suspended":
                 problem = "suspended"
+            elif refused.status == 429:
+                problem = "throttled"  # routing's sign-in throttling: too many failed tries
             else:
                 problem = "invalid" if refused.status == 422 else "refused"
         except Unavailable:
@@ -52,7 +54,7 @@ def router(deps: WebDeps) -> APIRouter:
                 request,
                 "signin.html",
                 {"next": safe_next(next), "problem": problem, "email": email},
-                status_code={"invalid": 401, "suspended": 403}.get(problem, 503),
+                status_code={"invalid": 401, "suspended": 403, "throttled": 429}.get(problem, 503),
             )
         response = RedirectResponse(safe_next(next), status_code=303)
         deps.sessions.start(response, answer["access_token"])
