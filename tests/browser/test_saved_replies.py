@@ -66,6 +66,8 @@ def test_create_preview_refuse_edit_and_delete_a_saved_reply(page: Page, system:
     page.get_by_label("Name").fill(f"{name} (v2)")
     page.get_by_role("button", name="Save changes").click()
     page.wait_for_url("**/saved-replies?done=saved")
+    # The save came back through htmx (form and list): let it settle before using the list.
+    page.wait_for_function("() => !document.querySelector('.htmx-swapping, .htmx-settling, .htmx-request')")
     item = page.locator(".plain-list li").filter(has=page.get_by_role("heading", name=f"{name} (v2)"))
     expect(item).to_have_count(1)
 
