@@ -312,3 +312,19 @@ platform_idempotency = sa.Table(
     sa.Column("response", sa.LargeBinary),
     _ts("created_at"),
 )
+# Carriers' receipts that came before the text's carrier message id was known (0013r).
+early_carrier_receipts = sa.Table(
+    "early_carrier_receipts",
+    metadata,
+    sa.Column("event_id", sa.Uuid, primary_key=True),
+    sa.Column("arrival", sa.BigInteger),
+    sa.Column("account_id", sa.Uuid),
+    sa.Column("carrier", sa.Text),
+    sa.Column("carrier_message_id", sa.Text),
+    sa.Column("status", sa.Text),
+    sa.Column("error_category", sa.Text),
+    sa.Column("error_code", sa.Text),
+    sa.Column("error_message", sa.Text),
+    _ts("occurred_at"),
+    _ts("received_at"),
+)

@@ -4,6 +4,7 @@ topics of its own prefix); another system asks it to text a customer on
 and the carrier's reports come back and move the message forward. A request that can never be
 sent lands in the dead-letter topic with its reason."""
 
+import json
 import secrets
 from uuid import UUID, uuid4
 
@@ -12,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 from devtools.processes import ServiceProcess
-from routing.tables import messages
+from routing.tables import early_carrier_receipts, messages, outbox
 from shared.contracts.base import Event
 from shared.contracts.carrier import CarrierStatus
 from shared.contracts.messaging import MessageSource, OutboundRequested, OutboundStatusChanged, SendRequested
@@ -156,3 +157,93 @@ async def test_requests_that_cannot_be_handled_land_in_the_dead_letter_topic(rou
             await session.scalar(select(messages.c.id).where(messages.c.id == UUID(str(unknown.message_id))))
             is None
         )
+
+
+async def test_a_receipt_that_overtakes_the_carrier_id_is_applied_when_it_comes(
+    routing_service, kafka, dealer
+):
+    """After an outage the carrier's receipt can reach routing before notifier's report naming
+    the carrier's id: routing keeps it (no dead letter) and applies it when the report comes."""
+    prefix = routing_service
+    request = SendRequested(
+        account_id=dealer.account_id,
+        request_id=f"campaign-43:{uuid4()}",
+        customer_phone=f"(438) 555-{secrets.randbelow(10**4):04d}",
+        body="Your winter tires are installed.",
+        source=MessageSource(kind="campaign", id="campaign-43"),
+    )
+    await publish(kafka, f"{prefix}messaging.send_requested.v1", request)
+
+    async def queued():
+        async with dealer.sessions() as session:
+            return (
+                await session.execute(
+                    select(messages).where(
+                        messages.c.account_id == dealer.account_id,
+                        messages.c.client_reference == request.request_id,
+                    )
+                )
+            ).first()
+
+    message = await eventually(queued)
+    carrier_id = f"SM{uuid4().hex}"
+    receipt = CarrierStatus(
+        account_id=dealer.account_id,
+        carrier="twilio",
+        carrier_message_id=carrier_id,
+        status="undelivered",
+        error_code="30003",
+        error_category="unreachable",
+        error_message="Unreachable destination handset",
+    )
+    await publish(kafka, f"{prefix}carrier.status.v1", receipt)
+
+    async def kept():
+        async with dealer.sessions() as session:
+            return await session.scalar(
+                select(early_carrier_receipts.c.event_id).where(
+                    early_carrier_receipts.c.event_id == receipt.event_id
+                )
+            )
+
+    await eventually(kept)
+    sent = OutboundStatusChanged(
+        account_id=dealer.account_id,
+        message_id=message.id,
+        status="sent",
+        carrier="twilio",
+        carrier_message_id=carrier_id,
+    )
+    await publish(kafka, f"{prefix}sms.outbound_status.v1", sent)
+
+    async def undelivered():
+        async with dealer.sessions() as session:
+            row = (await session.execute(select(messages).where(messages.c.id == message.id))).one()
+        return row if row.status == "undelivered" else None
+
+    row = await eventually(undelivered)
+    assert (row.error_category, row.error_code, row.carrier_message_id) == (
+        "unreachable",
+        "30003",
+        carrier_id,
+    )
+    assert await kept() is None
+
+    # The live inbox hears each step once, through the relay, on the conversation's key.
+    async def announced():
+        async with dealer.sessions() as session:
+            payloads = await session.scalars(
+                select(outbox.c.payload)
+                .where(outbox.c.topic == "conversation.message_status_changed.v1")
+                .order_by(outbox.c.id)
+            )
+            events = [json.loads(bytes(p)) for p in payloads]
+        return [(e["status"], e["error_category"]) for e in events if e["message_id"] == str(message.id)]
+
+    assert await announced() == [("sent", None), ("undelivered", "unreachable")]
+    record = await first_record(
+        kafka,
+        f"{prefix}conversation.message_status_changed.v1",
+        lambda r: str(message.id).encode() in r.value and b"undelivered" in r.value,
+    )
+    assert record.key == str(message.conversation_id).encode()

@@ -7,7 +7,10 @@ carrier's own code; a `landline` one marks the customer's number, which blocks t
 A carrier status word we do not know (a carrier added one) is neither guessed at nor sent to
 the dead-letter topic, where nobody would connect it to the text: the message keeps its status
 and the word is written on it as the carrier's error wording (when it has none yet), with a
-warning in the log, so staff and support see it on the message."""
+warning in the log, so staff and support see it on the message.
+
+A receipt for a carrier id no text has yet (it overtook notifier's report naming that id) is
+kept and applied when the report comes (early_receipts.py)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +27,11 @@ from routing.domain.outbound import (
     status_from_carrier,
     unknown_status_note,
 )
+from routing.messaging.usecases.early_receipts import (
+    keep_early_receipt,
+    lock_carrier_message_id,
+    take_early_receipts,
+)
 from routing.outbox import add_event
 from routing.tables import conversations, customer_phones, customers, messages
 from shared.contracts.carrier import CarrierStatus
@@ -39,9 +47,9 @@ CARRIER_CONSUMER = "routing.carrier_status"
 
 
 class MessageNotYetKnown(LookupError):
-    """No such outbound message (yet): a carrier's receipt can overtake notifier's own report
-    of the carrier's message id. An ordinary exception, so the consumer retries for a while and
-    then dead-letters the event."""
+    """No such outbound message (yet) for one of notifier's reports. An ordinary exception, so
+    the consumer retries for a while and then dead-letters the event. (A carrier's receipt for
+    an unknown carrier id is kept instead: early_receipts.py.)"""
 
 
 @dataclass(frozen=True)
@@ -56,9 +64,12 @@ class StatusReport:
 
 
 async def record_outbound_status(session: AsyncSession, event: OutboundStatusChanged) -> bool:
-    """notifier's report. True when the message's status moved."""
+    """notifier's report. True when the message's status moved. A report naming the carrier's
+    message id also applies the receipts that came before it."""
     if not await claim_event(session, "routing", NOTIFIER_CONSUMER, event.event_id):
         return False
+    if event.carrier_message_id:
+        await lock_carrier_message_id(session, event.account_id, event.carrier_message_id)
     report = StatusReport(
         status=event.status,
         at=event.at or event.occurred_at,
@@ -68,17 +79,18 @@ async def record_outbound_status(session: AsyncSession, event: OutboundStatusCha
         error_code=event.error_code,
         error_message=event.error_message,
     )
-    return await apply_status(session, event.account_id, event.message_id, report)
+    moved = await apply_status(session, event.account_id, event.message_id, report)
+    if event.carrier_message_id:
+        moved = await _apply_early_receipts(session, event.account_id, event.message_id) or moved
+    return moved
 
 
 async def record_carrier_status(session: AsyncSession, event: CarrierStatus) -> bool:
-    """A carrier's delivery receipt. True when the message's status moved."""
+    """A carrier's delivery receipt. True when the message's status moved. Kept for later when
+    no text has its carrier id yet."""
     if not await claim_event(session, "routing", CARRIER_CONSUMER, event.event_id):
         return False
-    try:
-        status = status_from_carrier(event.carrier, event.status)
-    except UnknownCarrierStatus:
-        status = None
+    await lock_carrier_message_id(session, event.account_id, event.carrier_message_id)
     message_id = await session.scalar(
         select(messages.c.id).where(
             messages.c.account_id == event.account_id,
@@ -87,10 +99,15 @@ async def record_carrier_status(session: AsyncSession, event: CarrierStatus) -> 
         )
     )
     if message_id is None:
-        raise MessageNotYetKnown(
-            f"no message of account {event.account_id} with {event.carrier} id {event.carrier_message_id}"
-        )
-    if status is None:
+        await keep_early_receipt(session, event)
+        return False
+    return await _apply_receipt(session, message_id, event)
+
+
+async def _apply_receipt(session: AsyncSession, message_id: UUID, event: CarrierStatus) -> bool:
+    try:
+        status = status_from_carrier(event.carrier, event.status)
+    except UnknownCarrierStatus:
         await _note_unknown_status(session, message_id, event)
         return False
     report = StatusReport(
@@ -101,6 +118,31 @@ async def record_carrier_status(session: AsyncSession, event: CarrierStatus) -> 
         error_message=event.error_message,
     )
     return await apply_status(session, event.account_id, message_id, report)
+
+
+async def _apply_early_receipts(session: AsyncSession, account_id: UUID, message_id: UUID) -> bool:
+    """The kept receipts for the carrier id this message now has, oldest first: each moves the
+    message forward only, as it would have on time, so a later status wins and an earlier one
+    applied after it changes nothing."""
+    known = (
+        await session.execute(
+            select(messages.c.carrier, messages.c.carrier_message_id).where(
+                messages.c.id == message_id, messages.c.account_id == account_id
+            )
+        )
+    ).first()
+    if known is None or known.carrier is None or known.carrier_message_id is None:
+        return False
+    moved = False
+    for receipt in await take_early_receipts(session, account_id, known.carrier, known.carrier_message_id):
+        log.info(
+            "early carrier receipt applied",
+            message_id=str(message_id),
+            event_id=str(receipt.event_id),
+            status=receipt.status,
+        )
+        moved = await _apply_receipt(session, message_id, receipt) or moved
+    return moved
 
 
 async def _note_unknown_status(session: AsyncSession, message_id: UUID, event: CarrierStatus) -> None:
