@@ -247,8 +247,6 @@ def _summary(findings: Findings, streams: list[ResumingStream], faults: list[Fau
         f"- e-mails sent: {findings.emails_sent}",
         f"- poison events dead-lettered: {len(findings.poison_dead_lettered)}; other dead letters: "
         + (", ".join(f"{t}: {len(r)}" for t, r in findings.dead_letters.items()) or "none"),
-        f"- delivery receipts dead-lettered before their text was known: "
-        f"{len(findings.receipts_dead_lettered)}",
         *(f"- {what}: {detail}" for what, _, detail in findings.export_checks),
         "- faults (time to recover): "
         + ", ".join(f"{f.label} {f.restored - f.started:.0f} s" for f in faults if f.restored),

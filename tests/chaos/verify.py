@@ -50,9 +50,6 @@ class Findings:
     export_checks: list[tuple[str, bool, str]] = field(default_factory=list)
     # Dead letters other than the poison events, per topic, with a reason each.
     dead_letters: dict[str, list[str]] = field(default_factory=dict)
-    # Delivery receipts that overtook their text's own report after a broker outage and were
-    # dead-lettered (a known limit, docs/reliability.md): the timeline stops at "sent".
-    receipts_dead_lettered: list[str] = field(default_factory=list)
 
     def failures(self) -> list[str]:
         problems = []
@@ -306,9 +303,5 @@ def _dead_letter_seen(record, poison: set[str], findings: Findings) -> None:
         carrier_id = None
     if carrier_id in poison:
         findings.poison_dead_lettered.append(carrier_id)
-        return
-    reason = headers.get("x-dead-letter-reason", "")
-    if record.topic.endswith("carrier.status.v1.dlq") and reason.startswith("MessageNotYetKnown"):
-        findings.receipts_dead_lettered.append(reason[:200])
         return
     findings.dead_letters.setdefault(record.topic, []).append(headers.get("x-dead-letter-reason", "")[:200])
