@@ -107,7 +107,18 @@ def format_when(value: str | datetime | None, form: str = "medium") -> str:
 @functools.lru_cache(maxsize=_FORMATTED)
 def _when(value: str | datetime, form: str, locale: str, zone: ZoneInfo) -> str:
     moment = parse_instant(value)
+    if form == "day":
+        return _day_and_hour(moment.astimezone(zone), _babel_locale(locale))
     return dates.format_datetime(moment, form, tzinfo=zone, locale=_babel_locale(locale))
+
+
+def _day_and_hour(local: datetime, locale: Locale) -> str:
+    """The whole day and the hour, as a person books it ("mardi 17 octobre 2028, 08 h 00"):
+    Babel's "full" would add seconds and the zone's long name, which no one says of an appointment."""
+    joined = dates.get_datetime_format("full", locale=locale).replace("'", "")
+    hour = dates.format_time(local, "short", locale=locale)
+    day = dates.format_date(local, "full", locale=locale)
+    return joined.replace("{0}", hour).replace("{1}", day)
 
 
 def format_ago(value: str | datetime | None, now: datetime | None = None) -> str:
