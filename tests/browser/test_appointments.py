@@ -217,6 +217,10 @@ def test_appointments_in_french_on_a_phone(page: Page, system: System, problems,
     expect(page).to_have_url(re.compile(re.escape(f"appointment={appointment['id']}")))
     expect(page.get_by_role("button", name="Envoyer")).to_be_visible()
     expect(page.get_by_role("link", name="Retour aux rendez-vous")).to_be_visible()
+    # Everything of the pane fits the phone's width: the composer's box, its menu and Send.
+    for control in (page.locator("#start-text"), page.get_by_role("button", name="Envoyer")):
+        box = control.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     page.keyboard.press("Tab")
     assert axe_violations(page) == []
     screenshot(page, "appointments-fr-phone")
