@@ -6,9 +6,11 @@ over real Kafka ends its staff's sessions at notifier's API (401 `dealership_sus
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
+from shared.contracts.conversation import NoteAdded
 from shared.contracts.dealership import DealershipResumed, DealershipSuspended
-from shared.contracts.topics import DEALERSHIP_RESUMED, DEALERSHIP_SUSPENDED
+from shared.contracts.topics import CONVERSATION_NOTE_ADDED, DEALERSHIP_RESUMED, DEALERSHIP_SUSPENDED
 
 RECIPIENTS = "/api/v1/notification-settings/unassigned-recipients"
 
@@ -67,3 +69,52 @@ async def test_admin_endpoints_learn_a_suspension_from_routing(http, dealer, db)
     finally:
         await db.execute("UPDATE routing.accounts SET status = 'active' WHERE id = $1", dealer.account_id)
     await answered(http, RECIPIENTS, dealer.headers("alex"), 200, timeout=10)
+
+
+async def test_a_suspended_dealership_gets_its_notifications_in_the_app_but_no_email(
+    http, kafka, dealer, db, nt
+):
+    await http.put(
+        "/api/v1/notification-preferences", headers=dealer.headers("sam"), json={"email": {"mentioned": True}}
+    )
+    await kafka.publish(
+        DEALERSHIP_SUSPENDED, DealershipSuspended(account_id=dealer.account_id, suspended_by="ops")
+    )
+
+    async def recorded() -> bool:
+        return bool(
+            await db.fetchval(
+                "SELECT suspended FROM notifier.account_suspensions WHERE account_id = $1", dealer.account_id
+            )
+        )
+
+    try:
+        assert await nt.eventually(recorded)
+        note = NoteAdded(
+            account_id=dealer.account_id,
+            conversation_ids=[uuid4()],
+            note_ids=[uuid4()],
+            actor_user_id=dealer.users["alex"],
+            actor_name="Alex Admin",
+            body="@Sam the customer called back",
+            mentioned_user_ids=[dealer.users["sam"]],
+        )
+        await kafka.publish(CONVERSATION_NOTE_ADDED, note)
+
+        async def notified() -> bool:
+            return bool(
+                await db.fetchval(
+                    "SELECT count(*) FROM notifier.notifications WHERE source_event_id = $1", note.event_id
+                )
+            )
+
+        assert await nt.eventually(notified)
+        mailed = await db.fetchval(
+            "SELECT count(*) FROM notifier.email_outbox WHERE source_event_id = $1", note.event_id
+        )
+        assert mailed == 0
+    finally:
+        await kafka.publish(
+            DEALERSHIP_RESUMED, DealershipResumed(account_id=dealer.account_id, resumed_by="ops")
+        )
+        await answered(http, "/api/v1/notifications", dealer.headers("sam"), 200)

@@ -1,6 +1,9 @@
 """Turns drafts into what people receive: the in-app notification (announced to live streams)
 and, for kinds the user wants by e-mail, a row in the e-mail outbox — in the caller's
-transaction, so the event's claim, the notifications and the e-mails commit together."""
+transaction, so the event's claim, the notifications and the e-mails commit together.
+
+A suspended dealership's staff get the in-app notification (theirs to read when it resumes) but
+no e-mail: they cannot sign in to act on it, and a resume should not bring a flood of stale mail."""
 
 from uuid import UUID
 
@@ -10,6 +13,7 @@ from notifier import preferences, repository
 from notifier.domain.drafts import NotificationDraft
 from notifier.domain.kinds import goes_by_email
 from notifier.email.outbox import enqueue_email
+from notifier.suspension import is_suspended
 
 
 async def deliver(
@@ -23,12 +27,17 @@ async def deliver(
     stored = await repository.store_notifications(session, account_id, source_event_id, drafts, channel)
     stored_for = {UUID(n["user_id"]): n["id"] for n in stored}
     choices = await preferences.stored_email_choices(session, account_id, [d.user_id for d in drafts])
+    by_email = [
+        draft
+        for draft in drafts
+        if not (draft.in_app and draft.user_id not in stored_for)  # a replay changes nothing
+        and goes_by_email(draft.kind, choices.get(draft.user_id, {}))
+    ]
+    # Asked only when there is mail to send: most notifications go to the app alone.
+    if by_email and await is_suspended(session, account_id):
+        by_email = []
     queued = 0
-    for draft in drafts:
-        if draft.in_app and draft.user_id not in stored_for:
-            continue  # already delivered for this event: a replay changes nothing
-        if not goes_by_email(draft.kind, choices.get(draft.user_id, {})):
-            continue
+    for draft in by_email:
         context = {"kind": draft.kind, "title": draft.title, "body": draft.body, "data": draft.data}
         if await enqueue_email(
             session,
