@@ -78,12 +78,7 @@ def subscribe(
                 except _PERMANENT:
                     raise
                 except Exception:
-                    async for attempt in AsyncRetrying(
-                        retry=retry_if_not_exception_type(_PERMANENT),
-                        stop=_stop_unless_unavailable(settings.kafka_handler_retry_seconds),
-                        wait=wait_exponential_jitter(multiplier=0.2, max=5),
-                        reraise=True,
-                    ):
+                    async for attempt in _patiently(settings):
                         with attempt:
                             await handler(contract.model_validate_json(message.body))
             except Exception as exc:
@@ -235,12 +230,7 @@ def _one_by_one(
 ) -> Callable[[Any, EventT], Awaitable[None]]:
     async def handle(record: Any, event: EventT) -> None:
         try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_not_exception_type(_PERMANENT),
-                stop=_stop_unless_unavailable(settings.kafka_handler_retry_seconds),
-                wait=wait_exponential_jitter(multiplier=0.2, max=5),
-                reraise=True,
-            ):
+            async for attempt in _patiently(settings):
                 with attempt:
                     await handler(event)
         except Exception as exc:
@@ -299,6 +289,17 @@ class OffsetCommitter:
 
 # Keeps delayed commits alive until they finish (the event loop holds tasks only weakly).
 _background: set[asyncio.Task] = set()
+
+
+def _patiently(settings: ServiceSettings) -> AsyncRetrying:
+    """A handler's retries: never for a permanent error, for as long as a dependency is down, and
+    otherwise up to the configured deadline, with jittered backoff."""
+    return AsyncRetrying(
+        retry=retry_if_not_exception_type(_PERMANENT),
+        stop=_stop_unless_unavailable(settings.kafka_handler_retry_seconds),
+        wait=wait_exponential_jitter(multiplier=0.2, max=5),
+        reraise=True,
+    )
 
 
 def _stop_unless_unavailable(retry_seconds: float):
