@@ -8,13 +8,16 @@ import contextlib
 import math
 import os
 import secrets
+import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +27,7 @@ if str(ROOT) not in sys.path:
 from devtools.migrate import migrate_all  # noqa: E402
 from devtools.processes import ServiceProcess, start_services, stop_services  # noqa: E402
 from devtools.seed import seed_demo  # noqa: E402
-from shared.testing.ports import free_ports_for  # noqa: E402
+from shared.testing.ports import free_port, free_ports_for  # noqa: E402
 
 _PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
 BASE_DATABASE_URL = os.environ.get(
@@ -196,3 +199,29 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
+
+
+def start_server(script: str, name: str, env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen, str]:
+    """Runs `bench/<script>` (a bare server to compare with) on a free port until its /readyz answers."""
+    port = free_port()
+    log = (log_dir / f"{name}.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / script)],
+        env={**os.environ, **env, "HTTP_PORT": str(port), "SERVICE_NAME": name},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{script} exited {process.returncode}; see {log_dir}/{name}.log")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise TimeoutError(f"{script} not ready")

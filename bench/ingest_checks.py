@@ -9,19 +9,15 @@ same run. Rounds alternate bare / Twilio / Telnyx so drift on the shared host hi
 
 import argparse
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from urllib.parse import urlencode
 
 import httpx
-from environment import ROOT, bench_environment, percentile
+from environment import bench_environment, percentile, start_server
 
 from devtools import demo
 from devtools.carrier_simulator.telnyx import encode, received_event, signed_headers
 from devtools.carrier_simulator.twilio import inbound_sms_form, sign
-from shared.testing.ports import free_port
 
 Request = tuple[str, bytes, dict[str, str]]
 FORM = "application/x-www-form-urlencoded"
@@ -85,31 +81,6 @@ async def post_all(requests: list[Request], concurrency: int) -> dict:
     return {"wall_s": wall, "accepted": len(latencies), "latencies": latencies, "statuses": statuses}
 
 
-def start_bare(env: dict[str, str], log_dir) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = (log_dir / "ingest_bare.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench/ingest_bare_server.py")],
-        env={**os.environ, **env, "HTTP_PORT": str(port), "SERVICE_NAME": "ingest-bare"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"bare server exited {process.returncode}; see {log_dir}/ingest_bare.log")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise TimeoutError("bare server not ready")
-
-
 def run(count: int = 1000, concurrency: int = 32, rounds: int = 2) -> dict:
     totals = {
         name: {"accepted": 0, "wall_s": 0.0, "latencies": [], "statuses": {}}
@@ -117,7 +88,9 @@ def run(count: int = 1000, concurrency: int = 32, rounds: int = 2) -> dict:
     }
     with bench_environment(["ingest"]) as environment:
         ingest = environment.url("ingest")
-        bare_process, bare_url = start_bare(environment.env, environment.log_dir)
+        bare_process, bare_url = start_server(
+            "ingest_bare_server.py", "ingest-bare", environment.env, environment.log_dir
+        )
         try:
             warm = twilio_requests(ingest, 50, "warmup")
             for batch in (warm, bare_requests(bare_url, warm), telnyx_requests(ingest, 50, "warmup")):

@@ -33,19 +33,16 @@ import resource
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import asyncpg
-import httpx
-from environment import ROOT, CpuMeter, bench_environment, dsn, pids_matching
+from environment import ROOT, CpuMeter, bench_environment, dsn, pids_matching, start_server
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, sign
-from shared.testing.ports import free_port
 
 PYSPY = Path(shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy")  # noqa: S108
 WRK_INSTALL = "wrk is missing: install the Debian package (as root: apt-get install -y wrk)"
@@ -134,31 +131,6 @@ def run_wrk(
         * 1000
         / max(1, n),
     }
-
-
-def start_server(script: str, name: str, env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = (log_dir / f"{name}.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / script)],
-        env={**os.environ, **env, "HTTP_PORT": str(port), "SERVICE_NAME": name},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{script} exited {process.returncode}; see {log_dir}/{name}.log")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise TimeoutError(f"{script} not ready")
 
 
 async def _count_received(database_url: str) -> int:
