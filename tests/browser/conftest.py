@@ -21,19 +21,10 @@ from devtools import demo
 from devtools.migrate import migrate_all
 from devtools.processes import SERVICES, ServiceProcess, start_services, stop_services
 from devtools.seed import seed_demo
+from shared.testing.chromium import CHROMIUM, CHROMIUM_ARGS
 from shared.testing.infrastructure import ROOT, fresh_database
 from shared.testing.ports import free_ports_for
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AXE = ROOT / "services/web/node_modules/axe-core/axe.min.js"
 # Screenshots of each main screen, kept as artefacts (named in the README).
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "build/screenshots"))
