@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -19,12 +20,13 @@ from sqlalchemy import text
 
 from devtools import demo
 from devtools.processes import ServiceProcess, service_urls, stop_services
-from routing.seed import seed_account
-from shared.db.engine import create_engine, create_session_factory
+from shared.db.engine import create_engine
 from shared.settings import ServiceSettings
 from shared.testing.ports import free_ports_for
 
 API_SERVICES = ["ingest", "routing", "notifier", "search", "exporter"]
+# The second dealership is created as an operator creates one: through /platform/v1.
+OPERATOR_TOKEN = f"security-operator-{secrets.token_urlsafe(24)}"
 
 
 @dataclass
@@ -56,6 +58,7 @@ def running(
         # Everything a service may write is read by test_secrets_in_logs.py.
         "LOG_LEVEL": "DEBUG",
         "SHUTDOWN_GRACE_SECONDS": "3",
+        "OPERATOR_TOKENS": f"security={OPERATOR_TOKEN}",
         "ROUTING_URL": f"http://127.0.0.1:{ports['routing']}",
         "STORAGE_DIR": str(tmp_path_factory.mktemp("exports")),
         # The fuzzer fails thousands of sign-ins from 127.0.0.1; throttling has its own tests
@@ -120,35 +123,31 @@ class Dealership:
     dms_secret: str = ""
 
 
-async def _seed_dealership(database_url: str, dealership: Dealership, ids: dict[str, str]) -> None:
-    engine = create_engine(ServiceSettings(database_url=database_url))
-    try:
-        async with create_session_factory(engine).begin() as session:
-            await seed_account(
-                session,
-                account_id=dealership.account_id,
-                name="Victim Autos",
-                phone=(uuid.UUID(ids["number_id"]), f"+1438{secrets.randbelow(10**7):07d}", "twilio"),
-                staff=[
-                    (
-                        uuid.UUID(ids["user_id"]),
-                        dealership.admin_email,
-                        "Vic Admin",
-                        "admin",
-                        dealership.password,
-                    ),
-                    (
-                        uuid.UUID(ids["agent_id"]),
-                        f"agent-{ids['user_id']}@victim.test",
-                        "Val Agent",
-                        "agent",
-                        dealership.password,
-                    ),
-                ],
-                team=(uuid.UUID(ids["team_id"]), "Victim service", [uuid.UUID(ids["agent_id"])]),
-            )
-    finally:
-        await engine.dispose()
+def _accepted(http: httpx.Client, routing: str, link: str, password: str) -> str:
+    """Sets the password from an invitation link, as its page does; the session's token."""
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    return _created(
+        http.post(f"{routing}/api/v1/invitations/accept", json={"token": token, "password": password})
+    )["access_token"]
+
+
+def _emailed_link(database_url: str, email: str) -> str:
+    async def queued() -> str | None:
+        engine = create_engine(ServiceSettings(database_url=database_url))
+        try:
+            async with engine.connect() as connection:
+                return await connection.scalar(
+                    text("SELECT context->>'link' FROM notifier.email_outbox WHERE recipient_email = :e"),
+                    {"e": email},
+                )
+        finally:
+            await engine.dispose()
+
+    for _ in range(150):
+        if link := asyncio.run(queued()):
+            return link
+        time.sleep(0.2)
+    raise AssertionError(f"no invitation e-mail was queued for {email}")
 
 
 def _created(response: httpx.Response) -> dict:
@@ -162,16 +161,55 @@ def _created(response: httpx.Response) -> dict:
 
 @pytest.fixture(scope="session")
 def victim(running: RunningServices) -> Dealership:
-    """A second dealership, made the way the seed makes the demo one, then given data through
-    its own admin's API calls."""
-    # The seed keeps the user and team ids it is given; the number gets its own (asked below).
-    ids = {name: str(uuid.uuid4()) for name in ("number_id", "user_id", "agent_id", "team_id")}
-    dealership = Dealership(uuid.uuid4(), f"admin-{ids['user_id']}@victim.test", "victim-password-9f2c")
-    asyncio.run(_seed_dealership(running.database_url, dealership, ids))
+    """A second dealership, made as an operator makes one (routing's operator API), its admin and
+    agent setting their passwords from their invitations, then given data through its own
+    admin's API calls."""
     routing = running.url("routing")
-    dealership.admin_token = login(routing, dealership.admin_email, dealership.password)
-    auth = bearer(dealership.admin_token)
+    tag = uuid.uuid4().hex[:10]
+    password = "victim-password-9f2c"
+    admin_email, agent_email = f"admin-{tag}@victim.test", f"agent-{tag}@victim.test"
+    ids: dict[str, str] = {}
     with httpx.Client(timeout=30) as http:
+        created = _created(
+            http.post(
+                f"{routing}/platform/v1/dealerships",
+                headers=bearer(OPERATOR_TOKEN),
+                json={
+                    "name": "Victim Autos",
+                    "time_zone": "America/Toronto",
+                    "language": "en",
+                    "admin": {"name": "Vic Admin", "email": admin_email},
+                },
+            )
+        )
+        dealership = Dealership(uuid.UUID(created["id"]), admin_email, password)
+        dealership.admin_token = _accepted(http, routing, created["admin_invitation"]["link"], password)
+        auth = bearer(dealership.admin_token)
+        ids["number_id"] = _created(
+            http.post(
+                f"{routing}/api/v1/phone-numbers",
+                headers=auth,
+                json={"number": f"+1438{secrets.randbelow(10**7):07d}", "carrier": "twilio"},
+            )
+        )["id"]
+        _created(
+            http.post(
+                f"{routing}/api/v1/invitations",
+                headers=auth,
+                json={"email": agent_email, "name": "Val Agent", "role": "agent"},
+            )
+        )
+        # The agent's link is only in the e-mail notifier queued (no SMTP server here).
+        agent_token = _accepted(http, routing, _emailed_link(running.database_url, agent_email), password)
+        ids["agent_id"] = http.get(f"{routing}/api/v1/me", headers=bearer(agent_token)).json()["id"]
+        ids["user_id"] = http.get(f"{routing}/api/v1/me", headers=auth).json()["id"]
+        ids["team_id"] = _created(
+            http.post(
+                f"{routing}/api/v1/teams",
+                headers=auth,
+                json={"name": "Victim service", "member_ids": [ids["agent_id"]]},
+            )
+        )["id"]
         customer_phone = f"+1438{secrets.randbelow(10**7):07d}"
         dealership.secrets = [
             customer_phone,
@@ -192,8 +230,6 @@ def victim(running: RunningServices) -> Dealership:
                 },
             )
         )
-        numbers = _created(http.get(f"{routing}/api/v1/phone-numbers", headers=auth))
-        ids["number_id"] = (numbers["items"] if isinstance(numbers, dict) else numbers)[0]["id"]
         ids["conversation_id"] = sent["conversation_id"]
         ids["customer_id"] = sent["customer_id"]
         customer = _created(http.get(f"{routing}/api/v1/customers/{ids['customer_id']}", headers=auth))
@@ -211,7 +247,7 @@ def victim(running: RunningServices) -> Dealership:
             http.post(
                 f"{routing}/api/v1/invitations",
                 headers=auth,
-                json={"email": f"new-{ids['user_id']}@victim.test", "name": "New Hire", "role": "agent"},
+                json={"email": f"new-{tag}@victim.test", "name": "New Hire", "role": "agent"},
             )
         )["id"]
         _created(
@@ -235,8 +271,7 @@ def victim(running: RunningServices) -> Dealership:
         )
         ids["integration_id"] = integration["id"]
         dealership.dms_secret = integration["secret"]
-        agent_auth = bearer(login(routing, f"agent-{ids['user_id']}@victim.test", dealership.password))
-        ids["notification_id"] = _wait_for_notification(http, running.url("notifier"), agent_auth)
+        ids["notification_id"] = _wait_for_notification(http, running.url("notifier"), bearer(agent_token))
     dealership.ids = ids
     return dealership
 

@@ -1,8 +1,9 @@
 """Secrets never reach the logs, even at DEBUG: the services of this session log at DEBUG
 (conftest.py); a flow that carries every kind of secret goes through them — passwords at sign-in,
 the JWTs they answer (in headers, and in the live stream's query), a carrier auth token set by an
-admin and a webhook signed with it, a DMS integration's secret and an event sent with it — and
-then every line the five services wrote is searched for each secret."""
+admin and a webhook signed with it, a DMS integration's secret and an event sent with it, the
+operator token that created the second dealership — and then every line the five services wrote
+is searched for each secret."""
 
 import base64
 import secrets
@@ -13,7 +14,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from devtools import demo
-from tests.security.conftest import Dealership, RunningServices, bearer, login
+from tests.security.conftest import OPERATOR_TOKEN, Dealership, RunningServices, bearer, login
 
 
 @pytest.mark.e2e
@@ -88,6 +89,7 @@ def test_no_secret_of_a_flow_reaches_any_log_line(running: RunningServices, vict
         "the DMS secret": victim.dms_secret,
         "the demo DMS secret": demo.DMS_INTEGRATION_SECRET,
         "the demo Twilio auth token": demo.TWILIO_AUTH_TOKEN,
+        "the operator token (which created the victim)": OPERATOR_TOKEN,
     }
     leaked = {name: _line_with(logs, value) for name, value in kept_secret.items() if value in logs}
     assert not leaked, leaked
