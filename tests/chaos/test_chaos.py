@@ -21,8 +21,11 @@ async def test_nothing_acknowledged_is_lost_or_doubled_under_faults():
     findings = outcome.findings
     assert not findings.failures(), "\n".join([outcome.table, *findings.failures()])
     # The run measured something: texts through every fault, replies, notifications, reconnects.
+    # While the broker is down ingest must refuse (503) rather than acknowledge, so a fault may
+    # have only refusals; what matters is that texts kept coming at it.
     for row in findings.rows:
-        assert row.texts_in > 0, f"no text acknowledged during {row.fault}"
+        assert row.texts_in + row.refused > 0, f"no text offered during {row.fault}"
+    assert sum(row.texts_in for row in findings.rows) > 0
     assert sum(row.replies for row in findings.rows) > 0
     assert findings.notifications_expected > 0
     assert all(n > 0 for n in outcome.reconnects), "a stream never had to resume"
