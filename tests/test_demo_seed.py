@@ -2,8 +2,10 @@
 and can run again without changing anything: checked on the real PostgreSQL, through each
 service's own reads."""
 
+from collections.abc import Iterator
 from uuid import UUID
 
+import pytest
 from sqlalchemy import func, select, text
 
 from devtools import demo
@@ -16,6 +18,16 @@ from routing.settings import RoutingSettings
 from routing.tables import account_phone_numbers, accounts, platform_audit, team_members, users
 from shared.db.engine import create_engine, create_session_factory
 from shared.settings import ServiceSettings
+from shared.testing.infrastructure import fresh_database
+from tests.conftest import _migrated_and_seeded
+
+
+@pytest.fixture
+def seeded_alone(infrastructure: None) -> Iterator[str]:
+    """A database of this test's own: the suite's shared one gains demo users, numbers and
+    integrations from other tests, which would say nothing about the seed."""
+    with fresh_database("sbseed", _migrated_and_seeded) as url:
+        yield url
 
 
 async def _state(sessions) -> dict:
@@ -56,7 +68,8 @@ async def _state(sessions) -> dict:
         }
 
 
-async def test_demo_motors_is_provisioned_by_each_service_and_seeding_again_changes_nothing(database_url):
+async def test_demo_motors_is_provisioned_by_each_service_and_seeding_again_changes_nothing(seeded_alone):
+    database_url = seeded_alone
     engine = create_engine(ServiceSettings(database_url=database_url))
     sessions = create_session_factory(engine)
     try:

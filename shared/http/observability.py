@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, StatusCode, TracerProvider
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -144,7 +145,9 @@ class RequestMetrics:
             for name, value in scope["headers"]
             if name in _TRACE_HEADERS
         }
-        parent = propagate.extract(carrier) if carrier else None
+        # A request's trace is the caller's or a new one, never whatever context the serving
+        # task happens to carry (an ambient, unsampled span would silence every request's span).
+        parent = propagate.extract(carrier, context=Context()) if carrier else Context()
         span = self.tracer.start_span(scope["method"], context=parent, kind=SpanKind.SERVER)
         if span.is_recording():
             span.set_attributes(_request_attributes(scope))

@@ -5,6 +5,7 @@ spans are not sampled (no exporter); Prometheus counts and latencies per route a
 import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -101,3 +102,23 @@ async def test_without_an_exporter_nothing_is_recorded_but_the_trace_id_still_pr
     assert exporter.get_finished_spans() == ()
     assert format(seen[0].trace_id, "032x") == TRACE_ID
     assert seen[1].is_valid and seen[1].trace_id != seen[0].trace_id
+
+
+async def test_a_request_without_a_caller_trace_starts_its_own_whatever_the_serving_task_carries():
+    provider, exporter = _recording()
+    # An unsampled span left attached in the serving task's context (by other code) would make
+    # every request a child of it, and so never recorded.
+    ambient = trace.NonRecordingSpan(
+        trace.SpanContext(
+            int(TRACE_ID, 16), 0x00F067AA0BA902B7, is_remote=True, trace_flags=trace.TraceFlags(0)
+        )
+    )
+    token = otel_context.attach(trace.set_span_in_context(ambient))
+    try:
+        transport = httpx.ASGITransport(app=_app(provider, CollectorRegistry(), []))
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+            assert (await client.get("/items/7")).status_code == 200
+    finally:
+        otel_context.detach(token)
+    [span] = exporter.get_finished_spans()
+    assert span.parent is None and format(span.context.trace_id, "032x") != TRACE_ID
