@@ -47,8 +47,12 @@ def test_the_view_menu_lists_me_then_colleagues_teams_unassigned_and_all_with_co
     menu.locator("summary").click()
     choices = menu.get_by_role("link")
     names = [re.sub(r"\s+\d[\d\s]*$", "", t.strip()) for t in choices.all_inner_texts()]
-    assert names[0] == "Alex Admin" and names[1] == "Sam Agent", names
-    assert "Team Service" in names and names[-2:] == ["Unassigned", "All"], names
+    # Me first, then every colleague by name (other tests may have added some), then the teams.
+    teams_from = names.index("Team Service")
+    colleagues = names[1:teams_from]
+    assert names[0] == "Alex Admin" and "Sam Agent" in colleagues, names
+    assert colleagues == sorted(colleagues), names
+    assert names[-2:] == ["Unassigned", "All"], names
     for text in choices.all_inner_texts():
         assert re.search(r"\d\s*$", text), f"no count beside {text!r}"
     assert axe_violations(page) == []
