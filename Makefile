@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format install infra stop-infra migrate seed bench clean image chaos fuzz
+.PHONY: run test lint format install infra stop-infra migrate seed bench clean image chaos chaos-short fuzz
 
 # This clone's Kafka and PostgreSQL on other ports (another clone holds the defaults): every
 # process started here is pointed at them, unless given addresses of its own.
@@ -66,11 +66,17 @@ test: install infra lint
 
 # Chaos under load (tests/chaos, docs/reliability.md): a Switchboard of its own (PostgreSQL, Kafka,
 # two replicas of each service) killed piece by piece for CHAOS_DURATION seconds while texts come
-# in at 100 a second. The short run is part of `make test`; the table goes to build/chaos/.
+# in at 100 a second; `make chaos-short` runs each fault once at 10 texts a second (about 4
+# minutes). Not in `make test` while its last runs are flaky (docs/reliability.md, "Open").
+# The table goes to build/chaos/.
 CHAOS_DURATION ?= 900
 chaos: install
 	@bash infra/system-packages.sh
 	CHAOS_DURATION=$(CHAOS_DURATION) $(PY) -m pytest tests/chaos -m chaos -s -p no:cacheprovider
+
+chaos-short: install
+	@bash infra/system-packages.sh
+	$(PY) -m pytest tests/chaos -m chaos -s -p no:cacheprovider
 
 # Every operation of the five APIs fuzzed from their OpenAPI documents, at length (`make test`
 # runs 4 cases per operation and mode; this runs FUZZ_EXAMPLES, thousands of cases in all).

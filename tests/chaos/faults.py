@@ -238,7 +238,7 @@ def can_mount() -> bool:
 
 
 def short_schedule() -> list[Fault]:
-    """`make test`: each service killed once, Kafka once, PostgreSQL once, two services at once,
+    """`make chaos-short`: each service killed once, Kafka once, PostgreSQL once, two services at once,
     the carrier refusing for a few seconds, a poison event."""
     return [
         kill_replicas("ingest-1"),

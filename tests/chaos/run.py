@@ -1,5 +1,5 @@
 """One chaos run: the cluster up, the load on, the faults one after another, the settling, the
-checks, the table. `make chaos` runs the long profile, `make test` the short one."""
+checks, the table. `make chaos` runs the long profile, `make chaos-short` the short one."""
 
 import asyncio
 import os

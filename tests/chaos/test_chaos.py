@@ -3,7 +3,7 @@ Kafka and PostgreSQL are killed and restarted, on a Switchboard of the test's ow
 every acknowledged text is stored once, every accepted reply reached the carrier once, every
 notification reached the open streams once, and the search index agrees with routing.
 
-`make test` runs the short profile; `make chaos` (CHAOS_DURATION seconds) the long one. The
+`make chaos-short` runs the short profile; `make chaos` (CHAOS_DURATION seconds) the long one. The
 table of the run is printed and kept in build/chaos/<profile>.md."""
 
 import pytest
