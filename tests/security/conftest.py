@@ -70,6 +70,10 @@ def running(
         "CATCH_UP_ENABLED": "false",
         "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
         "TELNYX_API_BASE_URL": "http://127.0.0.1:9",
+        # No SMTP server: nothing else on this machine (a `make run`, a test's sink) may take
+        # the victim's e-mails.
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": "9",
     }
     env = {**service_urls(ports), **env}
     started = {name: ServiceProcess(name, ports[name], env, log_dir / f"{name}.log") for name in API_SERVICES}
@@ -273,6 +277,9 @@ def victim(running: RunningServices) -> Dealership:
                 json={"email": f"new-{tag}@victim.test", "name": "New Hire", "role": "agent"},
             )
         )["id"]
+        # Queued by notifier from routing's event, maybe seconds later: it must be there before
+        # the attacker's matrix takes its "before" picture of the victim's rows.
+        _emailed_link(running.database_url, f"new-{tag}@victim.test")
         _created(
             http.post(
                 f"{routing}/api/v1/conversations/{ids['conversation_id']}/notes",
@@ -295,8 +302,18 @@ def victim(running: RunningServices) -> Dealership:
         ids["integration_id"] = integration["id"]
         dealership.dms_secret = integration["secret"]
         ids["notification_id"] = _wait_for_notification(http, running.url("notifier"), bearer(agent_token))
+        _wait_for_export(http, running.url("exporter"), auth, ids["job_id"])
     dealership.ids = ids
     return dealership
+
+
+def _wait_for_export(http: httpx.Client, exporter: str, auth: dict[str, str], job_id: str) -> None:
+    for _ in range(300):
+        job = http.get(f"{exporter}/api/v1/exports/{job_id}", headers=auth).json()
+        if job.get("status") in {"done", "failed"}:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the victim's export never finished")
 
 
 def _wait_for_notification(http: httpx.Client, notifier: str, auth: dict[str, str]) -> str:
@@ -340,7 +357,16 @@ async def _account_rows(database_url: str, account_id: uuid.UUID) -> dict[str, l
 
 # Columns that workers change on their own while retrying (the victim's e-mails have no SMTP
 # server here, and end 'failed' after their last try): not something a caller changed.
-RETRY_BOOKKEEPING = {"attempts", "next_attempt_at", "last_error", "lease_until", "lease_token", "status"}
+RETRY_BOOKKEEPING = {
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "lease_until",
+    "lease_token",
+    "status",
+    "sent_at",
+    "to_address",
+}
 
 
 def _without_retry_bookkeeping(row: str) -> str:

@@ -270,9 +270,20 @@ def test_another_dealerships_ids_are_not_found_and_nothing_of_theirs_changes(run
     # 422 every time: add a body that passes validation to PLAUSIBLE_BODIES.
     assert not problems, "not answered 404:\n" + "\n".join(problems)
     after = settled_account_rows(running.database_url, victim.account_id)
-    changed = {table for table in before.keys() | after.keys() if before.get(table) != after.get(table)}
-    assert not changed, f"the victim's rows changed in {sorted(changed)}"
+    changed = {
+        table: _difference(before.get(table, []), after.get(table, []))
+        for table in before.keys() | after.keys()
+        if before.get(table) != after.get(table)
+    }
+    assert not changed, f"the victim's rows changed: {changed}"
     print(f"{len(tried)} operations called with the victim's ids")
+
+
+def _difference(before: list[str], after: list[str]) -> dict[str, list[str]]:
+    return {
+        "gone": [row[:400] for row in before if row not in after],
+        "new": [row[:400] for row in after if row not in before],
+    }
 
 
 # Bodies that pass validation where the schema cannot say all (one of two fields, a template).
