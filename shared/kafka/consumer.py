@@ -244,10 +244,17 @@ class OffsetCommitter:
     one commit round trip to the broker after every message (which each consumer awaited before
     taking its next message). Only offsets of records already handled are committed, so the
     guarantee stays at-least-once: after a crash or a rebalance, up to `interval` seconds of
-    handled messages come again, and the handlers are idempotent (claim_event)."""
+    handled messages come again, and the handlers are idempotent (claim_event).
 
-    def __init__(self, interval: float) -> None:
+    A commit never holds up the handling of the next messages: with an interval it runs in the
+    background, and any commit gives up after `timeout` seconds. After a broker restart aiokafka's
+    commit can wait for the group coordinator indefinitely (a chaos run saw search's consumer
+    wait inside `commit` for minutes, handling nothing, while the coordinator was back); the
+    offsets it was carrying go with the next commit instead."""
+
+    def __init__(self, interval: float, timeout: float = 10.0) -> None:
         self._interval = interval
+        self._timeout = timeout
         self._pending: dict[Any, dict[TopicPartition, OffsetAndMetadata]] = {}
         self._last: dict[Any, float] = {}
         self._scheduled: set[Any] = set()
@@ -261,19 +268,21 @@ class OffsetCommitter:
 
     async def handled(self, consumer: Any, record: Any) -> None:
         self.note(consumer, record)
-        if self._interval <= 0 or time.monotonic() - self._last.get(consumer, 0.0) >= self._interval:
+        if self._interval <= 0:
             await self.commit(consumer)
+        elif time.monotonic() - self._last.get(consumer, 0.0) >= self._interval and not self._lock.locked():
+            self._last[consumer] = time.monotonic()
+            _in_background(self.commit(consumer))
         elif consumer not in self._scheduled:
-            # Messages may stop coming: what was handled is committed shortly all the same.
+            # Messages may stop coming (or a commit is under way): what was handled is
+            # committed shortly all the same.
             self._scheduled.add(consumer)
             asyncio.get_running_loop().call_later(self._interval, self._commit_later, consumer)
 
     def _commit_later(self, consumer: Any) -> None:
         self._scheduled.discard(consumer)
         if self._pending.get(consumer):
-            task = asyncio.ensure_future(self.commit(consumer))
-            _background.add(task)
-            task.add_done_callback(_background.discard)
+            _in_background(self.commit(consumer))
 
     async def commit(self, consumer: Any) -> None:
         async with self._lock:
@@ -282,9 +291,19 @@ class OffsetCommitter:
             if not offsets:
                 return
             try:
-                await consumer.commit(offsets)
+                await asyncio.wait_for(consumer.commit(offsets), self._timeout)
+            except TimeoutError:
+                # Newer offsets noted meanwhile win over these.
+                self._pending[consumer] = {**offsets, **self._pending.get(consumer, {})}
+                log.warning("offset commit timed out; retried with the next one", seconds=self._timeout)
             except Exception as exc:  # rebalanced or stopping: the records come again, idempotently
                 log.info("offset commit skipped", reason=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _in_background(work: Awaitable[None]) -> None:
+    task = asyncio.ensure_future(work)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
 
 
 # Keeps delayed commits alive until they finish (the event loop holds tasks only weakly).

@@ -34,13 +34,39 @@ async def test_commits_next_offset_after_each_record_when_interval_is_zero() -> 
 async def test_batches_records_within_interval_and_commits_the_newest_later() -> None:
     consumer = RecordingConsumer()
     committer = OffsetCommitter(0.2)
-    await committer.handled(consumer, record(0, 1))  # first one: committed at once
+    await committer.handled(consumer, record(0, 1))  # first one: committed at once, in the background
+    await asyncio.sleep(0.01)
+    assert consumer.commits == [{TopicPartition("t", 0): 2}]
     for offset in range(2, 10):
         await committer.handled(consumer, record(0, offset))
     await committer.handled(consumer, record(1, 40))
     assert consumer.commits == [{TopicPartition("t", 0): 2}]
     await asyncio.sleep(0.4)  # no more messages: the delayed commit still lands
     assert consumer.commits[1:] == [{TopicPartition("t", 0): 10, TopicPartition("t", 1): 41}]
+
+
+async def test_a_commit_that_hangs_holds_up_no_message_and_its_offsets_go_with_the_next() -> None:
+    class CoordinatorLost(RecordingConsumer):
+        """Like aiokafka's commit waiting for a group coordinator that never comes back."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.hang = True
+
+        async def commit(self, offsets) -> None:
+            if self.hang:
+                await asyncio.Event().wait()
+            await super().commit(offsets)
+
+    consumer = CoordinatorLost()
+    committer = OffsetCommitter(0.05, timeout=0.2)
+    await asyncio.wait_for(committer.handled(consumer, record(0, 1)), 0.05)
+    for offset in range(2, 6):
+        await asyncio.sleep(0.03)
+        await asyncio.wait_for(committer.handled(consumer, record(0, offset)), 0.05)
+    consumer.hang = False
+    await asyncio.sleep(0.5)  # the stuck commit gave up; the next one carries every offset
+    assert consumer.commits and consumer.commits[-1] == {TopicPartition("t", 0): 6}
 
 
 async def test_a_failing_commit_is_skipped_and_the_next_one_is_tried() -> None:
