@@ -25,6 +25,7 @@ from notifier.settings import NotifierSettings
 from shared.contracts.base import Attachment
 from shared.contracts.messaging import OutboundRequested, OutboundStatusChanged
 from shared.contracts.topics import SMS_OUTBOUND_REQUESTED, SMS_OUTBOUND_STATUS
+from shared.kafka.broker import PublishFailed
 from shared.kafka.topics import ensure_topics, topic_name
 from shared.service import build_infrastructure
 from shared.testing.http_server import serving
@@ -435,6 +436,28 @@ async def test_outbound_redelivered_request_never_texts_twice(account, sender, s
     assert announced.count("sending") == 1
     await asyncio.sleep(0.3)
     assert [e.status for e in statuses.of(event.message_id)].count("sent") == 3, "the outcome is re-announced"
+
+
+async def test_outbound_text_goes_out_while_its_status_cannot_be_announced(
+    account, outbound, outbound_settings, clock, simulator_state
+):
+    """The broker away (or just back and not yet reachable): announcing "sending" fails, and the
+    text is sent all the same instead of waiting, leased, for the lease to run out."""
+    away = build_infrastructure(outbound_settings.model_copy(update={"kafka_publish_timeout_seconds": 1.0}))
+    await away.broker.start()
+    await away.broker.stop()  # its producer is closed: every publish fails
+    sending = build_outbound_sending(away, outbound_settings, clock=clock)
+    event = request(account, customer())
+    try:
+        # "sent" cannot be announced either: the handler fails, and Kafka brings the request back.
+        with pytest.raises(PublishFailed):
+            await sending.sender.handle(event)
+    finally:
+        await sending.http.aclose()
+        await away.engine.dispose()
+    assert len(received(simulator_state, event.to_number)) == 1
+    row = await stored_row(outbound, event.message_id)
+    assert row["status"] == "sent"
 
 
 async def test_outbound_concurrent_deliveries_of_one_message_text_once(

@@ -168,7 +168,16 @@ class OutboundSender:
         """Sends a message this replica leased (`sending` under `lease_token`), and records and
         reports the outcome; None when the lease was lost to another replica meanwhile.
         `unsure_since`: an earlier sender may have reached the carrier from then on."""
-        await self._statuses.report(request, "sending")
+        try:
+            await self._statuses.report(request, "sending")
+        except Exception as exc:
+            # Only news for the timeline ("sent" follows): with the broker just back or still
+            # away, failing here would leave the text leased and unsent until the lease ran out.
+            log.warning(
+                "outbound 'sending' not announced; sending anyway",
+                message_id=str(request.message_id),
+                reason=f"{type(exc).__name__}: {exc}"[:300],
+            )
         try:
             outcome = await self._send(request, lease_token, unsure_since)
         except LeaseLost:
