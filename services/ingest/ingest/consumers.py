@@ -5,7 +5,7 @@ own `carrier.inbound.v1`, read back to count each dealership's texts in (usage),
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ingest.settings import IngestSettings
-from ingest.usage_repository import count_text_in
+from ingest.usage_repository import count_texts_in
 from ingest.usecases.outbound_check import note_outbound_status
 from ingest.usecases.phone_numbers import apply_number_change
 from shared.contracts.carrier import CarrierInbound
@@ -33,10 +33,7 @@ def register_consumers(
     async def on_texts_in(events: list[CarrierInbound]) -> None:
         # At the inbound rate: the waiting texts counted in one transaction (each once, by id).
         async with sessions.begin() as session:
-            for event in events:
-                await count_text_in(
-                    session, event.account_id, event.carrier, event.carrier_message_id, event.received_at
-                )
+            await count_texts_in(session, events)
 
     subscribe(infra.broker, infra.publisher, settings, PHONE_NUMBER_CHANGED, "ingest", on_number_changed)
     subscribe_batch(
