@@ -37,6 +37,8 @@ class Findings:
     lost_texts: list[str] = field(default_factory=list)
     duplicated_texts: list[str] = field(default_factory=list)
     misfiled_texts: list[str] = field(default_factory=list)
+    # Texts a customer sent after an earlier one was acknowledged, yet placed before it.
+    out_of_order: list[str] = field(default_factory=list)
     replies_lost: list[str] = field(default_factory=list)
     replies_doubled: list[str] = field(default_factory=list)
     notifications_expected: int = 0
@@ -53,7 +55,14 @@ class Findings:
 
     def failures(self) -> list[str]:
         problems = []
-        for name in ("lost_texts", "duplicated_texts", "misfiled_texts", "replies_lost", "replies_doubled"):
+        for name in (
+            "lost_texts",
+            "duplicated_texts",
+            "misfiled_texts",
+            "out_of_order",
+            "replies_lost",
+            "replies_doubled",
+        ):
             values = getattr(self, name)
             if values:
                 problems.append(f"{name}: {len(values)} (e.g. {values[:3]})")
@@ -141,7 +150,7 @@ async def check(
 async def _texts(connection, traffic: Traffic, by_phase: dict[str, Row], findings: Findings) -> None:
     acked = [t for t in traffic.texts if t.acked]
     rows = await connection.fetch(
-        "SELECT m.carrier_message_id, m.body, p.e164 FROM routing.messages m"
+        "SELECT m.carrier_message_id, m.body, p.e164, m.created_at FROM routing.messages m"
         " JOIN routing.conversations c ON c.id = m.conversation_id"
         " JOIN routing.customer_phones p ON p.customer_id = c.customer_id"
         " WHERE m.account_id = $1 AND m.carrier_message_id = ANY($2::text[])",
@@ -173,6 +182,30 @@ async def _texts(connection, traffic: Traffic, by_phase: dict[str, Row], finding
             findings.misfiled_texts.append(text.carrier_id)
         if text.seen_at is not None:
             row.longest_delay = max(row.longest_delay, text.seen_at - text.acked_at)
+    placed_at = {row["carrier_message_id"]: row["created_at"].timestamp() for row in rows}
+    findings.out_of_order = out_of_order([t for t in acked if t.carrier_id in placed_at], placed_at)
+
+
+def out_of_order(acked: list, placed_at: dict[str, float]) -> list[str]:
+    """Ordering per conversation, as a customer sees it: a text sent after an earlier text of the
+    same customer was acknowledged must come after it in the timeline (which is ordered by when
+    the carrier received each text). Texts in flight together have no order to keep."""
+    problems = []
+    by_phone: dict[str, list] = {}
+    for text in acked:
+        by_phone.setdefault(text.phone, []).append(text)
+    for texts in by_phone.values():
+        by_ack = sorted(texts, key=lambda t: t.acked_at)
+        latest, latest_id, index = float("-inf"), "", 0
+        for text in sorted(texts, key=lambda t: t.sent_at):
+            while index < len(by_ack) and by_ack[index].acked_at < text.sent_at:
+                earlier = by_ack[index]
+                if placed_at[earlier.carrier_id] > latest:
+                    latest, latest_id = placed_at[earlier.carrier_id], earlier.carrier_id
+                index += 1
+            if placed_at[text.carrier_id] < latest:
+                problems.append(f"{text.carrier_id} placed before {latest_id} ({text.phase})")
+    return problems
 
 
 async def _replies(
