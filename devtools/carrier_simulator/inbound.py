@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from devtools import demo
 from devtools.carrier_simulator import store
-from devtools.carrier_simulator.send_api import SimulatorState
+from devtools.carrier_simulator.state import SimulatorState
 from devtools.carrier_simulator.telnyx import post_event, received_event
 from devtools.carrier_simulator.twilio import inbound_sms_form, post_inbound
 

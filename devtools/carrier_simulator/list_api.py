@@ -22,13 +22,16 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from devtools.carrier_simulator import store
-from devtools.carrier_simulator.failures import behaviour_for
-from devtools.carrier_simulator.send_api import (
-    SimulatorState,
-    _basic_auth_token,
-    _telnyx_error,
-    _twilio_error,
+from devtools.carrier_simulator.carrier_answers import (
+    telnyx_error,
+    telnyx_key_accepted,
+    telnyx_unauthenticated,
+    twilio_error,
+    twilio_token,
+    twilio_unauthenticated,
 )
+from devtools.carrier_simulator.failures import behaviour_for
+from devtools.carrier_simulator.state import SimulatorState
 
 
 def _since(value: str | None) -> float | None:
@@ -46,25 +49,17 @@ def list_router(state: SimulatorState) -> APIRouter:
             return None
         status = state.read_failures.pop(0)
         if carrier == "twilio":
-            return _twilio_error(status, "20429" if status == 429 else "20503", "Simulated failure")
-        return _telnyx_error(status, "10011" if status == 429 else "10007", "Simulated failure")
+            return twilio_error(status, "20429" if status == 429 else "20503", "Simulated failure")
+        return telnyx_error(status, "10011" if status == 429 else "10007", "Simulated failure")
 
     def twilio_denied(account_sid: str, authorization: str | None) -> JSONResponse | None:
-        token = _basic_auth_token(authorization, account_sid)
-        expected = (state.config.twilio_auth_tokens or {}).get(account_sid)
-        if (
-            not token
-            or (state.config.twilio_auth_tokens is not None and token != expected)
-            or account_sid in state.revoked
-        ):
-            return _twilio_error(401, "20003", "Authenticate")
+        if not twilio_token(state, authorization, account_sid, honour_revocation=True):
+            return twilio_unauthenticated()
         return planned_failure("twilio")
 
     def telnyx_denied(authorization: str | None) -> JSONResponse | None:
-        key = (authorization or "").removeprefix("Bearer ").strip()
-        keys = state.config.telnyx_api_keys
-        if not key or (keys is not None and key not in keys) or key in state.revoked:
-            return _telnyx_error(401, "10009", "Authentication failed")
+        if not telnyx_key_accepted(state, authorization, honour_revocation=True):
+            return telnyx_unauthenticated()
         return planned_failure("telnyx")
 
     @router.get("/2010-04-01/Accounts/{account_sid}/Messages.json", summary="Twilio: list messages")
@@ -83,7 +78,7 @@ def list_router(state: SimulatorState) -> APIRouter:
         if denied:
             return denied
         if to and behaviour_for("twilio", to).lookup_fails:
-            return _twilio_error(503, "20503", "Service Unavailable")
+            return twilio_error(503, "20503", "Service Unavailable")
         after, before = _since(sent_after), _since(sent_before)
         # Filter on the stored fields first: a status is only worked out for what is listed.
         candidates = [
@@ -136,7 +131,7 @@ def list_router(state: SimulatorState) -> APIRouter:
             return denied
         message = twilio_message(account_sid, message_sid)
         if message is None:
-            return _twilio_error(404, "20404", f"The requested resource {message_sid} was not found")
+            return twilio_error(404, "20404", f"The requested resource {message_sid} was not found")
         return JSONResponse(store.twilio_view(message))
 
     @router.get(
@@ -151,7 +146,7 @@ def list_router(state: SimulatorState) -> APIRouter:
             return denied
         message = twilio_message(account_sid, message_sid)
         if message is None:
-            return _twilio_error(404, "20404", f"The requested resource {message_sid} was not found")
+            return twilio_error(404, "20404", f"The requested resource {message_sid} was not found")
         base = f"/2010-04-01/Accounts/{account_sid}/Messages/{message_sid}/Media"
         return JSONResponse(
             {
@@ -176,7 +171,7 @@ def list_router(state: SimulatorState) -> APIRouter:
             return denied
         q = request.query_params
         if q.get("filter[record_type]") != "messaging":
-            return _telnyx_error(422, "10015", "filter[record_type] must be messaging here", "/filter")
+            return telnyx_error(422, "10015", "filter[record_type] must be messaging here", "/filter")
         after, before = _since(q.get("filter[created_at][gte]")), _since(q.get("filter[created_at][lt]"))
         wanted = {name: q.get(f"filter[{name}]") for name in ("direction", "cld", "cli")}
         records = [
@@ -213,7 +208,7 @@ def list_router(state: SimulatorState) -> APIRouter:
             return denied
         message = state.telnyx_messages.get(message_id)
         if message is None:
-            return _telnyx_error(404, "10005", "Resource not found")
+            return telnyx_error(404, "10005", "Resource not found")
         return JSONResponse({"data": store.telnyx_view(message)})
 
     return router
