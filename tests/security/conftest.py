@@ -9,9 +9,10 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -23,6 +24,7 @@ from devtools.processes import ServiceProcess, service_urls, stop_services
 from shared.db.engine import create_engine
 from shared.settings import ServiceSettings
 from shared.testing.ports import free_ports_for
+from shared.testing.waiting import eventually
 
 API_SERVICES = ["ingest", "routing", "notifier", "search", "exporter"]
 # The second dealership is created as an operator creates one: through /platform/v1.
@@ -135,43 +137,40 @@ def _accepted(http: httpx.Client, routing: str, link: str, password: str) -> str
     )["access_token"]
 
 
-def _emailed_link(database_url: str, email: str) -> str:
-    async def queued() -> str | None:
+def _first_selected(database_url: str, query: str, params: dict, timeout: float) -> Any:
+    """The first truthy value `query` selects within `timeout` seconds (falsy if none came)."""
+
+    async def poll() -> Any:
         engine = create_engine(ServiceSettings(database_url=database_url))
-        try:
+
+        async def selected() -> Any:
             async with engine.connect() as connection:
-                return await connection.scalar(
-                    text("SELECT context->>'link' FROM notifier.email_outbox WHERE recipient_email = :e"),
-                    {"e": email},
-                )
+                return await connection.scalar(text(query), params)
+
+        try:
+            return await eventually(selected, timeout=timeout, interval=0.2)
         finally:
             await engine.dispose()
 
-    for _ in range(150):
-        if link := asyncio.run(queued()):
-            return link
-        time.sleep(0.2)
-    raise AssertionError(f"no invitation e-mail was queued for {email}")
+    return asyncio.run(poll())
+
+
+def _emailed_link(database_url: str, email: str) -> str:
+    link = _first_selected(
+        database_url,
+        "SELECT context->>'link' FROM notifier.email_outbox WHERE recipient_email = :e",
+        {"e": email},
+        timeout=30,
+    )
+    if not link:
+        raise AssertionError(f"no invitation e-mail was queued for {email}")
+    return link
 
 
 def _wait_for_row(database_url: str, table: str, account_id: uuid.UUID) -> None:
-    async def present() -> bool:
-        engine = create_engine(ServiceSettings(database_url=database_url))
-        try:
-            async with engine.connect() as connection:
-                return bool(
-                    await connection.scalar(
-                        text(f"SELECT count(*) FROM {table} WHERE account_id = :a"), {"a": account_id}
-                    )
-                )
-        finally:
-            await engine.dispose()
-
-    for _ in range(300):
-        if asyncio.run(present()):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{table} never got the victim's row")
+    query = f"SELECT count(*) FROM {table} WHERE account_id = :a"
+    if not _first_selected(database_url, query, {"a": account_id}, timeout=60):
+        raise AssertionError(f"{table} never got the victim's row")
 
 
 def _created(response: httpx.Response) -> dict:
@@ -301,28 +300,43 @@ def victim(running: RunningServices) -> Dealership:
         )
         ids["integration_id"] = integration["id"]
         dealership.dms_secret = integration["secret"]
-        ids["notification_id"] = _wait_for_notification(http, running.url("notifier"), bearer(agent_token))
-        _wait_for_export(http, running.url("exporter"), auth, ids["job_id"])
+        ids["notification_id"] = _wait_for_notification(running.url("notifier"), bearer(agent_token))
+        _wait_for_export(running.url("exporter"), auth, ids["job_id"])
     dealership.ids = ids
     return dealership
 
 
-def _wait_for_export(http: httpx.Client, exporter: str, auth: dict[str, str], job_id: str) -> None:
-    for _ in range(300):
-        job = http.get(f"{exporter}/api/v1/exports/{job_id}", headers=auth).json()
-        if job.get("status") in {"done", "failed"}:
-            return
-        time.sleep(0.2)
-    raise AssertionError("the victim's export never finished")
+def _first_answered(url: str, auth: dict[str, str], pick: Callable[[dict], Any], timeout: float) -> Any:
+    """The first truthy `pick(answer)` of GET `url` within `timeout` seconds (falsy if none came)."""
+
+    async def poll() -> Any:
+        async with httpx.AsyncClient(timeout=30, headers=auth) as http:
+
+            async def picked() -> Any:
+                return pick((await http.get(url)).json())
+
+            return await eventually(picked, timeout=timeout, interval=0.2)
+
+    return asyncio.run(poll())
 
 
-def _wait_for_notification(http: httpx.Client, notifier: str, auth: dict[str, str]) -> str:
-    for _ in range(150):
-        items = http.get(f"{notifier}/api/v1/notifications", headers=auth).json().get("items") or []
-        if items:
-            return items[0]["id"]
-        time.sleep(0.2)
-    raise AssertionError("the victim's agent was never notified of the mention")
+def _wait_for_export(exporter: str, auth: dict[str, str], job_id: str) -> None:
+    def finished(job: dict) -> bool:
+        return job.get("status") in {"done", "failed"}
+
+    if not _first_answered(f"{exporter}/api/v1/exports/{job_id}", auth, finished, timeout=60):
+        raise AssertionError("the victim's export never finished")
+
+
+def _wait_for_notification(notifier: str, auth: dict[str, str]) -> str:
+    def first_id(answer: dict) -> str | None:
+        items = answer.get("items") or []
+        return items[0]["id"] if items else None
+
+    notification_id = _first_answered(f"{notifier}/api/v1/notifications", auth, first_id, timeout=30)
+    if not notification_id:
+        raise AssertionError("the victim's agent was never notified of the mention")
+    return notification_id
 
 
 async def _account_rows(database_url: str, account_id: uuid.UUID) -> dict[str, list]:
