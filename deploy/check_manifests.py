@@ -7,7 +7,8 @@ security context, plus its Service, HorizontalPodAutoscaler and PodDisruptionBud
 variable a service gets (env and ConfigMaps, the shared ones included) must be one of its settings
 (services/*/*/settings.py) and validate there, the settings whose defaults only suit a laptop must
 be set, secret settings must come from a Secret, a service with a database must build an asyncpg
-DATABASE_URL, and every service with JWT_SECRET must read it from the same Secret; the KafkaTopic
+DATABASE_URL, and every service with JWT_SECRET must read it from the same Secret; a production
+overlay behind TLS must turn Strict-Transport-Security on; the KafkaTopic
 resources must be exactly the topics
 declared in shared/contracts/topics.py (the single source), each consumed topic with its `.dlq`
 twin. When kubectl is installed, the overlays are also rendered (`kubectl kustomize`) and the
@@ -360,6 +361,40 @@ def check_topics(documents: list[tuple[Path, dict]]) -> None:
         fail(f"KafkaTopic for undeclared topics: {extra}")
 
 
+def served_over_https(docs: list[dict]) -> bool:
+    """Every Ingress terminates TLS: clients reach the services over HTTPS only."""
+    ingresses = [doc for doc in docs if doc.get("kind") == "Ingress"]
+    return bool(ingresses) and all(doc["spec"].get("tls") for doc in ingresses)
+
+
+def check_hsts(where: str, docs: list[dict]) -> None:
+    """A production environment served over HTTPS turns Strict-Transport-Security on (the API
+    services' STRICT_TRANSPORT_SECURITY, in the ConfigMap every process reads); a browser that
+    once reached it then never tries plain HTTP, where a token or cookie could be read."""
+    from pydantic import TypeAdapter, ValidationError
+
+    shared = [
+        doc.get("data") or {}
+        for doc in docs
+        if doc.get("kind") == "ConfigMap" and generator_name(doc["metadata"]["name"]) == "switchboard-config"
+    ]
+    if len(shared) != 1:
+        fail(f"{where}: expected one switchboard-config ConfigMap, found {len(shared)}")
+        return
+    config = shared[0]
+    if config.get("ENVIRONMENT") != "production" or not served_over_https(docs):
+        return
+    try:
+        on = TypeAdapter(bool).validate_python(str(config.get("STRICT_TRANSPORT_SECURITY", "false")))
+    except ValidationError:
+        on = False
+    if not on:
+        fail(
+            f"{where}: production behind TLS, but switchboard-config does not set "
+            "STRICT_TRANSPORT_SECURITY=true"
+        )
+
+
 def check_overlays() -> None:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
@@ -376,6 +411,7 @@ def check_overlays() -> None:
         rendered = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
         check_deployments(where, rendered)
         check_settings(where, rendered)
+        check_hsts(where, rendered)
 
 
 def main() -> int:

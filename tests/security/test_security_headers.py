@@ -6,6 +6,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import Response
 
+from exporter.app import create_app
+from exporter.settings import ExporterSettings
 from shared.http.security_headers import ApiSecurityHeaders
 from tests.security.conftest import RunningServices, bearer
 
@@ -64,3 +66,23 @@ def test_every_service_answers_with_them(service, running: RunningServices, admi
         httpx.post(f"{base}/api/v1/nowhere"),
     ):
         assert {k: response.headers.get(k) for k in EXPECTED} == EXPECTED, (service, response.request.url)
+
+
+@pytest.mark.parametrize(("environment", "expected"), [("true", True), ("false", False), (None, False)])
+async def test_a_service_sends_hsts_when_its_deployment_says_https(monkeypatch, environment, expected):
+    """Through a real service's wiring (exporter's app, built by shared/service.py), from the
+    variable the production overlay sets (deploy/overlays/production:
+    STRICT_TRANSPORT_SECURITY=true)."""
+    if environment is None:
+        monkeypatch.delenv("STRICT_TRANSPORT_SECURITY", raising=False)
+    else:
+        monkeypatch.setenv("STRICT_TRANSPORT_SECURITY", environment)
+    app = create_app(ExporterSettings())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://api.test") as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 200
+    if expected:
+        assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+    else:
+        assert "strict-transport-security" not in response.headers
