@@ -62,13 +62,13 @@ format: install
 test: install infra lint
 	@bash infra/system-packages.sh install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
-	$(PY) -m pytest tests/browser -m browser $(BROWSER_PYTEST_ARGS)
+	@bash infra/beside.sh build/chaos/make-test.log $(PY) -m pytest tests/chaos -m chaos -s -p no:cacheprovider \
+		-- $(PY) -m pytest tests/browser -m browser $(BROWSER_PYTEST_ARGS)
 
 # Chaos under load (tests/chaos, docs/reliability.md): a Switchboard of its own (PostgreSQL, Kafka,
 # two replicas of each service) killed piece by piece for CHAOS_DURATION seconds while texts come
 # in at 100 a second; `make chaos-short` runs each fault once at 10 texts a second (about 4
-# minutes). Not in `make test` while its last runs are flaky (docs/reliability.md, "Open").
-# The table goes to build/chaos/.
+# minutes), as `make test` does beside the browser tests. The table goes to build/chaos/.
 CHAOS_DURATION ?= 900
 chaos: install
 	@bash infra/system-packages.sh
