@@ -9,6 +9,7 @@ from routing.admin.routes import admin_router
 from routing.appointments.routes import appointments_router
 from routing.auth.routes import auth_router
 from routing.auth.throttle import LoginThrottle, ThrottlePolicy
+from routing.conversations.counters import CounterSettler
 from routing.conversations.routes import conversations_router
 from routing.customers.routes import customers_router
 from routing.dms.consumers import register_dms_consumers
@@ -75,6 +76,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
     register_messaging_consumers(infra, settings, infra.sessions, relay)
     register_dms_consumers(infra, settings, infra.sessions, relay)
     sweeper = AutoCloseSweeper(infra.sessions, settings, on_events=relay.wake)
+    settler = CounterSettler(infra.sessions, settings.counters_settle_interval_seconds)
     return build_app(
         infra,
         title="Switchboard routing",
@@ -99,5 +101,5 @@ def create_app(settings: RoutingSettings) -> FastAPI:
             DEALERSHIP_RESUMED,
         ],
         routers=api_routers(settings, infra.sessions, on_events=relay.wake),
-        background_jobs=[relay.run, sweeper.run],
+        background_jobs=[relay.run, sweeper.run, settler.run],
     )

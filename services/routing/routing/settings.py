@@ -13,6 +13,8 @@ class RoutingSettings(ServiceSettings):
     # it closes per transaction.
     auto_close_interval_seconds: float = Field(60.0, gt=0)
     auto_close_batch_size: int = Field(500, ge=1)
+    # How often every replica settles the inbox counters (conversations/counters.py).
+    counters_settle_interval_seconds: float = Field(10.0, gt=0)
     # Where the web inbox is served: invitation and password-reset links open pages there.
     app_base_url: str = "http://127.0.0.1:8080"
     invitation_ttl_hours: float = Field(24 * 7, gt=0)

@@ -130,6 +130,21 @@ conversations = sa.Table(
     sa.Column("last_message_direction", sa.Text),
     _ts("created_at"),
 )
+# The inbox menus' numbers: a ledger of +n / -n per group, appended by triggers on
+# `conversations` (migration 0014c), summed by conversations/counts.py, settled by
+# conversations/counters.py.
+conversation_counters = sa.Table(
+    "conversation_counters",
+    metadata,
+    sa.Column("account_id", sa.Uuid),
+    sa.Column("status", sa.Text),
+    sa.Column("assignee_user_id", sa.Uuid),
+    sa.Column("assignee_team_id", sa.Uuid),
+    sa.Column("is_read", sa.Boolean),
+    sa.Column("is_unanswered", sa.Boolean),
+    sa.Column("n", sa.Integer),
+    sa.Column("settled", sa.Boolean),
+)
 messages = sa.Table(
     "messages",
     metadata,

@@ -3,7 +3,7 @@ follow the same rules as the list's filters: each dimension counted with the oth
 
 from uuid import uuid4
 
-from routing.conversations.queries import _CountGroup, tally_counts
+from routing.conversations.counts import CountGroup, tally_counts
 from routing.domain.inbox import InboxFilter, View, Viewer
 
 ME, SAM = uuid4(), uuid4()
@@ -12,15 +12,15 @@ VIEWER = Viewer(uuid4(), ME, is_admin=True, team_ids=frozenset([SERVICE]))
 
 GROUPS = [
     # status, user, team, read, unanswered, n
-    _CountGroup("open", ME, None, False, True, 3),
-    _CountGroup("open", ME, None, True, False, 4),
-    _CountGroup("open", SAM, None, False, False, 5),
-    _CountGroup("open", None, SERVICE, False, True, 6),
-    _CountGroup("open", None, PARTS, True, True, 7),
-    _CountGroup("open", None, None, False, True, 8),
-    _CountGroup("closed", ME, None, True, False, 10),
-    _CountGroup("closed", None, None, True, False, 20),
-    _CountGroup("archived", SAM, None, True, False, 100),
+    CountGroup("open", ME, None, False, True, 3),
+    CountGroup("open", ME, None, True, False, 4),
+    CountGroup("open", SAM, None, False, False, 5),
+    CountGroup("open", None, SERVICE, False, True, 6),
+    CountGroup("open", None, PARTS, True, True, 7),
+    CountGroup("open", None, None, False, True, 8),
+    CountGroup("closed", ME, None, True, False, 10),
+    CountGroup("closed", None, None, True, False, 20),
+    CountGroup("archived", SAM, None, True, False, 100),
 ]
 
 

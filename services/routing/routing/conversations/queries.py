@@ -1,7 +1,7 @@
 """The read side: what staff see. Every query starts from the caller's account
-(`conversations_of`), and every filter narrows that base statement."""
+(`conversations_of`), and every filter narrows that base statement. The menus' numbers are in
+counts.py."""
 
-from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import (
@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.cursors import decode_cursor, encode_cursor
-from routing.domain.inbox import READ_FILTERS, STATUSES, InboxFilter, ReadFilter, Status, View, Viewer
+from routing.domain.inbox import InboxFilter, ReadFilter, Status, View, Viewer
 from routing.tables import (
     accounts,
     conversations,
@@ -204,108 +204,6 @@ async def conversation_row(session: AsyncSession, viewer: Viewer, conversation_i
     )
     row = (await session.execute(query)).first()
     return dict(row._mapping) if row else None
-
-
-# --- counts -----------------------------------------------------------------------------------
-
-
-async def count_conversations(session: AsyncSession, viewer: Viewer, inbox_filter: InboxFilter) -> dict:
-    """Each dimension counted with the other two as asked: what a filter menu shows next to
-    each choice.
-
-    One pass over the account's conversations, grouped by what the menus choose between
-    (status, assignee, read, unanswered): a few hundred groups at most, from which every count
-    of every menu is a sum here. (Before: two passes, one of them with ten FILTER aggregates.)"""
-    c = conversations.c
-    read_flag, unanswered_flag = is_read().label("is_read"), is_unanswered().label("is_unanswered")
-    grouped = (
-        conversations_of(viewer.account_id)
-        .with_only_columns(
-            c.status, c.assignee_user_id, c.assignee_team_id, read_flag, unanswered_flag, func.count()
-        )
-        .group_by(c.status, c.assignee_user_id, c.assignee_team_id, read_flag, unanswered_flag)
-    )
-    groups = [_CountGroup(*row) for row in await session.execute(grouped)]
-    return tally_counts(groups, viewer, inbox_filter)
-
-
-@dataclass(frozen=True)
-class _CountGroup:
-    status: str
-    user_id: UUID | None
-    team_id: UUID | None
-    is_read: bool
-    is_unanswered: bool
-    n: int
-
-
-def tally_counts(groups: "list[_CountGroup]", viewer: Viewer, inbox_filter: InboxFilter) -> dict:
-    """The menus' numbers from the grouped counts, by the same rules as `view_clause`,
-    `status_clause` and `read_clause` above."""
-
-    def in_view(group: _CountGroup, view: View) -> bool:
-        if view.kind == "all":
-            return True
-        if view.kind == "unassigned":
-            return group.user_id is None and group.team_id is None
-        if view.kind == "user":
-            return group.user_id == view.id
-        if view.kind == "team":
-            return group.team_id == view.id
-        return group.user_id == viewer.user_id or (
-            group.team_id is not None and group.team_id in viewer.team_ids
-        )
-
-    def in_status(group: _CountGroup, status: Status) -> bool:
-        return group.status != "archived" if status == "all" else group.status == status
-
-    def in_read(group: _CountGroup, read: frozenset[ReadFilter]) -> bool:
-        if not read:
-            return True
-        return (
-            ("read" in read and group.is_read)
-            or ("unread" in read and not group.is_read)
-            or ("unanswered" in read and group.is_unanswered)
-        )
-
-    view, status, read = inbox_filter.view, inbox_filter.status, inbox_filter.read
-
-    def total(*tests) -> int:
-        return sum(group.n for group in groups if all(test(group) for test in tests))
-
-    def as_asked(group: _CountGroup) -> bool:
-        return in_status(group, status) and in_read(group, read)
-
-    users_count: dict[str, int] = {}
-    teams_count: dict[str, int] = {}
-    unassigned = 0
-    for group in groups:
-        if not as_asked(group):
-            continue
-        if group.user_id is not None:
-            users_count[str(group.user_id)] = users_count.get(str(group.user_id), 0) + group.n
-        elif group.team_id is not None:
-            teams_count[str(group.team_id)] = teams_count.get(str(group.team_id), 0) + group.n
-        else:
-            unassigned += group.n
-    return {
-        "current": total(lambda g: in_view(g, view), as_asked),
-        "views": {
-            "mine": total(lambda g: in_view(g, View("mine")), as_asked),
-            "all": total(as_asked),
-            "unassigned": unassigned,
-            "users": users_count,
-            "teams": teams_count,
-        },
-        "status": {
-            s: total(lambda g, s=s: in_view(g, view) and in_status(g, s) and in_read(g, read))
-            for s in STATUSES
-        },
-        "read": {
-            r: total(lambda g, r=r: in_view(g, view) and in_status(g, status) and in_read(g, frozenset([r])))
-            for r in READ_FILTERS
-        },
-    }
 
 
 # --- messages and the timeline ----------------------------------------------------------------

@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from routing.conversations import queries
+from routing.conversations import counts, queries
 from routing.conversations.models import (
     AssignmentResult,
     AssignRequest,
@@ -156,7 +156,7 @@ def conversations_router(
     ) -> dict:
         inbox_filter = _inbox_filter(view, status, read)
         async with sessions() as session:
-            return await queries.count_conversations(session, caller, inbox_filter)
+            return await counts.count_conversations(session, caller, inbox_filter)
 
     @router.post(
         "/assign",
