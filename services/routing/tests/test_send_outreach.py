@@ -2,7 +2,6 @@
 `messaging.send_requested.v1` use case), and the customers a source reached."""
 
 import asyncio
-import json
 import secrets
 from datetime import UTC, datetime
 from uuid import uuid4
@@ -12,34 +11,12 @@ from sqlalchemy import func, select, update
 
 from routing.messaging.usecases.outbound_status import StatusReport, apply_status
 from routing.messaging.usecases.outreach import send_requested
-from routing.tables import conversations, customer_phones, customers, messages, outbox, users
+from routing.tables import conversations, customer_phones, customers, messages, users
 from shared.contracts.messaging import MessageSource, SendRequested
 from shared.kafka.consumer import PermanentError
 
 from .dms_helpers import apply, customer_event, dms_id
-
-
-async def outbox_events(dealer, topic: str, **match) -> list[dict]:
-    async with dealer.sessions() as session:
-        payloads = await session.scalars(
-            select(outbox.c.payload).where(outbox.c.topic == topic).order_by(outbox.c.id)
-        )
-        events = [json.loads(bytes(p)) for p in payloads]
-    return [
-        e
-        for e in events
-        if e["account_id"] == str(dealer.account_id) and all(e.get(k) == v for k, v in match.items())
-    ]
-
-
-async def customer_number(dealer, conversation) -> str:
-    async with dealer.sessions() as session:
-        return await session.scalar(
-            select(customer_phones.c.e164)
-            .join(conversations, conversations.c.customer_id == customer_phones.c.customer_id)
-            .where(conversations.c.id == conversation)
-        )
-
+from .messaging_helpers import customer_number, outbox_events
 
 CAMPAIGN = {
     "kind": "campaign",

@@ -1,7 +1,6 @@
 """Replying in a conversation: stored as queued, handed to notifier through the outbox, refused
 with the composer's reason, sent once per idempotency key."""
 
-import json
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -10,28 +9,7 @@ from sqlalchemy import delete, func, select, update
 from routing.tables import accounts, conversations, customer_phones, messages, opt_outs, outbox
 from shared.http.auth import issue_token
 
-
-async def outbox_events(dealer, topic: str, **match) -> list[dict]:
-    """Payloads on `topic` for this dealer's account, oldest first, filtered by payload fields."""
-    async with dealer.sessions() as session:
-        payloads = await session.scalars(
-            select(outbox.c.payload).where(outbox.c.topic == topic).order_by(outbox.c.id)
-        )
-        events = [json.loads(bytes(p)) for p in payloads]
-    return [
-        e
-        for e in events
-        if e["account_id"] == str(dealer.account_id) and all(e.get(k) == v for k, v in match.items())
-    ]
-
-
-async def customer_number(dealer, conversation) -> str:
-    async with dealer.sessions() as session:
-        return await session.scalar(
-            select(customer_phones.c.e164)
-            .join(conversations, conversations.c.customer_id == customer_phones.c.customer_id)
-            .where(conversations.c.id == conversation)
-        )
+from .messaging_helpers import customer_number, outbox_events
 
 
 async def outbound_count(dealer, conversation) -> int:
