@@ -4,10 +4,21 @@ list, Telnyx's idempotent answers, and the one-time behaviours already spent."""
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from devtools import demo
 from devtools.carrier_simulator.callbacks import CallbackSender
+
+
+@dataclass
+class SendRequest:
+    """What a send request asked for, whichever carrier received it."""
+
+    from_number: str
+    to_number: str
+    body: str
+    media_urls: list[str]
+    idempotency_key: str | None
+    callback_url: str | None
 
 
 @dataclass
@@ -67,5 +78,16 @@ class SimulatorState:
         self.tripped.add(key)
         return True
 
-    def record_send(self, carrier: str, **fields: Any) -> None:
-        self.sent.append(SentRecord(carrier=carrier, received_at=time.time(), **fields))
+    def record_send(
+        self, carrier: str, request: SendRequest, *, id: str | None, http_status: int, error_code: str | None
+    ) -> None:
+        self.sent.append(
+            SentRecord(
+                carrier=carrier,
+                id=id,
+                received_at=time.time(),
+                http_status=http_status,
+                error_code=error_code,
+                **vars(request),
+            )
+        )

@@ -19,7 +19,7 @@ from devtools.carrier_simulator.carrier_answers import (
 )
 from devtools.carrier_simulator.failures import behaviour_for
 from devtools.carrier_simulator.send_behaviour import arranged, dropped, drops_now, maybe_slow, planned_error
-from devtools.carrier_simulator.state import SimulatorState
+from devtools.carrier_simulator.state import SendRequest, SimulatorState
 
 
 def telnyx_send_router(state: SimulatorState) -> APIRouter:
@@ -47,26 +47,19 @@ def telnyx_send_router(state: SimulatorState) -> APIRouter:
             status, answer = state.answers[("telnyx", idempotency_key)]
             return JSONResponse(answer, status_code=status)
         behaviour = behaviour_for("telnyx", to_number)
-        received = {
-            "from_number": from_number,
-            "to_number": to_number,
-            "body": body,
-            "media_urls": media,
-            "idempotency_key": idempotency_key,
-            "callback_url": callback,
-        }
+        received = SendRequest(from_number, to_number, body, media, idempotency_key, callback)
         for name, value in (("to", to_number), ("from", from_number)):
             if not value:
                 return telnyx_error(422, "10004", "Missing required parameter", f"/{name}")
         error = planned_error(state, "telnyx", to_number, behaviour)
         if error:
             state.record_send(
-                "telnyx", id=None, http_status=error.http_status, error_code=error.code, **received
+                "telnyx", received, id=None, http_status=error.http_status, error_code=error.code
             )
             return telnyx_error(error.http_status, error.code, error.message, "/to")
         message_id = str(uuid.uuid4())
         answer = {"data": _message(message_id, from_number, to_number, body, media, callback)}
-        state.record_send("telnyx", id=message_id, http_status=200, error_code=None, **received)
+        state.record_send("telnyx", received, id=message_id, http_status=200, error_code=None)
         if idempotency_key:
             state.answers[("telnyx", idempotency_key)] = (200, answer)
         error = behaviour.delivery_error

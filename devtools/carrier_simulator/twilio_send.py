@@ -16,7 +16,7 @@ from devtools.carrier_simulator.callbacks import twilio_callbacks
 from devtools.carrier_simulator.carrier_answers import twilio_error, twilio_token, twilio_unauthenticated
 from devtools.carrier_simulator.failures import SendError, behaviour_for
 from devtools.carrier_simulator.send_behaviour import arranged, dropped, drops_now, maybe_slow, planned_error
-from devtools.carrier_simulator.state import SimulatorState
+from devtools.carrier_simulator.state import SendRequest, SimulatorState
 
 
 def twilio_send_router(state: SimulatorState) -> APIRouter:
@@ -42,25 +42,18 @@ def twilio_send_router(state: SimulatorState) -> APIRouter:
         body, media = str(form.get("Body") or ""), [str(url) for url in form.getlist("MediaUrl")]
         callback = str(form.get("StatusCallback") or "") or None
         behaviour = behaviour_for("twilio", to_number)
-        received = {
-            "from_number": from_number,
-            "to_number": to_number,
-            "body": body,
-            "media_urls": media,
-            "idempotency_key": idempotency_key,
-            "callback_url": callback,
-        }
+        received = SendRequest(from_number, to_number, body, media, idempotency_key, callback)
         error = _missing(to_number, from_number, body, media) or planned_error(
             state, "twilio", to_number, behaviour
         )
         if error:
             state.record_send(
-                "twilio", id=None, http_status=error.http_status, error_code=error.code, **received
+                "twilio", received, id=None, http_status=error.http_status, error_code=error.code
             )
             return twilio_error(error.http_status, error.code, f"{error.message}: {to_number}")
         sid = f"SM{secrets.token_hex(16)}"
         answer = _message(account_sid, sid, from_number, to_number, body, media)
-        state.record_send("twilio", id=sid, http_status=201, error_code=None, **received)
+        state.record_send("twilio", received, id=sid, http_status=201, error_code=None)
         error = behaviour.delivery_error
         state.twilio_messages.setdefault(account_sid, []).append(
             store.stamp(
