@@ -21,7 +21,7 @@ from shared.http.errors import install_error_handlers
 from shared.http.observability import ReadinessCheck, RequestMetrics, observability_router
 from shared.http.security_headers import ApiSecurityHeaders
 from shared.kafka.asyncapi import with_contract_payloads
-from shared.kafka.broker import EventPublisher, build_broker
+from shared.kafka.broker import EventPublisher, build_broker, start_broker
 from shared.kafka.topics import ensure_topics
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_logging, setup_tracing
@@ -95,7 +95,7 @@ def build_app(
         created = await ensure_topics(settings)
         if created:
             log.info("topics created", topics=created)
-        await infra.broker.start()
+        await start_broker(infra.broker)
         for hook in on_startup:
             await hook()
         stop = asyncio.Event()
