@@ -132,7 +132,7 @@ class Dealership:
 def _accepted(http: httpx.Client, routing: str, link: str, password: str) -> str:
     """Sets the password from an invitation link, as its page does; the session's token."""
     token = parse_qs(urlsplit(link).query)["token"][0]
-    return _created(
+    return succeeded(
         http.post(f"{routing}/api/v1/invitations/accept", json={"token": token, "password": password})
     )["access_token"]
 
@@ -173,7 +173,8 @@ def _wait_for_row(database_url: str, table: str, account_id: uuid.UUID) -> None:
         raise AssertionError(f"{table} never got the victim's row")
 
 
-def _created(response: httpx.Response) -> dict:
+def succeeded(response: httpx.Response) -> dict:
+    """The JSON of a 200, 201 or 202 answer; anything else fails with the URL, status and body."""
     assert response.status_code in (200, 201, 202), (
         response.request.url,
         response.status_code,
@@ -193,7 +194,7 @@ def victim(running: RunningServices) -> Dealership:
     admin_email, agent_email = f"admin-{tag}@victim.test", f"agent-{tag}@victim.test"
     ids: dict[str, str] = {}
     with httpx.Client(timeout=30) as http:
-        created = _created(
+        created = succeeded(
             http.post(
                 f"{routing}/platform/v1/dealerships",
                 headers=bearer(OPERATOR_TOKEN),
@@ -208,14 +209,14 @@ def victim(running: RunningServices) -> Dealership:
         dealership = Dealership(uuid.UUID(created["id"]), admin_email, password)
         dealership.admin_token = _accepted(http, routing, created["admin_invitation"]["link"], password)
         auth = bearer(dealership.admin_token)
-        ids["number_id"] = _created(
+        ids["number_id"] = succeeded(
             http.post(
                 f"{routing}/api/v1/phone-numbers",
                 headers=auth,
                 json={"number": f"+1438{secrets.randbelow(10**7):07d}", "carrier": "twilio"},
             )
         )["id"]
-        _created(
+        succeeded(
             http.post(
                 f"{routing}/api/v1/invitations",
                 headers=auth,
@@ -229,7 +230,7 @@ def victim(running: RunningServices) -> Dealership:
         # ingest learns the new number from routing's event; wait for it, or it would show up
         # as a change in the middle of the matrix.
         _wait_for_row(running.database_url, "ingest.catch_up_numbers", dealership.account_id)
-        ids["team_id"] = _created(
+        ids["team_id"] = succeeded(
             http.post(
                 f"{routing}/api/v1/teams",
                 headers=auth,
@@ -245,7 +246,7 @@ def victim(running: RunningServices) -> Dealership:
             "Victim service",
             dealership.admin_email,
         ]
-        sent = _created(
+        sent = succeeded(
             http.post(
                 f"{routing}/api/v1/outreach",
                 headers=auth,
@@ -258,18 +259,18 @@ def victim(running: RunningServices) -> Dealership:
         )
         ids["conversation_id"] = sent["conversation_id"]
         ids["customer_id"] = sent["customer_id"]
-        customer = _created(http.get(f"{routing}/api/v1/customers/{ids['customer_id']}", headers=auth))
+        customer = succeeded(http.get(f"{routing}/api/v1/customers/{ids['customer_id']}", headers=auth))
         ids["phone_id"] = customer["phones"][0]["id"]
         ids["kind"] = "appointment"
         ids["source_id"] = "victim-appointment-1"
-        ids["saved_reply_id"] = _created(
+        ids["saved_reply_id"] = succeeded(
             http.post(
                 f"{routing}/api/v1/saved-replies",
                 headers=auth,
                 json={"name": "Victim ready", "body": "Victim-only saved reply"},
             )
         )["id"]
-        ids["invitation_id"] = _created(
+        ids["invitation_id"] = succeeded(
             http.post(
                 f"{routing}/api/v1/invitations",
                 headers=auth,
@@ -279,21 +280,21 @@ def victim(running: RunningServices) -> Dealership:
         # Queued by notifier from routing's event, maybe seconds later: it must be there before
         # the attacker's matrix takes its "before" picture of the victim's rows.
         _emailed_link(running.database_url, f"new-{tag}@victim.test")
-        _created(
+        succeeded(
             http.post(
                 f"{routing}/api/v1/conversations/{ids['conversation_id']}/notes",
                 headers=auth,
                 json={"body": "@Val Agent Victim-only note"},
             )
         )
-        ids["job_id"] = _created(
+        ids["job_id"] = succeeded(
             http.post(
                 f"{running.url('exporter')}/api/v1/exports",
                 headers=auth,
                 json={"conversation_id": ids["conversation_id"]},
             )
         )["job_id"]
-        integration = _created(
+        integration = succeeded(
             http.post(
                 f"{running.url('ingest')}/api/v1/dms/integrations", headers=auth, json={"name": "Victim DMS"}
             )

@@ -17,22 +17,13 @@ from pypdf import PdfReader
 from devtools import demo
 from devtools.processes import ServiceProcess
 from shared.testing.ports import free_port
-from tests.security.conftest import RunningServices, bearer
+from tests.security.conftest import RunningServices, bearer, succeeded
 
 FIRST = "<script>alert('first')</script>"
 LAST = '<img src=x onerror="alert(1)">'
 TEXT = "Ready? <b>bold</b> & <a href='javascript:alert(2)'>click</a>"
 NOTE = "Note <iframe src=//evil.test></iframe> done"
 REPLY = "Reply <svg onload=alert(3)> done"
-
-
-def _ok(response: httpx.Response) -> dict:
-    assert response.status_code in (200, 201, 202), (
-        response.request.url,
-        response.status_code,
-        response.text,
-    )
-    return response.json()
 
 
 @pytest.fixture(scope="module")
@@ -42,28 +33,28 @@ def hostile(running: RunningServices, admin_token: str) -> dict[str, str]:
     auth = bearer(admin_token)
     with httpx.Client(timeout=30) as http:
         phone = f"+1438{secrets.randbelow(10**7):07d}"
-        customer = _ok(
+        customer = succeeded(
             http.post(
                 f"{routing}/api/v1/customers",
                 headers=auth,
                 json={"first_name": FIRST, "last_name": LAST, "phones": [{"number": phone}]},
             )
         )
-        sent = _ok(
+        sent = succeeded(
             http.post(
                 f"{routing}/api/v1/outreach",
                 headers=auth,
                 json={"customer_id": customer["id"], "body": TEXT, "source": {"kind": "campaign", "id": "x"}},
             )
         )
-        _ok(
+        succeeded(
             http.post(
                 f"{routing}/api/v1/conversations/{sent['conversation_id']}/notes",
                 headers=auth,
                 json={"body": NOTE},
             )
         )
-        reply = _ok(
+        reply = succeeded(
             http.post(
                 f"{routing}/api/v1/saved-replies",
                 headers=auth,
@@ -96,7 +87,7 @@ def test_markup_is_stored_as_typed(running, admin_token, hostile):
 def test_the_pdf_shows_the_markup_as_text(running, admin_token, hostile):
     exporter = running.url("exporter")
     auth = bearer(admin_token)
-    job = _ok(
+    job = succeeded(
         httpx.post(
             f"{exporter}/api/v1/exports", headers=auth, json={"conversation_id": hostile["conversation_id"]}
         )
