@@ -21,6 +21,22 @@ async def claim_event(session: AsyncSession, schema: str, consumer: str, event_i
     return claimed.scalar() is not None
 
 
+async def claim_events(session: AsyncSession, schema: str, consumer: str, event_ids: list[UUID]) -> set[UUID]:
+    """`claim_event` for a batch in one statement: the ids claimed now (an id seen before, or
+    twice in the batch after its first time, is not)."""
+    if not event_ids:
+        return set()
+    claimed = await session.execute(
+        text(
+            f"INSERT INTO {schema}.processed_events (consumer, event_id)"
+            " SELECT :consumer, unnest(CAST(:event_ids AS uuid[]))"
+            " ON CONFLICT DO NOTHING RETURNING event_id"
+        ),
+        {"consumer": consumer, "event_ids": event_ids},
+    )
+    return set(claimed.scalars().all())
+
+
 def create_processed_events_table(schema: str) -> None:
     """For a service's first migration."""
     op.create_table(

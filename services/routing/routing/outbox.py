@@ -3,6 +3,7 @@ then relayed to Kafka in id order (so in order per key), at least once."""
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 import structlog
 from opentelemetry import propagate
@@ -18,6 +19,8 @@ log = structlog.get_logger(__name__)
 
 # Only one relay publishes at a time across all replicas, which keeps per-key order.
 _RELAY_LOCK = 0x5357_4F55_5442_4F58  # "SWOUTBOX"
+# session.info key: the rows `events_written_together` keeps for one statement.
+_PENDING = "routing.outbox.pending"
 
 
 async def add_event(session: AsyncSession, spec: TopicSpec, event: Event, key: str) -> None:
@@ -34,10 +37,33 @@ async def add_events(session: AsyncSession, spec: TopicSpec, events: list[tuple[
         {"topic": spec.name, "key": key, "payload": event.to_bytes(), "headers": headers}
         for event, key in events
     ]
+    pending = session.info.get(_PENDING)
+    if pending is not None:
+        pending.extend(rows)
+        return
+    await _insert(session, rows)
+
+
+async def _insert(session: AsyncSession, rows: list[dict]) -> None:
     if len(rows) == 1:
         await session.execute(outbox.insert().values(**rows[0]))
-    else:
+    elif rows:
         await session.execute(outbox.insert(), rows)
+
+
+@contextlib.asynccontextmanager
+async def events_written_together(session: AsyncSession) -> AsyncIterator[None]:
+    """Inside, events added to the session's outbox are kept and written when the block ends, in
+    the order they were added (so the relay's id order is theirs), in one statement: a batch of
+    inbound texts pays one outbox round trip, not one per text. If the block raises, nothing is
+    written (the transaction is rolled back anyway)."""
+    pending: list[dict] = []
+    session.info[_PENDING] = pending
+    try:
+        yield
+    finally:
+        session.info.pop(_PENDING, None)
+    await _insert(session, pending)
 
 
 class OutboxRelay:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from routing.messaging.usecases.inbound import record_inbound_message
+from routing.messaging.usecases.inbound import record_inbound_batch
 from routing.messaging.usecases.outbound_status import record_carrier_status, record_outbound_status
 from routing.messaging.usecases.outreach import send_requested
 from routing.outbox import OutboxRelay
@@ -38,12 +38,8 @@ def register_carrier_consumers(
         # In partition order, in one transaction: a conversation's texts share a key, hence a
         # partition, so they are stored in the order they came. A failing batch is rolled back
         # and its texts handled one by one (shared/kafka/consumer.py).
-        stored = []
         async with sessions.begin() as session:
-            for event in events:
-                # Each text in its own trace: its log line and the outbox's events carry it on.
-                with event_trace(event):
-                    stored.append(await record_inbound_message(session, event, settings.default_phone_region))
+            stored = await record_inbound_batch(session, events, settings.default_phone_region)
         for event, message_id in zip(events, stored, strict=True):
             if message_id:
                 with event_trace(event):

@@ -2,45 +2,75 @@
 store the message once; tell whoever should hear about it."""
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from uuid import UUID, uuid4
 
 import structlog
-from sqlalchemy import Uuid, and_, func, literal, select, update
+from sqlalchemy import Uuid, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.domain.phones import InvalidPhoneNumber, to_e164
 from routing.messaging.usecases.consent import InboundText, apply_consent_keyword
-from routing.messaging.usecases.last_message import first_message_values, latest_message_values
-from routing.outbox import add_event
+from routing.messaging.usecases.inbound_statements import (
+    KNOWN,
+    STORE_IN_CONVERSATION,
+    STORE_MESSAGE,
+    conversation_after_inbound,
+    message_values,
+    store_params,
+)
+from routing.messaging.usecases.last_message import first_message_values
+from routing.outbox import add_event, events_written_together
 from routing.tables import (
-    account_phone_numbers,
     conversations,
     customer_phones,
     customers,
-    messages,
-    team_members,
     timeline_events,
-    users,
 )
 from shared.contracts.carrier import CarrierInbound
 from shared.contracts.conversation import ConversationStatusChanged, MessageReceived
 from shared.contracts.customer import CustomerChanged, CustomerPhone
 from shared.contracts.topics import CONVERSATION_STATUS_CHANGED, CUSTOMER_CHANGED, MESSAGE_RECEIVED
-from shared.db.idempotency import claim_event
-from shared.kafka.consumer import PermanentError
+from shared.db.idempotency import claim_event, claim_events
+from shared.kafka.consumer import PermanentError, event_trace
 
 log = structlog.get_logger(__name__)
 CONSUMER = "routing.carrier_inbound"
 
 
-async def record_inbound_message(session: AsyncSession, event: CarrierInbound, region: str) -> UUID | None:
+async def record_inbound_batch(
+    session: AsyncSession, events: list[CarrierInbound], region: str
+) -> list[UUID | None]:
+    """`record_inbound_message` for each of a batch's texts in order, in the caller's transaction;
+    the stored message ids (None for a text stored before). The batch's claims take one statement
+    and its outbox events one more, so a text in an open conversation costs two round trips."""
+    claimed = await claim_events(session, "routing", CONSUMER, [event.event_id for event in events])
+    stored: list[UUID | None] = []
+    async with events_written_together(session):
+        for event in events:
+            if event.event_id not in claimed:  # handled before, or earlier in this batch
+                stored.append(None)
+                continue
+            claimed.discard(event.event_id)
+            # Each text in its own trace: its log lines and its outbox events carry it on.
+            with event_trace(event):
+                stored.append(await record_inbound_message(session, event, region, claimed=True))
+    return stored
+
+
+async def record_inbound_message(
+    session: AsyncSession, event: CarrierInbound, region: str, *, claimed: bool = False
+) -> UUID | None:
     """Returns the stored message id, or None when this event or message was already stored.
+    `claimed`: the caller claimed the event already (record_inbound_batch).
 
     Every message pays for each statement here (a round trip each) at the full inbound rate, so
-    a new customer's profile and conversation are written with what is already known instead of
+    a text in an open conversation costs two: the number, customer, conversation (locked) and
+    audience are read together, and the message is stored with the conversation's update; a new
+    customer's profile and conversation are written with what is already known instead of
     being read back."""
-    if not await claim_event(session, "routing", CONSUMER, event.event_id):
+    if not claimed and not await claim_event(session, "routing", CONSUMER, event.event_id):
         return None
     try:
         dealership_phone = to_e164(event.to_number, region)
@@ -48,70 +78,58 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
     except InvalidPhoneNumber as exc:
         raise PermanentError(str(exc)) from exc
 
-    known = await _number_and_customer(session, event.account_id, dealership_phone, customer_phone)
+    known = (
+        await session.execute(
+            KNOWN,
+            {"account": event.account_id, "dealership": dealership_phone, "customer": customer_phone},
+        )
+    ).first()
     if known is None:
         raise PermanentError(f"{dealership_phone} is not a number of account {event.account_id}")
 
     message_id = uuid4()
-    if known.customer_id is None:
-        customer_id, name = await _new_customer(session, event.account_id, customer_phone), None
-        conversation = await _new_conversation(
-            session,
-            event.account_id,
-            customer_id,
-            event.received_at,
-            dealership_phone,
-            inbound=True,
-            first_message=first_message_values(message_id, event.received_at, "inbound", event.body),
-        )
+    values = message_values(message_id, event, customer_phone, dealership_phone)
+    if known.conversation_id is not None and known.status == "open":
+        # The common case: the customer's conversation is open; message and conversation in one
+        # statement (the conversation is updated only if the message was new).
+        customer_id, name, conversation = known.customer_id, known.customer_name, known
+        conversation_id = known.conversation_id
+        stored = await session.scalar(STORE_IN_CONVERSATION, store_params(values, conversation_id))
     else:
-        customer_id, name = known.customer_id, known.customer_name
-        conversation = await _active_conversation(
-            session, event.account_id, customer_id, event.received_at, dealership_phone
-        )
-
-    stored = await session.scalar(
-        insert(messages)
-        .values(
-            id=message_id,
-            account_id=event.account_id,
-            conversation_id=conversation.id,
-            direction="inbound",
-            body=event.body,
-            attachments=[a.model_dump() for a in event.attachments],
-            carrier=event.carrier,
-            carrier_message_id=event.carrier_message_id,
-            from_e164=customer_phone,
-            to_e164=dealership_phone,
-            status="received",
-            source_kind="customer",
-            created_at=event.received_at,
-        )
-        .on_conflict_do_nothing(constraint="messages_carrier_id")
-        .returning(messages.c.id)
-    )
+        if known.customer_id is None:
+            customer_id, name = await _new_customer(session, event.account_id, customer_phone), None
+            conversation = await _new_conversation(
+                session,
+                event.account_id,
+                customer_id,
+                event.received_at,
+                dealership_phone,
+                inbound=True,
+                first_message=first_message_values(message_id, event.received_at, "inbound", event.body),
+            )
+        else:
+            customer_id, name = known.customer_id, known.customer_name
+            conversation = await _active_conversation(
+                session, event.account_id, customer_id, event.received_at, dealership_phone, known
+            )
+        conversation_id = conversation.id
+        stored = await session.scalar(STORE_MESSAGE, store_params(values, conversation_id))
+        if stored is not None and known.customer_id is not None:  # else created with these values
+            await session.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(**conversation_after_inbound(values))
+            )
     if stored is None:
         log.info("inbound message already stored", carrier_message_id=event.carrier_message_id)
         return None
 
-    if known.customer_id is not None:  # a new conversation was created with these values
-        await session.execute(
-            update(conversations)
-            .where(conversations.c.id == conversation.id)
-            .values(
-                last_activity_at=func.greatest(conversations.c.last_activity_at, event.received_at),
-                last_inbound_at=event.received_at,
-                # Replies leave from the number the customer last wrote to.
-                dealership_e164=dealership_phone,
-                **latest_message_values(message_id, event.received_at, "inbound", event.body),
-            )
-        )
     await add_event(
         session,
         MESSAGE_RECEIVED,
         MessageReceived(
             account_id=event.account_id,
-            conversation_id=conversation.id,
+            conversation_id=conversation_id,
             customer_id=customer_id,
             message_id=message_id,
             customer_name=name,
@@ -122,16 +140,17 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
             received_at=event.received_at,
             assignee_user_id=conversation.assignee_user_id,
             assignee_team_id=conversation.assignee_team_id,
-            notify_user_ids=await _audience(session, event.account_id, conversation),
+            # Read with the conversation: its assignee, its team's members, or the admins.
+            notify_user_ids=list(known.audience or ()),
         ),
-        key=str(conversation.id),
+        key=str(conversation_id),
     )
     # STOP / START / HELP are stored as messages like any other, and act on consent too.
     await apply_consent_keyword(
         session,
         InboundText(
             account_id=event.account_id,
-            conversation_id=conversation.id,
+            conversation_id=conversation_id,
             message_id=message_id,
             customer_e164=customer_phone,
             dealership_e164=dealership_phone,
@@ -140,33 +159,6 @@ async def record_inbound_message(session: AsyncSession, event: CarrierInbound, r
         ),
     )
     return message_id
-
-
-async def _number_and_customer(session: AsyncSession, account_id: UUID, dealership_phone: str, e164: str):
-    """One round trip: None when the dealership number is not the account's; otherwise the
-    customer who has `e164` (customer_id None for a new one) and their display name."""
-    phone = customer_phones.alias("phone")
-    return (
-        await session.execute(
-            select(
-                phone.c.customer_id,
-                func.nullif(func.concat_ws(" ", customers.c.first_name, customers.c.last_name), "").label(
-                    "customer_name"
-                ),
-            )
-            .select_from(
-                account_phone_numbers.outerjoin(
-                    phone,
-                    and_(phone.c.account_id == account_phone_numbers.c.account_id, phone.c.e164 == e164),
-                ).outerjoin(customers, customers.c.id == phone.c.customer_id)
-            )
-            .where(
-                account_phone_numbers.c.account_id == account_id,
-                account_phone_numbers.c.e164 == dealership_phone,
-            )
-            .limit(1)
-        )
-    ).first()
 
 
 async def _new_customer(session: AsyncSession, account_id: UUID, e164: str) -> UUID:
@@ -238,25 +230,21 @@ async def _new_conversation(
 
 
 async def _active_conversation(
-    session: AsyncSession, account_id: UUID, customer_id: UUID, at: datetime, dealership_phone: str
+    session: AsyncSession, account_id: UUID, customer_id: UUID, at: datetime, dealership_phone: str, known
 ):
-    row = (
-        await session.execute(
-            select(conversations)
-            .where(
-                conversations.c.account_id == account_id,
-                conversations.c.customer_id == customer_id,
-                conversations.c.status != "archived",
-            )
-            .with_for_update()
-        )
-    ).first()
-    if row is None:
+    """The customer's conversation that `known` found and locked (reopened if closed), or a new one."""
+    if known.conversation_id is None:
         return await _new_conversation(session, account_id, customer_id, at, dealership_phone, inbound=False)
-    if row.status == "closed":
-        await session.execute(update(conversations).where(conversations.c.id == row.id).values(status="open"))
-        await _record_reopened_by_message(session, account_id, row.id, at)
-    return row
+    if known.status == "closed":
+        await session.execute(
+            update(conversations).where(conversations.c.id == known.conversation_id).values(status="open")
+        )
+        await _record_reopened_by_message(session, account_id, known.conversation_id, at)
+    return SimpleNamespace(
+        id=known.conversation_id,
+        assignee_user_id=known.assignee_user_id,
+        assignee_team_id=known.assignee_team_id,
+    )
 
 
 async def _record_reopened_by_message(
@@ -281,16 +269,3 @@ async def _record_reopened_by_message(
         reason="message_received",
     )
     await add_event(session, CONVERSATION_STATUS_CHANGED, event, key=event.partition_key)
-
-
-async def _audience(session: AsyncSession, account_id: UUID, conversation) -> list[UUID]:
-    """The assignee; each member of the assigned team; nobody assigned: the account's admins."""
-    if conversation.assignee_user_id:
-        return [conversation.assignee_user_id]
-    if conversation.assignee_team_id:
-        query = select(team_members.c.user_id).where(team_members.c.team_id == conversation.assignee_team_id)
-    else:
-        query = select(users.c.id).where(
-            and_(users.c.account_id == account_id, users.c.role == "admin", users.c.active)
-        )
-    return list((await session.scalars(query)).all())

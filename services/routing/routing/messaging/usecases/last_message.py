@@ -36,3 +36,16 @@ def latest_message_values(message_id: UUID, at: datetime, direction: str, body: 
         name: case((newer, bindparam(f"new_{name}", value, type_=c[name].type)), else_=c[name])
         for name, value in values.items()
     }
+
+
+def latest_message_params(message_id: UUID, at: datetime, direction: str, body: str | None) -> dict:
+    """The values of `latest_message_values`' parameters, for a statement built once with
+    placeholders and executed with these (no statement built per message)."""
+    return {
+        "new_message_at": at,
+        "new_message_id": message_id,
+        **{
+            f"new_{name}": value
+            for name, value in first_message_values(message_id, at, direction, body).items()
+        },
+    }

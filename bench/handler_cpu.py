@@ -1,0 +1,188 @@
+"""CPU per text of the consumers that run at the inbound rate, side by side with an earlier
+version of the same code (issue 17, goal 2): the handlers called in-process on batches of texts
+against a fresh migrated, seeded database, no Kafka, so the figure is the handler's own work
+(Python, and the PostgreSQL backend serving it) and not the broker's or the machine's.
+
+For each batch size, rounds alternate between the code at `--before` (its files read from git and
+loaded as modules beside the current ones) and the working tree's; each round handles `--texts`
+new texts from `--senders` customers (most in an open conversation, as in a dealership's day),
+and reports CPU ms per text of this process (time.process_time) and of its database backend
+(/proc), with statements per text (pg_stat_database's transaction counts are too coarse, so the
+driver's executions are counted).
+
+    .venv/bin/python bench/handler_cpu.py [--before REV] [--texts 400] [--batches 1,10,50]
+        [--rounds 3] [--senders 200] [--only routing|notifier]
+
+Baseline: the code at `--before` (default: the commit before issue 17's per-statement work on
+these handlers)."""
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+import types
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from environment import ROOT, _admin_sql, pids_matching, process_cpu_seconds
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import make_url
+
+from devtools import demo
+from devtools.migrate import migrate_all
+from devtools.seed import seed_demo
+from shared.contracts.carrier import CarrierInbound
+from shared.db.engine import create_engine, create_session_factory
+from shared.kafka.consumer import event_trace
+from shared.settings import ServiceSettings
+
+BEFORE = "1d4cc7d"
+BASE_DATABASE_URL = os.environ.get(
+    "DATABASE_URL",
+    f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{os.environ.get('SWITCHBOARD_PG_PORT', '55432')}"
+    "/switchboard",
+)
+
+
+def module_at(rev: str, path: str, name: str) -> types.ModuleType:
+    """The module at `path` as it was at `rev`, loaded under `name` (its imports resolve to the
+    working tree's modules)."""
+    source = subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    exec(compile(source, f"{rev}:{path}", "exec"), module.__dict__)  # noqa: S102 - our own code at a commit
+    return module
+
+
+def texts(count: int, senders: int, tag: str) -> list[CarrierInbound]:
+    return [
+        CarrierInbound(
+            account_id=demo.ACCOUNT_ID,
+            carrier="twilio",
+            carrier_message_id=f"SM{tag}{index:08d}",
+            from_number=f"+1439{index % senders:07d}",
+            to_number=demo.DEALERSHIP_NUMBER,
+            body=f"handler cpu {tag} {index}",
+            received_at=datetime.now(UTC),
+        )
+        for index in range(count)
+    ]
+
+
+def routing_handlers(sessions, rev: str) -> dict[str, Callable[[list], Awaitable[None]]]:
+    from routing.messaging.usecases.inbound import record_inbound_batch
+
+    before = module_at(rev, "services/routing/routing/messaging/usecases/inbound.py", "inbound_before")
+
+    async def old(events: list[CarrierInbound]) -> None:
+        async with sessions.begin() as session:
+            for event in events:
+                with event_trace(event):
+                    await before.record_inbound_message(session, event, "US")
+
+    async def new(events: list[CarrierInbound]) -> None:
+        async with sessions.begin() as session:
+            await record_inbound_batch(session, events, "US")
+
+    return {"before": old, "now": new}
+
+
+HANDLERS = {"routing": routing_handlers}
+
+
+async def measure(args) -> None:
+    database = f"bench_{secrets.token_hex(4)}"
+    await _admin_sql(f'CREATE DATABASE "{database}"')
+    url = make_url(BASE_DATABASE_URL).set(database=database).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(migrate_all, url)
+        await seed_demo(url)
+        engine = create_engine(ServiceSettings(database_url=url))
+        statements = [0]
+        sa_event.listen(
+            engine.sync_engine,
+            "before_cursor_execute",
+            lambda *a: statements.__setitem__(0, statements[0] + 1),
+        )
+        sessions = create_session_factory(engine)
+        print(
+            f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, database {database}, before = {args.before}, "
+            f"load average {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+        results: dict[tuple[str, int, str], list[tuple[float, float, float]]] = {}
+        for service, make in HANDLERS.items():
+            if args.only and service != args.only:
+                continue
+            handlers = make(sessions, args.before)
+            # Warm-up: every sender's conversation exists, statements are prepared.
+            for name, handle in handlers.items():
+                await handle(texts(args.senders, args.senders, f"w{name}"))
+            for size in args.batches:
+                for round_no in range(args.rounds):
+                    for name, handle in handlers.items():
+                        batch = texts(
+                            args.texts, args.senders, f"{name[0]}{size}r{round_no}{secrets.token_hex(2)}"
+                        )
+                        backends = lambda: pids_matching(f" {database} ")  # noqa: E731
+                        pg_before = {pid: process_cpu_seconds(pid) for pid in backends()}
+                        counted = statements[0]
+                        started = time.process_time()
+                        for first in range(0, len(batch), size):
+                            await handle(batch[first : first + size])
+                        cpu = time.process_time() - started
+                        pg = sum(process_cpu_seconds(pid) - pg_before.get(pid, 0.0) for pid in backends())
+                        per = (
+                            cpu * 1000 / len(batch),
+                            pg * 1000 / len(batch),
+                            (statements[0] - counted) / len(batch),
+                        )
+                        results.setdefault((service, size, name), []).append(per)
+                        print(
+                            f"[{service} batch {size} round {round_no + 1} {name}] {per[0]:.3f} ms/text, "
+                            f"PostgreSQL {per[1]:.3f} ms/text, {per[2]:.2f} statements/text",
+                            flush=True,
+                        )
+        await engine.dispose()
+    finally:
+        await _admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    print(
+        f"\n== handler CPU per text, medians of {args.rounds} rounds x {args.texts} texts "
+        f"(load average {os.getloadavg()[0]:.2f}) =="
+    )
+    print(
+        f"  {'handler':<10} {'batch':>5} {'before':>8} {'now':>8} {'ratio':>6}"
+        "   PostgreSQL before/now   statements before/now"
+    )
+    for service, size in sorted({(s, b) for s, b, _ in results}):
+        old = [statistics.median(v) for v in zip(*results[(service, size, "before")], strict=True)]
+        new = [statistics.median(v) for v in zip(*results[(service, size, "now")], strict=True)]
+        print(
+            f"  {service:<10} {size:>5} {old[0]:8.3f} {new[0]:8.3f} {new[0] / old[0]:6.2f}   "
+            f"{old[1]:8.3f} / {new[1]:.3f}        {old[2]:6.2f} / {new[2]:.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--before", default=BEFORE)
+    parser.add_argument("--texts", type=int, default=400)
+    parser.add_argument("--batches", type=lambda v: [int(x) for x in v.split(",")], default=[1, 10, 50])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--senders", type=int, default=200)
+    parser.add_argument("--only")
+    asyncio.run(measure(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The statements an inbound text pays for at the full inbound rate, each one round trip: what
+is known of the text's number, customer and conversation (read and locked together), and the
+message stored with its conversation's update. Both are built once: at this rate building and
+cache-keying a statement per text cost more than executing it."""
+
+from uuid import UUID
+
+from sqlalchemy import DateTime, Text, Uuid, bindparam, exists, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+
+from routing.messaging.usecases.last_message import latest_message_params, latest_message_values
+from routing.tables import conversations, messages
+from shared.contracts.carrier import CarrierInbound
+
+# One row when the dealership number is the account's (none otherwise): the customer who has
+# the number (customer_id NULL for a new one) and their display name; their active conversation,
+# locked until commit, if any; and who is told of the text (the assignee, each member of the
+# assigned team, nobody assigned: the account's active admins).
+KNOWN = text(
+    "SELECT phone.customer_id,"
+    " nullif(concat_ws(' ', customer.first_name, customer.last_name), '') AS customer_name,"
+    " conversation.id AS conversation_id, conversation.status,"
+    " conversation.assignee_user_id, conversation.assignee_team_id,"
+    " CASE"
+    "  WHEN conversation.assignee_user_id IS NOT NULL THEN ARRAY[conversation.assignee_user_id]"
+    "  WHEN conversation.assignee_team_id IS NOT NULL THEN ARRAY("
+    "   SELECT member.user_id FROM routing.team_members AS member"
+    "   WHERE member.team_id = conversation.assignee_team_id)"
+    "  ELSE ARRAY("
+    "   SELECT admin.id FROM routing.users AS admin"
+    "   WHERE admin.account_id = :account AND admin.role = 'admin' AND admin.active)"
+    " END AS audience"
+    " FROM routing.account_phone_numbers AS number"
+    " LEFT JOIN routing.customer_phones AS phone"
+    "  ON phone.account_id = number.account_id AND phone.e164 = :customer"
+    " LEFT JOIN routing.customers AS customer ON customer.id = phone.customer_id"
+    " LEFT JOIN LATERAL ("
+    "  SELECT id, status, assignee_user_id, assignee_team_id FROM routing.conversations"
+    "  WHERE account_id = :account AND customer_id = phone.customer_id AND status <> 'archived'"
+    "  FOR UPDATE"
+    " ) AS conversation ON true"
+    " WHERE number.account_id = :account AND number.e164 = :dealership"
+    " LIMIT 1"
+)
+
+
+def message_values(message_id: UUID, event: CarrierInbound, customer: str, dealership: str) -> dict:
+    """The inbound message's columns but its conversation, by name (the statements' parameters)."""
+    return {
+        "id": message_id,
+        "account_id": event.account_id,
+        "direction": "inbound",
+        "body": event.body,
+        "attachments": [a.model_dump() for a in event.attachments],
+        "carrier": event.carrier,
+        "carrier_message_id": event.carrier_message_id,
+        "from_e164": customer,
+        "to_e164": dealership,
+        "status": "received",
+        "source_kind": "customer",
+        "created_at": event.received_at,
+    }
+
+
+_COLUMNS = (
+    "id",
+    "account_id",
+    "conversation_id",
+    "direction",
+    "body",
+    "attachments",
+    "carrier",
+    "carrier_message_id",
+    "from_e164",
+    "to_e164",
+    "status",
+    "source_kind",
+    "created_at",
+)
+
+# Stored once per carrier message id: the new message's id, or none for one stored before.
+STORE_MESSAGE = (
+    insert(messages)
+    .values({name: bindparam(f"m_{name}", type_=messages.c[name].type) for name in _COLUMNS})
+    .on_conflict_do_nothing(constraint="messages_carrier_id")
+    .returning(messages.c.id)
+)
+
+
+def _store_in_conversation():
+    stored = STORE_MESSAGE.cte("stored")
+    at = bindparam("m_created_at", type_=DateTime(timezone=True))
+    placeholders = latest_message_values(None, None, "inbound", None)  # values come with each text
+    touched = (
+        update(conversations)
+        .where(conversations.c.id == bindparam("m_conversation_id", type_=Uuid), exists(select(stored.c.id)))
+        .values(
+            last_activity_at=func.greatest(conversations.c.last_activity_at, at),
+            last_inbound_at=at,
+            # Replies leave from the number the customer last wrote to.
+            dealership_e164=bindparam("m_to_e164", type_=Text),
+            **placeholders,
+        )
+        .returning(conversations.c.id)
+        .cte("touched")
+    )
+    return select(stored.c.id).add_cte(touched)
+
+
+# STORE_MESSAGE and, only if the message is new, the update of its (open) conversation: active,
+# written to from that number, and the text its latest message unless a later one is stored;
+# one statement (a data-modifying CTE runs whether or not the query reads it).
+STORE_IN_CONVERSATION = _store_in_conversation()
+
+
+def store_params(message: dict, conversation_id: UUID) -> dict:
+    """The parameters of STORE_MESSAGE and STORE_IN_CONVERSATION for `message` (message_values)."""
+    latest = latest_message_params(message["id"], message["created_at"], "inbound", message["body"])
+    # Prefixed: parameters named as the updated table's columns would be taken as more SETs.
+    return {
+        **{f"m_{name}": value for name, value in message.items()},
+        "m_conversation_id": conversation_id,
+        **latest,
+    }
+
+
+def conversation_after_inbound(message: dict) -> dict:
+    """SET values of the conversation after the inbound `message` (message_values), for one
+    just reopened or found after its customer's statement."""
+    at = message["created_at"]
+    return {
+        "last_activity_at": func.greatest(conversations.c.last_activity_at, at),
+        "last_inbound_at": at,
+        "dealership_e164": message["to_e164"],
+        **latest_message_values(message["id"], at, "inbound", message["body"]),
+    }

@@ -1,0 +1,176 @@
+"""A batch of carrier.inbound.v1 texts as routing's consumer stores it (record_inbound_batch: one
+claim statement, two statements per text in an open conversation, one outbox statement), on the
+real PostgreSQL: the same outcome as storing the texts one by one, in their order."""
+
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import func, select, update
+
+from routing.messaging.usecases.inbound import record_inbound_batch
+from routing.tables import conversations, customer_phones, messages, outbox, timeline_events
+from shared.contracts.carrier import CarrierInbound
+from shared.kafka.consumer import PermanentError
+
+
+def text_from(dealer, number: str, body: str, at: datetime, carrier_id: str | None = None) -> CarrierInbound:
+    return CarrierInbound(
+        account_id=dealer.account_id,
+        carrier="twilio",
+        carrier_message_id=carrier_id or f"SM{uuid4().hex}",
+        from_number=number,
+        to_number=dealer.number,
+        body=body,
+        received_at=at,
+    )
+
+
+def a_number() -> str:
+    return f"+1438{secrets.randbelow(10**7):07d}"
+
+
+async def store(dealer, events: list[CarrierInbound]) -> list:
+    async with dealer.sessions.begin() as session:
+        return await record_inbound_batch(session, events, "US")
+
+
+async def outbox_rows(dealer) -> list[tuple[str, dict]]:
+    """(topic, payload) of this dealer's outbox events, in the relay's (id) order."""
+    async with dealer.sessions() as session:
+        rows = (await session.execute(select(outbox.c.topic, outbox.c.payload).order_by(outbox.c.id))).all()
+    events = [(topic, json.loads(bytes(payload))) for topic, payload in rows]
+    return [(topic, e) for topic, e in events if e.get("account_id") == str(dealer.account_id)]
+
+
+async def conversation_of(dealer, number: str):
+    async with dealer.sessions() as session:
+        return (
+            await session.execute(
+                select(conversations)
+                .join(customer_phones, customer_phones.c.customer_id == conversations.c.customer_id)
+                .where(customer_phones.c.account_id == dealer.account_id, customer_phones.c.e164 == number)
+            )
+        ).one()
+
+
+async def bodies(dealer, conversation_id) -> list[str]:
+    async with dealer.sessions() as session:
+        return list(
+            await session.scalars(
+                select(messages.c.body)
+                .where(messages.c.conversation_id == conversation_id)
+                .order_by(messages.c.created_at, messages.c.id)
+            )
+        )
+
+
+async def test_a_new_customers_texts_in_one_batch_make_one_conversation_in_order(dealer):
+    number, at = a_number(), datetime.now(UTC) - timedelta(minutes=5)
+    first = text_from(dealer, number, "Is the car ready?", at)
+    second = text_from(dealer, number, "I can come at 5", at + timedelta(seconds=30))
+    again = second.model_copy(update={"event_id": uuid4()})  # the carrier's retry: a new event, same text
+    before = len(await outbox_rows(dealer))  # the account's seeding
+    stored = await store(dealer, [first, second, first, again])
+
+    assert [s is not None for s in stored] == [True, True, False, False]
+    conversation = await conversation_of(dealer, number)
+    assert await bodies(dealer, conversation.id) == ["Is the car ready?", "I can come at 5"]
+    assert conversation.last_message_preview == "I can come at 5"
+    assert (conversation.last_inbound_at, conversation.last_activity_at) == (
+        second.received_at,
+        second.received_at,
+    )
+    events = (await outbox_rows(dealer))[before:]
+    assert [topic for topic, _ in events] == [
+        "customer.changed.v1",
+        "conversation.message_received.v1",
+        "conversation.message_received.v1",
+    ]
+    received = [e for topic, e in events if topic == "conversation.message_received.v1"]
+    assert [e["body"] for e in received] == ["Is the car ready?", "I can come at 5"]
+    assert {e["conversation_id"] for e in received} == {str(conversation.id)}
+    # Nobody assigned: the account's admins are told.
+    assert all(e["notify_user_ids"] == [str(dealer.admin_id)] for e in received)
+
+    # The whole batch again (a redelivery after a crash): nothing new.
+    assert await store(dealer, [first, second]) == [None, None]
+    assert len(await outbox_rows(dealer)) == before + 3
+
+
+async def test_each_text_tells_its_conversations_audience_and_a_closed_one_reopens_first(dealer):
+    at = datetime.now(UTC) - timedelta(minutes=10)
+    team_number, kim_number, closed_number = a_number(), a_number(), a_number()
+    await store(dealer, [text_from(dealer, n, "hello", at) for n in (team_number, kim_number, closed_number)])
+    team_conversation = await conversation_of(dealer, team_number)
+    await dealer.set_assignee(team_conversation.id, team_id=dealer.team_id)
+    await dealer.set_assignee((await conversation_of(dealer, kim_number)).id, user_id=dealer.kim_id)
+    closed = await conversation_of(dealer, closed_number)
+    async with dealer.sessions.begin() as session:
+        await session.execute(
+            update(conversations).where(conversations.c.id == closed.id).values(status="closed")
+        )
+    before = len(await outbox_rows(dealer))
+
+    later = at + timedelta(minutes=1)
+    await store(
+        dealer,
+        [
+            text_from(dealer, team_number, "for the team", later),
+            text_from(dealer, kim_number, "for Kim", later),
+            text_from(dealer, closed_number, "back again", later),
+        ],
+    )
+
+    events = (await outbox_rows(dealer))[before:]
+    assert [(topic, e.get("body")) for topic, e in events] == [
+        ("conversation.message_received.v1", "for the team"),
+        ("conversation.message_received.v1", "for Kim"),
+        ("conversation.status_changed.v1", None),
+        ("conversation.message_received.v1", "back again"),
+    ]
+    assert sorted(events[0][1]["notify_user_ids"]) == sorted([str(dealer.sam_id), str(dealer.kim_id)])
+    assert events[0][1]["assignee_team_id"] == str(dealer.team_id)
+    assert events[1][1]["notify_user_ids"] == [str(dealer.kim_id)]
+    assert events[3][1]["notify_user_ids"] == [str(dealer.admin_id)]
+    reopened = await conversation_of(dealer, closed_number)
+    assert (reopened.status, reopened.last_message_preview) == ("open", "back again")
+    async with dealer.sessions() as session:
+        kinds = list(
+            await session.scalars(
+                select(timeline_events.c.kind).where(timeline_events.c.conversation_id == closed.id)
+            )
+        )
+    assert kinds == ["reopened"]
+
+
+async def test_an_older_text_in_a_batch_does_not_take_over_the_preview(dealer):
+    number, at = a_number(), datetime.now(UTC) - timedelta(minutes=5)
+    await store(dealer, [text_from(dealer, number, "newest", at)])
+    await store(dealer, [text_from(dealer, number, "older, delivered late", at - timedelta(minutes=1))])
+    conversation = await conversation_of(dealer, number)
+    assert (conversation.last_message_preview, conversation.last_inbound_at) == (
+        "newest",
+        at - timedelta(minutes=1),
+    )
+    assert conversation.last_activity_at == at
+
+
+async def test_a_text_to_a_number_not_the_accounts_fails_the_batch_and_keeps_nothing(dealer):
+    good = text_from(dealer, a_number(), "hello", datetime.now(UTC))
+    before = await outbox_rows(dealer)
+    stray = good.model_copy(
+        update={"event_id": uuid4(), "carrier_message_id": "SMstray", "to_number": "+15145550000"}
+    )
+    with pytest.raises(PermanentError):
+        await store(dealer, [good, stray])
+    async with dealer.sessions() as session:
+        assert (
+            await session.scalar(select(func.count()).where(messages.c.account_id == dealer.account_id)) == 0
+        )
+    assert await outbox_rows(dealer) == before
+    # Its claims went with the rollback: handled again (as the consumer does, one by one), the
+    # good text is stored.
+    assert (await store(dealer, [good]))[0] is not None
