@@ -25,8 +25,9 @@ from shared.settings import ServiceSettings
 from shared.testing.infrastructure import ROOT, dsn
 from shared.testing.ports import free_ports
 
-# Every service that consumes Kafka scales out (a run says how many replicas of each).
-REPLICATED = ("ingest", "routing", "notifier", "search", "exporter")
+# Every service scales out (a run says how many replicas of each); web holds no state of its own
+# and relays the staff's live streams.
+REPLICATED = ("ingest", "routing", "notifier", "search", "exporter", "web")
 TOPIC_PREFIX = "chaos."
 KAFKA_PARTITIONS = 4
 SEND_LEASE_SECONDS = 60

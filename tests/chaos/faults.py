@@ -246,6 +246,7 @@ def short_schedule() -> list[Fault]:
         kill_replicas("notifier-1"),
         kill_replicas("search-1"),
         kill_replicas("exporter-1"),
+        kill_replicas("web-1"),
         kill_kafka(),
         stop_postgres(down=HANDLER_RETRY_SECONDS + 5),
         kill_replicas("routing-2", "notifier-2"),
@@ -263,7 +264,7 @@ def long_schedule() -> list[Fault]:
     singles = [
         kill_replicas(f"{name}-{n}", down=5)
         for n in (1, 2)
-        for name in ("ingest", "routing", "notifier", "search", "exporter")
+        for name in ("ingest", "routing", "notifier", "search", "exporter", "web")
     ]
     pairs = [
         kill_replicas("routing-1", "routing-2", down=5),

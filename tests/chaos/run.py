@@ -14,7 +14,7 @@ from devtools import demo
 from shared.testing.infrastructure import ROOT, dsn
 from tests.chaos.cluster import SEND_LEASE_SECONDS, Cluster, remove, start_cluster
 from tests.chaos.faults import Fault, long_schedule, short_schedule
-from tests.chaos.streams import ResumingStream
+from tests.chaos.streams import ResumingStream, WebStream
 from tests.chaos.traffic import Traffic, customer_phones
 from tests.chaos.verify import Findings, check, settle, table
 
@@ -46,7 +46,7 @@ def short_profile() -> Profile:
         schedule=short_schedule(),
         gap_seconds=3,
         # search and exporter once each: a killed one only delays its projection or its PDFs.
-        replicas={"ingest": 2, "routing": 2, "notifier": 2, "search": 1, "exporter": 1},
+        replicas={"ingest": 2, "routing": 2, "notifier": 2, "search": 1, "exporter": 1, "web": 2},
         overlap_restarts=True,
     )
 
@@ -59,7 +59,7 @@ def long_profile(duration: float) -> Profile:
         customers=400,
         schedule=long_schedule(),
         gap_seconds=10,
-        replicas={name: 2 for name in ("ingest", "routing", "notifier", "search", "exporter")},
+        replicas={name: 2 for name in ("ingest", "routing", "notifier", "search", "exporter", "web")},
         duration=duration,
         settle_seconds=300,
     )
@@ -171,6 +171,8 @@ async def _run(cluster: Cluster, profile: Profile, began: float) -> Outcome:
     phones = customer_phones(profile.customers)
     token = await traffic.token()
     streams = [ResumingStream(cluster.urls("notifier"), token, first=n) for n in (0, 1)]
+    # The same person with the inbox open in a browser: through web, which is killed too.
+    streams.append(WebStream(cluster.urls("web"), demo.ADMIN_EMAIL, demo.PASSWORD))
     for stream in streams:
         stream.start()
     stop_load, stop_watching = asyncio.Event(), asyncio.Event()

@@ -262,6 +262,8 @@ async def _notifications(connection, streams: list[ResumingStream], findings: Fi
             findings.notification_problems.append(
                 f"stream {index}: {len(missing)} of {len(ids)} never arrived (e.g. {missing[:3]})"
             )
+        if getattr(stream, "resyncs", 0):
+            findings.notification_problems.append(f"stream {index}: told to reload {stream.resyncs} times")
 
 
 async def _emails(cluster: Cluster, connection, findings: Findings) -> None:
