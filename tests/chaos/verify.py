@@ -1,19 +1,23 @@
 """After a chaos run has settled: what was acknowledged against what is stored, per fault."""
 
 import asyncio
+import io
 import json
 import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
+from pypdf import PdfReader
 
 from devtools import demo
 from shared.testing.infrastructure import dsn
 from tests.chaos.cluster import TOPIC_PREFIX, Cluster
+from tests.chaos.faults import export_outcome, request_export
 from tests.chaos.streams import ResumingStream
 from tests.chaos.traffic import Traffic
 
@@ -141,7 +145,7 @@ async def check(
         await _search(connection, findings)
         await _dead_letters(cluster, connection, findings)
         await _emails(cluster, connection, findings)
-        findings.export_checks = list(cluster.export_checks)
+        findings.export_checks = [*cluster.export_checks, await _export_agrees(cluster, connection)]
     finally:
         await connection.close()
     return findings
@@ -264,6 +268,38 @@ async def _notifications(connection, streams: list[ResumingStream], findings: Fi
             )
         if getattr(stream, "resyncs", 0):
             findings.notification_problems.append(f"stream {index}: told to reload {stream.resyncs} times")
+
+
+async def _export_agrees(cluster: Cluster, connection) -> tuple[str, bool, str]:
+    """The conversation staff replied in, exported once the run has settled: its PDF holds every
+    message routing stored for it."""
+    conversation_id = cluster.conversation_ids[0]
+    bodies = [
+        row["body"]
+        for row in await connection.fetch(
+            "SELECT body FROM routing.messages WHERE conversation_id = $1", uuid.UUID(conversation_id)
+        )
+    ]
+    what = f"export after the run ({len(bodies)} messages)"
+    job = await export_outcome(cluster, await request_export(cluster))
+    if job.get("status") != "done" or not job.get("download_url"):
+        return what, False, f"export {job.get('status')}: {job.get('failed_reason')}"
+    # The link names the exporter's public address; any replica serves it.
+    link = urlsplit(job["download_url"])
+    async with httpx.AsyncClient(timeout=30) as client:
+        pdf = await client.get(f"{cluster.urls('exporter')[0]}{link.path}?{link.query}")
+    if pdf.status_code != 200:
+        return what, False, f"download answered {pdf.status_code}"
+    text = re.sub(
+        r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    )
+    missing = [body for body in bodies if re.sub(r"\s+", "", body) not in text]
+    return (
+        what,
+        not missing,
+        f"{len(bodies) - len(missing)} of {len(bodies)} in the PDF"
+        + (f" (missing e.g. {missing[:2]})" if missing else ""),
+    )
 
 
 async def _emails(cluster: Cluster, connection, findings: Findings) -> None:
