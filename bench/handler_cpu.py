@@ -18,6 +18,7 @@ these handlers)."""
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import os
 import secrets
@@ -26,11 +27,13 @@ import subprocess
 import sys
 import time
 import types
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from environment import ROOT, _admin_sql, pids_matching, process_cpu_seconds
 from sqlalchemy import event as sa_event
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from devtools import demo
@@ -40,8 +43,10 @@ from shared.contracts.carrier import CarrierInbound
 from shared.db.engine import create_engine, create_session_factory
 from shared.kafka.consumer import event_trace
 from shared.settings import ServiceSettings
+from shared.telemetry import setup_logging
 
 BEFORE = "1d4cc7d"
+ADMIN_ID = None  # the demo dealership's admin, told of unassigned texts
 BASE_DATABASE_URL = os.environ.get(
     "DATABASE_URL",
     f"postgresql+asyncpg://switchboard:switchboard@127.0.0.1:{os.environ.get('SWITCHBOARD_PG_PORT', '55432')}"
@@ -77,7 +82,7 @@ def texts(count: int, senders: int, tag: str) -> list[CarrierInbound]:
     ]
 
 
-def routing_handlers(sessions, rev: str) -> dict[str, Callable[[list], Awaitable[None]]]:
+def routing_handlers(sessions, rev: str, url: str) -> dict[str, Callable[[list], Awaitable[None]]]:
     from routing.messaging.usecases.inbound import record_inbound_batch
 
     before = module_at(rev, "services/routing/routing/messaging/usecases/inbound.py", "inbound_before")
@@ -95,7 +100,81 @@ def routing_handlers(sessions, rev: str) -> dict[str, Callable[[list], Awaitable
     return {"before": old, "now": new}
 
 
-HANDLERS = {"routing": routing_handlers}
+@contextlib.contextmanager
+def modules_at(rev: str, modules: dict[str, str]) -> Iterator[None]:
+    """While open, each named module (in the given order) is the one at `rev`, in sys.modules and
+    as its package's attribute, so modules loaded meanwhile bind to those versions."""
+    saved = {}
+    for name, path in modules.items():
+        package, _, attribute = name.rpartition(".")
+        parent = importlib.import_module(package)
+        saved[name] = (importlib.import_module(name), parent, attribute)
+        old = module_at(rev, path, f"{name}_before")
+        sys.modules[name] = old
+        setattr(parent, attribute, old)
+    try:
+        yield
+    finally:
+        for name, (module, parent, attribute) in saved.items():
+            sys.modules[name] = module
+            setattr(parent, attribute, module)
+
+
+def notifier_handlers(sessions, rev: str, url: str) -> dict[str, Callable[[list], Awaitable[None]]]:
+    """Both of notifier's consumers of conversation.message_received.v1: the notification rules and
+    the live feed (two consumer groups, each its transaction per batch)."""
+    from notifier.consumers import conversations, live
+    from notifier.settings import NotifierSettings
+
+    settings = NotifierSettings(database_url=url)
+    infra = types.SimpleNamespace(sessions=sessions)
+    notifier = "services/notifier/notifier"
+    with modules_at(
+        rev,
+        {
+            "notifier.repository": f"{notifier}/repository.py",
+            "notifier.live_events": f"{notifier}/live_events.py",
+            "notifier.usecases.notify": f"{notifier}/usecases/notify.py",
+        },
+    ):
+        old_conversations = module_at(rev, f"{notifier}/consumers/conversations.py", "conversations_before")
+        old_live = module_at(rev, f"{notifier}/consumers/live.py", "live_before")
+
+    def both(module_conversations, module_live):
+        _, consumer, drafter = module_conversations.RULES[0]
+        rules = module_conversations._handler(infra, settings, consumer, drafter, lambda: None)
+        feed = module_live.live_handler(sessions, settings)
+
+        async def handle(events: list) -> None:
+            await rules(events)
+            await feed(events)
+
+        return handle
+
+    return {"before": both(old_conversations, old_live), "now": both(conversations, live)}
+
+
+def received(events: list[CarrierInbound]) -> list:
+    """What routing publishes for each text, as notifier gets it: nobody assigned, the admin told."""
+    from shared.contracts.conversation import MessageReceived
+
+    return [
+        MessageReceived(
+            account_id=event.account_id,
+            conversation_id=uuid5(NAMESPACE_URL, event.from_number),
+            customer_id=uuid5(NAMESPACE_URL, "customer" + event.from_number),
+            message_id=uuid4(),
+            customer_phone=event.from_number,
+            dealership_phone=event.to_number,
+            body=event.body,
+            received_at=event.received_at,
+            notify_user_ids=[ADMIN_ID],
+        )
+        for event in events
+    ]
+
+
+HANDLERS = {"routing": (routing_handlers, lambda events: events), "notifier": (notifier_handlers, received)}
 
 
 async def measure(args) -> None:
@@ -105,6 +184,8 @@ async def measure(args) -> None:
     try:
         await asyncio.to_thread(migrate_all, url)
         await seed_demo(url)
+        # Logged as the services log in the other benchmarks (bench/environment.py: WARNING).
+        setup_logging(ServiceSettings(database_url=url, log_level="WARNING", log_format="json"))
         engine = create_engine(ServiceSettings(database_url=url))
         statements = [0]
         sa_event.listen(
@@ -119,18 +200,26 @@ async def measure(args) -> None:
             flush=True,
         )
         results: dict[tuple[str, int, str], list[tuple[float, float, float]]] = {}
-        for service, make in HANDLERS.items():
+        global ADMIN_ID
+        async with sessions() as session:
+            ADMIN_ID = await session.scalar(
+                text("SELECT id FROM routing.users WHERE account_id = :a AND role = 'admin' LIMIT 1"),
+                {"a": demo.ACCOUNT_ID},
+            )
+        for service, (make, as_events) in HANDLERS.items():
             if args.only and service != args.only:
                 continue
-            handlers = make(sessions, args.before)
+            handlers = make(sessions, args.before, url)
             # Warm-up: every sender's conversation exists, statements are prepared.
             for name, handle in handlers.items():
-                await handle(texts(args.senders, args.senders, f"w{name}"))
+                await handle(as_events(texts(args.senders, args.senders, f"w{name}")))
             for size in args.batches:
                 for round_no in range(args.rounds):
                     for name, handle in handlers.items():
-                        batch = texts(
-                            args.texts, args.senders, f"{name[0]}{size}r{round_no}{secrets.token_hex(2)}"
+                        batch = as_events(
+                            texts(
+                                args.texts, args.senders, f"{name[0]}{size}r{round_no}{secrets.token_hex(2)}"
+                            )
                         )
                         backends = lambda: pids_matching(f" {database} ")  # noqa: E731
                         pg_before = {pid: process_cpu_seconds(pid) for pid in backends()}

@@ -9,9 +9,21 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.domain.live_changes import LiveChange
+from notifier.repository import LOCK_KEYS, NOTIFY_ALL
 
 # Only one replica prunes at a time; the others skip that round.
 _PRUNE_LOCK = "notifier.live_prune"
+
+
+_STORE = text(
+    "INSERT INTO notifier.live_events (account_id, source_event_id, conversation_id, data)"
+    " SELECT account, event, conversation, CAST(data AS jsonb) FROM unnest("
+    "  CAST(:accounts AS uuid[]), CAST(:events AS uuid[]), CAST(:conversations AS uuid[]),"
+    "  CAST(:data AS text[])"
+    " ) WITH ORDINALITY AS change(account, event, conversation, data, position)"
+    " ORDER BY position"
+    " ON CONFLICT DO NOTHING RETURNING id, account_id, source_event_id, conversation_id, data"
+)
 
 
 async def store_changes(
@@ -19,37 +31,51 @@ async def store_changes(
 ) -> list[dict]:
     """Stores each change once per (event, conversation), announces it to every replica's
     streams on commit, and returns the rows stored now (a redelivered event stores nothing)."""
+    return (await store_changes_of_events(session, [(account_id, source_event_id, changes)], channel))[0]
+
+
+async def store_changes_of_events(
+    session: AsyncSession, events: list[tuple[UUID, UUID, list[LiveChange]]], channel: str
+) -> list[list[dict]]:
+    """`store_changes` for several events' (account, event id, changes) at once, in three
+    statements whatever their number (lock the accounts, insert, announce): per event, the rows
+    stored now."""
+    stored: list[list[dict]] = [[] for _ in events]
+    changes = [
+        (index, account_id, event_id, change)
+        for index, (account_id, event_id, event_changes) in enumerate(events)
+        for change in event_changes
+    ]
     if not changes:
-        return []
+        return stored
     # Ids come from one sequence but transactions commit in any order; a stream that sent id 12
-    # would skip an id 11 committed after it. Locking the account from before the ids are drawn
-    # until commit makes one account's changes commit in id order.
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"notifier.live:{account_id}"},
+    # would skip an id 11 committed after it. Locking the accounts (sorted: no deadlock) from
+    # before the ids are drawn until commit makes one account's changes commit in id order.
+    accounts = sorted({account_id for _, account_id, _, _ in changes})
+    await session.execute(LOCK_KEYS, {"keys": [f"notifier.live:{account_id}" for account_id in accounts]})
+    rows = await session.execute(
+        _STORE,
+        {
+            "accounts": [account_id for _, account_id, _, _ in changes],
+            "events": [event_id for _, _, event_id, _ in changes],
+            "conversations": [change.conversation_id for _, _, _, change in changes],
+            "data": [json.dumps(change.data) for _, _, _, change in changes],
+        },
     )
-    stored: list[dict] = []
-    for change in changes:
-        row = (
-            await session.execute(
-                text(
-                    "INSERT INTO notifier.live_events (account_id, source_event_id, conversation_id, data)"
-                    " VALUES (:account, :event, :conversation, CAST(:data AS jsonb))"
-                    " ON CONFLICT DO NOTHING RETURNING id, data"
-                ),
-                {
-                    "account": account_id,
-                    "event": source_event_id,
-                    "conversation": change.conversation_id,
-                    "data": json.dumps(change.data),
-                },
-            )
-        ).first()
-        if row is None:
+    new = {(row.source_event_id, row.conversation_id): row for row in rows}
+    announced: list[tuple[int, str]] = []
+    for index, account_id, event_id, change in changes:
+        row = new.pop((event_id, change.conversation_id), None)
+        if row is None:  # stored before (a redelivery)
             continue
-        stored.append(_serialize(row._mapping))
-    for change in stored:
-        await announce(session, channel, account_id, {"live": change})
+        stored_change = _serialize(row._mapping)
+        stored[index].append(stored_change)
+        payload = json.dumps({"account_id": str(account_id), "live": stored_change})
+        announced.append((stored_change["id"], payload))
+    if announced:
+        await session.execute(
+            NOTIFY_ALL, {"channel": channel, "payloads": [payload for _, payload in sorted(announced)]}
+        )
     return stored
 
 

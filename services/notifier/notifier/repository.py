@@ -14,6 +14,27 @@ _COLUMNS = "id, user_id, kind, title, body, data, created_at, read_at"
 _MAX_NOTIFY_PAYLOAD = 7000
 
 
+# One row per in-app draft, ids drawn in the drafts' order; a (event, user) stored before is not.
+_STORE = text(
+    "INSERT INTO notifier.notifications (account_id, user_id, kind, title, body, data, source_event_id)"
+    " SELECT account, recipient, kind, title, body, CAST(data AS jsonb), event FROM unnest("
+    "  CAST(:accounts AS uuid[]), CAST(:users AS uuid[]), CAST(:kinds AS text[]), CAST(:titles AS text[]),"
+    "  CAST(:bodies AS text[]), CAST(:data AS text[]), CAST(:events AS uuid[])"
+    " ) WITH ORDINALITY AS draft(account, recipient, kind, title, body, data, event, position)"
+    " ORDER BY position"
+    f" ON CONFLICT DO NOTHING RETURNING source_event_id, {_COLUMNS}"
+)
+# Advisory locks on keys given in sorted order, taken in that order (no deadlock between two
+# transactions locking overlapping sets).
+LOCK_KEYS = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0))) FROM unnest(CAST(:keys AS text[])) AS key"
+)
+# Each payload to `channel`'s listeners on commit, in the array's order.
+NOTIFY_ALL = text(
+    "SELECT count(pg_notify(:channel, payload)) FROM unnest(CAST(:payloads AS text[])) AS payload"
+)
+
+
 async def store_notifications(
     session: AsyncSession,
     account_id: UUID,
@@ -23,37 +44,51 @@ async def store_notifications(
 ) -> list[dict]:
     """Stores each in-app draft once per (event, user), announces it to live streams on commit,
     and returns the rows stored now (a replayed event stores and returns nothing)."""
-    stored: list[dict] = []
-    in_app = [draft for draft in drafts if draft.in_app]
-    await _lock_feeds(session, sorted({draft.user_id for draft in in_app}))
-    for draft in in_app:
-        row = (
-            await session.execute(
-                text(
-                    "INSERT INTO notifier.notifications"
-                    " (account_id, user_id, kind, title, body, data, source_event_id)"
-                    " VALUES (:account, :user, :kind, :title, :body, CAST(:data AS jsonb), :event)"
-                    f" ON CONFLICT DO NOTHING RETURNING {_COLUMNS}"
-                ),
-                {
-                    "account": account_id,
-                    "user": draft.user_id,
-                    "kind": draft.kind,
-                    "title": draft.title,
-                    "body": draft.body,
-                    "data": json.dumps(draft.data),
-                    "event": source_event_id,
-                },
-            )
-        ).first()
-        if row is None:
+    return (await store_notifications_of_events(session, [(account_id, source_event_id, drafts)], channel))[0]
+
+
+async def store_notifications_of_events(
+    session: AsyncSession, events: list[tuple[UUID, UUID, list[NotificationDraft]]], channel: str
+) -> list[list[dict]]:
+    """`store_notifications` for several events' (account, event id, drafts) at once, in three
+    statements whatever their number (lock the feeds, insert, announce): per event, the rows
+    stored now."""
+    stored: list[list[dict]] = [[] for _ in events]
+    in_app = [
+        (index, account_id, event_id, draft)
+        for index, (account_id, event_id, drafts) in enumerate(events)
+        for draft in drafts
+        if draft.in_app
+    ]
+    if not in_app:
+        return stored
+    await _lock_feeds(session, sorted({draft.user_id for _, _, _, draft in in_app}))
+    rows = await session.execute(
+        _STORE,
+        {
+            "accounts": [account_id for _, account_id, _, _ in in_app],
+            "users": [draft.user_id for _, _, _, draft in in_app],
+            "kinds": [draft.kind for _, _, _, draft in in_app],
+            "titles": [draft.title for _, _, _, draft in in_app],
+            "bodies": [draft.body for _, _, _, draft in in_app],
+            "data": [json.dumps(draft.data) for _, _, _, draft in in_app],
+            "events": [event_id for _, _, event_id, _ in in_app],
+        },
+    )
+    new = {(row.source_event_id, row.user_id): row for row in rows}
+    announced: list[tuple[int, str]] = []
+    for index, _, event_id, draft in in_app:
+        row = new.pop((event_id, draft.user_id), None)
+        if row is None:  # stored before (a replay), or this user's draft came twice
             continue
         notification = serialize(row._mapping)
-        stored.append(notification)
-        # Delivered by Postgres to every replica's listener when (and only if) this commits.
+        stored[index].append(notification)
+        announced.append((notification["id"], announcement(notification)))
+    if announced:
+        # Delivered by Postgres to every replica's listener when (and only if) this commits, in
+        # id order (a stream skips an id below one it has sent).
         await session.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": channel, "payload": announcement(notification)},
+            NOTIFY_ALL, {"channel": channel, "payloads": [payload for _, payload in sorted(announced)]}
         )
     return stored
 
@@ -62,11 +97,8 @@ async def _lock_feeds(session: AsyncSession, user_ids: list[UUID]) -> None:
     """Ids come from one sequence but transactions commit in any order; a stream that sent id
     12 would skip an id 11 committed after it. Holding a per-user lock from before the id is
     drawn until commit makes one user's notifications commit in id order (sorted: no deadlock)."""
-    for user_id in user_ids:
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"notifier.feed:{user_id}"},
-        )
+    if user_ids:
+        await session.execute(LOCK_KEYS, {"keys": [f"notifier.feed:{user_id}" for user_id in user_ids]})
 
 
 async def announce_read(session: AsyncSession, channel: str, user_id: UUID, read: dict) -> None:

@@ -19,7 +19,7 @@ from notifier.domain.kinds import CONVERSATION_ASSIGNED as CONVERSATION_ASSIGNED
 from notifier.domain.mentions import drafts_for_note
 from notifier.domain.messages import drafts_for_message
 from notifier.settings import NotifierSettings
-from notifier.usecases.notify import deliver
+from notifier.usecases.notify import deliver_all
 from shared.contracts.base import Event
 from shared.contracts.conversation import MessageReceived, NoteAdded
 from shared.contracts.topics import (
@@ -30,7 +30,7 @@ from shared.contracts.topics import (
     MESSAGE_RECEIVED,
     TopicSpec,
 )
-from shared.db.idempotency import claim_event
+from shared.db.idempotency import claim_events
 from shared.kafka.consumer import event_trace, subscribe, subscribe_batch
 from shared.service import Infrastructure
 
@@ -43,7 +43,11 @@ Drafter = Callable[[AsyncSession, EventT], Awaitable[list[NotificationDraft]]]
 async def _message_drafts(session: AsyncSession, event: MessageReceived) -> list[NotificationDraft]:
     configured = None
     if event.assignee_user_id is None and event.assignee_team_id is None:
-        configured = await preferences.unassigned_recipients(session, event.account_id)
+        # Asked once per account in a transaction (a batch of texts): it does not change there.
+        known = session.info.setdefault("notifier.unassigned_recipients", {})
+        if event.account_id not in known:
+            known[event.account_id] = await preferences.unassigned_recipients(session, event.account_id)
+        configured = known[event.account_id]
     return drafts_for_message(event, unassigned_recipients=configured)
 
 
@@ -105,17 +109,22 @@ def _handler(
     on_email_queued: Callable[[], None],
 ) -> Callable[[list[Event]], Awaitable[None]]:
     async def handle(events: list[Event]) -> None:
-        done: list[tuple[Event, int, int]] = []
         async with infra.sessions.begin() as session:
+            # The batch's claims in one statement, its notifications in three (deliver_all).
+            claimed = await claim_events(session, "notifier", consumer, [event.event_id for event in events])
+            todo: list[tuple[Event, list[NotificationDraft]]] = []
             for event in events:
-                with event_trace(event):  # what it writes and logs belongs to the event's trace
-                    if not await claim_event(session, "notifier", consumer, event.event_id):
-                        continue
-                    drafts = await drafter(session, event)
-                    stored, queued = await deliver(
-                        session, event.account_id, event.event_id, drafts, settings.live_channel
-                    )
-                done.append((event, stored, queued))
+                if event.event_id not in claimed:  # handled before, or earlier in this batch
+                    continue
+                claimed.discard(event.event_id)
+                with event_trace(event):
+                    todo.append((event, await drafter(session, event)))
+            delivered = await deliver_all(
+                session,
+                [(event.account_id, event.event_id, drafts) for event, drafts in todo],
+                settings.live_channel,
+            )
+        done = [(event, stored, queued) for (event, _), (stored, queued) in zip(todo, delivered, strict=True)]
         if any(queued for _, _, queued in done):
             on_email_queued()
         for event, stored, queued in done:

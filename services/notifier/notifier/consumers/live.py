@@ -28,7 +28,7 @@ from shared.contracts.topics import (
     MESSAGE_SENT,
     MESSAGE_STATUS_CHANGED,
 )
-from shared.kafka.consumer import event_trace, subscribe, subscribe_batch
+from shared.kafka.consumer import subscribe, subscribe_batch
 from shared.service import BackgroundJob, Infrastructure
 
 log = structlog.get_logger(__name__)
@@ -93,12 +93,13 @@ def live_handler(
         if not recent:
             return
         async with sessions.begin() as session:
-            for event in recent:
-                with event_trace(event):
-                    stored = await live_events.store_changes(
-                        session, event.account_id, event.event_id, live_changes(event), settings.live_channel
-                    )
-                    log.debug("live changes stored", event_id=str(event.event_id), count=len(stored))
+            # Every change of the batch in three statements (lock, insert, announce).
+            stored = await live_events.store_changes_of_events(
+                session,
+                [(event.account_id, event.event_id, live_changes(event)) for event in recent],
+                settings.live_channel,
+            )
+        log.debug("live changes stored", events=len(recent), count=sum(len(rows) for rows in stored))
 
     return on_conversation_changes
 
