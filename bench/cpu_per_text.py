@@ -72,6 +72,19 @@ async def _counts(database_url: str) -> tuple[int, int, int]:
         await connection.close()
 
 
+async def _transactions(database_url: str) -> int:
+    """Transactions committed in the run's database so far (every service's, and this script's
+    few): per text, how well the consumers batch (one transaction per batch)."""
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        await connection.execute("SELECT pg_stat_clear_snapshot()")
+        return await connection.fetchval(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        )
+    finally:
+        await connection.close()
+
+
 def wait_drained(database_url: str, timeout: float) -> tuple[int, int, int, float]:
     """Waits until routing stored and search indexed every text ingest accepted."""
     started = time.monotonic()
@@ -108,6 +121,7 @@ def run(
             bodies = work / f"texts-{tag}.txt"
             write_texts(bodies, f"{ingest}{route}", int(rate * count_seconds * 1.5) + 100, senders, tag)
             before = asyncio.run(_counts(environment.database_url))
+            transactions = asyncio.run(_transactions(environment.database_url))
             if meter:
                 meter.start()
             load_started = time.monotonic()
@@ -117,6 +131,7 @@ def run(
             accepted, stored, indexed, waited = wait_drained(environment.database_url, 240)
             time.sleep(settle)
             used = meter.stop() if meter else {}
+            transactions = asyncio.run(_transactions(environment.database_url)) - transactions
             texts = accepted - before[0]
             elapsed = time.monotonic() - load_started
             return {
@@ -126,6 +141,7 @@ def run(
                 "indexed": indexed - before[2],
                 "drain_s": waited,
                 "post_p99_ms": result["p99_ms"],
+                "transactions_per_text": transactions / max(1, texts),
                 "per_s": result["per_s"],
                 "cpu_ms": {k: v * 1000 / max(1, texts) for k, v in used.items() if k != "machine total"},
                 "machine_busy": used.get("machine busy", 0) / max(1e-9, used.get("machine total", 1)),
@@ -160,7 +176,8 @@ def run(
             print(
                 f"[round {round_no + 1}/{rounds}] {row['texts']} texts ({row['per_s']:.0f}/s posted), stored "
                 f"{row['stored']}, indexed {row['indexed']}, drained {row['drain_s']:.1f} s after the load; "
-                f"CPU ms/text: {cpu}; machine busy {row['machine_busy']:.0%}",
+                f"CPU ms/text: {cpu}; machine busy {row['machine_busy']:.0%}; "
+                f"{row['transactions_per_text']:.2f} PostgreSQL transactions/text",
                 flush=True,
             )
         if with_profile:
@@ -217,6 +234,7 @@ def summarize(rows: list[dict], rate, seconds, senders, load_before, load_after)
         "services_total_ms": statistics.median(totals),
         "services_net_ms": statistics.median(net_totals),
         "posted_per_s": statistics.median(row["per_s"] for row in rows),
+        "transactions_per_text": statistics.median(row["transactions_per_text"] for row in rows),
         "all_totals_ms": totals,
         "load_average": (load_before[0], load_after[0]),
         "rows": rows,
@@ -238,7 +256,8 @@ def report(result: dict) -> None:
     print(
         f"  {'services':<10} {total:6.2f} ms (rounds {rounds}); baseline {BASELINE_TOTAL_MS:g} ms, ratio "
         f"{total / BASELINE_TOTAL_MS:.2f} (target <= 4.5 ms); less the idle processes' own use "
-        f"{result['services_net_ms']:.2f} ms; texts posted at {result['posted_per_s']:.0f}/s"
+        f"{result['services_net_ms']:.2f} ms; texts posted at {result['posted_per_s']:.0f}/s; "
+        f"{result['transactions_per_text']:.2f} PostgreSQL transactions per text (all services)"
     )
 
 
