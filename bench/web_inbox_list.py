@@ -28,7 +28,7 @@ missing.
 
 .venv/bin/python bench/web_inbox_list.py [--conversations 100000] [--messages-per-conversation 10]
     [--cases all:open,user:open,team:open,all:all] [--seconds 10] [--connections 4] [--rounds 1]
-    [--profile] [--py-spy /tmp/pyspy/bin/py-spy] [--keep | --database NAME]
+    [--profile] [--py-spy /tmp/pyspy/bin/py-spy] [--keep | --database NAME] [--save-html DIR]
 """
 
 import argparse
@@ -246,8 +246,11 @@ def measure_one(
     return result
 
 
-def check_pages(web: str, routing: str, cookie: str, cases: list[tuple[str, str]]) -> None:
-    """Every case answers 200 with a full page of rows before anything is timed."""
+def check_pages(
+    web: str, routing: str, cookie: str, cases: list[tuple[str, str]], save_to: Path | None = None
+) -> None:
+    """Every case answers 200 with a full page of rows before anything is timed; `save_to` keeps
+    each page's HTML (to see what its bytes are)."""
     for view, status in cases:
         query = f"view={view}&status={status}"
         api = httpx.get(
@@ -259,6 +262,9 @@ def check_pages(web: str, routing: str, cookie: str, cases: list[tuple[str, str]
                 f"{query}: routing {api.status_code}, web {page.status_code} {page.text[:300]}"
             )
         rows = page.text.count("data-conversation=")
+        if save_to:
+            save_to.mkdir(parents=True, exist_ok=True)
+            (save_to / f"{view.split(':')[0]}-{status}.html").write_text(page.text)
         print(
             f"[check] {query}: routing {len(api.json()['items'])} items, web {rows} rows, "
             f"{len(page.content) // 1024} KB of HTML",
@@ -367,7 +373,7 @@ def run(args: argparse.Namespace) -> None:
             routing, web = services["routing"].url, services["web"].url
             cookie = sign_in(web)
             resolved = [(_view(v), s) for v, s in cases]
-            check_pages(web, routing, cookie, resolved)
+            check_pages(web, routing, cookie, resolved, Path(args.save_html) if args.save_html else None)
             cpu = CpuMeter(
                 {
                     "web": lambda: [services["web"].process.pid],
@@ -503,6 +509,7 @@ def main() -> None:
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy")  # noqa: S108
     parser.add_argument("--keep", action="store_true", help="keep the loaded database afterwards")
     parser.add_argument("--database", help="measure a database kept by --keep (no load)")
+    parser.add_argument("--save-html", help="a folder to keep each case's page in")
     args = parser.parse_args()
     if not (0 < args.seconds <= 120 and 1 <= args.connections <= 64 and 1 <= args.rounds <= 5):
         raise SystemExit("need 0 < seconds <= 120, 1 <= connections <= 64, 1 <= rounds <= 5")

@@ -7,7 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from devtools import demo
 from tests.browser.conftest import AXE, System, axe_violations, screenshot, sign_in
-from tests.browser.inbox_helpers import assign, many_conversations
+from tests.browser.inbox_helpers import assign, many_conversations, new_conversation
 
 
 def test_shortcuts_move_through_the_list_open_search_and_explain_themselves(
@@ -76,3 +76,22 @@ def test_on_a_phone_the_list_then_the_conversation_then_back(browser: Browser, s
     expect(page).to_have_url(re.compile(r"/conversations\?"))
     expect(row).to_be_visible()
     context.close()
+
+
+def test_a_live_refresh_keeps_the_keyboard_on_the_same_conversation(
+    page: Page, system: System, problems
+) -> None:
+    older, newer = sorted(many_conversations(system, 2), key=lambda c: c["last_activity_at"])
+    assign(system, [older["id"], newer["id"]], user_id=demo.ADMIN_ID)
+    sign_in(page, then="/conversations?view=all")
+    expect(page.locator(f"#rows .row[data-conversation='{older['id']}']")).to_be_visible()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    on_row = "document.activeElement.closest('#rows [data-conversation]')?.dataset.conversation ?? null"
+    focused = page.evaluate(on_row)
+    assert focused is not None
+
+    # A new text refreshes the list (its row comes in at the top): the focus stays on that row.
+    number, _ = new_conversation(system, "A text while you browse")
+    expect(page.locator("#rows .row").first).to_contain_text(number)
+    expect(page.locator(f"#rows .row[data-conversation='{focused}'] .row-link")).to_be_focused()

@@ -79,6 +79,13 @@
   // the message saying what a bulk action did, and where the focus was. (live.js keeps the ticked rows.) A list the person asked for
   // (another view, a bulk action) starts afresh.
   let kept = null;
+  const focusedRowPart = () => {
+    const active = document.activeElement;
+    const row = active && active.closest && active.closest("#rows [data-conversation]");
+    if (!row) return null;
+    const part = active.classList.contains("row-link") ? ".row-link" : active.classList.contains("row-check") ? ".row-check" : null;
+    return part ? { conversation: row.dataset.conversation, part } : null;
+  };
   const isLiveRefresh = (event) => {
     const config = event.detail.requestConfig;
     return Boolean(config && config.elt && config.elt.id === "list-refresh");
@@ -95,6 +102,9 @@
       note: value("bulk-note"),
       flash: (document.getElementById("list-flash") || {}).textContent,
       focused: document.activeElement && document.activeElement.id,
+      // A row's link or checkbox has no id: it is found again by its conversation (j/k moved
+      // there, or the person tabbed to it).
+      focusedRow: focusedRowPart(),
     };
   });
   document.addEventListener("htmx:afterSwap", (event) => {
@@ -112,6 +122,11 @@
     if (flash && kept.flash) flash.textContent = kept.flash;
     const focused = kept.focused && document.getElementById(kept.focused);
     if (focused) focused.focus();
+    if (kept.focusedRow) {
+      const { conversation, part } = kept.focusedRow;
+      const again = document.querySelector(`#rows [data-conversation="${CSS.escape(conversation)}"] ${part}`);
+      if (again) again.focus({ preventScroll: true });
+    }
     kept = null;
   });
 
