@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.domain.live_changes import LiveChange
-from notifier.repository import LOCK_KEYS, NOTIFY_ALL
+from notifier.repository import LOCKED_FIRST, NOTIFY_ALL
 
 # Only one replica prunes at a time; the others skip that round.
 _PRUNE_LOCK = "notifier.live_prune"
@@ -21,7 +21,7 @@ _STORE = text(
     "  CAST(:accounts AS uuid[]), CAST(:events AS uuid[]), CAST(:conversations AS uuid[]),"
     "  CAST(:data AS text[])"
     " ) WITH ORDINALITY AS change(account, event, conversation, data, position)"
-    " ORDER BY position"
+    f"{LOCKED_FIRST} ORDER BY position"
     " ON CONFLICT DO NOTHING RETURNING id, account_id, source_event_id, conversation_id, data"
 )
 
@@ -37,9 +37,9 @@ async def store_changes(
 async def store_changes_of_events(
     session: AsyncSession, events: list[tuple[UUID, UUID, list[LiveChange]]], channel: str
 ) -> list[list[dict]]:
-    """`store_changes` for several events' (account, event id, changes) at once, in three
-    statements whatever their number (lock the accounts, insert, announce): per event, the rows
-    stored now."""
+    """`store_changes` for several events' (account, event id, changes) at once, in two
+    statements whatever their number (lock the accounts and insert, announce): per event, the
+    rows stored now."""
     stored: list[list[dict]] = [[] for _ in events]
     changes = [
         (index, account_id, event_id, change)
@@ -52,10 +52,10 @@ async def store_changes_of_events(
     # would skip an id 11 committed after it. Locking the accounts (sorted: no deadlock) from
     # before the ids are drawn until commit makes one account's changes commit in id order.
     accounts = sorted({account_id for _, account_id, _, _ in changes})
-    await session.execute(LOCK_KEYS, {"keys": [f"notifier.live:{account_id}" for account_id in accounts]})
     rows = await session.execute(
         _STORE,
         {
+            "keys": [f"notifier.live:{account_id}" for account_id in accounts],
             "accounts": [account_id for _, account_id, _, _ in changes],
             "events": [event_id for _, _, event_id, _ in changes],
             "conversations": [change.conversation_id for _, _, _, change in changes],

@@ -14,6 +14,14 @@ _COLUMNS = "id, user_id, kind, title, body, data, created_at, read_at"
 _MAX_NOTIFY_PAYLOAD = 7000
 
 
+# Taken in the keys' (sorted) order, before a row reaches the INSERT below: an uncorrelated
+# subquery in WHERE is an InitPlan (or a one-time filter), run once before the first row passes,
+# so every lock is held before any id is drawn, and until commit. Sorted keys: no deadlock
+# between two transactions locking overlapping sets.
+LOCKED_FIRST = (
+    " WHERE (SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0)))"
+    " FROM unnest(CAST(:keys AS text[])) AS key) >= 0"
+)
 # One row per in-app draft, ids drawn in the drafts' order; a (event, user) stored before is not.
 _STORE = text(
     "INSERT INTO notifier.notifications (account_id, user_id, kind, title, body, data, source_event_id)"
@@ -21,13 +29,8 @@ _STORE = text(
     "  CAST(:accounts AS uuid[]), CAST(:users AS uuid[]), CAST(:kinds AS text[]), CAST(:titles AS text[]),"
     "  CAST(:bodies AS text[]), CAST(:data AS text[]), CAST(:events AS uuid[])"
     " ) WITH ORDINALITY AS draft(account, recipient, kind, title, body, data, event, position)"
-    " ORDER BY position"
+    f"{LOCKED_FIRST} ORDER BY position"
     f" ON CONFLICT DO NOTHING RETURNING source_event_id, {_COLUMNS}"
-)
-# Advisory locks on keys given in sorted order, taken in that order (no deadlock between two
-# transactions locking overlapping sets).
-LOCK_KEYS = text(
-    "SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0))) FROM unnest(CAST(:keys AS text[])) AS key"
 )
 # Each payload to `channel`'s listeners on commit, in the array's order.
 NOTIFY_ALL = text(
@@ -50,8 +53,8 @@ async def store_notifications(
 async def store_notifications_of_events(
     session: AsyncSession, events: list[tuple[UUID, UUID, list[NotificationDraft]]], channel: str
 ) -> list[list[dict]]:
-    """`store_notifications` for several events' (account, event id, drafts) at once, in three
-    statements whatever their number (lock the feeds, insert, announce): per event, the rows
+    """`store_notifications` for several events' (account, event id, drafts) at once, in two
+    statements whatever their number (lock the feeds and insert, announce): per event, the rows
     stored now."""
     stored: list[list[dict]] = [[] for _ in events]
     in_app = [
@@ -62,10 +65,14 @@ async def store_notifications_of_events(
     ]
     if not in_app:
         return stored
-    await _lock_feeds(session, sorted({draft.user_id for _, _, _, draft in in_app}))
+    # Ids come from one sequence but transactions commit in any order; a stream that sent id
+    # 12 would skip an id 11 committed after it. Holding a per-user lock from before the ids are
+    # drawn until commit makes one user's notifications commit in id order.
+    users = sorted({draft.user_id for _, _, _, draft in in_app})
     rows = await session.execute(
         _STORE,
         {
+            "keys": [f"notifier.feed:{user_id}" for user_id in users],
             "accounts": [account_id for _, account_id, _, _ in in_app],
             "users": [draft.user_id for _, _, _, draft in in_app],
             "kinds": [draft.kind for _, _, _, draft in in_app],
@@ -91,14 +98,6 @@ async def store_notifications_of_events(
             NOTIFY_ALL, {"channel": channel, "payloads": [payload for _, payload in sorted(announced)]}
         )
     return stored
-
-
-async def _lock_feeds(session: AsyncSession, user_ids: list[UUID]) -> None:
-    """Ids come from one sequence but transactions commit in any order; a stream that sent id
-    12 would skip an id 11 committed after it. Holding a per-user lock from before the id is
-    drawn until commit makes one user's notifications commit in id order (sorted: no deadlock)."""
-    if user_ids:
-        await session.execute(LOCK_KEYS, {"keys": [f"notifier.feed:{user_id}" for user_id in user_ids]})
 
 
 async def announce_read(session: AsyncSession, channel: str, user_id: UUID, read: dict) -> None:

@@ -110,7 +110,7 @@ def _handler(
 ) -> Callable[[list[Event]], Awaitable[None]]:
     async def handle(events: list[Event]) -> None:
         async with infra.sessions.begin() as session:
-            # The batch's claims in one statement, its notifications in three (deliver_all).
+            # The batch's claims in one statement, its notifications in two (deliver_all).
             claimed = await claim_events(session, "notifier", consumer, [event.event_id for event in events])
             todo: list[tuple[Event, list[NotificationDraft]]] = []
             for event in events:

@@ -93,7 +93,7 @@ def live_handler(
         if not recent:
             return
         async with sessions.begin() as session:
-            # Every change of the batch in three statements (lock, insert, announce).
+            # Every change of the batch in two statements (lock and insert, announce).
             stored = await live_events.store_changes_of_events(
                 session,
                 [(event.account_id, event.event_id, live_changes(event)) for event in recent],

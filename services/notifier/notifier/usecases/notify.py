@@ -31,7 +31,7 @@ async def deliver_all(
     session: AsyncSession, events: list[tuple[UUID, UUID, list[NotificationDraft]]], channel: str
 ) -> list[tuple[int, int]]:
     """`deliver` for several events' (account, event id, drafts) in one go: the notifications of
-    all of them in three statements, e-mail choices once per account; per event, (notifications
+    all of them in two statements, e-mail choices once per account; per event, (notifications
     stored, e-mails queued)."""
     stored = await repository.store_notifications_of_events(session, events, channel)
     recipients: dict[UUID, set[UUID]] = {}
