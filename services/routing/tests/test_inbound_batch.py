@@ -174,3 +174,21 @@ async def test_a_text_to_a_number_not_the_accounts_fails_the_batch_and_keeps_not
     # Its claims went with the rollback: handled again (as the consumer does, one by one), the
     # good text is stored.
     assert (await store(dealer, [good]))[0] is not None
+
+
+async def test_a_text_alone_is_claimed_with_its_lookup_once_and_a_stray_one_is_refused(dealer):
+    text = text_from(dealer, a_number(), "alone", datetime.now(UTC))
+    [stored] = await store(dealer, [text])
+    assert stored is not None
+    # Redelivered alone, or with another text: stored once.
+    assert await store(dealer, [text]) == [None]
+    assert await store(dealer, [text.model_copy(update={"carrier_message_id": "SMother"})]) == [None]
+    stray = text_from(dealer, a_number(), "to a number not ours", datetime.now(UTC))
+    stray = stray.model_copy(update={"to_number": "+15145550000"})
+    with pytest.raises(PermanentError):
+        await store(dealer, [stray])
+    async with dealer.sessions() as session:
+        bodies_stored = list(
+            await session.scalars(select(messages.c.body).where(messages.c.account_id == dealer.account_id))
+        )
+    assert bodies_stored == ["alone"]

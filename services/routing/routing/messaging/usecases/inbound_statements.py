@@ -16,8 +16,8 @@ from shared.contracts.carrier import CarrierInbound
 # the number (customer_id NULL for a new one) and their display name; their active conversation,
 # locked until commit, if any; and who is told of the text (the assignee, each member of the
 # assigned team, nobody assigned: the account's active admins).
-KNOWN = text(
-    "SELECT phone.customer_id,"
+_KNOWN = (
+    "SELECT true AS found, phone.customer_id,"
     " nullif(concat_ws(' ', customer.first_name, customer.last_name), '') AS customer_name,"
     " conversation.id AS conversation_id, conversation.status,"
     " conversation.assignee_user_id, conversation.assignee_team_id,"
@@ -41,6 +41,17 @@ KNOWN = text(
     " ) AS conversation ON true"
     " WHERE number.account_id = :account AND number.e164 = :dealership"
     " LIMIT 1"
+)
+KNOWN = text(_KNOWN)
+# The event's claim (routing.processed_events) and KNOWN in one round trip, for a text handled
+# alone: `claimed` false for an event seen before; `found` null when the number is not the
+# account's.
+CLAIMED_AND_KNOWN = text(
+    "WITH claim AS ("
+    " INSERT INTO routing.processed_events (consumer, event_id) VALUES (:consumer, :event_id)"
+    " ON CONFLICT DO NOTHING RETURNING 1)"
+    " SELECT EXISTS (SELECT 1 FROM claim) AS claimed, known.*"
+    f" FROM (SELECT 1) AS one LEFT JOIN LATERAL ({_KNOWN}) AS known ON true"
 )
 
 
