@@ -55,7 +55,8 @@ def long_profile(duration: float) -> Profile:
     return Profile(
         "long",
         text_rate=100,
-        reply_rate=3,
+        # What the dealership's two long codes may send (one text a second each), with room.
+        reply_rate=1.5,
         customers=400,
         schedule=long_schedule(),
         gap_seconds=10,

@@ -111,6 +111,9 @@ def outbound_settings(outbound_database_url: str, simulator_url: str) -> Notifie
         carrier_callback_base_url="http://ingest.test",
         carrier_timeout_seconds=1.0,
         outbound_retry_attempts=RETRY_ATTEMPTS,
+        # The attempts alone decide here; test_outbound_a_carrier_refusing_for_a_while_is_waited_out
+        # gives its sender time.
+        outbound_retry_seconds=0,
         outbound_retry_initial_seconds=0.05,
         outbound_retry_max_seconds=0.3,
         log_format="console",
@@ -346,6 +349,37 @@ async def test_outbound_server_errors_until_retries_run_out_fail_as_unknown(
     failed = await statuses.wait_for(event.message_id, "failed")
     assert (failed.error_category, failed.error_code) == ("unknown", "20503")
     assert len(received(simulator_state, event.to_number)) == RETRY_ATTEMPTS
+
+
+@pytest.mark.parametrize("status", [429, 500])
+async def test_outbound_a_carrier_refusing_for_a_while_is_waited_out(
+    account, outbound, outbound_settings, clock, simulator_state, status
+):
+    """More refusals than attempts, within the time a carrier outage is waited out: the text
+    goes once the carrier is back, instead of failing while it was away."""
+    infra, _ = outbound
+    patient = build_outbound_sending(
+        infra,
+        outbound_settings.model_copy(update={"outbound_retry_seconds": 6.0, "outbound_retry_attempts": 2}),
+        clock=clock,
+    )
+    event = request(account, customer(), carrier="telnyx")
+
+    async def outage(seconds: float) -> None:
+        simulator_state.config.send_failure_status = status
+        await asyncio.sleep(seconds)
+        simulator_state.config.send_failure_status = 0
+
+    try:
+        await asyncio.gather(outage(1.5), patient.sender.handle(event))
+    finally:
+        simulator_state.config.send_failure_status = 0
+        await patient.http.aclose()
+    attempts = [r.http_status for r in received(simulator_state, event.to_number)]
+    assert attempts[-1] == 200 and attempts.count(200) == 1
+    assert attempts[:-1] and set(attempts[:-1]) == {status}, attempts
+    assert len(attempts) > 2, "refused more often than the attempts alone allow"
+    assert (await stored_row(outbound, event.message_id))["status"] == "sent"
 
 
 async def test_outbound_late_answer_is_retried_with_the_same_key_and_texts_once(

@@ -22,6 +22,8 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
+    stop_after_delay,
+    stop_all,
     wait_exponential_jitter,
 )
 
@@ -252,7 +254,11 @@ class OutboundSender:
         try:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_is_temporary),
-                stop=stop_after_attempt(self._settings.outbound_retry_attempts),
+                # Both spent: the attempts, and the time a carrier's outage is waited out.
+                stop=stop_all(
+                    stop_after_attempt(self._settings.outbound_retry_attempts),
+                    stop_after_delay(self._settings.outbound_retry_seconds),
+                ),
                 wait=self._wait,
                 sleep=self._sleep,
                 reraise=True,

@@ -18,6 +18,11 @@ class OutboundSettings(BaseSettings):
     outbound_consumers: int = Field(default=3, ge=1)
 
     outbound_retry_attempts: int = Field(default=5, ge=1)
+    # A carrier refusing for a while (429, 5xx, unreachable) is waited out this long before a
+    # text is failed, whatever the attempts: a staff reply arrives late rather than not at all.
+    # Under Kafka's max.poll.interval (300 s), past which the sending consumer would be taken
+    # out of its group while it waits.
+    outbound_retry_seconds: float = Field(default=240.0, ge=0, lt=300)
     outbound_retry_initial_seconds: float = 0.5
     outbound_retry_max_seconds: float = 20.0
 
