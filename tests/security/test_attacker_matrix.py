@@ -152,7 +152,7 @@ def test_every_staff_operation_refuses_missing_expired_forged_and_unsigned_token
     docs = documents(running)
     attempts = {"no token": {}, **{name: bearer(token) for name, token in forged_tokens().items()}}
     checked = 0
-    with httpx.Client(timeout=10) as client:
+    with httpx.Client(timeout=30) as client:
         for service, method, path, _ in staff_operations(docs):
             url_path = fill(path, {})
             for name, headers in attempts.items():
@@ -169,7 +169,7 @@ def test_credentials_of_their_own_are_refused_without_them(running):
     """Webhooks without a signature (403), DMS and operator endpoints without their secret
     (401), a download without its signed link: refused, never answered 2xx."""
     docs = documents(running)
-    with httpx.Client(timeout=10) as client:
+    with httpx.Client(timeout=30) as client:
         for service, method, path, _ in operations(docs):
             if not OWN_CREDENTIAL.match(path):
                 continue
@@ -188,7 +188,7 @@ def test_credentials_of_their_own_are_refused_without_them(running):
 def test_an_agent_is_refused_every_admin_operation(running, agent_token):
     docs = documents(running)
     listed = set()
-    with httpx.Client(timeout=10) as client:
+    with httpx.Client(timeout=30) as client:
         for service, method, path, operation in staff_operations(docs):
             said = f"{operation.get('summary', '')} {operation.get('description', '')}".lower()
             if (service, method, path) not in ADMIN_ONLY:
@@ -237,7 +237,7 @@ def test_another_dealerships_ids_are_not_found_and_nothing_of_theirs_changes(run
     attacker = bearer(admin_token)
     tried: list[str] = []
     problems: list[str] = []
-    with httpx.Client(timeout=20) as client:
+    with httpx.Client(timeout=30) as client:
         for service, method, path, operation in staff_operations(docs):
             names = [n for n in path_parameters(operation) if n not in NOT_IDS]
             if not names or path in STREAMS:
