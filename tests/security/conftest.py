@@ -20,9 +20,12 @@ import pytest
 from sqlalchemy import text
 
 from devtools import demo
+from devtools.migrate import migrate_all
 from devtools.processes import ServiceProcess, service_urls, stop_services
+from devtools.seed import seed_demo
 from shared.db.engine import create_engine
 from shared.settings import ServiceSettings
+from shared.testing.infrastructure import fresh_database
 from shared.testing.ports import free_ports_for
 from shared.testing.waiting import eventually
 
@@ -42,6 +45,26 @@ class RunningServices:
 
     def logs(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("*.log")))
+
+
+@pytest.fixture(scope="session")
+def database_url(infrastructure: None) -> Iterator[str]:
+    """A database of their own for these services (and a topic prefix, below): the end-to-end
+    tests' services of the same session keep running, and on a shared database and prefix their
+    exporter took this suite's export jobs and stored the PDFs in its own folder, so the
+    download answered 404 (seen once in CI)."""
+    with fresh_database("sbsecurity", _migrated_and_seeded) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def topic_prefix() -> str:
+    return f"s{secrets.token_hex(4)}."
+
+
+def _migrated_and_seeded(url: str) -> None:
+    migrate_all(url)
+    asyncio.run(seed_demo(url))
 
 
 @pytest.fixture(scope="session")
