@@ -8,19 +8,13 @@ import json
 import re
 
 import httpx
-from httpx_sse import ServerSentEvent, aconnect_sse
 
 
 class ResumingStream:
-    """notifier's `/api/v1/notifications/stream` with a bearer token: each event's id is the
-    notification's."""
-
-    path = "/api/v1/notifications/stream"
-
-    def __init__(self, urls: list[str], token: str, start: str = "0", first: int = 0) -> None:
-        self.urls = urls
+    def __init__(self, notifier_urls: list[str], token: str, start: int = 0, first: int = 0) -> None:
+        self.urls = notifier_urls
         self.token = token
-        self.last_id = start
+        self.last_id = str(start)
         self.replica = first
         self.received: list[int] = []
         self.reconnects = 0
@@ -40,7 +34,7 @@ class ResumingStream:
             while True:
                 url = self.urls[self.replica % len(self.urls)]
                 with contextlib.suppress(httpx.HTTPError, ValueError):
-                    await self._read(client, url)
+                    await self._read(client, f"{url}/api/v1/notifications/stream")
                 # The stream ended or failed: the next replica, from the last id received.
                 self.reconnects += 1
                 self.replica += 1
@@ -48,17 +42,21 @@ class ResumingStream:
 
     async def _read(self, client: httpx.AsyncClient, url: str) -> None:
         headers = {"authorization": f"Bearer {self.token}", "last-event-id": self.last_id}
-        async with aconnect_sse(client, "GET", f"{url}{self.path}", headers=headers) as source:
-            if source.response.status_code != 200:
+        async with client.stream("GET", url, headers=headers) as response:
+            if response.status_code != 200:
                 return
-            async for event in source.aiter_sse():
-                self._take(event)
-
-    def _take(self, event: ServerSentEvent) -> None:
-        if event.id and event.event not in ("ready", "read"):
-            json.loads(event.data or "{}")
-            self.received.append(int(event.id))
-            self.last_id = event.id
+            fields: dict[str, str] = {}
+            async for line in response.aiter_lines():
+                if line:
+                    if not line.startswith(":") and ":" in line:
+                        name, _, value = line.partition(":")
+                        fields[name] = value.removeprefix(" ")
+                    continue
+                if fields.get("id") and fields.get("event") not in ("ready", "read"):
+                    json.loads(fields.get("data", "{}"))
+                    self.received.append(int(fields["id"]))
+                    self.last_id = fields["id"]
+                fields = {}
 
 
 class WebStream(ResumingStream):
@@ -68,32 +66,23 @@ class WebStream(ResumingStream):
     event's `<change>-<notification>` id; when the web replica dies the stream resumes on the
     other one from the last id, as the page's EventSource does."""
 
-    path = "/live"
-
     def __init__(self, web_urls: list[str], email: str, password: str, first: int = 0) -> None:
-        super().__init__(web_urls, token="", start="0-0", first=first)
+        super().__init__(web_urls, token="", first=first)
         self.email, self.password = email, password
+        self.last_id = "0-0"
         self.resyncs = 0
 
-    async def _read(self, client: httpx.AsyncClient, url: str) -> None:
-        if not client.cookies:
-            await self._sign_in(client, url)
-        headers = {"last-event-id": self.last_id}
-        async with aconnect_sse(client, "GET", f"{url}{self.path}", headers=headers) as source:
-            if source.response.status_code in (302, 303, 401):
-                client.cookies.clear()  # the session ended: sign in again
-            if source.response.status_code != 200:
-                return
-            async for event in source.aiter_sse():
-                self._take(event)
-
-    def _take(self, event: ServerSentEvent) -> None:
-        if event.event == "resync":
-            self.resyncs += 1  # told it was away too long: it would miss events
-        if event.id:
-            if event.event == "bell":
-                self.received.append(int(event.id.partition("-")[2]))
-            self.last_id = event.id
+    async def _run(self) -> None:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=30)) as client:
+            while True:
+                url = self.urls[self.replica % len(self.urls)]
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    if not client.cookies:
+                        await self._sign_in(client, url)
+                    await self._read(client, f"{url}/live")
+                self.reconnects += 1
+                self.replica += 1
+                await asyncio.sleep(0.3)
 
     async def _sign_in(self, client: httpx.AsyncClient, url: str) -> None:
         page = (await client.get(f"{url}/signin")).text
@@ -105,3 +94,25 @@ class WebStream(ResumingStream):
         if answer.status_code >= 400:
             client.cookies.clear()
             raise ValueError(f"sign-in answered {answer.status_code}")
+
+    async def _read(self, client: httpx.AsyncClient, url: str) -> None:
+        async with client.stream("GET", url, headers={"last-event-id": self.last_id}) as response:
+            if response.status_code in (401, 303, 302):
+                client.cookies.clear()  # the session ended: sign in again
+            if response.status_code != 200:
+                return
+            fields: dict[str, str] = {}
+            async for line in response.aiter_lines():
+                if line:
+                    if not line.startswith(":") and ":" in line:
+                        name, _, value = line.partition(":")
+                        fields[name] = value.removeprefix(" ")
+                    continue
+                event, event_id = fields.get("event"), fields.get("id")
+                if event == "resync":
+                    self.resyncs += 1  # told it was away too long: it would miss events
+                if event_id:
+                    if event == "bell":
+                        self.received.append(int(event_id.partition("-")[2]))
+                    self.last_id = event_id
+                fields = {}
