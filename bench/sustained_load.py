@@ -1,0 +1,364 @@
+"""The whole inbound pipeline under a sustained rate (issue 17, goal 3): wrk posts signed Twilio
+texts to ingest at `--rate` for `--seconds` (Lua `delay()`, exponential gaps per connection) while
+ingest, routing, notifier and search run as real processes, `--replicas` of each consumer service
+(routing, notifier, search; ingest stays one process: it is the edge wrk loads). A staff page's
+stream is open the whole time: the demo admin's account-wide live stream at notifier
+(`GET /api/v1/live`, the one the web inbox keeps open), where every stored inbound text arrives
+as a `message_received` change.
+
+Per replica count, one environment each, in one run:
+- posted and accepted rate (wrk, ingest's claims), the webhook's own p50/p99 (wrk);
+- latency from ingest's claim of the webhook (`ingest.received_webhooks.received_at`, the group's
+  transaction start, same host clock) to the change's arrival on the stream (`time.time()`), per
+  text, matched through routing's `carrier_message_id`; p50/p95/p99/max and the p50 of the first
+  and last tenth (growing = not keeping up). wrk cannot stamp a signed body, so the part before
+  the claim (the socket queue, reading the form) is wrk's own latency, printed beside it: the
+  webhook -> stream latency of a text is at most the sum of the two;
+- the backlog when the load stops (texts accepted but not yet stored by routing, indexed by search,
+  streamed to the page) and the consumer groups' lag in Kafka (end offsets minus committed) once drained and
+  offsets committed (up to 20 s more); how long draining took;
+- CPU per text of every process, PostgreSQL's backends and the broker; how busy the machine was.
+
+With `--replicas 1,2` the two runs are compared: the rate each kept up with, CPU per text, and the
+ratio (issue 17: >= 1.6x where cores allow, or shown by CPU per message where they do not).
+
+    .venv/bin/python bench/sustained_load.py [--rate 600] [--seconds 300] [--replicas 1,2]
+        [--senders 2000] [--connections 64] [--grace 60]
+
+Target (issue 17): 600 texts/s for 5 minutes, webhook -> staff stream p99 < 500 ms, no lag at the end.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import functools
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from cpu_per_text import write_texts
+from environment import CpuMeter, bench_environment, dsn, percentile, pids_matching
+from ingest_edge import run_wrk
+
+from devtools import demo, processes
+from devtools.processes import ServiceProcess, service_urls
+from shared.testing.ports import free_port
+
+CONSUMERS = ("routing", "notifier", "search")
+ROUTE = "/webhooks/twilio/sms"
+processes.ServiceProcess.wait_ready = functools.partialmethod(
+    processes.ServiceProcess.wait_ready, timeout=240
+)
+
+
+class LiveStream:
+    """The admin's account-wide live stream: when each message's `message_received` change came."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+        self.arrivals: dict[str, float] = {}
+        self.ready = asyncio.Event()
+
+    async def read(self) -> None:
+        headers = {"authorization": f"Bearer {self.token}"}
+        async with (
+            httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
+            client.stream("GET", self.url, headers=headers) as response,
+        ):
+            response.raise_for_status()
+            event, data = "", ""
+            async for line in response.aiter_lines():
+                if line:
+                    name, _, value = line.partition(":")
+                    if name == "event":
+                        event = value.strip()
+                    elif name == "data":
+                        data = value.strip()
+                    continue
+                if event == "ready":
+                    self.ready.set()
+                elif event == "conversation" and data:
+                    change = json.loads(data)
+                    if change.get("change") == "message_received" and change.get("message_id"):
+                        self.arrivals.setdefault(change["message_id"], time.time())
+                event, data = "", ""
+
+
+async def _sql(database_url: str, query: str) -> list:
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        return await connection.fetch(query)
+    finally:
+        await connection.close()
+
+
+async def _backlog(database_url: str) -> dict[str, int]:
+    (row,) = await _sql(
+        database_url,
+        "SELECT (SELECT count(*) FROM ingest.received_webhooks) AS accepted,"
+        " (SELECT count(*) FROM routing.messages WHERE direction = 'inbound') AS stored,"
+        " (SELECT count(*) FROM search.messages) AS indexed",
+    )
+    return dict(row)
+
+
+async def _claimed_at(database_url: str) -> dict[str, float]:
+    """routing's message id -> when ingest claimed its webhook (epoch seconds)."""
+    rows = await _sql(
+        database_url,
+        "SELECT m.id::text AS id, extract(epoch FROM w.received_at)::float8 AS claimed"
+        " FROM routing.messages m JOIN ingest.received_webhooks w"
+        " ON w.carrier = 'twilio' AND w.kind = 'sms' AND w.dedupe_key = m.carrier_message_id"
+        " WHERE m.direction = 'inbound'",
+    )
+    return {row["id"]: row["claimed"] for row in rows}
+
+
+async def kafka_lag(bootstrap: str, prefix: str) -> dict[str, int]:
+    """Per consumer group of this run: records in its topics not yet committed."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await probe.start()
+    try:
+        groups = [g[0] for g in await admin.list_consumer_groups() if g[0].startswith(prefix)]
+        lag: dict[str, int] = {}
+        for group in groups:
+            committed = await admin.list_consumer_group_offsets(group)
+            if not committed:
+                continue
+            ends = await probe.end_offsets(list(committed))
+            lag[group] = sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items())
+        return lag
+    finally:
+        await probe.stop()
+        await admin.close()
+
+
+async def _wait_drained(database_url: str, stream: LiveStream, accepted: int, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        counts = await _backlog(database_url)
+        if (
+            counts["stored"] >= accepted
+            and counts["indexed"] >= accepted
+            and len(stream.arrivals) >= accepted
+        ):
+            break
+        await asyncio.sleep(0.5)
+    return time.monotonic() - started
+
+
+async def _login(routing: str) -> str:
+    async with httpx.AsyncClient(timeout=15) as client:
+        answer = await client.post(
+            f"{routing}/api/v1/auth/login", json={"email": demo.ADMIN_EMAIL, "password": demo.PASSWORD}
+        )
+        answer.raise_for_status()
+        return answer.json()["access_token"]
+
+
+async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int) -> dict:
+    ingest = environment.url("ingest")
+    stream = LiveStream(
+        f"{environment.url('notifier')}/api/v1/live", await _login(environment.url("routing"))
+    )
+    reader = asyncio.create_task(stream.read())
+    try:
+        await asyncio.wait_for(stream.ready.wait(), 30)
+        # Warm-up: consumer groups joined, first conversations created, not measured.
+        warm = work / f"warm-{replicas}.txt"
+        write_texts(warm, f"{ingest}{ROUTE}", 200, 50, f"w{replicas}")
+        await asyncio.to_thread(run_wrk, ingest, ROUTE, warm, 2, 8, 40)
+        await _wait_drained(
+            environment.database_url, stream, (await _backlog(environment.database_url))["accepted"], 120
+        )
+        before = await _backlog(environment.database_url)
+        streamed_before = len(stream.arrivals)
+
+        bodies = work / f"load-{replicas}.txt"
+        write_texts(
+            bodies,
+            f"{ingest}{ROUTE}",
+            int(args.rate * args.seconds * 1.1) + 100,
+            args.senders,
+            f"s{replicas}",
+        )
+        meter.start()
+        started, started_epoch = time.monotonic(), time.time()
+        posted = await asyncio.to_thread(
+            run_wrk,
+            ingest,
+            ROUTE,
+            bodies,
+            args.seconds,
+            args.connections,
+            args.connections / args.rate * 1000,
+        )
+        load_seconds = time.monotonic() - started
+        at_end = await _backlog(environment.database_url)
+        streamed_at_end = len(stream.arrivals) - streamed_before
+        drain = await _wait_drained(environment.database_url, stream, at_end["accepted"], args.grace)
+        used = meter.stop()
+        # Consumers commit offsets every few seconds: lag left is what stays after that.
+        lag_deadline = time.monotonic() + 20
+        while (lag := await kafka_lag(environment.kafka_bootstrap, environment.topic_prefix)) and any(
+            lag.values()
+        ):
+            if time.monotonic() > lag_deadline:
+                break
+            await asyncio.sleep(2)
+        claimed = await _claimed_at(environment.database_url)
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await reader
+
+    accepted = at_end["accepted"] - before["accepted"]
+    # This load's texts only (claimed after it started), in claim order.
+    ordered = sorted(
+        (claimed[m], arrived)
+        for m, arrived in stream.arrivals.items()
+        if claimed.get(m, 0.0) >= started_epoch - 0.5
+    )
+    latencies = [(arrived - claim) * 1000 for claim, arrived in ordered]
+    tenth = max(1, len(latencies) // 10)
+    return {
+        "replicas": replicas,
+        "posted_per_s": posted["per_s"],
+        "accepted": accepted,
+        "accepted_per_s": accepted / load_seconds,
+        "webhook_p50_ms": posted["p50_ms"],
+        "webhook_p99_ms": posted["p99_ms"],
+        "errors": posted["errors"],
+        "backlog_at_end": {
+            "routing": at_end["accepted"] - at_end["stored"],
+            "search": at_end["accepted"] - at_end["indexed"],
+            "stream": accepted - streamed_at_end,
+        },
+        "drain_s": drain,
+        "kafka_lag_after": sum(lag.values()),
+        "kafka_lag_groups": {g: n for g, n in lag.items() if n},
+        "streamed": len(latencies),
+        "p50_ms": percentile(latencies, 50) if latencies else None,
+        "p95_ms": percentile(latencies, 95) if latencies else None,
+        "p99_ms": percentile(latencies, 99) if latencies else None,
+        "max_ms": max(latencies) if latencies else None,
+        "first_tenth_p50_ms": percentile(latencies[:tenth], 50) if latencies else None,
+        "last_tenth_p50_ms": percentile(latencies[-tenth:], 50) if latencies else None,
+        "cpu_ms": {k: v * 1000 / max(1, accepted) for k, v in used.items() if not k.startswith("machine")},
+        "machine_busy": used["machine busy"] / max(1e-9, used["machine total"]),
+    }
+
+
+def run_once(args, replicas: int, work: Path) -> dict:
+    with bench_environment(["ingest", *CONSUMERS]) as environment:
+        extra: list[ServiceProcess] = []
+        ports = {name: service.port for name, service in environment.services.items()}
+        env = {**service_urls(ports), **environment.env}
+        try:
+            for copy in range(1, replicas):
+                for name in CONSUMERS:
+                    extra.append(
+                        ServiceProcess(name, free_port(), env, environment.log_dir / f"{name}-{copy + 1}.log")
+                    )
+            for service in extra:
+                service.start()
+            for service in extra:
+                service.wait_ready()
+            database = environment.database_url.rsplit("/", 1)[1]
+            groups = {
+                "ingest": lambda: [environment.services["ingest"].process.pid],
+                **{
+                    name: (
+                        lambda n=name: (
+                            [environment.services[n].process.pid]
+                            + [s.process.pid for s in extra if s.name == n]
+                        )
+                    )
+                    for name in CONSUMERS
+                },
+                "postgres": lambda: pids_matching(f" {database} "),
+                "kafka": lambda: pids_matching("kafka.Kafka"),
+            }
+            result = asyncio.run(_measure(environment, CpuMeter(groups), args, work, replicas))
+        finally:
+            for service in extra:
+                service.stop()
+    report(result, args)
+    return result
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.1f} ms"
+
+
+def report(r: dict, args) -> None:
+    print(
+        f"\n== sustained load: {args.rate:g} texts/s asked for {args.seconds:g} s, "
+        f"{r['replicas']} replica(s) =="
+    )
+    print(
+        f"  posted (wrk)        {r['posted_per_s']:,.1f}/s; accepted {r['accepted']:,} "
+        f"({r['accepted_per_s']:,.1f}/s)"
+        f"; webhook p50 {_ms(r['webhook_p50_ms'])}, p99 {_ms(r['webhook_p99_ms'])} {r['errors'] or ''}"
+    )
+    print(
+        f"  claim -> stream     p50 {_ms(r['p50_ms'])}, p95 {_ms(r['p95_ms'])}, p99 {_ms(r['p99_ms'])},"
+        f" max {_ms(r['max_ms'])} ({r['streamed']:,} of {r['accepted']:,} streamed)"
+    )
+    print(
+        f"  p50 first / last tenth  {_ms(r['first_tenth_p50_ms'])} / {_ms(r['last_tenth_p50_ms'])}"
+        "  (growing = not keeping up)"
+    )
+    print(
+        f"  backlog at the end  {r['backlog_at_end']}; drained in {r['drain_s']:.1f} s;"
+        f" Kafka lag after: {r['kafka_lag_after']:,} {r['kafka_lag_groups'] or ''}"
+    )
+    print(
+        "  CPU ms per text     "
+        + ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_ms"].items())
+        + f"; machine busy {r['machine_busy']:.0%}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=600)
+    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--replicas", default="1,2", help="comma-separated replica counts, one run each")
+    parser.add_argument("--senders", type=int, default=2000)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--grace", type=float, default=60, help="seconds allowed to drain after the load")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sustained-load-"))
+    print(
+        f"[run] {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load average "
+        f"{os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs",
+        flush=True,
+    )
+    results = [run_once(args, int(n), work) for n in args.replicas.split(",")]
+    if len(results) > 1:
+        one, *more = results
+        for r in more:
+            speedup = r["accepted_per_s"] / max(1e-9, one["accepted_per_s"])
+            total_one = sum(v for k, v in one["cpu_ms"].items() if k in ("ingest", *CONSUMERS))
+            total = sum(v for k, v in r["cpu_ms"].items() if k in ("ingest", *CONSUMERS))
+            print(
+                f"\n== {r['replicas']} replicas vs 1: accepted/s {r['accepted_per_s']:,.1f} vs "
+                f"{one['accepted_per_s']:,.1f} ({speedup:.2f}x); services' CPU per text "
+                f"{total:.2f} vs {total_one:.2f} ms ({total / max(1e-9, total_one):.2f}x) =="
+            )
+
+
+if __name__ == "__main__":
+    main()
