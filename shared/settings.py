@@ -62,6 +62,11 @@ class ServiceSettings(HttpProcessSettings):
     # Longer means fewer broker round trips and more messages handled again, idempotently,
     # after a crash or a rebalance.
     kafka_commit_interval_seconds: float = 1.0
+    # How long the broker holds a consumer's fetch when its partitions have nothing new (a record
+    # that arrives ends the wait at once, so this adds no delay to a message). Every consumer group
+    # of a process long-polls on its own (notifier has ~30): at aiokafka's 500 ms an idle service
+    # sent dozens of fetch requests a second.
+    kafka_fetch_max_wait_ms: int = 2000
 
     jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0123456789")
     jwt_issuer: str = "switchboard"

@@ -97,6 +97,7 @@ def subscribe(
         # Offsets are committed by `offsets`, after handling, a batch at a time.
         ack_policy=AckPolicy.MANUAL,
         max_workers=max_workers,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         # `consume` parses the bytes itself: FastStream's own JSON decoding would fail outside
         # it on a body that is not JSON, and the message would come back forever.
         decoder=_raw_body,
@@ -184,7 +185,7 @@ def subscribe_batch(
         **(
             {"fetch_min_bytes": 256 * 1024, "fetch_max_wait_ms": int(gather_seconds * 1000)}
             if gather_seconds > 0
-            else {}
+            else {"fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms}
         ),
         decoder=_raw_body,
         title=f"{group_id}:{spec.name}",
