@@ -71,6 +71,7 @@ def create_app(settings: RoutingSettings) -> FastAPI:
         infra.publisher,
         settings.outbox_batch_size,
         settings.outbox_idle_poll_seconds,
+        settings.outbox_gather_seconds,
     )
     register_carrier_consumers(infra, settings, infra.sessions, relay)
     register_messaging_consumers(infra, settings, infra.sessions, relay)

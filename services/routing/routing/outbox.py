@@ -73,11 +73,13 @@ class OutboxRelay:
         publisher: EventPublisher,
         batch_size: int,
         idle_poll_seconds: float,
+        gather_seconds: float = 0.0,
     ) -> None:
         self._sessions = sessions
         self._publisher = publisher
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
+        self._gather = gather_seconds
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -91,28 +93,34 @@ class OutboxRelay:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._idle_poll)
+                if self._gather > 0 and self._wake.is_set():
+                    # Woken by a commit: the commits of the next few ms ride along in the same
+                    # relay transaction (at 100 texts/s one relay per inbound batch was as many
+                    # transactions as the texts themselves).
+                    await asyncio.sleep(self._gather)
 
     async def relay_once(self) -> int:
         async with self._sessions.begin() as session:
-            locked = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK})
-            if not locked:
-                return 0
-            rows = (
-                await session.execute(
-                    text(
-                        "SELECT id, topic, key, payload, headers FROM routing.outbox"
-                        " WHERE published_at IS NULL ORDER BY id LIMIT :n"
-                    ),
-                    {"n": self._batch_size},
-                )
-            ).all()
+            # Taken and marked in one statement; the mark commits only after Kafka acknowledged
+            # every row (a failed publish raises and rolls it back), so nothing is marked that
+            # was not written.
+            rows = sorted(
+                (await session.execute(_TAKE_UNPUBLISHED, {"k": _RELAY_LOCK, "n": self._batch_size})).all(),
+                key=lambda row: row.id,
+            )
             # In id order, acknowledged together: one broker round trip per batch, not per row.
             await self._publisher.publish_in_order(
                 [(row.topic, bytes(row.payload), row.key, row.headers or {}) for row in rows]
             )
-            if rows:
-                await session.execute(
-                    text("UPDATE routing.outbox SET published_at = now() WHERE id = ANY(:ids)"),
-                    {"ids": [row.id for row in rows]},
-                )
             return len(rows)
+
+
+# The advisory lock is an uncorrelated subquery (an InitPlan run once, before any row is read):
+# a replica that does not get it takes nothing. RETURNING does not keep the subquery's order,
+# hence the sort by id above.
+_TAKE_UNPUBLISHED = text(
+    "UPDATE routing.outbox SET published_at = now() WHERE id IN ("
+    " SELECT id FROM routing.outbox WHERE published_at IS NULL"
+    " AND (SELECT pg_try_advisory_xact_lock(:k)) ORDER BY id LIMIT :n)"
+    " RETURNING id, topic, key, payload, headers"
+)

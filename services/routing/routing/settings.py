@@ -9,6 +9,10 @@ class RoutingSettings(ServiceSettings):
     default_phone_region: str = "US"
     outbox_batch_size: int = 500
     outbox_idle_poll_seconds: float = 0.2
+    # After a commit wakes the relay, it waits this long so the next commits' events leave in the
+    # same relay transaction (fewer transactions per text at the inbound rate; a text's event is
+    # this much later on Kafka).
+    outbox_gather_seconds: float = Field(0.01, ge=0)
     # Auto-close sweeper: how often every replica looks for inactive conversations, and how many
     # it closes per transaction.
     auto_close_interval_seconds: float = Field(60.0, gt=0)
