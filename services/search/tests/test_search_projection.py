@@ -9,8 +9,10 @@ from uuid import UUID, uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from search import queries
+from search import projection, queries
+from search.consumers.feeds import handle_batch
 from shared.contracts.conversation import ConversationStatusChanged, MessageSent
 from shared.contracts.customer import ConversationMerged
 from shared.contracts.topics import (
@@ -305,3 +307,43 @@ async def test_an_unusable_dms_event_is_dead_lettered_and_the_next_one_indexed(
             letters += [record.value for records in batch.values() for record in records]
     finally:
         await consumer.stop()
+
+
+async def test_a_batch_of_texts_is_claimed_together_and_each_text_applied_once(st, settings, account, db):
+    """The inbound-rate feeds' batches (one claim statement, the texts in one round trip): a text
+    seen before is not applied again, nor one twice in the same batch, and texts in and out of
+    the same conversation are all kept."""
+    engine = create_async_engine(settings.database_url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    customer, conversation = uuid4(), uuid4()
+    seen = st.events.received(account, customer, conversation, "already seen", "+14385550177")
+    received, sent = "search.message_received", "search.message_sent"
+    try:
+        await handle_batch(sessions, received, projection.apply_message_received, [seen])
+        # The same event again, as if it now carried another message: its claim keeps it out.
+        replayed = seen.model_copy(update={"message_id": uuid4(), "body": "replayed"})
+        first = st.events.received(account, customer, conversation, "first of the batch", "+14385550177")
+        second = st.events.received(account, customer, conversation, "second of the batch", "+14385550177")
+        await handle_batch(
+            sessions, received, projection.apply_message_received, [replayed, first, second, first]
+        )
+        reply = MessageSent(
+            account_id=account.account_id,
+            conversation_id=conversation,
+            customer_id=customer,
+            message_id=uuid4(),
+            body="a reply",
+            created_at=datetime.now(UTC),
+        )
+        await handle_batch(sessions, sent, projection.apply_message_sent, [reply, reply])
+    finally:
+        await engine.dispose()
+    rows = await db.fetch(
+        "SELECT body, direction FROM search.messages WHERE conversation_id = $1", conversation
+    )
+    assert sorted((row["body"], row["direction"]) for row in rows) == [
+        ("a reply", "outbound"),
+        ("already seen", "inbound"),
+        ("first of the batch", "inbound"),
+        ("second of the batch", "inbound"),
+    ]

@@ -18,7 +18,7 @@ from shared.contracts.topics import (
     MESSAGE_SENT,
     TopicSpec,
 )
-from shared.db.idempotency import claim_event
+from shared.db.idempotency import claim_event, claim_events
 from shared.kafka.consumer import event_trace, subscribe, subscribe_batch
 from shared.service import Infrastructure
 
@@ -49,6 +49,12 @@ FEEDS: dict[str, tuple[TopicSpec, Apply]] = {
 
 # The feeds at the rate of texts.
 BATCHED = (MESSAGE_RECEIVED, MESSAGE_SENT)
+# Appliers that take a batch's events in one round trip (the projection neither logs nor
+# publishes per event, so the events' own traces have nothing to carry there).
+_APPLY_TOGETHER: dict[Apply, Callable[[AsyncSession, list[Any]], Awaitable[None]]] = {
+    projection.apply_message_received: projection.apply_messages,
+    projection.apply_message_sent: projection.apply_messages,
+}
 
 
 async def handle(sessions: async_sessionmaker[AsyncSession], consumer: str, apply: Apply, event: Any) -> None:
@@ -62,10 +68,24 @@ async def handle_batch(
     """Applies each event once, in order, in one transaction: the claims and the writes commit
     together (a failure rolls back the whole batch, whose events are then applied one by one)."""
     async with sessions.begin() as session:
+        if len(events) == 1:
+            with event_trace(events[0]):
+                if await claim_event(session, "search", consumer, event_id(events[0])):
+                    await apply(session, events[0])
+            return
+        # The batch's claims in one statement; an id seen before (or twice here) is applied once.
+        claimed = await claim_events(session, "search", consumer, [event_id(event) for event in events])
+        fresh = []
         for event in events:
+            if event_id(event) in claimed:
+                claimed.discard(event_id(event))
+                fresh.append(event)
+        if apply in _APPLY_TOGETHER:
+            await _APPLY_TOGETHER[apply](session, fresh)
+            return
+        for event in fresh:
             with event_trace(event):
-                if await claim_event(session, "search", consumer, event_id(event)):
-                    await apply(session, event)
+                await apply(session, event)
 
 
 def register_consumers(infra: Infrastructure, settings: SearchSettings) -> None:
