@@ -85,7 +85,8 @@ fuzz: install infra
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/security/test_fuzz_api.py -s -p no:cacheprovider
 
 bench: install infra
-	$(PY) bench/run_all.py
+	@bash infra/system-packages.sh install bench
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 # The one image of every service (Containerfile), with podman or buildah (installed from Debian
 # when missing, as root). IMAGE=<name:tag> names it; BASE_IMAGE=<ref@digest> builds FROM your

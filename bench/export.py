@@ -1,7 +1,7 @@
 """Conversation export to PDF at 100, 1,000 and 10,000 messages: seconds, peak memory and pages
 per second of exporter's whole job — reading the timeline page by page over HTTP, rendering
 chunk by chunk with WeasyPrint, joining the chunks — each size in a fresh process so its peak
-resident memory (ru_maxrss) is its own.
+resident memory (VmHWM) is its own.
 
 Routing's side is a stand-in served in-process from memory (the same JSON routing answers), so
 the figures are exporter's cost, not routing's query time.
@@ -12,7 +12,6 @@ the figures are exporter's cost, not routing's query time.
 import argparse
 import asyncio
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -99,6 +98,15 @@ def stand_in_routing(items: list[dict], conversation_id: UUID) -> FastAPI:
     return app
 
 
+def _high_water_kb() -> int:
+    """Peak resident memory of this process image (VmHWM). Not ru_maxrss: Linux carries that
+    across fork and exec, so a child of a large parent (run_all.py) reported the parent's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
 async def export_once(messages: int, chunk_size: int) -> dict:
     settings = ExporterSettings()
     conversation_id = uuid4()
@@ -107,7 +115,7 @@ async def export_once(messages: int, chunk_size: int) -> dict:
         uuid4(), ACCOUNT, uuid4(), conversation_id, None, None, None, "running", 1, None, None, None, None,
         datetime.now(UTC), None,
     )  # fmt: skip
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _high_water_kb()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://routing") as http:
         with tempfile.TemporaryDirectory() as workdir:
             target = Path(workdir) / "out.pdf"
@@ -123,7 +131,7 @@ async def export_once(messages: int, chunk_size: int) -> dict:
             )
             seconds = time.perf_counter() - started
             size = target.stat().st_size
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _high_water_kb()
     return {
         "messages": messages,
         "entries": rendered.entries,
@@ -134,6 +142,33 @@ async def export_once(messages: int, chunk_size: int) -> dict:
         "rss_before_mb": before / 1024,
         "pdf_kb": size / 1024,
     }
+
+
+def run(sizes: tuple[int, ...] = (100, 1000, 10000), chunk_size: int | None = None) -> list[dict]:
+    chunk_size = chunk_size or ExporterSettings().render_chunk_size
+    rows = []
+    for size in sizes:
+        # A fresh interpreter per size: the high-water mark is the whole process's.
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(size), "--chunk-size", str(chunk_size)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    print(f"\n== exporter: conversation to PDF, chunks of {chunk_size} entries ==")
+    heads = ("messages", "pages", "seconds", "pages/s", "peak RSS MB", "before MB", "PDF KB")
+    print(
+        "  "
+        + " ".join(f"{head:>{width}}" for head, width in zip(heads, (8, 6, 8, 8, 12, 10, 8), strict=True))
+    )
+    for r in rows:
+        print(
+            f"  {r['messages']:>8} {r['pages']:>6} {r['seconds']:>8.2f} {r['pages_per_s']:>8.1f}"
+            f" {r['peak_rss_mb']:>12.0f} {r['rss_before_mb']:>10.0f} {r['pdf_kb']:>8.0f}"
+        )
+    return rows
 
 
 def main() -> None:
@@ -147,28 +182,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(asyncio.run(export_once(args.one, args.chunk_size))))
         return
-    rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        # A fresh interpreter per size: ru_maxrss is a high-water mark for the whole process.
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", str(size), "--chunk-size", str(args.chunk_size)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(json.dumps(rows[-1]), file=sys.stderr)
-    print(f"\n== exporter: conversation to PDF, chunks of {args.chunk_size} entries ==")
-    heads = ("messages", "pages", "seconds", "pages/s", "peak RSS MB", "before MB", "PDF KB")
-    print(
-        "  "
-        + " ".join(f"{head:>{width}}" for head, width in zip(heads, (8, 6, 8, 8, 12, 10, 8), strict=True))
-    )
-    for r in rows:
-        print(
-            f"  {r['messages']:>8} {r['pages']:>6} {r['seconds']:>8.2f} {r['pages_per_s']:>8.1f}"
-            f" {r['peak_rss_mb']:>12.0f} {r['rss_before_mb']:>10.0f} {r['pdf_kb']:>8.0f}"
-        )
+    run(tuple(int(s) for s in args.sizes.split(",")), args.chunk_size)
 
 
 if __name__ == "__main__":

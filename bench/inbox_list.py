@@ -388,6 +388,39 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
+def run(
+    conversations: int = 100_000,
+    messages_per_conversation: int = 10,
+    repeat: int = 20,
+    database: str | None = None,
+    keep: bool = False,
+    counts_only: bool = False,
+) -> dict:
+    """Loads (or reuses `database`), measures, reports; {"database", "results"}."""
+    name = database or f"bench_inbox_{secrets.token_hex(3)}"
+    if not database:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        if not database:
+            asyncio.run(load(url, conversations, messages_per_conversation))
+        print(
+            f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, database {name}, page size {PAGE}, "
+            f"{repeat} calls per case, load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        results = asyncio.run(measure(url, repeat, counts_only))
+        report(results)
+        print(f"[end] load average {os.getloadavg()[0]:.1f}")
+    finally:
+        if keep or database:
+            print(f"[keep] database {name}")
+        else:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return {"database": name, "results": results}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -399,27 +432,14 @@ def main() -> None:
     parser.add_argument("--database", help="measure a kept database (no load)")
     parser.add_argument("--counts-only", action="store_true", help="only the counts, not the list cases")
     args = parser.parse_args()
-
-    name = args.database or f"bench_inbox_{secrets.token_hex(3)}"
-    if not args.database:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate(url)
-        if not args.database:
-            asyncio.run(load(url, args.conversations, args.messages_per_conversation))
-        print(
-            f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, database {name}, page size {PAGE}, "
-            f"{args.repeat} calls per case, load average {os.getloadavg()[0]:.1f}",
-            flush=True,
-        )
-        report(asyncio.run(measure(url, args.repeat, args.counts_only)))
-        print(f"[end] load average {os.getloadavg()[0]:.1f}")
-    finally:
-        if args.keep or args.database:
-            print(f"[keep] database {name}")
-        else:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run(
+        args.conversations,
+        args.messages_per_conversation,
+        args.repeat,
+        args.database,
+        args.keep,
+        args.counts_only,
+    )
 
 
 if __name__ == "__main__":

@@ -1,33 +1,41 @@
-"""Runs the benchmarks of bench/ that fit a run of a few minutes, each in its own isolated
-environment, and prints one table: every figure with its baseline and the ratio between them.
+"""Runs the benchmarks of bench/, each in its own isolated environment, and prints one table:
+every figure with its baseline and the ratio between them (issue 17, goal 4).
 
 A baseline is measured in the same run wherever one exists (bare FastAPI beside ingest's stack,
-Kafka's own producer beside ingest, the first member of a fan-out beside the last); otherwise it
-is the figure written down before the work it measures (issue 17's 9 ms of CPU per text) or the
-target, and the table says which.
+Kafka's own producer beside ingest, one replica beside two, the raw SQL beside the API, the first
+member of a fan-out beside the last); otherwise it is the figure written down before the work it
+measures (issue 17's 9 ms of CPU per text) or the target, and the table says which.
 
     .venv/bin/python bench/run_all.py [--only edge,cpu,...] [--quick]      # or: make bench
 
-Not run here (each prints its own figures; bench/README.md says how): inbox_list.py and
-search_queries.py load a million messages; search_lag.py, export.py, ingest_catch_up.py,
-ingest_checks.py (its Python client is the limit; ingest_edge.py replaces it), web_inbox_list.py
-and web_live_latency.py (a browser).
+The whole table takes about half an hour (the inbox and search loads write a million messages
+each; the sustained load runs 5 minutes per replica count); `--quick` shrinks every load (20,000
+conversations, 150 texts/s for 30 s...) to a few minutes and says so in the figures' names.
+Not in the table: ingest_checks.py (its Python client is the limit; ingest_edge.py replaces it)
+and handler_cpu.py (a side-by-side tool for a change: it needs the commit to compare with).
 """
 
 import argparse
 import datetime
 import os
 import platform
+import statistics
 from collections.abc import Callable
 from pathlib import Path
 
 import cpu_per_text
 import e2e_latency
+import export
+import inbox_list
 import ingest_edge
 import ingest_layers
 import ingest_throughput
 import notifications_fanout
 import outbound_throughput
+import search_lag
+import search_queries
+import sustained_load
+import web_live_latency
 
 # (figure, value, baseline, baseline's kind, ratio, target)
 Row = tuple[str, str, str, str, str, str]
@@ -195,6 +203,187 @@ def outbound(quick: bool) -> list[Row]:
     ]
 
 
+def sustained(quick: bool) -> list[Row]:
+    rate, seconds = (150, 30) if quick else (600, 300)
+    one, two = sustained_load.run(rate=rate, seconds=seconds, replicas=(1, 2), grace=30 if quick else 60)
+    rows: list[Row] = []
+    for r in (one, two):
+        label = f"sustained {rate}/s x {seconds:g} s, {r['replicas']} replica(s)"
+        rows += [
+            (
+                f"{label}: texts accepted/s",
+                _f(r["accepted_per_s"]),
+                _f(rate, 0),
+                "asked",
+                _ratio(r["accepted_per_s"], rate),
+                ">= 1.00 (600/s)",
+            ),
+            (
+                f"{label}: claim -> staff stream p99 ms",
+                _f(r["p99_ms"]),
+                "500",
+                "target (issue 17)",
+                _ratio(r["p99_ms"], 500),
+                "< 1.00",
+            ),
+            (
+                f"{label}: webhook p99 ms (wrk)",
+                _f(r["webhook_p99_ms"]),
+                "",
+                "",
+                "",
+                "",
+            ),
+            (f"{label}: Kafka lag left", f"{r['kafka_lag_after']:,}", "0", "target", "", "0"),
+        ]
+    rows += [
+        (
+            "sustained: 2 replicas / 1, texts accepted/s",
+            _f(two["accepted_per_s"]),
+            _f(one["accepted_per_s"]),
+            "1 replica, same run",
+            f"{two['speedup']:.2f}",
+            ">= 1.60 where cores allow",
+        ),
+        (
+            "sustained: 2 replicas / 1, services' CPU ms per text",
+            _f(sustained_load.services_cpu_ms(two), 2),
+            _f(sustained_load.services_cpu_ms(one), 2),
+            "1 replica, same run",
+            f"{two['cpu_ratio']:.2f}",
+            "~1 (scales by CPU)",
+        ),
+    ]
+    return rows
+
+
+def inbox(quick: bool) -> list[Row]:
+    conversations = 20_000 if quick else 100_000
+    results = inbox_list.run(conversations=conversations, repeat=10 if quick else 20)["results"]
+    lists = [r for r in results if not r["case"].endswith("counts")]
+    counts = [r for r in results if r["case"].endswith("counts")]
+    worst = max(lists, key=lambda r: r["api_p95"])
+    worst_counts = max(counts, key=lambda r: r["api_p95"])
+    ratio = statistics.median(r["api_p50"] / max(r["sql_p50"], 0.01) for r in lists)
+    return [
+        (
+            f"inbox list at {conversations:,} conversations: worst API p95 ms ({len(lists)} cases)",
+            _f(worst["api_p95"]),
+            "30",
+            "target (issue 4)",
+            _ratio(worst["api_p95"], 30),
+            "< 1.00",
+        ),
+        (
+            "inbox list: median API p50 / raw SQL p50",
+            f"{ratio:.1f}",
+            "1",
+            "the SQL alone, same run",
+            f"{ratio:.1f}",
+            "",
+        ),
+        (
+            "inbox counts: worst API p95 ms",
+            _f(worst_counts["api_p95"]),
+            "451.7",
+            "before the counters (2026-12-05)",
+            _ratio(worst_counts["api_p95"], 451.7),
+            "",
+        ),
+    ]
+
+
+def search(quick: bool) -> list[Row]:
+    customers = 20_000 if quick else 100_000
+    results = search_queries.run(customers=customers, repeat=20 if quick else 30)
+    worst = max(results, key=lambda r: r["api_p95"])
+    return [
+        (
+            f"search at {customers:,} customers: worst API p95 ms ({worst['case']})",
+            _f(worst["api_p95"]),
+            "25",
+            "target (issue 7)",
+            _ratio(worst["api_p95"], 25),
+            "< 1.00",
+        ),
+        (
+            "search: median API p50 / hand-written SQL p50",
+            f"{statistics.median(r['api_p50'] / max(r['sql_p50'], 0.01) for r in results):.1f}",
+            "1",
+            "the SQL alone, same run",
+            "",
+            "",
+        ),
+    ]
+
+
+def indexing(quick: bool) -> list[Row]:
+    r = search_lag.run(rate=500, seconds=10 if quick else 20)
+    return [
+        (
+            f"search indexing lag p99 ms at {r['rate']}/s",
+            _f(r["p99_ms"]),
+            "947",
+            "2026-12-02, before the status index",
+            _ratio(r["p99_ms"], 947),
+            "",
+        ),
+        (
+            "search indexing lag p50 ms, last 10 % (keeping up?)",
+            _f(r["last_tenth_p50_ms"]),
+            _f(r["first_tenth_p50_ms"]),
+            "first 10 %, same run",
+            _ratio(r["last_tenth_p50_ms"], r["first_tenth_p50_ms"]),
+            "<= ~1",
+        ),
+        ("search events applied / published", f"{r['applied']} / {r['sent']}", "", "", "", "1.00"),
+    ]
+
+
+# 2026-12-02's figures (bench/README.md): seconds and peak RSS per size.
+EXPORT_BEFORE = {100: (0.29, 101), 1000: (2.34, 121), 10000: (24.23, 140)}
+
+
+def pdf(quick: bool) -> list[Row]:
+    rows: list[Row] = []
+    for r in export.run((100, 1000) if quick else (100, 1000, 10000)):
+        seconds, rss = EXPORT_BEFORE[r["messages"]]
+        rows += [
+            (
+                f"export {r['messages']:,} messages to PDF, seconds",
+                _f(r["seconds"], 2),
+                _f(seconds, 2),
+                "2026-12-02",
+                _ratio(r["seconds"], seconds),
+                "",
+            ),
+            (
+                f"export {r['messages']:,} messages, peak RSS MB",
+                _f(r["peak_rss_mb"], 0),
+                _f(rss, 0),
+                "2026-12-02",
+                _ratio(r["peak_rss_mb"], rss),
+                "bounded",
+            ),
+        ]
+    return rows
+
+
+def live(quick: bool) -> list[Row]:
+    r = web_live_latency.run(rate=50, seconds=20 if quick else 40, grace=15)
+    return [
+        (
+            "web: webhook -> row in an open page p99 ms (50/s)",
+            _f(r["p99"]),
+            "1000",
+            "target (issue 13)",
+            _ratio(r["p99"], 1000),
+            "< 1.00",
+        ),
+        ("web: rows seen / texts sent", f"{r['seen']} / {r['sent']}", "", "", "", "1.00"),
+    ]
+
+
 BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "layers": layers,
     "edge": edge,
@@ -203,6 +392,12 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "e2e": e2e,
     "fanout": fanout,
     "outbound": outbound,
+    "sustained": sustained,
+    "inbox": inbox,
+    "search": search,
+    "indexing": indexing,
+    "export": pdf,
+    "live": live,
 }
 
 

@@ -100,16 +100,8 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--rate", type=int, default=500)
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--grace", type=float, default=30)
-    parser.add_argument("--workers", type=int, default=3, help="CONSUMER_WORKERS of the search process")
-    args = parser.parse_args()
-
+def run(rate: int = 500, seconds: int = 20, grace: float = 30, workers: int = 3) -> dict:
+    """Publishes at `rate` for `seconds` to one search process; the lag of every applied event."""
     name = f"bench_search_lag_{secrets.token_hex(3)}"
     prefix = f"b{secrets.token_hex(4)}."
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
@@ -124,31 +116,53 @@ def main() -> None:
             "KAFKA_TOPIC_PREFIX": prefix,
             "KAFKA_PARTITIONS": "3",
             "LOG_LEVEL": "WARNING",
-            "CONSUMER_WORKERS": str(args.workers),
+            "CONSUMER_WORKERS": str(workers),
         }
         services = start_services(env, log_dir, {"search": free_port()}, names=["search"])
-        print(
-            f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {args.rate}/s for {args.seconds} s;"
-            f" logs {log_dir}"
-        )
-        sent = asyncio.run(publish(prefix, args.rate, args.seconds))
-        applied = asyncio.run(collect(url, sent, args.grace))
+        print(f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {rate}/s for {seconds} s; logs {log_dir}")
+        sent = asyncio.run(publish(prefix, rate, seconds))
+        applied = asyncio.run(collect(url, sent, grace))
         lags = [lag for _, lag in applied]
         missing = len(sent) - len(lags)
-        print(
-            f"[lag] applied {len(lags)}/{len(sent)} ({missing} missing after {args.grace:.0f} s grace): "
-            f"p50 {statistics.median(lags):.0f} ms, p95 {percentile(lags, 95):.0f} ms, "
-            f"p99 {percentile(lags, 99):.0f} ms, max {max(lags):.0f} ms"
-        )
         tenth = max(1, len(lags) // 10)
-        print(
-            f"[lag] median of the first 10 %: {statistics.median(lags[:tenth]):.0f} ms, "
-            f"of the last 10 %: {statistics.median(lags[-tenth:]):.0f} ms (growing = not keeping up)"
-        )
+        result = {
+            "rate": rate,
+            "sent": len(sent),
+            "applied": len(lags),
+            "p50_ms": statistics.median(lags) if lags else None,
+            "p95_ms": percentile(lags, 95) if lags else None,
+            "p99_ms": percentile(lags, 99) if lags else None,
+            "max_ms": max(lags) if lags else None,
+            "first_tenth_p50_ms": statistics.median(lags[:tenth]) if lags else None,
+            "last_tenth_p50_ms": statistics.median(lags[-tenth:]) if lags else None,
+        }
+        if lags:
+            print(
+                f"[lag] applied {len(lags)}/{len(sent)} ({missing} missing after {grace:.0f} s grace): "
+                f"p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, "
+                f"p99 {result['p99_ms']:.0f} ms, max {result['max_ms']:.0f} ms"
+            )
+            print(
+                f"[lag] median of the first 10 %: {result['first_tenth_p50_ms']:.0f} ms, "
+                f"of the last 10 %: {result['last_tenth_p50_ms']:.0f} ms (growing = not keeping up)"
+            )
+        return result
     finally:
         stop_services(services)
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         asyncio.run(_delete_prefixed_topics(KAFKA_BOOTSTRAP, prefix))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--grace", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=3, help="CONSUMER_WORKERS of the search process")
+    args = parser.parse_args()
+    run(args.rate, args.seconds, args.grace, args.workers)
 
 
 if __name__ == "__main__":

@@ -435,6 +435,34 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
+def run(
+    customers: int = 100_000,
+    messages_per_customer: int = 10,
+    repeat: int = 30,
+    database: str | None = None,
+    keep: bool = False,
+) -> list[dict]:
+    """Loads (or reuses `database`), measures and reports every query kind."""
+    name = database or f"bench_search_{secrets.token_hex(3)}"
+    if not database:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        if not database:
+            asyncio.run(load(url, customers, messages_per_customer))
+        print(f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, page size {PAGE}, {repeat} calls per kind")
+        print(f"  {'':<40} {'api p50':>7} {'api p95':>7} {'sql p50':>7} {'sql p95':>7}")
+        results = asyncio.run(measure(url, customers, repeat))
+        report(results)
+    finally:
+        if keep or database:
+            print(f"[keep] database {name}")
+        else:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -445,23 +473,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--database", help="measure this kept database again instead of loading a new one")
     args = parser.parse_args()
-
-    name = args.database or f"bench_search_{secrets.token_hex(3)}"
-    if not args.database:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate(url)
-        if not args.database:
-            asyncio.run(load(url, args.customers, args.messages_per_customer))
-        print(f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, page size {PAGE}, {args.repeat} calls per kind")
-        print(f"  {'':<40} {'api p50':>7} {'api p95':>7} {'sql p50':>7} {'sql p95':>7}")
-        report(asyncio.run(measure(url, args.customers, args.repeat)))
-    finally:
-        if args.keep or args.database:
-            print(f"[keep] database {name}")
-        else:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run(args.customers, args.messages_per_customer, args.repeat, args.database, args.keep)
 
 
 if __name__ == "__main__":

@@ -329,6 +329,41 @@ def report(r: dict, args) -> None:
     )
 
 
+def run(
+    rate: float = 600,
+    seconds: float = 300,
+    replicas: tuple[int, ...] = (1, 2),
+    senders: int = 2000,
+    connections: int = 64,
+    grace: float = 60,
+) -> list[dict]:
+    """One run per replica count; the comparison printed when there are several."""
+    args = argparse.Namespace(
+        rate=rate, seconds=seconds, senders=senders, connections=connections, grace=grace
+    )
+    work = Path(tempfile.mkdtemp(prefix="sustained-load-"))
+    print(
+        f"[run] {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load average "
+        f"{os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs",
+        flush=True,
+    )
+    results = [run_once(args, n, work) for n in replicas]
+    one, *more = results
+    for r in more:
+        r["speedup"] = r["accepted_per_s"] / max(1e-9, one["accepted_per_s"])
+        r["cpu_ratio"] = services_cpu_ms(r) / max(1e-9, services_cpu_ms(one))
+        print(
+            f"\n== {r['replicas']} replicas vs 1: accepted/s {r['accepted_per_s']:,.1f} vs "
+            f"{one['accepted_per_s']:,.1f} ({r['speedup']:.2f}x); services' CPU per text "
+            f"{services_cpu_ms(r):.2f} vs {services_cpu_ms(one):.2f} ms ({r['cpu_ratio']:.2f}x) =="
+        )
+    return results
+
+
+def services_cpu_ms(result: dict) -> float:
+    return sum(v for k, v in result["cpu_ms"].items() if k in ("ingest", *CONSUMERS))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -340,24 +375,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--grace", type=float, default=60, help="seconds allowed to drain after the load")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="sustained-load-"))
-    print(
-        f"[run] {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load average "
-        f"{os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs",
-        flush=True,
+    run(
+        args.rate,
+        args.seconds,
+        tuple(int(n) for n in args.replicas.split(",")),
+        args.senders,
+        args.connections,
+        args.grace,
     )
-    results = [run_once(args, int(n), work) for n in args.replicas.split(",")]
-    if len(results) > 1:
-        one, *more = results
-        for r in more:
-            speedup = r["accepted_per_s"] / max(1e-9, one["accepted_per_s"])
-            total_one = sum(v for k, v in one["cpu_ms"].items() if k in ("ingest", *CONSUMERS))
-            total = sum(v for k, v in r["cpu_ms"].items() if k in ("ingest", *CONSUMERS))
-            print(
-                f"\n== {r['replicas']} replicas vs 1: accepted/s {r['accepted_per_s']:,.1f} vs "
-                f"{one['accepted_per_s']:,.1f} ({speedup:.2f}x); services' CPU per text "
-                f"{total:.2f} vs {total_one:.2f} ms ({total / max(1e-9, total_one):.2f}x) =="
-            )
 
 
 if __name__ == "__main__":

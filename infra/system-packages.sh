@@ -7,12 +7,15 @@
 #   infra/system-packages.sh          install what is missing (no-op when all are there)
 #   infra/system-packages.sh check    exit 1 and name what is missing, install nothing
 #   infra/system-packages.sh install browser   also Chromium, for the browser tests
+#   infra/system-packages.sh install bench     also wrk and Chromium, for `make bench`
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 # `browser` as the last argument adds what only the test suite needs.
 [ "${!#:-}" = browser ] && PACKAGES+=(chromium)
+# `bench`: the native load generator and the browser of bench/run_all.py.
+[ "${!#:-}" = bench ] && PACKAGES+=(wrk chromium)
 
 missing_packages() {
   local package
