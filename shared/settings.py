@@ -67,6 +67,10 @@ class ServiceSettings(HttpProcessSettings):
     # of a process long-polls on its own (notifier has ~30): at aiokafka's 500 ms an idle service
     # sent dozens of fetch requests a second.
     kafka_fetch_max_wait_ms: int = 2000
+    # A batch consumer (shared/kafka/consumer.py: subscribe_batch) waits this long after the first
+    # records of a batch for the ones right behind them: fewer, larger transactions at the
+    # inbound rate, each text that much later.
+    kafka_batch_gather_ms: float = 15.0
 
     jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0123456789")
     jwt_issuer: str = "switchboard"

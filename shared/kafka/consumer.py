@@ -137,16 +137,22 @@ def subscribe_batch(
 
     `gather_seconds` > 0, for a consumer nobody waits on (counting, say): the broker holds each
     fetch until that long has passed or a few hundred KB of records are waiting, so batches are
-    that much larger (fewer transactions) and a record may wait that much longer."""
+    that much larger (fewer transactions) and a record may wait that much longer. Otherwise
+    `settings.kafka_batch_gather_ms` > 0: after the first records come, the consumer waits that
+    long and adds what has arrived meanwhile (`_gathered`)."""
     contract: type[EventT] = spec.contract
     topic = publisher.topic(spec)
     group = consumer_group(settings, group_id, spec)
     offsets = OffsetCommitter(settings.kafka_commit_interval_seconds)
     one = _one_by_one(publisher, settings, spec, group, handle_one)
 
+    gather = settings.kafka_batch_gather_ms / 1000 if gather_seconds <= 0 else 0.0
+
     async def consume(message: KafkaMessage) -> None:
         records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
         try:
+            if gather > 0 and len(records) < max_records:
+                records = await _gathered(message.consumer, records, gather, max_records)
             parsed: list[tuple[Any, EventT]] = []
             for record in records:
                 try:
@@ -168,7 +174,10 @@ def subscribe_batch(
                             with event_trace(event):
                                 await one(record, event)
         except BaseException:
-            await message.nack()  # nothing after the batch's first record is committed
+            # Nothing after the batch's first record is committed: each partition of the batch
+            # (gathered ones included) is rewound to its first record.
+            _rewind(message.consumer, records)
+            await message.nack()
             raise
         for record in records[:-1]:
             offsets.note(message.consumer, record)
@@ -191,6 +200,30 @@ def subscribe_batch(
         title=f"{group_id}:{spec.name}",
         description=spec.description,
     )(consume)
+
+
+async def _gathered(consumer: Any, records: tuple, wait: float, max_records: int) -> tuple:
+    """`records` and those that arrived within `wait` seconds after them (what the fetcher has
+    by then, without another wait): at the inbound rate a batch then holds several texts instead
+    of one or two, and a text costs its share of one transaction, one pass through FastStream
+    and one fetch, for `wait` seconds more on its way."""
+    await asyncio.sleep(wait)
+    try:
+        more = await consumer.getmany(timeout_ms=0, max_records=max_records - len(records))
+    except Exception:  # stopping or rebalancing: the batch as it was
+        return records
+    # Per partition, the later fetch's records follow the earlier's: partition order holds.
+    return records + tuple(record for partition in more.values() for record in partition)
+
+
+def _rewind(consumer: Any, records: Sequence[Any]) -> None:
+    first: dict[TopicPartition, int] = {}
+    for record in records:
+        partition = TopicPartition(record.topic, record.partition)
+        first[partition] = min(first.get(partition, record.offset), record.offset)
+    for partition, offset in first.items():
+        with contextlib.suppress(Exception):  # no longer assigned: its next owner starts there
+            consumer.seek(partition, offset)
 
 
 # Inside a batch handler: the trace context each event's record carried, by the event's id.
