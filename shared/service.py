@@ -57,7 +57,7 @@ def build_infrastructure(settings: ServiceSettings) -> Infrastructure:
         engine=engine,
         sessions=create_session_factory(engine),
         broker=broker,
-        publisher=EventPublisher(broker, settings),
+        publisher=EventPublisher(broker, settings, registry),
         registry=registry,
         tracer_provider=tracer_provider,
     )

@@ -1,16 +1,17 @@
 """Builds the FastStream broker every service uses, with tracing and metrics middleware."""
 
 import asyncio
+import collections
 import logging
+import time
 from collections.abc import Sequence
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from opentelemetry import context as otel_context
-from opentelemetry import propagate
-from opentelemetry.trace import TracerProvider
-from prometheus_client import CollectorRegistry
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, TracerProvider
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from shared.contracts.base import Event
 from shared.contracts.topics import TopicSpec
@@ -18,7 +19,8 @@ from shared.kafka.topics import topic_name
 from shared.settings import ServiceSettings
 
 # (topic, body, key, trace carrier): one record of a batch for EventPublisher.publish_in_order;
-# the carrier holds the trace context (W3C headers) of whatever caused the record, or is empty.
+# the carrier holds the trace context (W3C headers) of whatever caused the record, or is empty;
+# its entries become the record's headers.
 OrderedRecord = tuple["TopicSpec | str", bytes, str, dict[str, str]]
 
 
@@ -61,12 +63,20 @@ async def start_broker(broker: KafkaBroker) -> None:
 class EventPublisher:
     """Publishes contract events and waits for Kafka's acknowledgement, within a deadline."""
 
-    def __init__(self, broker: KafkaBroker, settings: ServiceSettings) -> None:
+    def __init__(
+        self, broker: KafkaBroker, settings: ServiceSettings, registry: CollectorRegistry | None = None
+    ) -> None:
         self._broker = broker
         self._settings = settings
+        self._topics: dict[str, str] = {}
+        self._metrics = _BatchMetrics(registry) if registry is not None else None
 
     def topic(self, spec: TopicSpec | str) -> str:
-        return topic_name(self._settings, spec if isinstance(spec, str) else spec.name)
+        name = spec if isinstance(spec, str) else spec.name
+        topic = self._topics.get(name)
+        if topic is None:
+            topic = self._topics[name] = topic_name(self._settings, name)
+        return topic
 
     async def publish(
         self,
@@ -94,30 +104,75 @@ class EventPublisher:
         deadline. Each record is handed to the producer before the next (so per-partition order
         is the list's order) without waiting for its ack: a batch costs about one round trip to
         the broker, not one per record. Any failure raises PublishFailed; records before it may
-        have been written (callers are at-least-once anyway)."""
+        have been written (callers are at-least-once anyway).
+
+        Straight to the broker's aiokafka producer (the same one, acks=all and idempotent), not
+        through FastStream's publish: its telemetry and Prometheus middlewares and a context
+        attached per record cost ~4x the producer's own work per record (115 against 30 µs,
+        issue 17). Each record carries the W3C trace headers of what caused it (its carrier, or
+        the current trace when the carrier is empty), so consumers continue that trace; one span
+        and one observation of the metrics per batch."""
         if not records:
             return
-        deadline = self._settings.kafka_publish_timeout_seconds
-
-        async def send_all() -> None:
-            acks = []
-            for spec, body, key, carrier in records:
-                token = otel_context.attach(propagate.extract(carrier))
-                try:
-                    acks.append(
-                        await self._broker.publish(
-                            body,
-                            self.topic(spec),
-                            key=key.encode(),
-                            headers={"content-type": "application/json"},
-                            no_confirm=True,
-                        )
-                    )
-                finally:
-                    otel_context.detach(token)
-            await asyncio.gather(*acks)
-
+        started = time.perf_counter()
         try:
-            await asyncio.wait_for(send_all(), timeout=deadline)
+            with _TRACER.start_as_current_span(
+                "kafka publish batch",
+                kind=SpanKind.PRODUCER,
+                attributes={"messaging.system": "kafka", "messaging.batch.message_count": len(records)},
+            ):
+                await asyncio.wait_for(
+                    self._send_all(records), timeout=self._settings.kafka_publish_timeout_seconds
+                )
         except Exception as exc:
+            if self._metrics is not None:
+                self._metrics.observe(records, self, time.perf_counter() - started, "error")
             raise PublishFailed(f"publish of {len(records)} records failed: {exc!r}") from exc
+        if self._metrics is not None:
+            self._metrics.observe(records, self, time.perf_counter() - started, "success")
+
+    async def _send_all(self, records: Sequence[OrderedRecord]) -> None:
+        # FastStream's producer state raises IncorrectState until the broker is connected.
+        producer = self._broker.config.producer._producer.producer
+        current: list[tuple[str, bytes]] | None = None
+        acks = []
+        for spec, body, key, carrier in records:
+            if carrier:
+                headers = [_JSON, *((name, value.encode()) for name, value in carrier.items())]
+            else:
+                if current is None:
+                    now: dict[str, str] = {}
+                    propagate.inject(now)
+                    current = [_JSON, *((name, value.encode()) for name, value in now.items())]
+                headers = current
+            acks.append(await producer.send(self.topic(spec), body, key=key.encode(), headers=headers))
+        await asyncio.gather(*acks)
+
+
+_JSON = ("content-type", b"application/json")
+_TRACER = trace.get_tracer(__name__)
+
+
+class _BatchMetrics:
+    """What publish_in_order observes once per batch: records by topic and outcome, and the time
+    until every acknowledgement (FastStream's own publish metrics count `publish`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.records = Counter(
+            "switchboard_kafka_published_records",
+            "Records published in order (publish_in_order), by topic and outcome",
+            ["destination", "status"],
+            registry=registry,
+        )
+        self.seconds = Histogram(
+            "switchboard_kafka_publish_batch_seconds",
+            "Time from handing a batch to the producer to Kafka's last acknowledgement",
+            registry=registry,
+        )
+
+    def observe(
+        self, records: Sequence[OrderedRecord], publisher: EventPublisher, seconds: float, status: str
+    ) -> None:
+        self.seconds.observe(seconds)
+        for topic, count in collections.Counter(publisher.topic(record[0]) for record in records).items():
+            self.records.labels(topic, status).inc(count)
