@@ -89,6 +89,26 @@ async def _delete_prefixed_topics(bootstrap: str, prefix: str) -> int:
 
 
 @contextlib.contextmanager
+def scratch_database(
+    prefix: str, reuse: str | None = None, keep: bool = False
+) -> Iterator[tuple[str, str, bool]]:
+    """A database of the local cluster for one benchmark: a new `<prefix>_<hex>` (dropped on exit
+    unless `keep`), or the kept one named `reuse` (left as it is). Yields (name, SQLAlchemy URL,
+    whether it is new and must be loaded)."""
+    name = reuse or f"{prefix}_{secrets.token_hex(3)}"
+    if not reuse:
+        asyncio.run(_admin_sql(f'CREATE DATABASE "{name}"'))
+    url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield name, url, not reuse
+    finally:
+        if keep or reuse:
+            print(f"[keep] database {name}", flush=True)
+        else:
+            asyncio.run(_admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
 def bench_environment(
     names: list[str], extra_env: dict[str, str] | None = None
 ) -> Iterator[BenchEnvironment]:

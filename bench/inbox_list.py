@@ -14,7 +14,6 @@ after migrating it to routing's newest revision.
 import argparse
 import asyncio
 import os
-import secrets
 import statistics
 import time
 from datetime import UTC, datetime
@@ -22,10 +21,9 @@ from uuid import UUID
 
 import asyncpg
 import httpx
-from environment import BASE_DATABASE_URL, dsn, percentile
+from environment import dsn, percentile, scratch_database
 from fastapi import FastAPI
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import make_url
 
 from routing.app import api_routers
 from routing.conversations.queries import list_conversations_query
@@ -380,14 +378,6 @@ def report(results: list[dict]) -> None:
         )
 
 
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(dsn(BASE_DATABASE_URL))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 def run(
     conversations: int = 100_000,
     messages_per_conversation: int = 10,
@@ -397,13 +387,9 @@ def run(
     counts_only: bool = False,
 ) -> dict:
     """Loads (or reuses `database`), measures, reports; {"database", "results"}."""
-    name = database or f"bench_inbox_{secrets.token_hex(3)}"
-    if not database:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database("bench_inbox", database, keep) as (name, url, new):
         migrate(url)
-        if not database:
+        if new:
             asyncio.run(load(url, conversations, messages_per_conversation))
         print(
             f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, database {name}, page size {PAGE}, "
@@ -413,11 +399,6 @@ def run(
         results = asyncio.run(measure(url, repeat, counts_only))
         report(results)
         print(f"[end] load average {os.getloadavg()[0]:.1f}")
-    finally:
-        if keep or database:
-            print(f"[keep] database {name}")
-        else:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     return {"database": name, "results": results}
 
 

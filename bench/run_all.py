@@ -49,94 +49,89 @@ def _ratio(value: float | None, baseline: float | None) -> str:
     return "n/a" if not value or not baseline else f"{value / baseline:.2f}"
 
 
+def _row(
+    figure: str,
+    value: float | None,
+    baseline: float | None = None,
+    baseline_is: str = "",
+    target: str = "",
+    digits: int = 1,
+) -> Row:
+    """A figure beside its baseline (measured in the same run, written down earlier, or the
+    target, as `baseline_is` says) and their ratio."""
+    if baseline is None:
+        return (figure, _f(value, digits), "", "", "", target)
+    return (figure, _f(value, digits), _f(baseline, digits), baseline_is, _ratio(value, baseline), target)
+
+
 def edge(quick: bool) -> list[Row]:
     r = ingest_edge.run(seconds=5 if quick else 10, rounds=1 if quick else 3)
     fastapi, stack, ingest, half = r["fastapi"], r["stack"], r["ingest"], r["ingest_half"]
     return [
-        ("edge: bare FastAPI req/s (wrk -c32)", _f(fastapi["per_s"], 0), "", "", "", ""),
-        (
+        _row("edge: bare FastAPI req/s (wrk -c32)", fastapi["per_s"], digits=0),
+        _row(
             "edge: ingest's stack req/s",
-            _f(stack["per_s"], 0),
-            _f(fastapi["per_s"], 0),
+            stack["per_s"],
+            fastapi["per_s"],
             "bare FastAPI, same run",
-            f"{r['stack_to_fastapi']:.2f}",
             ">= 0.60",
+            0,
         ),
-        (
+        _row(
             "edge: ingest signed webhooks req/s",
-            _f(ingest["per_s"], 0),
-            _f(stack["per_s"], 0),
+            ingest["per_s"],
+            stack["per_s"],
             "stack, same run",
-            f"{r['ingest_to_stack']:.2f}",
             ">= 0.50",
+            0,
         ),
-        ("edge: ingest p99 ms at saturation", _f(ingest["p99_ms"]), "350-690", "issue 17", "", ""),
-        (
-            "edge: ingest p99 ms at half saturation",
-            _f(half["p99_ms"]),
-            "50",
-            "target",
-            _ratio(half["p99_ms"], 50),
-            "< 1.00",
-        ),
-        (
-            "edge: ingest CPU ms per webhook",
-            _f(ingest["cpu_ms"], 2),
-            _f(stack["cpu_ms"], 2),
-            "stack, same run",
-            _ratio(ingest["cpu_ms"], stack["cpu_ms"]),
-            "",
+        _row("edge: ingest p99 ms at saturation", ingest["p99_ms"], 350, "issue 17 (350-690)"),
+        _row("edge: ingest p99 ms at half saturation", half["p99_ms"], 50, "target", "< 1.00"),
+        _row(
+            "edge: ingest CPU ms per webhook", ingest["cpu_ms"], stack["cpu_ms"], "stack, same run", digits=2
         ),
     ]
 
 
 def layers(quick: bool) -> list[Row]:
     r = ingest_layers.run(n=1000 if quick else 3000, rounds=3 if quick else 5)
-    bare = r["bare FastAPI"]
-    rows: list[Row] = [("layers: bare FastAPI us/request (in-process)", _f(bare), "", "", "", "")]
-    for name, value in r.items():
-        if name != "bare FastAPI":
-            rows.append(
-                (
-                    f"layers: {name} us/request",
-                    _f(value),
-                    _f(bare),
-                    "bare FastAPI, same run",
-                    _ratio(value, bare),
-                    "",
-                )
-            )
-    return rows
+    bare = r.pop("bare FastAPI")
+    return [
+        _row("layers: bare FastAPI us/request (in-process)", bare),
+        *(
+            _row(f"layers: {name} us/request", value, bare, "bare FastAPI, same run")
+            for name, value in r.items()
+        ),
+    ]
 
 
 def cpu(quick: bool) -> list[Row]:
     r = cpu_per_text.run(rate=100, seconds=10 if quick else 20, rounds=1 if quick else 2)
-    rows: list[Row] = [
-        (f"cpu per text: {name} ms", _f(r["cpu_ms"][name], 2), "", "", "", "")
-        for name in cpu_per_text.SERVICES
+    return [
+        *(_row(f"cpu per text: {name} ms", r["cpu_ms"][name], digits=2) for name in cpu_per_text.SERVICES),
+        *(
+            _row(f"cpu per text: {name} ms (beside)", r["cpu_ms"][name], digits=2)
+            for name in ("postgres", "kafka")
+        ),
+        _row(
+            "cpu per text: 4 services ms",
+            r["services_total_ms"],
+            cpu_per_text.BASELINE_TOTAL_MS,
+            "issue 17",
+            "<= 0.50",
+            2,
+        ),
     ]
-    rows += [
-        (f"cpu per text: {name} ms (beside)", _f(r["cpu_ms"][name], 2), "", "", "", "")
-        for name in ("postgres", "kafka")
-    ]
-    total = r["services_total_ms"]
-    base = cpu_per_text.BASELINE_TOTAL_MS
-    rows.append(
-        ("cpu per text: 4 services ms", _f(total, 2), _f(base), "issue 17", _ratio(total, base), "<= 0.50")
-    )
-    return rows
 
 
 def throughput(quick: bool) -> list[Row]:
     r = ingest_throughput.run(count=1000 if quick else 3000)
     return [
-        (
+        _row(
             "ingest accepted webhooks/s (Python client, C=32)",
-            _f(r["accepted_per_s"]),
-            _f(r["kafka"]["records_per_s"], 0),
+            r["accepted_per_s"],
+            r["kafka"]["records_per_s"],
             "Kafka ProducerPerformance, same run",
-            f"{r['ratio']:.4f}",
-            "",
         ),
     ]
 
@@ -144,31 +139,16 @@ def throughput(quick: bool) -> list[Row]:
 def e2e(quick: bool) -> list[Row]:
     r = e2e_latency.run(rate=100, seconds=20 if quick else 60)
     return [
-        (f"e2e webhook -> SSE p50 ms ({r['rate']:g}/s)", _f(r["p50_ms"]), "", "", "", ""),
-        (
-            "e2e webhook -> SSE p99 ms",
-            _f(r["p99_ms"]),
-            "500",
-            "target (issue 17)",
-            _ratio(r["p99_ms"], 500),
-            "< 1.00",
-        ),
-        (
+        _row(f"e2e webhook -> SSE p50 ms ({r['rate']:g}/s)", r["p50_ms"]),
+        _row("e2e webhook -> SSE p99 ms", r["p99_ms"], 500, "target (issue 17)", "< 1.00"),
+        _row(
             "e2e p50 ms, last 10 % (keeping up?)",
-            _f(r["last_tenth_p50_ms"]),
-            _f(r["first_tenth_p50_ms"]),
+            r["last_tenth_p50_ms"],
+            r["first_tenth_p50_ms"],
             "first 10 %, same run",
-            _ratio(r["last_tenth_p50_ms"], r["first_tenth_p50_ms"]),
             "~1",
         ),
-        (
-            "e2e delivered / sent",
-            f"{r['received']} / {r['sent']}",
-            "",
-            "",
-            _ratio(r["received"], r["sent"]),
-            "1.00",
-        ),
+        _row("e2e delivered to the stream", r["received"], r["sent"], "sent", "1.00", 0),
     ]
 
 
@@ -177,30 +157,18 @@ def fanout(quick: bool) -> list[Row]:
     firsts = [x["first_ms"] for x in r["rounds"] if x["first_ms"] is not None]
     first = sorted(firsts)[len(firsts) // 2] if firsts else None
     return [
-        (
+        _row(
             f"fan-out to 50 of {r['streams']} streams, last member ms",
-            _f(r["last_member_p50_ms"]),
-            _f(first),
+            r["last_member_p50_ms"],
+            first,
             "first member, same run",
-            _ratio(r["last_member_p50_ms"], first),
-            "",
         ),
     ]
 
 
 def outbound(quick: bool) -> list[Row]:
     r = outbound_throughput.run(count=100 if quick else 400)
-    lifted = r["lifted"]
-    return [
-        (
-            "outbound texts/s through the simulator",
-            _f(lifted["per_second"]),
-            "92.1",
-            "2026-11-25",
-            _ratio(lifted["per_second"], 92.1),
-            "",
-        ),
-    ]
+    return [_row("outbound texts/s through the simulator", r["lifted"]["per_second"], 92.1, "2026-11-25")]
 
 
 def sustained(quick: bool) -> list[Row]:
@@ -210,51 +178,29 @@ def sustained(quick: bool) -> list[Row]:
     for r in (one, two):
         label = f"sustained {rate}/s x {seconds:g} s, {r['replicas']} replica(s)"
         rows += [
-            (
-                f"{label}: texts accepted/s",
-                _f(r["accepted_per_s"]),
-                _f(rate, 0),
-                "asked",
-                _ratio(r["accepted_per_s"], rate),
-                ">= 1.00 (600/s)",
-            ),
-            (
-                f"{label}: claim -> staff stream p99 ms",
-                _f(r["p99_ms"]),
-                "500",
-                "target (issue 17)",
-                _ratio(r["p99_ms"], 500),
-                "< 1.00",
-            ),
-            (
-                f"{label}: webhook p99 ms (wrk)",
-                _f(r["webhook_p99_ms"]),
-                "",
-                "",
-                "",
-                "",
-            ),
-            (f"{label}: Kafka lag left", f"{r['kafka_lag_after']:,}", "0", "target", "", "0"),
+            _row(f"{label}: texts accepted/s", r["accepted_per_s"], rate, "asked", ">= 1.00 (600/s)"),
+            _row(f"{label}: claim -> staff stream p99 ms", r["p99_ms"], 500, "target (issue 17)", "< 1.00"),
+            _row(f"{label}: webhook p99 ms (wrk)", r["webhook_p99_ms"]),
+            _row(f"{label}: Kafka lag left, records", r["kafka_lag_after"], target="0", digits=0),
         ]
-    rows += [
-        (
+    return [
+        *rows,
+        _row(
             "sustained: 2 replicas / 1, texts accepted/s",
-            _f(two["accepted_per_s"]),
-            _f(one["accepted_per_s"]),
+            two["accepted_per_s"],
+            one["accepted_per_s"],
             "1 replica, same run",
-            f"{two['speedup']:.2f}",
             ">= 1.60 where cores allow",
         ),
-        (
+        _row(
             "sustained: 2 replicas / 1, services' CPU ms per text",
-            _f(sustained_load.services_cpu_ms(two), 2),
-            _f(sustained_load.services_cpu_ms(one), 2),
+            sustained_load.services_cpu_ms(two),
+            sustained_load.services_cpu_ms(one),
             "1 replica, same run",
-            f"{two['cpu_ratio']:.2f}",
             "~1 (scales by CPU)",
+            digits=2,
         ),
     ]
-    return rows
 
 
 def inbox(quick: bool) -> list[Row]:
@@ -262,33 +208,26 @@ def inbox(quick: bool) -> list[Row]:
     results = inbox_list.run(conversations=conversations, repeat=10 if quick else 20)["results"]
     lists = [r for r in results if not r["case"].endswith("counts")]
     counts = [r for r in results if r["case"].endswith("counts")]
-    worst = max(lists, key=lambda r: r["api_p95"])
-    worst_counts = max(counts, key=lambda r: r["api_p95"])
-    ratio = statistics.median(r["api_p50"] / max(r["sql_p50"], 0.01) for r in lists)
+    worst = max(r["api_p95"] for r in lists)
     return [
-        (
+        _row(
             f"inbox list at {conversations:,} conversations: worst API p95 ms ({len(lists)} cases)",
-            _f(worst["api_p95"]),
-            "30",
+            worst,
+            30,
             "target (issue 4)",
-            _ratio(worst["api_p95"], 30),
             "< 1.00",
         ),
-        (
-            "inbox list: median API p50 / raw SQL p50",
-            f"{ratio:.1f}",
-            "1",
+        _row(
+            "inbox list: median API p50 ms / raw SQL p50",
+            statistics.median(r["api_p50"] for r in lists),
+            statistics.median(r["sql_p50"] for r in lists),
             "the SQL alone, same run",
-            f"{ratio:.1f}",
-            "",
         ),
-        (
+        _row(
             "inbox counts: worst API p95 ms",
-            _f(worst_counts["api_p95"]),
-            "451.7",
+            max(r["api_p95"] for r in counts),
+            451.7,
             "before the counters (2026-12-05)",
-            _ratio(worst_counts["api_p95"], 451.7),
-            "",
         ),
     ]
 
@@ -298,21 +237,18 @@ def search(quick: bool) -> list[Row]:
     results = search_queries.run(customers=customers, repeat=20 if quick else 30)
     worst = max(results, key=lambda r: r["api_p95"])
     return [
-        (
+        _row(
             f"search at {customers:,} customers: worst API p95 ms ({worst['case']})",
-            _f(worst["api_p95"]),
-            "25",
+            worst["api_p95"],
+            25,
             "target (issue 7)",
-            _ratio(worst["api_p95"], 25),
             "< 1.00",
         ),
-        (
-            "search: median API p50 / hand-written SQL p50",
-            f"{statistics.median(r['api_p50'] / max(r['sql_p50'], 0.01) for r in results):.1f}",
-            "1",
+        _row(
+            "search: median API p50 ms / hand-written SQL p50",
+            statistics.median(r["api_p50"] for r in results),
+            statistics.median(r["sql_p50"] for r in results),
             "the SQL alone, same run",
-            "",
-            "",
         ),
     ]
 
@@ -320,23 +256,20 @@ def search(quick: bool) -> list[Row]:
 def indexing(quick: bool) -> list[Row]:
     r = search_lag.run(rate=500, seconds=10 if quick else 20)
     return [
-        (
+        _row(
             f"search indexing lag p99 ms at {r['rate']}/s",
-            _f(r["p99_ms"]),
-            "947",
+            r["p99_ms"],
+            947,
             "2026-12-02, before the status index",
-            _ratio(r["p99_ms"], 947),
-            "",
         ),
-        (
+        _row(
             "search indexing lag p50 ms, last 10 % (keeping up?)",
-            _f(r["last_tenth_p50_ms"]),
-            _f(r["first_tenth_p50_ms"]),
+            r["last_tenth_p50_ms"],
+            r["first_tenth_p50_ms"],
             "first 10 %, same run",
-            _ratio(r["last_tenth_p50_ms"], r["first_tenth_p50_ms"]),
             "<= ~1",
         ),
-        ("search events applied / published", f"{r['applied']} / {r['sent']}", "", "", "", "1.00"),
+        _row("search events applied", r["applied"], r["sent"], "published", "1.00", digits=0),
     ]
 
 
@@ -349,21 +282,20 @@ def pdf(quick: bool) -> list[Row]:
     for r in export.run((100, 1000) if quick else (100, 1000, 10000)):
         seconds, rss = EXPORT_BEFORE[r["messages"]]
         rows += [
-            (
+            _row(
                 f"export {r['messages']:,} messages to PDF, seconds",
-                _f(r["seconds"], 2),
-                _f(seconds, 2),
+                r["seconds"],
+                seconds,
                 "2026-12-02",
-                _ratio(r["seconds"], seconds),
-                "",
+                digits=2,
             ),
-            (
+            _row(
                 f"export {r['messages']:,} messages, peak RSS MB",
-                _f(r["peak_rss_mb"], 0),
-                _f(rss, 0),
+                r["peak_rss_mb"],
+                rss,
                 "2026-12-02",
-                _ratio(r["peak_rss_mb"], rss),
                 "bounded",
+                0,
             ),
         ]
     return rows
@@ -372,15 +304,10 @@ def pdf(quick: bool) -> list[Row]:
 def live(quick: bool) -> list[Row]:
     r = web_live_latency.run(rate=50, seconds=20 if quick else 40, grace=15)
     return [
-        (
-            "web: webhook -> row in an open page p99 ms (50/s)",
-            _f(r["p99"]),
-            "1000",
-            "target (issue 13)",
-            _ratio(r["p99"], 1000),
-            "< 1.00",
+        _row(
+            "web: webhook -> row in an open page p99 ms (50/s)", r["p99"], 1000, "target (issue 13)", "< 1.00"
         ),
-        ("web: rows seen / texts sent", f"{r['seen']} / {r['sent']}", "", "", "", "1.00"),
+        _row("web: rows seen in the page", r["seen"], r["sent"], "texts sent", "1.00", digits=0),
     ]
 
 

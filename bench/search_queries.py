@@ -13,7 +13,6 @@ the latest revision, not reloaded).
 
 import argparse
 import asyncio
-import secrets
 import statistics
 import time
 from collections.abc import Callable
@@ -22,9 +21,8 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
-from environment import BASE_DATABASE_URL, dsn, percentile
+from environment import dsn, percentile, scratch_database
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from search.api.search import search_router
 from search.migrations import migrate
@@ -427,14 +425,6 @@ def report(results: list[dict]) -> None:
     print(f"\nAPI p95 at or over the 25 ms target: {', '.join(over) if over else 'none'}")
 
 
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(dsn(BASE_DATABASE_URL))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 def run(
     customers: int = 100_000,
     messages_per_customer: int = 10,
@@ -443,23 +433,14 @@ def run(
     keep: bool = False,
 ) -> list[dict]:
     """Loads (or reuses `database`), measures and reports every query kind."""
-    name = database or f"bench_search_{secrets.token_hex(3)}"
-    if not database:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(BASE_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database("bench_search", database, keep) as (_, url, new):
         migrate(url)
-        if not database:
+        if new:
             asyncio.run(load(url, customers, messages_per_customer))
         print(f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, page size {PAGE}, {repeat} calls per kind")
         print(f"  {'':<40} {'api p50':>7} {'api p95':>7} {'sql p50':>7} {'sql p95':>7}")
         results = asyncio.run(measure(url, customers, repeat))
         report(results)
-    finally:
-        if keep or database:
-            print(f"[keep] database {name}")
-        else:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     return results
 
 
