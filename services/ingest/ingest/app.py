@@ -15,6 +15,7 @@ from ingest.carriers.apis import CarrierApis
 from ingest.catch_up_job import catch_up_job
 from ingest.catch_up_metrics import CatchUpMetrics
 from ingest.consumers import register_consumers
+from ingest.gc_tuning import freeze_startup_objects
 from ingest.production_checks import refuse_demo_credentials
 from ingest.repository import TelnyxKeys, TwilioCredentials
 from ingest.settings import IngestSettings
@@ -88,6 +89,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
             usage_router(settings, usage_reader(infra.sessions), USAGE_DESCRIBED),
         ],
         background_jobs=[catch_up_job(catch_up)] if settings.catch_up_enabled else [],
+        on_startup=[freeze_startup_objects],
         on_shutdown=[auth_http.aclose, carrier_http.aclose],
         preflight=[lambda: refuse_demo_credentials(infra.sessions)]
         if settings.environment == PRODUCTION
