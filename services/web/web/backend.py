@@ -1,17 +1,24 @@
 """The other services' HTTP APIs, called with the signed-in person's token like any client.
 
-A page never sees an httpx error: a refusal becomes one of the exceptions below, which the app
+A page never sees a client error: a refusal becomes one of the exceptions below, which the app
 turns into a sign-in redirect (401), a not-found page (404 and another dealership's ids, which
-the owners answer alike), a plain message (other 4xx) or the "could not reach" banner."""
+the owners answer alike), a plain message (other 4xx) or the "could not reach" banner.
+
+Calls go through aiohttp: per call it costs web a third of httpx's CPU (0.55 against 1.4 ms for a
+list page's 50 rows, bench/README.md, issue 13), and a page is mostly that call and its
+rendering. httpx stays for the live relay's stream (httpx-sse) and for tests' in-memory fakes."""
 
 import contextlib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import aiohttp
 import httpx
 import orjson
 from cachetools import TTLCache
+from yarl import URL
 
 from web.settings import WebSettings
 
@@ -50,7 +57,9 @@ class Unavailable(Exception):
 
 
 class Backend:
-    """One pooled HTTP client for every service, shared by all requests of the process."""
+    """One pooled HTTP client for every service, shared by all requests of the process.
+
+    `transport` (tests): an httpx transport that answers every call instead of the network."""
 
     def __init__(self, settings: WebSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.urls: dict[str, str] = {
@@ -61,11 +70,16 @@ class Backend:
             # Carrier setup: the webhook side of the credentials.
             "ingest": settings.ingest_url,
         }
+        # The live relay's streams (and every call, when a test gives its own transport).
         self.http = httpx.AsyncClient(
             timeout=settings.backend_timeout_seconds,
             transport=transport,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
+        self.in_memory = transport is not None
+        self.timeout = settings.backend_timeout_seconds
+        # Made on the first call: an aiohttp session belongs to the running event loop.
+        self.session: aiohttp.ClientSession | None = None
         # Answers every page asks for again (who the person is, their dealership's settings, the
         # staff directory), kept per token for a few seconds: a page then costs routing one or
         # two calls instead of six. A refused token is still refused at once by those calls.
@@ -90,41 +104,76 @@ class Backend:
         all_headers = {"accept": "application/json", **(headers or {})}
         if token:
             all_headers["authorization"] = f"Bearer {token}"
+        address = self.urls[service] + path
+        if self.in_memory:
+            try:
+                response = await self.http.request(
+                    method, address, params=params, json=json, headers=all_headers
+                )
+            except httpx.HTTPError as exc:
+                raise Unavailable(service) from exc
+            return answer_of(service, response.status_code, response.content)
+        body = None
+        if json is not None:
+            body = orjson.dumps(json)
+            all_headers["content-type"] = "application/json"
         try:
-            response = await self.http.request(
-                method, self.urls[service] + path, params=params, json=json, headers=all_headers
-            )
-        except httpx.HTTPError as exc:
+            async with self._session().request(
+                method, with_query(address, params), data=body, headers=all_headers, allow_redirects=False
+            ) as response:
+                status, content = response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise Unavailable(service) from exc
-        return answer_of(service, response)
+        return answer_of(service, status, content)
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self.session is None:
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=200, limit_per_host=0),
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                # Never carry a cookie from one person's answer to another's call.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                raise_for_status=False,
+            )
+        return self.session
 
     async def close(self) -> None:
         await self.http.aclose()
+        if self.session is not None:
+            await self.session.close()
 
 
-def answer_of(service: str, response: httpx.Response) -> Any:
-    status = response.status_code
+def with_query(address: str, params: Any) -> URL:
+    """The address with `params` as httpx would write them (a dict or pairs; a list value repeats
+    its key; True is `true`), already encoded so aiohttp sends it as is."""
+    if not params:
+        return URL(address, encoded=True)
+    return URL(f"{address}?{httpx.QueryParams(params)}", encoded=True)
+
+
+def answer_of(service: str, status: int, content: bytes) -> Any:
     if status == 204:
         return None
     if status < 400:
         # orjson: a list page's 50 rows decode in a third of the standard library's time.
-        return orjson.loads(response.content) if response.content else None
+        return orjson.loads(content) if content else None
+    error = _error_of(content)
     if status == 401:
-        raise SessionExpired("suspended" if _error_code(response) == "dealership_suspended" else None)
+        raise SessionExpired("suspended" if error.get("code") == "dealership_suspended" else None)
     if status == 404:
         raise NotFound()
     if status >= 500:
         raise Unavailable(service)
-    error = {}
-    with contextlib.suppress(ValueError, AttributeError):
-        error = response.json().get("error") or {}
     raise Refused(status, error.get("code", "refused"), error.get("message", ""), error.get("details"))
 
 
-def _error_code(response: httpx.Response) -> str | None:
-    with contextlib.suppress(ValueError, AttributeError):
-        return (response.json().get("error") or {}).get("code")
-    return None
+def _error_of(content: bytes) -> Mapping[str, Any]:
+    """The owner's `{"error": {...}}`, or nothing when the answer is not that shape."""
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        error = orjson.loads(content).get("error") or {}
+        if isinstance(error, dict):
+            return error
+    return {}
 
 
 # What `get_recent` keeps: a change under these paths makes the person's next page ask again.
