@@ -131,13 +131,20 @@ def format_ago(value: str | datetime | None, now: datetime | None = None) -> str
     return dates.format_timedelta(delta, add_direction=True, threshold=1.0, locale=_babel_locale(here.locale))
 
 
-def format_short_time(value: str | datetime | None, now: datetime | None = None) -> str:
-    """A list row's time: the hour today, the day otherwise."""
+def format_short_time(
+    value: str | datetime | None, now: datetime | None = None, today: date | None = None
+) -> str:
+    """A list row's time: the hour today, the day otherwise. `today` (from `today_here`) saves
+    working out the day again for each of a list's rows."""
     if value is None or value == "":
         return ""
     here = current.get()
-    today = (now or datetime.now(UTC)).astimezone(here.time_zone).date()
-    return _short_time(value, here.locale, here.time_zone, today)
+    return _short_time(value, here.locale, here.time_zone, today or today_here(now))
+
+
+def today_here(now: datetime | None = None) -> date:
+    """Today's date in the current person's time zone."""
+    return (now or datetime.now(UTC)).astimezone(current.get().time_zone).date()
 
 
 @functools.lru_cache(maxsize=_FORMATTED)
