@@ -139,7 +139,7 @@ def subscribe_batch(
     fetch until that long has passed or a few hundred KB of records are waiting, so batches are
     that much larger (fewer transactions) and a record may wait that much longer. Otherwise
     `settings.kafka_batch_gather_ms` > 0: after the first records come, the consumer waits that
-    long and adds what has arrived meanwhile (`_gathered`)."""
+    long and adds what has arrived meanwhile (`_gather_batches`)."""
     contract: type[EventT] = spec.contract
     topic = publisher.topic(spec)
     group = consumer_group(settings, group_id, spec)
@@ -151,8 +151,6 @@ def subscribe_batch(
     async def consume(message: KafkaMessage) -> None:
         records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
         try:
-            if gather > 0 and len(records) < max_records:
-                records = await _gathered(message.consumer, records, gather, max_records)
             parsed: list[tuple[Any, EventT]] = []
             for record in records:
                 try:
@@ -174,17 +172,14 @@ def subscribe_batch(
                             with event_trace(event):
                                 await one(record, event)
         except BaseException:
-            # Nothing after the batch's first record is committed: each partition of the batch
-            # (gathered ones included) is rewound to its first record.
-            _rewind(message.consumer, records)
-            await message.nack()
+            await message.nack()  # each partition of the batch rewound to its first record
             raise
         for record in records[:-1]:
             offsets.note(message.consumer, record)
         if records:
             await offsets.handled(message.consumer, records[-1])
 
-    broker.subscriber(
+    subscriber = broker.subscriber(
         topic,
         group_id=group,
         auto_offset_reset=auto_offset_reset,
@@ -199,31 +194,34 @@ def subscribe_batch(
         decoder=_raw_body,
         title=f"{group_id}:{spec.name}",
         description=spec.description,
-    )(consume)
+    )
+    subscriber(consume)
+    if gather > 0:
+        _gather_batches(subscriber, gather, max_records)
 
 
-async def _gathered(consumer: Any, records: tuple, wait: float, max_records: int) -> tuple:
-    """`records` and those that arrived within `wait` seconds after them (what the fetcher has
-    by then, without another wait): at the inbound rate a batch then holds several texts instead
-    of one or two, and a text costs its share of one transaction, one pass through FastStream
-    and one fetch, for `wait` seconds more on its way."""
-    await asyncio.sleep(wait)
-    try:
-        more = await consumer.getmany(timeout_ms=0, max_records=max_records - len(records))
-    except Exception:  # stopping or rebalancing: the batch as it was
-        return records
-    # Per partition, the later fetch's records follow the earlier's: partition order holds.
-    return records + tuple(record for partition in more.values() for record in partition)
+def _gather_batches(subscriber: Any, wait: float, max_records: int) -> None:
+    """Makes FastStream's batch `subscriber` wait `wait` seconds after a batch's first records and
+    add those that arrived meanwhile (what the fetcher holds by then, without another wait): at
+    the inbound rate a batch holds several texts instead of one or two, and a text costs its
+    share of one transaction, one pass through FastStream and one fetch, for `wait` seconds more
+    on its way. Done where FastStream fetches (`get_msg`), so its metrics and span count every
+    record, and a nack rewinds every partition of the whole batch."""
+    fetch = subscriber.get_msg
 
+    async def get_msg(consumer: Any) -> tuple:
+        records = await fetch(consumer)
+        if not records or len(records) >= max_records:
+            return records
+        await asyncio.sleep(wait)
+        try:
+            more = await consumer.getmany(timeout_ms=0, max_records=max_records - len(records))
+        except Exception:  # stopping or rebalancing: the batch as it was
+            return records
+        # Per partition, the later fetch's records follow the earlier's: partition order holds.
+        return (*records, *(record for partition in more.values() for record in partition))
 
-def _rewind(consumer: Any, records: Sequence[Any]) -> None:
-    first: dict[TopicPartition, int] = {}
-    for record in records:
-        partition = TopicPartition(record.topic, record.partition)
-        first[partition] = min(first.get(partition, record.offset), record.offset)
-    for partition, offset in first.items():
-        with contextlib.suppress(Exception):  # no longer assigned: its next owner starts there
-            consumer.seek(partition, offset)
+    subscriber.get_msg = get_msg
 
 
 # Inside a batch handler: the trace context each event's record carried, by the event's id.

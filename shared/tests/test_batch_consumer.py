@@ -125,3 +125,52 @@ def test_each_event_of_a_batch_is_handled_in_the_trace_its_record_carried():
                 assert current() == batch_trace  # no trace headers: nothing changes
         with event_trace(first):
             assert current() == batch_trace  # outside a batch: nothing changes
+
+
+async def test_a_batch_gathers_the_records_that_arrive_right_behind_its_first():
+    """KAFKA_BATCH_GATHER_MS: what the fetcher holds after the wait joins the batch, after the
+    first records (so each partition's order holds); a full batch does not wait; a consumer that
+    fails meanwhile (stopping, rebalancing) leaves the batch as it was."""
+    from types import SimpleNamespace
+
+    from shared.kafka.consumer import _gather_batches
+
+    first, second, third = (SimpleNamespace(offset=n) for n in range(3))
+
+    class Consumer:
+        def __init__(self, more=None, error=None):
+            self.more, self.error, self.asked = more, error, []
+
+        async def getmany(self, timeout_ms, max_records):
+            self.asked.append((timeout_ms, max_records))
+            if self.error:
+                raise self.error
+            return self.more
+
+    def subscriber(records):
+        async def get_msg(_consumer):
+            return records
+
+        return SimpleNamespace(get_msg=get_msg)
+
+    gathering = subscriber((first,))
+    _gather_batches(gathering, 0.001, max_records=10)
+    consumer = Consumer(more={"p0": [second], "p1": [third]})
+    assert await gathering.get_msg(consumer) == (first, second, third)
+    assert consumer.asked == [(0, 9)]
+
+    full = subscriber((first, second))
+    _gather_batches(full, 0.001, max_records=2)
+    consumer = Consumer(more={"p0": [third]})
+    assert await full.get_msg(consumer) == (first, second)
+    assert consumer.asked == []
+
+    stopping = subscriber((first,))
+    _gather_batches(stopping, 0.001, max_records=10)
+    assert await stopping.get_msg(Consumer(error=RuntimeError("consumer stopped"))) == (first,)
+
+    empty = subscriber(())
+    _gather_batches(empty, 0.001, max_records=10)
+    consumer = Consumer(more={"p0": [third]})
+    assert await empty.get_msg(consumer) == ()
+    assert consumer.asked == []
