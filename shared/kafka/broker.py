@@ -112,26 +112,26 @@ class EventPublisher:
         issue 17). Each record carries the W3C trace headers of what caused it (its carrier, or
         the current trace when the carrier is empty), so consumers continue that trace; one span
         and one observation of the metrics per batch."""
-        if not records:
-            return
-        started = time.perf_counter()
-        try:
-            with _TRACER.start_as_current_span(
-                "kafka publish batch",
-                kind=SpanKind.PRODUCER,
-                attributes={"messaging.system": "kafka", "messaging.batch.message_count": len(records)},
-            ):
-                await asyncio.wait_for(
-                    self._send_all(records), timeout=self._settings.kafka_publish_timeout_seconds
-                )
-        except Exception as exc:
-            if self._metrics is not None:
-                self._metrics.observe(records, self, time.perf_counter() - started, "error")
-            raise PublishFailed(f"publish of {len(records)} records failed: {exc!r}") from exc
-        if self._metrics is not None:
-            self._metrics.observe(records, self, time.perf_counter() - started, "success")
+        await (await self.hand_in_order(records)).acknowledged()
 
-    async def _send_all(self, records: Sequence[OrderedRecord]) -> None:
+    async def hand_in_order(self, records: Sequence[OrderedRecord]) -> "HandedRecords":
+        """The first half of publish_in_order: hands `records` to the producer in their order and
+        returns without waiting for Kafka; the result's `acknowledged()` waits for every ack,
+        within the deadline counted from now. Whatever is handed to the producer afterwards
+        follows these records in each partition, so a caller may hand its next batch while this
+        one is on its way (one batch's acknowledgement never waits for the next's). Raises
+        PublishFailed when the records cannot be handed (broker not connected, no metadata
+        within the deadline)."""
+        handed = HandedRecords(self, records)
+        if records:
+            try:
+                async with asyncio.timeout(self._settings.kafka_publish_timeout_seconds):
+                    handed.acks = await self._send_each(records)
+            except Exception as exc:
+                raise handed.failed(exc) from exc
+        return handed
+
+    async def _send_each(self, records: Sequence[OrderedRecord]) -> list[asyncio.Future]:
         # FastStream's producer state raises IncorrectState until the broker is connected.
         producer = self._broker.config.producer._producer.producer
         current: list[tuple[str, bytes]] | None = None
@@ -146,7 +146,49 @@ class EventPublisher:
                     current = [_JSON, *((name, value.encode()) for name, value in now.items())]
                 headers = current
             acks.append(await producer.send(self.topic(spec), body, key=key.encode(), headers=headers))
-        await asyncio.gather(*acks)
+        return acks
+
+
+class HandedRecords:
+    """Records with the producer, waiting for Kafka's acknowledgements (hand_in_order)."""
+
+    def __init__(self, publisher: EventPublisher, records: Sequence[OrderedRecord]) -> None:
+        self._publisher = publisher
+        self._records = records
+        self._started = time.perf_counter()
+        self._deadline = asyncio.get_running_loop().time() + publisher._settings.kafka_publish_timeout_seconds
+        self.acks: list[asyncio.Future] = []
+        self._span = (
+            _TRACER.start_span(
+                "kafka publish batch",
+                kind=SpanKind.PRODUCER,
+                attributes={"messaging.system": "kafka", "messaging.batch.message_count": len(records)},
+            )
+            if records
+            else None
+        )
+
+    async def acknowledged(self) -> None:
+        """Returns once Kafka acknowledged every record; PublishFailed otherwise."""
+        if not self._records:
+            return
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                await asyncio.gather(*self.acks)
+        except Exception as exc:
+            raise self.failed(exc) from exc
+        self._finish("success")
+
+    def failed(self, exc: Exception) -> PublishFailed:
+        self._finish("error")
+        return PublishFailed(f"publish of {len(self._records)} records failed: {exc!r}")
+
+    def _finish(self, status: str) -> None:
+        if self._span is not None:
+            self._span.end()
+        metrics = self._publisher._metrics
+        if metrics is not None:
+            metrics.observe(self._records, self._publisher, time.perf_counter() - self._started, status)
 
 
 _JSON = ("content-type", b"application/json")
