@@ -146,9 +146,9 @@ async def measure(
     groups: list[int] = []
     claim = claims.WebhookClaims._claim_and_publish
 
-    async def counted(self, group):
+    async def counted(self, group, *rest):
         groups.append(len(group))
-        return await claim(self, group)
+        return await claim(self, group, *rest)
 
     claims.WebhookClaims._claim_and_publish = counted
     ingest = create_app(IngestSettings())

@@ -113,3 +113,16 @@ def test_signature_check_refuses_what_is_not_a_signature():
     for given_signature in ("", " ", "é" * 28, sign(TOKEN, URL, form) + " "):
         assert not signature_is_valid(TOKEN, URL, form, given_signature)
     assert not signature_is_valid(TOKEN, "https://[broken/webhooks", form, sign(TOKEN, URL, form))
+
+
+@pytest.mark.parametrize("field", ["Body", "From", "MessageSid", "MediaUrl0", "Extra\x00Name"])
+def test_a_nul_anywhere_in_the_form_is_unusable_and_named(field):
+    form = inbound_sms_form(
+        "AC1", "+15145551234", "+15145550100", "Hi", media=[("https://x.test/m/1.jpg", "image/jpeg")]
+    )
+    if field.startswith("Extra"):
+        form[field] = "value"
+    else:
+        form[field] = form[field] + "\x00"
+    with pytest.raises(ValueError, match="contains the NUL character"):
+        inbound_message(form, uuid4(), datetime.now(UTC))

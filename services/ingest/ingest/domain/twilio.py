@@ -11,7 +11,7 @@ from uuid import UUID
 
 from twilio.request_validator import add_port, remove_port
 
-from ingest.domain.unstorable import without_nul
+from ingest.domain.unstorable import without_nul_from
 from shared.carriers import error_codes
 from shared.contracts.base import Attachment
 from shared.contracts.carrier import CarrierInbound, CarrierStatus
@@ -90,7 +90,7 @@ def _attachments(form: Mapping[str, str]) -> list[Attachment]:
 
 
 def inbound_message(form: Mapping[str, str], account_id: UUID, received_at: datetime) -> CarrierInbound:
-    return without_nul(
+    return without_nul_from(
         CarrierInbound(
             account_id=account_id,
             carrier="twilio",
@@ -101,7 +101,8 @@ def inbound_message(form: Mapping[str, str], account_id: UUID, received_at: date
             attachments=_attachments(form),
             received_at=received_at,
             raw=dict(form),
-        )
+        ),
+        form,
     )
 
 
@@ -111,7 +112,7 @@ def status_update(form: Mapping[str, str], account_id: UUID, received_at: dateti
     if not status:
         raise UnusableWebhook("missing field MessageStatus")
     error_code = (form.get("ErrorCode") or "").strip() or None
-    return without_nul(
+    return without_nul_from(
         CarrierStatus(
             account_id=account_id,
             occurred_at=received_at,
@@ -122,7 +123,8 @@ def status_update(form: Mapping[str, str], account_id: UUID, received_at: dateti
             error_message=(form.get("ErrorMessage") or "").strip() or None,
             error_category=error_codes.category_for("twilio", error_code),
             raw=dict(form),
-        )
+        ),
+        form,
     )
 
 
