@@ -19,7 +19,8 @@ Layers (each is part of the one before it, so the differences say what each adds
         [--case all:open]
 
 The database is one kept by `web_inbox_list.py --keep` (100,000 conversations). routing is started
-as a process on it (LOG_LEVEL=WARNING); web is built in this process with `create_app`.
+as a process on it (LOG_LEVEL=WARNING), or `--routing-url` names one already running on it; web is
+built in this process with `create_app` and runs on uvloop, as under uvicorn.
 """
 
 import argparse
@@ -30,7 +31,7 @@ import pstats
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ for folder in (ROOT, ROOT / "bench", ROOT / "services" / "web", ROOT / "services
         sys.path.insert(0, str(folder))
 
 import httpx  # noqa: E402
+import uvloop  # noqa: E402
 from environment import BASE_DATABASE_URL  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from starlette.requests import Request  # noqa: E402
@@ -202,6 +204,11 @@ async def measure(
     await deps.backend.close()
 
 
+def run(main: Coroutine) -> None:
+    """On uvloop, as uvicorn runs web when uvloop is installed (it is, with uvicorn[standard])."""
+    uvloop.run(main)
+
+
 def login(routing_url: str) -> str:
     answer = httpx.post(
         f"{routing_url}/api/v1/auth/login",
@@ -229,7 +236,7 @@ def main() -> None:
     with open("/proc/loadavg") as load:
         print(f"[load] {load.read().strip()}", flush=True)
     if args.routing_url:
-        asyncio.run(
+        run(
             measure(
                 args.routing_url,
                 login(args.routing_url),
@@ -244,7 +251,7 @@ def main() -> None:
     with services_on(url, ["routing"]) as services:
         routing_url = services["routing"].url
         token = login(routing_url)
-        asyncio.run(measure(routing_url, token, _view(view), status, args.n, args.rounds, args.profile))
+        run(measure(routing_url, token, _view(view), status, args.n, args.rounds, args.profile))
     with open("/proc/loadavg") as load:
         print(f"[load] {load.read().strip()}", flush=True)
 

@@ -37,11 +37,12 @@ def build_environment() -> jinja2.Environment:
     # The same "new style" gettext (autoescaped, `%(name)s` filled in and escaped), without the
     # extension's two context-passing wrappers per call: a list page says ~200 strings.
     environment.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
-    # A list row's HTML (the list's hot path): see conversation_rows.py. Imported here because
-    # it uses this module's gettext.
+    # A list row's HTML and the view menu's items (the list's hot path): conversation_rows.py and
+    # list_menu.py. Imported here because they use this module's gettext.
     from web.conversation_rows import RowWriter
+    from web.list_menu import view_menu_items
 
-    environment.globals["row_writer"] = RowWriter
+    environment.globals.update(row_writer=RowWriter, view_menu_items=view_menu_items)
     environment.filters.update(
         when=i18n.format_when,
         ago=i18n.format_ago,

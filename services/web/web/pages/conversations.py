@@ -245,7 +245,8 @@ def list_context(
     return {
         "person": person,
         "state": state,
-        "rows": [Record(row) for row in page["items"]],
+        # Plain dicts: conversation_rows.py reads them by key, not Jinja by attribute.
+        "rows": page["items"],
         "next_cursor": page.get("next_cursor"),
         "users": users,
         "teams": teams,
