@@ -83,7 +83,7 @@ async def record_inbound_message(
 
     where = {"account": event.account_id, "dealership": dealership_phone, "customer": customer_phone}
     if claimed:
-        known = (await session.execute(KNOWN, where)).first()
+        known = await KNOWN.first(session, where)
     else:
         claim = {"consumer": CONSUMER, "event_id": event.event_id}
         known = (await session.execute(CLAIMED_AND_KNOWN, {**where, **claim})).one()
@@ -99,7 +99,7 @@ async def record_inbound_message(
         # statement (the conversation is updated only if the message was new).
         customer_id, name, conversation = known.customer_id, known.customer_name, known
         conversation_id = known.conversation_id
-        stored = await session.scalar(STORE_IN_CONVERSATION, store_params(values, conversation_id))
+        stored = await STORE_IN_CONVERSATION.scalar(session, store_params(values, conversation_id))
     else:
         if known.customer_id is None:
             customer_id, name = await _new_customer(session, event.account_id, customer_phone), None

@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import DateTime, Text, Uuid, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from routing.driver_statements import DriverStatement
 from routing.messaging.usecases.last_message import latest_message_params, latest_message_values
 from routing.tables import conversations, messages
 from shared.contracts.carrier import CarrierInbound
@@ -42,7 +43,7 @@ _KNOWN = (
     " WHERE number.account_id = :account AND number.e164 = :dealership"
     " LIMIT 1"
 )
-KNOWN = text(_KNOWN)
+KNOWN = DriverStatement(text(_KNOWN))
 # The event's claim (routing.processed_events) and KNOWN in one round trip, for a text handled
 # alone: `claimed` false for an event seen before; `found` null when the number is not the
 # account's.
@@ -121,7 +122,7 @@ def _store_in_conversation():
 # STORE_MESSAGE and, only if the message is new, the update of its (open) conversation: active,
 # written to from that number, and the text its latest message unless a later one is stored;
 # one statement (a data-modifying CTE runs whether or not the query reads it).
-STORE_IN_CONVERSATION = _store_in_conversation()
+STORE_IN_CONVERSATION = DriverStatement(_store_in_conversation())
 
 
 def store_params(message: dict, conversation_id: UUID) -> dict:
