@@ -117,7 +117,9 @@ class WebhookClaims:
         firsts: dict[tuple[str, str, str], _Waiting] = {}
         for waiting in group:
             firsts.setdefault(waiting.claim, waiting)
-        carriers, kinds, keys = (list(column) for column in zip(*firsts, strict=True))
+        # Claimed in key order: two replicas' groups sharing keys then lock them in the same order
+        # (in arrival order, one group could hold a key the other waits for and the reverse).
+        carriers, kinds, keys = (list(column) for column in zip(*sorted(firsts), strict=True))
         async with self._sessions() as session:
             # The pooled connection's asyncpg connection; SQLAlchemy starts no transaction on
             # it (nothing runs through the session), so returning it to the pool costs nothing.
