@@ -85,10 +85,19 @@ def texts(count: int, senders: int, tag: str) -> list[CarrierInbound]:
 def routing_handlers(sessions, rev: str, url: str) -> dict[str, Callable[[list], Awaitable[None]]]:
     from routing.messaging.usecases.inbound import record_inbound_batch
 
-    before = module_at(rev, "services/routing/routing/messaging/usecases/inbound.py", "inbound_before")
+    statements = "services/routing/routing/messaging/usecases/inbound_statements.py"
+    # The statements module as it was at `rev` too, when it existed: the old inbound.py binds to it.
+    at_rev = (
+        {"routing.messaging.usecases.inbound_statements": statements} if _exists_at(rev, statements) else {}
+    )
+    with modules_at(rev, at_rev):
+        before = module_at(rev, "services/routing/routing/messaging/usecases/inbound.py", "inbound_before")
 
     async def old(events: list[CarrierInbound]) -> None:
         async with sessions.begin() as session:
+            if hasattr(before, "record_inbound_batch"):
+                await before.record_inbound_batch(session, events, "US")
+                return
             for event in events:
                 with event_trace(event):
                     await before.record_inbound_message(session, event, "US")
@@ -98,6 +107,13 @@ def routing_handlers(sessions, rev: str, url: str) -> dict[str, Callable[[list],
             await record_inbound_batch(session, events, "US")
 
     return {"before": old, "now": new}
+
+
+def _exists_at(rev: str, path: str) -> bool:
+    return (
+        subprocess.run(["git", "cat-file", "-e", f"{rev}:{path}"], cwd=ROOT, capture_output=True).returncode
+        == 0
+    )
 
 
 @contextlib.contextmanager
