@@ -302,8 +302,9 @@ def profile(py_spy: str, pids: dict[str, int], seconds: float, out_dir: Path) ->
 
 WEB_FRAMES = {
     "template rendering (Renderer.render: Jinja2 + format filters)": ("Renderer.render (web/rendering.py",),
-    "backend calls (Backend.call: httpx client, JSON decode)": ("Backend.call (web/backend.py",),
-    "  of which JSON decode": ("Response.json (httpx/_models.py", "answer_of (web/backend.py"),
+    "backend calls (Backend.call: aiohttp client, JSON decode)": ("Backend.call (web/backend.py",),
+    "  of which JSON decode": ("answer_of (web/backend.py",),
+    "rows and view menu (conversation_rows.py, list_menu.py)": ("RowWriter.", "view_menu_items (web/"),
     "building the context (list_context, view_choices)": ("list_context (web/", "view_choices (web/"),
 }
 PROJECT = ("web/", "routing/", "shared/")

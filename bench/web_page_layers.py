@@ -35,7 +35,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-for folder in (ROOT, ROOT / "bench", ROOT / "services" / "web", ROOT / "services" / "routing"):
+# web and routing come from the install (or PYTHONPATH: an earlier copy of web to compare with).
+for folder in (ROOT, ROOT / "bench"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
