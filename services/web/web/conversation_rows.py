@@ -3,9 +3,9 @@
 Written here rather than in the template because the list is the page's hot path: 50 rows, a few
 times a second while texts arrive, each row ~25 values. Jinja escapes and joins each value on its
 own (~20 µs a row); here every value an API gave (names, the preview, ids, times) is escaped once
-with markupsafe and the row joined in one string (~5 µs a row). The labels are worked out once per
-list, in the person's language. Typed text stays text: `test_conversation_rows.py` checks markup
-in every field a person or a customer can type.
+by `text` (markupsafe's rules, as a plain string) and the row joined in one string (~5 µs a
+row). The labels are worked out once per list, in the person's language. Typed text stays text:
+`test_conversation_rows.py` checks markup in every field a person or a customer can type.
 
 What a row shows (the help article): the customer's name (or phone), the last activity's time,
 the last message's first words, the assignee, the red dot and highlight when unread and assigned
