@@ -126,16 +126,17 @@ class EventPublisher:
         if records:
             try:
                 async with asyncio.timeout(self._settings.kafka_publish_timeout_seconds):
-                    handed.acks = await self._send_each(records)
+                    await self._send_each(records, handed.acks)
             except Exception as exc:
+                for ack in handed.acks:  # nobody will wait for those handed before the failure
+                    ack.add_done_callback(_outcome_read)
                 raise handed.failed(exc) from exc
         return handed
 
-    async def _send_each(self, records: Sequence[OrderedRecord]) -> list[asyncio.Future]:
+    async def _send_each(self, records: Sequence[OrderedRecord], acks: list[asyncio.Future]) -> None:
         # FastStream's producer state raises IncorrectState until the broker is connected.
         producer = self._broker.config.producer._producer.producer
         current: list[tuple[str, bytes]] | None = None
-        acks = []
         for spec, body, key, carrier in records:
             if carrier:
                 headers = [_JSON, *((name, value.encode()) for name, value in carrier.items())]
@@ -146,7 +147,12 @@ class EventPublisher:
                     current = [_JSON, *((name, value.encode()) for name, value in now.items())]
                 headers = current
             acks.append(await producer.send(self.topic(spec), body, key=key.encode(), headers=headers))
-        return acks
+
+
+def _outcome_read(ack: asyncio.Future) -> None:
+    # Reading the outcome keeps asyncio from logging "exception was never retrieved".
+    if not ack.cancelled():
+        ack.exception()
 
 
 class HandedRecords:
