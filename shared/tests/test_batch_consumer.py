@@ -174,3 +174,65 @@ async def test_a_batch_gathers_the_records_that_arrive_right_behind_its_first():
     consumer = Consumer(more={"p0": [third]})
     assert await empty.get_msg(consumer) == ()
     assert consumer.asked == []
+
+
+async def test_handlers_get_their_message_without_a_hop_to_a_worker_thread(monkeypatch):
+    """FastStream's message is handed to `subscribe`'s and `subscribe_batch`'s handlers from the
+    event loop: fast_depends runs a synchronous context lookup in a worker thread, which cost a
+    thread hop per message."""
+    import fast_depends.utils
+
+    from shared.kafka.consumer import subscribe
+
+    hops: list[object] = []
+    original = fast_depends.utils.run_in_threadpool
+
+    async def counted(func, *args, **kwargs):
+        hops.append(func)
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(fast_depends.utils, "run_in_threadpool", counted)
+    bootstrap = kafka_bootstrap()
+    prefix = f"th{secrets.token_hex(4)}."
+    one_spec = TopicSpec(name="one.v1", contract=Ping, description="test pings", key="n")
+    many_spec = TopicSpec(name="many.v1", contract=Ping, description="test pings", key="n")
+    settings = ServiceSettings(kafka_bootstrap_servers=bootstrap, kafka_topic_prefix=prefix)
+    topics = [f"{prefix}one.v1", f"{prefix}many.v1"]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(name, 1, 1) for name in topics])
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    for topic in topics:
+        for n in range(3):
+            await producer.send_and_wait(
+                topic, Ping(event_id=f"e{n}", n=n).model_dump_json().encode(), key=b"k"
+            )
+    await producer.stop()
+
+    handled: list[int] = []
+    done = asyncio.Event()
+
+    async def handle_one(event: Ping) -> None:
+        handled.append(event.n)
+        if len(handled) == 6:
+            done.set()
+
+    async def handle_batch(events: list[Ping]) -> None:
+        for event in events:
+            await handle_one(event)
+
+    broker = KafkaBroker(bootstrap)
+    publisher = EventPublisher(broker, settings)
+    subscribe(broker, publisher, settings, one_spec, "test", handle_one)
+    subscribe_batch(broker, publisher, settings, many_spec, "test", handle_batch, handle_one)
+    await broker.start()
+    try:
+        async with asyncio.timeout(30):
+            await done.wait()
+    finally:
+        await broker.stop()
+        await admin.delete_topics(topics)
+        await admin.close()
+    assert sorted(handled) == [0, 0, 1, 1, 2, 2]
+    assert hops == []
