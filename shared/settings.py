@@ -62,11 +62,12 @@ class ServiceSettings(HttpProcessSettings):
     # Longer means fewer broker round trips and more messages handled again, idempotently,
     # after a crash or a rebalance.
     kafka_commit_interval_seconds: float = 1.0
-    # How long the broker holds a consumer's fetch when its partitions have nothing new (a record
-    # that arrives ends the wait at once, so this adds no delay to a message). Every consumer group
-    # of a process long-polls on its own (notifier has ~30): at aiokafka's 500 ms an idle service
-    # sent dozens of fetch requests a second.
-    kafka_fetch_max_wait_ms: int = 2000
+    # How long the broker holds a consumer's fetch when its partitions have nothing new. Longer
+    # saves idle CPU (every consumer group long-polls on its own; notifier has ~30: 500 -> 2000 ms
+    # took its idle use from ~30 to ~18 ms a second), but aiokafka sends no new fetch to a broker
+    # while one is in flight: a partition whose buffered records were just handled waits for the
+    # other partitions' long poll to end before its next records are fetched, up to this long.
+    kafka_fetch_max_wait_ms: int = 500
     # A batch consumer (shared/kafka/consumer.py: subscribe_batch) waits this long after the first
     # records of a batch for the ones right behind them: fewer, larger transactions at the
     # inbound rate, each text that much later.
