@@ -357,7 +357,9 @@ def _package(frame: str) -> str:
     return top.removesuffix(".py") or "?"
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> list[dict]:
+    """Measures every case (see the module's docstring); the wrk results, web's runs with their
+    `baseline` (the routing run of the same case)."""
     if not shutil.which("wrk"):
         raise SystemExit(WRK_INSTALL)
     cases = [tuple(case.split(":", 1)) for case in args.cases.split(",")]
@@ -436,6 +438,7 @@ def run(args: argparse.Namespace) -> None:
         else:
             asyncio.run(_admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             print(f"[env] dropped {name}")
+    return results
 
 
 def report(results: list[dict]) -> None:
@@ -496,7 +499,7 @@ def last_routing_of(results: list[dict], measured: dict) -> dict:
     return next(r for r in reversed(before) if r["label"] == "routing" and r["case"] == measured["case"])
 
 
-def main() -> None:
+def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -511,10 +514,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the loaded database afterwards")
     parser.add_argument("--database", help="measure a database kept by --keep (no load)")
     parser.add_argument("--save-html", help="a folder to keep each case's page in")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not (0 < args.seconds <= 120 and 1 <= args.connections <= 64 and 1 <= args.rounds <= 5):
         raise SystemExit("need 0 < seconds <= 120, 1 <= connections <= 64, 1 <= rounds <= 5")
-    run(args)
+    return args
+
+
+def main() -> None:
+    run(options())
 
 
 if __name__ == "__main__":
