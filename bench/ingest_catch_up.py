@@ -116,7 +116,7 @@ async def cycle(deps, numbers: list[str]) -> tuple[float, int]:
     return elapsed, sum(n.recovered for n in report.numbers)
 
 
-async def measure(env, count: int, idle_numbers: int, overlap_texts: int) -> None:
+async def measure(env, count: int, idle_numbers: int, overlap_texts: int) -> dict:
     settings = IngestSettings(
         database_url=env.database_url,
         kafka_bootstrap_servers=env.kafka_bootstrap,
@@ -137,10 +137,12 @@ async def measure(env, count: int, idle_numbers: int, overlap_texts: int) -> Non
         missed_twilio(state, count, demo.DEALERSHIP_NUMBER, "missed")
         missed_telnyx(state, count, demo.TELNYX_NUMBER, "missed")
         floor = await baseline_publish(deps, count)
+        figures: dict = {"count": count, "baseline_s": floor}
         print(f"baseline: {count} events published to Kafka in batches of 500: {floor:.2f} s")
         for carrier, number in (("twilio", demo.DEALERSHIP_NUMBER), ("telnyx", demo.TELNYX_NUMBER)):
             elapsed, recovered = await cycle(deps, [number])
             assert recovered == count, (carrier, recovered)
+            figures[f"{carrier}_s"] = elapsed
             print(
                 f"catch-up {carrier}: {recovered} texts in {elapsed:.2f} s"
                 f" ({recovered / elapsed:,.0f} texts/s), {elapsed / floor:.1f}x the baseline"
@@ -155,6 +157,7 @@ async def measure(env, count: int, idle_numbers: int, overlap_texts: int) -> Non
         base = await baseline_idle(deps, client, idle)
         elapsed, _ = await cycle(deps, idle)
         per, base_per = elapsed / idle_numbers * 1000, base / idle_numbers * 1000
+        figures |= {"idle_ms_per_number": per, "idle_baseline_ms_per_number": base_per}
         print(
             f"idle cycle: {idle_numbers} numbers in {elapsed * 1000:.0f} ms = {per:.2f} ms per number;"
             f" baseline {base_per:.2f} ms per number; {per / base_per:.1f}x"
@@ -169,6 +172,12 @@ async def measure(env, count: int, idle_numbers: int, overlap_texts: int) -> Non
             f"idle cycle of a number with {overlap_texts} texts still in its overlap window:"
             f" {again * 1000:.1f} ms ({recovered} published again)"
         )
+    return figures
+
+
+def run(count: int = 10_000, idle_numbers: int = 200, overlap_texts: int = 100) -> dict:
+    with bench_environment(["ingest"], {"CATCH_UP_ENABLED": "false"}) as env:
+        return asyncio.run(measure(env, count, idle_numbers, overlap_texts))
 
 
 def main() -> None:
@@ -177,8 +186,7 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=200, help="idle numbers")
     parser.add_argument("-m", type=int, default=100, help="texts in the overlap window of one number")
     args = parser.parse_args()
-    with bench_environment(["ingest"], {"CATCH_UP_ENABLED": "false"}) as env:
-        asyncio.run(measure(env, args.n, args.k, args.m))
+    run(args.n, args.k, args.m)
 
 
 if __name__ == "__main__":

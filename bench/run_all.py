@@ -11,8 +11,9 @@ measures (issue 17's 9 ms of CPU per text) or the target, and the table says whi
 The whole table takes about half an hour (the inbox and search loads write a million messages
 each; the sustained load runs 5 minutes per replica count); `--quick` shrinks every load (20,000
 conversations, 150 texts/s for 30 s...) to a few minutes and says so in the figures' names.
-Not in the table: ingest_checks.py (its Python client is the limit; ingest_edge.py replaces it)
-and handler_cpu.py (a side-by-side tool for a change: it needs the commit to compare with).
+Not in the table: ingest_checks.py (its Python client is the limit; ingest_edge.py replaces it),
+and the side-by-side tools for a change, which need the commit or copy to compare with:
+handler_cpu.py, ingest_webhook_cpu.py, web_page_layers.py.
 """
 
 import argparse
@@ -28,6 +29,7 @@ import cpu_per_text
 import e2e_latency
 import export
 import inbox_list
+import ingest_catch_up
 import ingest_edge
 import ingest_layers
 import ingest_throughput
@@ -241,6 +243,29 @@ def inbox(quick: bool) -> list[Row]:
     ]
 
 
+def catch_up(quick: bool) -> list[Row]:
+    r = ingest_catch_up.run(count=2_000 if quick else 10_000, idle_numbers=50 if quick else 200)
+    return [
+        *(
+            _row(
+                f"catch-up of {r['count']:,} missed {carrier} texts, seconds",
+                r[f"{carrier}_s"],
+                r["baseline_s"],
+                "the same events straight to Kafka",
+                digits=2,
+            )
+            for carrier in ("twilio", "telnyx")
+        ),
+        _row(
+            "catch-up idle cycle, ms per number",
+            r["idle_ms_per_number"],
+            r["idle_baseline_ms_per_number"],
+            "one list request + one round trip",
+            digits=2,
+        ),
+    ]
+
+
 def web_page(quick: bool) -> list[Row]:
     options = ["--connections", "1", "--seconds", "5" if quick else "10"]
     if _LOADED_INBOX:
@@ -370,6 +395,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[Row]]] = {
     "indexing": indexing,
     "export": pdf,
     "live": live,
+    "catch_up": catch_up,
 }
 
 
