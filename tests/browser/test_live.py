@@ -142,3 +142,29 @@ def test_the_bell_and_the_tab_title_count_a_new_assignment_live(browser: Browser
     expect(agent.locator("#rows")).to_contain_text("Who handles my warranty claim?")
     assert agent.evaluate("performance.getEntriesByType('navigation').length") == 1
     agent.context.close()
+
+
+def test_a_late_live_refresh_does_not_replace_a_list_asked_for_since(page: Page, system: System) -> None:
+    sign_in(page, then="/conversations?view=all&status=open")
+    page.wait_for_timeout(500)  # the stream is open
+    # The live refresh a new text causes is held on its way, as on a busy server...
+    held = []
+    is_live_refresh = lambda url: "/conversations?" in url and "shown=" in url  # noqa: E731
+    page.route(is_live_refresh, lambda route: held.append(route) if len(held) < 1 else route.continue_())
+    number = unique_number()
+    system.text_in(number, "Arrived just before the click")
+    for _ in range(150):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the new text caused no live refresh"
+    # ...while the person asks for the closed conversations.
+    page.get_by_role("link", name=re.compile(r"^Closed")).click()
+    expect(page).to_have_url(re.compile(r"status=closed"))
+    expect(page.locator("#rows")).not_to_contain_text(number)
+    # The open list's refresh answers late: it must not bring the open rows back under Closed.
+    with page.expect_response(lambda response: is_live_refresh(response.url)):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # htmx swaps an answer within its settle delay
+    expect(page).to_have_url(re.compile(r"status=closed"))
+    expect(page.locator("#rows")).not_to_contain_text(number)

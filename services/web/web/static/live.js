@@ -112,6 +112,13 @@
   });
   document.addEventListener("htmx:beforeSwap", (event) => {
     const config = event.detail.requestConfig;
+    // A refresh answered after the person asked for another list (a view, Closed, a bulk
+    // action) refreshes a list that is gone: its refresher was swapped out with it. Swapping
+    // it in would show the old view's rows under the new view's address.
+    if (config && config.elt && config.elt.id === "list-refresh" && !config.elt.isConnected) {
+      event.detail.shouldSwap = false;
+      return;
+    }
     if (config && config.elt && config.elt.id === "list-refresh" && (rowsShown() > askedRows || loadingMore > 0)) {
       event.detail.shouldSwap = false;
       dirty = true;
