@@ -16,7 +16,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-from environment import CpuMeter, bench_environment, percentile, pids_matching
+from environment import CpuMeter, bench_environment, percentile, pids_matching, sse_events
 from sqlalchemy.engine import make_url
 
 from devtools import demo
@@ -41,21 +41,9 @@ class LatencyStream:
         self.changed = asyncio.Event()
 
     async def read(self) -> None:
-        headers = {"authorization": f"Bearer {self.token}"}
-        async with (
-            httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
-            client.stream("GET", self.url, headers=headers) as response,
-        ):
-            response.raise_for_status()
-            fields: dict[str, str] = {}
-            async for line in response.aiter_lines():
-                if line == "":
-                    if "data" in fields:
-                        self._on_event(fields)
-                    fields = {}
-                elif not line.startswith(":") and ":" in line:
-                    name, _, value = line.partition(":")
-                    fields[name] = value.removeprefix(" ")
+        async for fields in sse_events(self.url, self.token):
+            if "data" in fields:
+                self._on_event(fields)
 
     def _on_event(self, fields: dict[str, str]) -> None:
         now = time.perf_counter()

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,3 +245,22 @@ def start_server(script: str, name: str, env: dict[str, str], log_dir: Path) -> 
         time.sleep(0.2)
     process.kill()
     raise TimeoutError(f"{script} not ready")
+
+
+async def sse_events(url: str, token: str) -> AsyncIterator[dict[str, str]]:
+    """The server-sent events of `url` (a Bearer `token`), each as its fields (`event`, `data`,
+    `id`), until the stream ends or the caller stops reading."""
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
+        client.stream("GET", url, headers={"authorization": f"Bearer {token}"}) as response,
+    ):
+        response.raise_for_status()
+        fields: dict[str, str] = {}
+        async for line in response.aiter_lines():
+            if line == "":
+                if fields:
+                    yield fields
+                fields = {}
+            elif not line.startswith(":") and ":" in line:
+                name, _, value = line.partition(":")
+                fields[name] = value.removeprefix(" ")

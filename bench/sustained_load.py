@@ -44,7 +44,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from cpu_per_text import write_texts
-from environment import CpuMeter, bench_environment, dsn, percentile, pids_matching
+from environment import CpuMeter, bench_environment, dsn, percentile, pids_matching, sse_events
 from ingest_edge import run_wrk
 
 from devtools import demo, processes
@@ -67,28 +67,13 @@ class LiveStream:
         self.ready = asyncio.Event()
 
     async def read(self) -> None:
-        headers = {"authorization": f"Bearer {self.token}"}
-        async with (
-            httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
-            client.stream("GET", self.url, headers=headers) as response,
-        ):
-            response.raise_for_status()
-            event, data = "", ""
-            async for line in response.aiter_lines():
-                if line:
-                    name, _, value = line.partition(":")
-                    if name == "event":
-                        event = value.strip()
-                    elif name == "data":
-                        data = value.strip()
-                    continue
-                if event == "ready":
-                    self.ready.set()
-                elif event == "conversation" and data:
-                    change = json.loads(data)
-                    if change.get("change") == "message_received" and change.get("message_id"):
-                        self.arrivals.setdefault(change["message_id"], time.time())
-                event, data = "", ""
+        async for fields in sse_events(self.url, self.token):
+            if fields.get("event") == "ready":
+                self.ready.set()
+            elif fields.get("event") == "conversation" and fields.get("data"):
+                change = json.loads(fields["data"])
+                if change.get("change") == "message_received" and change.get("message_id"):
+                    self.arrivals.setdefault(change["message_id"], time.time())
 
 
 async def _sql(database_url: str, query: str) -> list:
