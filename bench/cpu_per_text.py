@@ -30,6 +30,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import asyncpg
@@ -59,11 +60,16 @@ def write_texts(path: Path, url: str, count: int, senders: int, tag: str) -> Non
             out.write(f"{sign(demo.TWILIO_AUTH_TOKEN, url, form)}\t{urlencode(form)}\n")
 
 
-async def _counts(database_url: str) -> tuple[int, int, int]:
-    """(webhooks ingest accepted, inbound messages routing stored, messages search indexed)."""
+class PipelineCounts(NamedTuple):
+    accepted: int  # webhooks ingest accepted
+    stored: int  # inbound messages routing stored
+    indexed: int  # messages search indexed
+
+
+async def pipeline_counts(database_url: str) -> PipelineCounts:
     connection = await asyncpg.connect(dsn(database_url))
     try:
-        return (
+        return PipelineCounts(
             await connection.fetchval("SELECT count(*) FROM ingest.received_webhooks"),
             await connection.fetchval("SELECT count(*) FROM routing.messages WHERE direction = 'inbound'"),
             await connection.fetchval("SELECT count(*) FROM search.messages"),
@@ -89,7 +95,7 @@ def wait_drained(database_url: str, timeout: float) -> tuple[int, int, int, floa
     """Waits until routing stored and search indexed every text ingest accepted."""
     started = time.monotonic()
     while True:
-        accepted, stored, indexed = asyncio.run(_counts(database_url))
+        accepted, stored, indexed = asyncio.run(pipeline_counts(database_url))
         waited = time.monotonic() - started
         if (stored >= accepted and indexed >= accepted) or waited > timeout:
             return accepted, stored, indexed, waited
@@ -120,7 +126,7 @@ def run(
         def load(tag: str, count_seconds: float, meter: CpuMeter | None) -> dict:
             bodies = work / f"texts-{tag}.txt"
             write_texts(bodies, f"{ingest}{route}", int(rate * count_seconds * 1.5) + 100, senders, tag)
-            before = asyncio.run(_counts(environment.database_url))
+            before = asyncio.run(pipeline_counts(environment.database_url))
             transactions = asyncio.run(_transactions(environment.database_url))
             if meter:
                 meter.start()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-from environment import CpuMeter, bench_environment, percentile, pids_matching, sse_events
+from environment import CpuMeter, bench_environment, latency_summary, percentile, pids_matching, sse_events
 from sqlalchemy.engine import make_url
 
 from devtools import demo
@@ -220,7 +220,6 @@ async def measure(
     order = sorted(i for i in wanted if i in stream.arrivals)
     latencies = [(stream.arrivals[i] - sent_at[i]) * 1000 for i in order]
     missing = sorted(wanted - stream.arrivals.keys())
-    tenth = max(1, len(latencies) // 10)
     span = (max(stream.arrivals[i] for i in order) - start) if order else 0.0
     return {
         "rate": rate,
@@ -233,12 +232,7 @@ async def measure(
         "missing": missing,
         "other_events": stream.other_events,
         "warmup_ms": warmup_ms,
-        "p50_ms": percentile(latencies, 50) if latencies else None,
-        "p95_ms": percentile(latencies, 95) if latencies else None,
-        "p99_ms": percentile(latencies, 99) if latencies else None,
-        "max_ms": max(latencies) if latencies else None,
-        "first_tenth_p50_ms": percentile(latencies[:tenth], 50) if latencies else None,
-        "last_tenth_p50_ms": percentile(latencies[-tenth:], 50) if latencies else None,
+        **latency_summary(latencies),
         "delivered_per_s": len(order) / span if span else 0.0,
         "post_p50_ms": percentile(post_ms, 50) if post_ms else None,
         "post_p99_ms": percentile(post_ms, 99) if post_ms else None,

@@ -221,6 +221,23 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def latency_summary(latencies: list[float]) -> dict[str, float | None]:
+    """p50/p95/p99/max of latencies (ms, in the order their texts were sent) and the p50 of the
+    first and last tenth: growing between them = the pipeline is not keeping up."""
+    if not latencies:
+        keys = ("p50_ms", "p95_ms", "p99_ms", "max_ms", "first_tenth_p50_ms", "last_tenth_p50_ms")
+        return dict.fromkeys(keys)
+    tenth = max(1, len(latencies) // 10)
+    return {
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": max(latencies),
+        "first_tenth_p50_ms": percentile(latencies[:tenth], 50),
+        "last_tenth_p50_ms": percentile(latencies[-tenth:], 50),
+    }
+
+
 def start_server(script: str, name: str, env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen, str]:
     """Runs `bench/<script>` (a bare server to compare with) on a free port until its /readyz answers."""
     port = free_port()

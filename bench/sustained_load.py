@@ -43,8 +43,8 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
-from cpu_per_text import write_texts
-from environment import CpuMeter, bench_environment, dsn, percentile, pids_matching, sse_events
+from cpu_per_text import pipeline_counts, write_texts
+from environment import CpuMeter, bench_environment, dsn, latency_summary, pids_matching, sse_events
 from ingest_edge import run_wrk
 
 from devtools import demo, processes
@@ -84,16 +84,6 @@ async def _sql(database_url: str, query: str) -> list:
         await connection.close()
 
 
-async def _backlog(database_url: str) -> dict[str, int]:
-    (row,) = await _sql(
-        database_url,
-        "SELECT (SELECT count(*) FROM ingest.received_webhooks) AS accepted,"
-        " (SELECT count(*) FROM routing.messages WHERE direction = 'inbound') AS stored,"
-        " (SELECT count(*) FROM search.messages) AS indexed",
-    )
-    return dict(row)
-
-
 async def _claimed_at(database_url: str) -> dict[str, float]:
     """routing's message id -> when ingest claimed its webhook (epoch seconds)."""
     rows = await _sql(
@@ -130,12 +120,8 @@ async def kafka_lag(bootstrap: str, prefix: str) -> dict[str, int]:
 async def _wait_drained(database_url: str, stream: LiveStream, accepted: int, timeout: float) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        counts = await _backlog(database_url)
-        if (
-            counts["stored"] >= accepted
-            and counts["indexed"] >= accepted
-            and len(stream.arrivals) >= accepted
-        ):
+        counts = await pipeline_counts(database_url)
+        if counts.stored >= accepted and counts.indexed >= accepted and len(stream.arrivals) >= accepted:
             break
         await asyncio.sleep(0.5)
     return time.monotonic() - started
@@ -163,9 +149,9 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
         write_texts(warm, f"{ingest}{ROUTE}", 200, 50, f"w{replicas}")
         await asyncio.to_thread(run_wrk, ingest, ROUTE, warm, 2, 8, 40)
         await _wait_drained(
-            environment.database_url, stream, (await _backlog(environment.database_url))["accepted"], 120
+            environment.database_url, stream, (await pipeline_counts(environment.database_url)).accepted, 120
         )
-        before = await _backlog(environment.database_url)
+        before = await pipeline_counts(environment.database_url)
         streamed_before = len(stream.arrivals)
 
         bodies = work / f"load-{replicas}.txt"
@@ -188,9 +174,9 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
             args.connections / args.rate * 1000,
         )
         load_seconds = time.monotonic() - started
-        at_end = await _backlog(environment.database_url)
+        at_end = await pipeline_counts(environment.database_url)
         streamed_at_end = len(stream.arrivals) - streamed_before
-        drain = await _wait_drained(environment.database_url, stream, at_end["accepted"], args.grace)
+        drain = await _wait_drained(environment.database_url, stream, at_end.accepted, args.grace)
         used = meter.stop()
         # Consumers commit offsets every few seconds: lag left is what stays after that.
         lag_deadline = time.monotonic() + 20
@@ -206,7 +192,7 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await reader
 
-    accepted = at_end["accepted"] - before["accepted"]
+    accepted = at_end.accepted - before.accepted
     # This load's texts only (claimed after it started), in claim order.
     ordered = sorted(
         (claimed[m], arrived)
@@ -214,7 +200,6 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
         if claimed.get(m, 0.0) >= started_epoch - 0.5
     )
     latencies = [(arrived - claim) * 1000 for claim, arrived in ordered]
-    tenth = max(1, len(latencies) // 10)
     return {
         "replicas": replicas,
         "posted_per_s": posted["per_s"],
@@ -224,20 +209,15 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
         "webhook_p99_ms": posted["p99_ms"],
         "errors": posted["errors"],
         "backlog_at_end": {
-            "routing": at_end["accepted"] - at_end["stored"],
-            "search": at_end["accepted"] - at_end["indexed"],
+            "routing": at_end.accepted - at_end.stored,
+            "search": at_end.accepted - at_end.indexed,
             "stream": accepted - streamed_at_end,
         },
         "drain_s": drain,
         "kafka_lag_after": sum(lag.values()),
         "kafka_lag_groups": {g: n for g, n in lag.items() if n},
         "streamed": len(latencies),
-        "p50_ms": percentile(latencies, 50) if latencies else None,
-        "p95_ms": percentile(latencies, 95) if latencies else None,
-        "p99_ms": percentile(latencies, 99) if latencies else None,
-        "max_ms": max(latencies) if latencies else None,
-        "first_tenth_p50_ms": percentile(latencies[:tenth], 50) if latencies else None,
-        "last_tenth_p50_ms": percentile(latencies[-tenth:], 50) if latencies else None,
+        **latency_summary(latencies),
         "cpu_ms": {k: v * 1000 / max(1, accepted) for k, v in used.items() if not k.startswith("machine")},
         "machine_busy": used["machine busy"] / max(1e-9, used["machine total"]),
     }
