@@ -20,6 +20,8 @@ def test_create_preview_refuse_edit_and_delete_a_saved_reply(page: Page, system:
     page.get_by_role("button", name="Create").click()
     expect(page.locator("#name-error")).to_have_text("Give the reply a name.")
     expect(page.locator("#body-error")).to_contain_text("Write the text of the reply.")
+    # Focus goes to the first field in error once the answer has settled.
+    expect(page.get_by_label("Name")).to_be_focused()
 
     page.get_by_label("Name").fill(name)
     body = page.get_by_label("Text", exact=True)
@@ -39,8 +41,17 @@ def test_create_preview_refuse_edit_and_delete_a_saved_reply(page: Page, system:
 
     # A template that would fail: routing's message beside the field, everything typed kept.
     body.fill("Hi {{ customer.age }}, see you {{ appointment.time }}")
+    # Someone who clicks into the name while the refusal settles stays there (the text in error
+    # does not take the focus, and with it what they type next).
+    page.evaluate(
+        """() => document.addEventListener("htmx:afterSwap",
+            () => document.getElementById("reply-name").focus(), {once: true})"""
+    )
     page.get_by_role("button", name="Create").click()
     expect(page.locator("#body-error")).to_contain_text("unknown placeholder 'customer.age'")
+    page.wait_for_function("() => !document.querySelector('.htmx-swapping, .htmx-settling, .htmx-request')")
+    expect(page.get_by_label("Name")).to_be_focused()
+    expect(page.get_by_label("Text", exact=True)).not_to_be_focused()
     expect(page.get_by_label("Name")).to_have_value(name)
     expect(page.get_by_label("Text", exact=True)).to_have_value(
         "Hi {{ customer.age }}, see you {{ appointment.time }}"

@@ -32,6 +32,11 @@
     });
   }
 
+  let focusAtSwap = null;
+  document.addEventListener("htmx:afterSwap", () => {
+    focusAtSwap = document.activeElement;
+  });
+
   // After a swap the button that was pressed is gone: focus goes to the first field in error,
   // or to what says the form was saved, so keyboard and screen-reader users carry on from there.
   document.addEventListener("htmx:afterSettle", (event) => {
@@ -49,6 +54,9 @@
       section.querySelector(".form-error, .saved, .form-saved") || document.querySelector(".saved[role=status]");
     const focus = invalid || said;
     if (!focus) return;
+    // Someone who moved on while the answer settled (clicked into a field and typing) stays
+    // there: moving them would send what they type next into another field.
+    if (document.activeElement !== focusAtSwap) return;
     if (!invalid) focus.setAttribute("tabindex", "-1");
     focus.focus();
   });
