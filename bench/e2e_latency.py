@@ -16,7 +16,15 @@ from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-from environment import CpuMeter, bench_environment, latency_summary, percentile, pids_matching, sse_events
+from environment import (
+    CpuMeter,
+    bench_environment,
+    latency_summary,
+    percentile,
+    pids_matching,
+    print_cpu_per_process,
+    sse_events,
+)
 from sqlalchemy.engine import make_url
 
 from devtools import demo
@@ -300,19 +308,8 @@ def report(result: dict) -> None:
     print(f"  warm-up (excluded)  {result['warmup_ms']:.0f} ms")
     used = result["cpu_seconds"]
     if used:
-        wall = result["run_seconds"]
-        print(
-            f"  CPU over the run    {wall:.1f} s wall, machine busy {used['machine busy']:.1f} of "
-            f"{used['machine total']:.1f} core-seconds; per process (core-s, ms per message):"
-        )
-        accounted = 0.0
-        for name, seconds in used.items():
-            if name.startswith("machine"):
-                continue
-            accounted += seconds
-            print(f"    {name:<18} {seconds:6.1f}  {seconds * 1000 / max(1, result['sent']):5.2f}")
-        rest = used["machine busy"] - accounted
-        print(f"    {'the rest':<18} {rest:6.1f}  (other work on the host: other databases, tests...)")
+        print(f"  run                 {result['run_seconds']:.1f} s wall")
+        print_cpu_per_process(used, result["sent"], "message")
 
 
 def main() -> None:

@@ -171,6 +171,21 @@ def machine_cpu_seconds() -> tuple[float, float]:
     return (total - idle) / tick, total / tick
 
 
+def print_cpu_per_process(used: dict[str, float], count: int, unit: str) -> None:
+    """CpuMeter's figures, one line per group: core-seconds and milliseconds per `unit` over `count`
+    of them, then what the rest of the machine did meanwhile (the cores are shared)."""
+    print(
+        f"  CPU                 machine busy {used['machine busy']:.1f} of {used['machine total']:.1f} "
+        f"core-seconds; per process (core-s, ms per {unit}):"
+    )
+    accounted = 0.0
+    for name, seconds in used.items():
+        if not name.startswith("machine"):
+            accounted += seconds
+            print(f"    {name:<20} {seconds:6.1f}  {seconds * 1000 / max(1, count):5.2f}")
+    print(f"    {'the rest':<20} {used['machine busy'] - accounted:6.1f}  (other work on the host)")
+
+
 def pids_matching(fragment: str) -> list[int]:
     """Processes whose command line contains `fragment` (a PostgreSQL backend's title names its
     database, e.g. "postgres: switchboard bench_1a2b3c4d 127.0.0.1(5123) idle")."""

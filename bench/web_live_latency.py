@@ -43,7 +43,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from e2e_latency import CONNECTIONS, RawPoster, build_requests
-from environment import CpuMeter, bench_environment, dsn, percentile, pids_matching
+from environment import CpuMeter, bench_environment, dsn, percentile, pids_matching, print_cpu_per_process
 from playwright.async_api import async_playwright
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
@@ -380,17 +380,7 @@ def report(r: dict) -> None:
     )
     if r["page_errors"]:
         print(f"  page errors         {r['page_errors'][:3]}")
-    used = r["cpu"]
-    print(
-        f"  CPU                 machine busy {used['machine busy']:.1f} of {used['machine total']:.1f} "
-        "core-seconds; per process (core-s, ms per text):"
-    )
-    accounted = 0.0
-    for name, value in used.items():
-        if not name.startswith("machine"):
-            accounted += value
-            print(f"    {name:<20} {value:6.1f}  {value * 1000 / max(1, r['sent']):5.2f}")
-    print(f"    {'the rest':<20} {used['machine busy'] - accounted:6.1f}  (other work on the host)")
+    print_cpu_per_process(r["cpu"], r["sent"], "text")
 
 
 def main() -> None:
