@@ -2,6 +2,11 @@
 notifications, first what was missed since `Last-Event-ID`, then what arrives; and typing
 signals, which are never stored nor replayed.
 
+A busy dealership makes hundreds of changes a second, so the stream sends in batches: what
+waits in the stream's queue goes out as one write, with one read of the unread count for all
+its notifications, and a catch-up sends a page of the table per write. Each event keeps its own
+id, so batching changes nothing for Last-Event-ID.
+
 Changes and notifications have an id space each (both grow in commit order for one account,
 resp. one user), so an event's id is the pair `<change id>-<notification id>`: where the stream
 stood in both when it sent the event. Resuming from it misses nothing and repeats nothing."""
@@ -14,9 +19,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sse_starlette import ServerSentEvent
 
 from notifier import live_events, repository
-from notifier.live import LiveHub
+from notifier.live import LiveHub, LiveStream
 
 _PAGE = 500
 _MAX_ID_DIGITS = 18
@@ -55,9 +61,10 @@ async def live_stream(
     resume: Cursor | None,
     is_disconnected: Callable[[], Awaitable[bool]],
     check_seconds: float,
-) -> AsyncIterator[dict]:
-    """Yields server-sent events (dicts for sse-starlette): `resync` when `resume` is too old to
-    resume from, the backlog, `ready`, then what arrives until the client goes."""
+) -> AsyncIterator[bytes]:
+    """Yields writes of server-sent events (bytes for sse-starlette, one or more events each):
+    `resync` when `resume` is too old to resume from, the backlog, `ready`, then what arrives
+    until the client goes."""
     async with sessions() as session:
         newest_change, pruned = await live_events.position(session, caller.account_id)
         newest_notification = await repository.latest_id(session, caller.account_id, caller.user_id)
@@ -72,38 +79,47 @@ async def live_stream(
     cursor = Cursor(now.change, now.notification) if resume is None or resync else resume
     with hub.stream(str(caller.user_id), str(caller.account_id)) as live:
         if resync:
-            yield _sse("resync", {"reason": "last_event_id_expired"}, cursor)
-        async for event in _from_tables(sessions, caller, cursor):
-            yield event
-        yield _sse("ready", {}, cursor)
+            yield _write([_sse("resync", {"reason": "last_event_id_expired"}, cursor)])
+        async for write in _from_tables(sessions, caller, cursor):
+            yield write
+        yield _write([_sse("ready", {}, cursor)])
         while not await is_disconnected():
             if live.behind:
                 live.behind = False
-                async for event in _from_tables(sessions, caller, cursor):
-                    yield event
-            while not live.queue.empty():
-                message = live.queue.get_nowait()
-                event = await _from_queue(sessions, caller, message, cursor)
-                if event is not None:
-                    yield event
-            if live.behind:
-                continue
+                async for write in _from_tables(sessions, caller, cursor):
+                    yield write
+            if not live.queue.empty():
+                if write := await _from_queue(sessions, caller, _waiting(live), cursor):
+                    yield write
+                continue  # more may have arrived meanwhile (or the queue overflowed)
             live.wakeup.clear()
             if live.queue.empty() and not live.behind:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(live.wakeup.wait(), timeout=check_seconds)
 
 
+def _waiting(live: LiveStream) -> list[dict]:
+    """Everything in the stream's queue now (at most its size: a batch stays bounded)."""
+    messages = []
+    while not live.queue.empty():
+        messages.append(live.queue.get_nowait())
+    return messages
+
+
 async def _from_tables(
     sessions: async_sessionmaker[AsyncSession], caller: Caller, cursor: Cursor
-) -> AsyncIterator[dict]:
-    """What was stored after `cursor`: the account's changes, then the caller's notifications."""
+) -> AsyncIterator[bytes]:
+    """What was stored after `cursor`, a page per write: the account's changes, then the
+    caller's notifications."""
     while True:
         async with sessions() as session:
             page = await live_events.changes_after(session, caller.account_id, cursor.change, _PAGE)
+        events = []
         for change in page:
             cursor.change = change["id"]
-            yield _conversation(change, cursor)
+            events.append(_conversation(change, cursor))
+        if events:
+            yield _write(events)
         if len(page) < _PAGE:
             break
     while True:
@@ -112,37 +128,49 @@ async def _from_tables(
                 session, caller.account_id, caller.user_id, cursor.notification, _PAGE
             )
             unread = await repository.unread_count(session, caller.account_id, caller.user_id) if page else 0
+        events = []
         for notification in page:
             cursor.notification = notification["id"]
-            yield _notification(notification, unread, cursor)
+            events.append(_notification(notification, unread, cursor))
+        if events:
+            yield _write(events)
         if len(page) < _PAGE:
             break
 
 
 async def _from_queue(
-    sessions: async_sessionmaker[AsyncSession], caller: Caller, message: dict, cursor: Cursor
-) -> dict | None:
-    """The event for one announcement, if any. Stored things already sent from a table (a replay
-    or a catch-up) are skipped: never twice."""
-    if "live" in message:
-        change = message["live"]
-        if change["id"] <= cursor.change:
-            return None
-        cursor.change = change["id"]
-        return _conversation(change, cursor)
-    if "typing" in message:
-        typing = message["typing"]
-        if typing["user_id"] == str(caller.user_id):
-            return None  # the typist's own pages know
-        return _sse("typing", typing, None)
-    if "read" in message:
-        # Marked read in another tab: no id, a read mark does not move Last-Event-ID.
-        read = {"change": "read", "read": message["read"], "unread": await _unread(sessions, caller)}
-        return _sse("notification", read, None)
-    if message["id"] <= cursor.notification:
-        return None
-    cursor.notification = message["id"]
-    return _notification(message, await _unread(sessions, caller), cursor)
+    sessions: async_sessionmaker[AsyncSession], caller: Caller, messages: list[dict], cursor: Cursor
+) -> bytes:
+    """The events of a batch of announcements, in their order, as one write (empty: nothing to
+    send). Stored things already sent from a table (a replay or a catch-up) are skipped: never
+    twice. The unread count is read once for the batch, after all its notifications committed
+    (they are announced on commit), so every one of them is counted."""
+    counted = any("read" in m or (_is_notification(m) and m["id"] > cursor.notification) for m in messages)
+    unread = await _unread(sessions, caller) if counted else 0
+    events = []
+    for message in messages:
+        if "live" in message:
+            change = message["live"]
+            if change["id"] > cursor.change:
+                cursor.change = change["id"]
+                events.append(_conversation(change, cursor))
+        elif "typing" in message:
+            typing = message["typing"]
+            if typing["user_id"] != str(caller.user_id):  # the typist's own pages know
+                events.append(_sse("typing", typing, None))
+        elif "read" in message:
+            # Marked read in another tab: no id, a read mark does not move Last-Event-ID.
+            events.append(
+                _sse("notification", {"change": "read", "read": message["read"], "unread": unread}, None)
+            )
+        elif message["id"] > cursor.notification:
+            cursor.notification = message["id"]
+            events.append(_notification(message, unread, cursor))
+    return _write(events)
+
+
+def _is_notification(message: dict) -> bool:
+    return not ("live" in message or "typing" in message or "read" in message)
 
 
 async def _unread(sessions: async_sessionmaker[AsyncSession], caller: Caller) -> int:
@@ -150,16 +178,18 @@ async def _unread(sessions: async_sessionmaker[AsyncSession], caller: Caller) ->
         return await repository.unread_count(session, caller.account_id, caller.user_id)
 
 
-def _conversation(change: dict, cursor: Cursor) -> dict:
+def _conversation(change: dict, cursor: Cursor) -> ServerSentEvent:
     return _sse("conversation", {key: value for key, value in change.items() if key != "id"}, cursor)
 
 
-def _notification(notification: dict, unread: int, cursor: Cursor) -> dict:
+def _notification(notification: dict, unread: int, cursor: Cursor) -> ServerSentEvent:
     return _sse("notification", {"change": "new", "notification": notification, "unread": unread}, cursor)
 
 
-def _sse(name: str, data: dict, cursor: Cursor | None) -> dict:
-    event = {"event": name, "data": json.dumps(data)}
-    if cursor is not None:
-        event["id"] = str(cursor)
-    return event
+def _sse(name: str, data: dict, cursor: Cursor | None) -> ServerSentEvent:
+    return ServerSentEvent(json.dumps(data), event=name, id=None if cursor is None else str(cursor))
+
+
+def _write(events: list[ServerSentEvent]) -> bytes:
+    """Several events in one write: one send to the socket instead of one per event."""
+    return b"".join(event.encode() for event in events)
