@@ -26,8 +26,6 @@ class IngestSettings(ServiceSettings):
     routing_url: str = "http://127.0.0.1:8082"
     auth_cache_seconds: float = 5.0
     auth_timeout_seconds: float = 5.0
-    # Texts in (usage) are counted from carrier.inbound.v1 in batches gathered this long.
-    usage_gather_seconds: float = 1.0
 
     # Catch-up from the carriers' APIs (Twilio does not retry a failed SMS webhook, Telnyx only
     # for seconds): every number is listed this often, and once at start-up.

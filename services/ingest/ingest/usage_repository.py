@@ -1,6 +1,10 @@
 """What ingest counts for billing: the texts customers sent each dealership, one row per text
-read back from `carrier.inbound.v1` (whether a webhook or catch-up brought it), keyed by the
-carrier's message id, so a redelivered event or a replayed topic counts it once."""
+keyed by the carrier's message id. A text is counted in the transaction that claims it in
+`received_webhooks` (a webhook's group, usecases/claims.py, or a catch-up batch), which commits only
+once Kafka acknowledged it: counted exactly when it was accepted, whichever way it came, and never
+again for the carrier's retry, a text that came both ways, or a redelivered or replayed event
+(nothing reads the topic back to count; that consumer cost ~8 % of ingest's CPU at the inbound
+rate, issue 17)."""
 
 from uuid import UUID
 
@@ -20,8 +24,8 @@ _COUNT_TEXTS_IN = text(
 
 async def count_texts_in(session: AsyncSession, texts: list[CarrierInbound]) -> None:
     """Each text counted in the month the customer sent it (a text caught up later keeps its send
-    time). One statement for a whole batch: at the inbound rate a round trip per text was most of
-    this consumer's cost."""
+    time). One statement for a whole batch of catch-up's; webhooks' texts are counted by their
+    group's claim statement."""
     if not texts:
         return
     await session.execute(

@@ -105,6 +105,16 @@ async def make_due(sessions, e164: str, only: bool = False) -> None:
         )
 
 
+async def counted(sessions, message_ids: list[str]) -> dict[str, datetime]:
+    """The send time usage counted each of these texts with (one row per text at most)."""
+    async with sessions() as session:
+        rows = await session.execute(
+            text("SELECT message_id, received_at FROM ingest.usage_texts_in WHERE message_id = ANY(:ids)"),
+            {"ids": message_ids},
+        )
+    return {row.message_id: row.received_at for row in rows}
+
+
 def inbound(kafka, message_id: str) -> list[dict]:
     return [
         v
@@ -149,6 +159,12 @@ async def test_texts_missed_on_both_carriers_are_published_once_with_the_send_ti
     times = [datetime.fromisoformat(inbound(kafka, m)[0]["received_at"]) for m in missed[:3]]
     assert times == sorted(times) and len(set(times)) == 3
 
+    # Counted for billing once each, in the month the customer sent it; the text that came both
+    # ways once, by the webhook that claimed it first.
+    assert await counted(sessions, [*missed, both_ways]) == {
+        m: datetime.fromisoformat(inbound(kafka, m)[0]["received_at"]) for m in [*missed, both_ways]
+    }
+
     state = await state_of(sessions, twilio.number)
     assert state.checkpoint is not None and state.last_error is None
     # Due again (the interval passed): an idle cycle lists the overlap again and publishes nothing.
@@ -156,6 +172,7 @@ async def test_texts_missed_on_both_carriers_are_published_once_with_the_send_ti
     await make_due(sessions, telnyx.number)
     again = await run_inbound_cycle(deps)
     assert again.recovered("twilio") == again.recovered("telnyx") == 0
+    assert len(await counted(sessions, [*missed, both_ways])) == 7
 
 
 async def test_a_rate_limited_or_failing_carrier_loses_nothing(deps, simulator, numbers, kafka, sessions):

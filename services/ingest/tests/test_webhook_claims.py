@@ -3,7 +3,8 @@ PostgreSQL: many at once are each accepted and published once; the same MessageS
 at once is one event; a group whose publish fails keeps no claim, so the carrier's retry is
 accepted, not taken for a duplicate. Groups overlap (the next claims while the previous waits for
 Kafka): records still reach Kafka in arrival order, a failed group among them loses only its own
-claims, and a key claimed by a group in flight is settled by that group's outcome."""
+claims, and a key claimed by a group in flight is settled by that group's outcome. Each text is
+counted for billing (usage) exactly when its claim commits: once, and never for a failed group."""
 
 import asyncio
 from collections import Counter
@@ -45,12 +46,15 @@ async def test_many_webhooks_at_once_are_each_accepted_and_published_once(client
     assert Counter(v["carrier_message_id"] for v in published) == dict.fromkeys(sids, 1)
 
 
-async def test_the_same_message_sid_posted_many_times_at_once_is_one_event(client, kafka, twilio_account):
+async def test_the_same_message_sid_posted_many_times_at_once_is_one_event(
+    client, kafka, sessions, twilio_account
+):
     form = _form(twilio_account, "retried")
     responses = await asyncio.gather(*(_post(client, twilio_account, form) for _ in range(8)))
     assert sorted(r.headers["x-switchboard-outcome"] for r in responses) == ["accepted"] + ["duplicate"] * 7
     sid = form["MessageSid"]
     assert len(await kafka.all("carrier.inbound.v1", lambda v: v.get("carrier_message_id") == sid)) == 1
+    assert await _counted(sessions, [sid]) == {sid: 1}
 
 
 async def test_a_failed_publish_keeps_no_claim_so_the_retry_is_accepted(
@@ -81,9 +85,12 @@ async def test_a_failed_publish_keeps_no_claim_so_the_retry_is_accepted(
             {"keys": [form["MessageSid"] for form in forms]},
         )
     assert kept == 0
-    # Twilio (or catch-up) brings them again: accepted, not duplicates.
+    sids = [form["MessageSid"] for form in forms]
+    assert await _counted(sessions, sids) == {}  # nothing counted that Kafka does not hold
+    # Twilio (or catch-up) brings them again: accepted, not duplicates, and counted then.
     retried = await asyncio.gather(*(_post(client, twilio_account, form) for form in forms))
     assert [r.headers.get("x-switchboard-outcome") for r in retried] == ["accepted"] * 3
+    assert await _counted(sessions, sids) == dict.fromkeys(sids, 1)
 
 
 class _SlowAcks(EventPublisher):
@@ -159,6 +166,19 @@ async def _claimed(sessions, sids) -> set[str]:
     return {row.dedupe_key for row in rows}
 
 
+async def _counted(sessions, sids) -> dict[str, int]:
+    """How many times usage counted each of these texts (absent: never)."""
+    async with sessions() as session:
+        rows = await session.execute(
+            text(
+                "SELECT message_id, count(*) AS n FROM ingest.usage_texts_in"
+                " WHERE message_id = ANY(:keys) GROUP BY message_id"
+            ),
+            {"keys": list(sids)},
+        )
+    return {row.message_id: row.n for row in rows}
+
+
 async def test_overlapping_groups_publish_in_arrival_order(
     sessions, kafka, ingest_settings, started_broker, twilio_account
 ):
@@ -186,10 +206,12 @@ async def test_a_failed_group_among_overlapping_ones_keeps_no_claim_and_the_othe
     assert failed and accepted and len(failed) + len(accepted) == 40, results
     assert publisher.most_in_flight > 1, "the groups never overlapped"
     assert await _claimed(sessions, failed + accepted) == set(accepted)
+    assert await _counted(sessions, failed + accepted) == dict.fromkeys(accepted, 1)
     # The carrier sends the failed ones again: accepted, not taken for duplicates.
     forms = [{**_form(twilio_account, "one group fails, again"), "MessageSid": sid} for sid in failed]
     retried = await asyncio.gather(*(_post(client, twilio_account, form) for form in forms))
     assert [r.headers.get("x-switchboard-outcome") for r in retried] == ["accepted"] * len(failed)
+    assert await _counted(sessions, failed + accepted) == dict.fromkeys(failed + accepted, 1)
 
 
 @pytest.mark.parametrize("first_fails", [False, True])
@@ -212,3 +234,4 @@ async def test_a_key_claimed_by_a_group_in_flight_waits_for_its_outcome(
     else:
         assert results == [True, False]
     assert await _claimed(sessions, [sid]) == {sid}
+    assert await _counted(sessions, [sid]) == {sid: 1}

@@ -1,8 +1,9 @@
 """Catch-up of inbound texts: for each dealership number due, list what customers sent since its
 checkpoint (minus an overlap) through the carrier's API, and publish each text not seen yet
 exactly as a webhook would (the same claim in `received_webhooks`: a text that arrives both ways
-is one message). The checkpoint moves only once Kafka acknowledged every text listed; a failure
-of any kind leaves it where it was, so the next attempt lists the same texts again.
+is one message, counted once for billing by whichever claimed it). The checkpoint moves only once
+Kafka acknowledged every text listed; a failure of any kind leaves it where it was, so the next
+attempt lists the same texts again.
 
 A carrier answering 429 / 5xx / nothing, or refusing the credentials, is recorded on the number
 (`last_error`, shown on the dealership's carrier settings) with a back-off; nothing raises out of
@@ -24,6 +25,7 @@ from ingest.carriers.errors import CarrierUnavailable, CredentialsRejected
 from ingest.catch_up_metrics import CatchUpMetrics
 from ingest.domain.catch_up import ListedText, backoff_seconds, in_send_order, inbound_event, listing_start
 from ingest.settings import IngestSettings
+from ingest.usage_repository import count_texts_in
 from shared.contracts.carrier import RejectedInput
 from shared.contracts.topics import CARRIER_INBOUND, CARRIER_REJECTED
 from shared.kafka.broker import EventPublisher, PublishFailed
@@ -145,7 +147,7 @@ async def catch_up_number(deps: CatchUpDeps, number: repo.DueNumber) -> NumberOu
 async def _publish(deps: CatchUpDeps, number: repo.DueNumber, texts: list[ListedText]) -> tuple[int, int]:
     """Claims the texts not seen yet and publishes them, in one transaction: the claims commit only
     once Kafka acknowledged every record, exactly like a webhook's."""
-    records, rejections = [], []
+    records, rejections, texts_in = [], [], []
     async with deps.sessions.begin() as session:
         fresh = await repo.claim_webhooks(session, number.carrier, "sms", [t.message_id for t in texts])
         for listed in texts:
@@ -173,7 +175,10 @@ async def _publish(deps: CatchUpDeps, number: repo.DueNumber, texts: list[Listed
                 )
                 continue
             event = inbound_event(listed, number.account_id)
+            texts_in.append(event)
             records.append((CARRIER_INBOUND, event.to_bytes(), event.partition_key, {}))
+        # Counted for billing in the claims' transaction, like a webhook's text: only if it commits.
+        await count_texts_in(session, texts_in)
         records += [
             (CARRIER_REJECTED, r.model_dump_json().encode(), f"{number.carrier}.catch_up", {})
             for r in rejections

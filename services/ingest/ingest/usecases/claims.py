@@ -17,25 +17,44 @@ saturation). Records are handed to the producer group after group, each group's 
 so a partition key's records keep the order their webhooks arrived in; each group still commits
 or rolls back on its own acknowledgement. A key claimed by a group still in flight makes a later
 group's INSERT wait for that transaction (PostgreSQL's unique index): the later webhook is a
-duplicate if the first commits and claimed if it rolled back, as when groups ran one at a time."""
+duplicate if the first commits and claimed if it rolled back, as when groups ran one at a time.
+
+An inbound text claimed here is also counted for billing (`usage_texts_in`) by the same statement,
+so the count commits exactly when the claim does: once Kafka acknowledged the text. A duplicate
+claims nothing and so counts nothing more; a group that fails counts nothing, and the carrier's
+retry (or catch-up) counts the text when it is accepted."""
 
 import asyncio
 import contextvars
 from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
 from opentelemetry import propagate
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts.base import Event
+from shared.contracts.carrier import CarrierInbound
 from shared.contracts.topics import TopicSpec
 from shared.kafka.broker import EventPublisher
 
 # Straight through asyncpg (its statement cache prepares it once per connection): through a
-# SQLAlchemy session the same transaction cost ~1.7x the CPU.
-_CLAIM = (
-    "INSERT INTO ingest.received_webhooks (carrier, kind, dedupe_key)"
-    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[])"
-    " ON CONFLICT DO NOTHING RETURNING carrier, kind, dedupe_key"
+# SQLAlchemy session the same transaction cost ~1.7x the CPU. One round trip claims the group and
+# counts its inbound texts (the columns $4-$6 are NULL for anything else, a status callback).
+_CLAIM_AND_COUNT = (
+    "WITH listed AS ("
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[])"
+    " AS l(carrier, kind, dedupe_key, message_id, account_id, received_at)),"
+    " claimed AS ("
+    " INSERT INTO ingest.received_webhooks (carrier, kind, dedupe_key)"
+    " SELECT carrier, kind, dedupe_key FROM listed"
+    " ON CONFLICT DO NOTHING RETURNING carrier, kind, dedupe_key),"
+    " counted AS ("
+    " INSERT INTO ingest.usage_texts_in (carrier, message_id, account_id, received_at)"
+    " SELECT l.carrier, l.message_id, l.account_id, l.received_at"
+    " FROM claimed JOIN listed l USING (carrier, kind, dedupe_key) WHERE l.message_id IS NOT NULL"
+    " ON CONFLICT DO NOTHING)"
+    " SELECT carrier, kind, dedupe_key FROM claimed"
 )
 
 
@@ -119,13 +138,17 @@ class WebhookClaims:
             firsts.setdefault(waiting.claim, waiting)
         # Claimed in key order: two replicas' groups sharing keys then lock them in the same order
         # (in arrival order, one group could hold a key the other waits for and the reverse).
-        carriers, kinds, keys = (list(column) for column in zip(*sorted(firsts), strict=True))
+        ordered = sorted(firsts.items(), key=lambda item: item[0])
+        # Per claim: carrier, kind, dedupe key, then what usage counts of an inbound text.
+        columns = [
+            list(column) for column in zip(*(claim + _text_in(w.event) for claim, w in ordered), strict=True)
+        ]
         async with self._sessions() as session:
             # The pooled connection's asyncpg connection; SQLAlchemy starts no transaction on
             # it (nothing runs through the session), so returning it to the pool costs nothing.
             connection = (await (await session.connection()).get_raw_connection()).driver_connection
             async with connection.transaction():
-                rows = await connection.fetch(_CLAIM, carriers, kinds, keys)
+                rows = await connection.fetch(_CLAIM_AND_COUNT, *columns)
                 claimed = {(row[0], row[1], row[2]) for row in rows}
                 new = [waiting for claim, waiting in firsts.items() if claim in claimed]
                 records = await self._publisher.hand_in_order(
@@ -134,3 +157,13 @@ class WebhookClaims:
                 handed.set_result(None)
                 await records.acknowledged()
         return {id(waiting) for waiting in new}
+
+
+_NOT_A_TEXT_IN = (None, None, None)
+
+
+def _text_in(event: Event) -> tuple[str | None, UUID | None, datetime | None]:
+    """What usage counts of an inbound text (message id, account, the customer's send time)."""
+    if isinstance(event, CarrierInbound):
+        return event.carrier_message_id, event.account_id, event.received_at
+    return _NOT_A_TEXT_IN
