@@ -19,6 +19,11 @@ server time of the page inside web and of each backend call inside routing, i.e.
 page makes and what they cost; /proc gives CPU per request for web, routing and PostgreSQL.
 Goal: web p95 < 50 ms and web p95 <= 1.5 x routing's p95.
 
+`--web-before DIR` runs a second web beside the first, from an earlier copy of web's package
+(`git archive <commit> services/web | tar -x -C /tmp/x`, DIR = /tmp/x/services/web, put first on
+its PYTHONPATH), on the same routing: each case then measures routing, the earlier web
+("before") and this tree's web alternately, so a change is compared within one run.
+
 `--profile` adds one more web run with py-spy attached (non-blocking) to web and to routing and
 prints where their CPU samples fall. py-spy: `pip install --target /tmp/pyspy py-spy` (or
 anywhere; `--py-spy PATH`).
@@ -29,6 +34,7 @@ missing.
 .venv/bin/python bench/web_inbox_list.py [--conversations 100000] [--messages-per-conversation 10]
     [--cases all:open,user:open,team:open,all:all] [--seconds 10] [--connections 4] [--rounds 1]
     [--profile] [--py-spy /tmp/pyspy/bin/py-spy] [--keep | --database NAME] [--save-html DIR]
+    [--web-before DIR]
 """
 
 import argparse
@@ -64,7 +70,7 @@ from sqlalchemy.engine import make_url
 
 from devtools import demo
 from devtools.migrate import migrate_all
-from devtools.processes import ServiceProcess, start_services, stop_services
+from devtools.processes import ServiceProcess, service_urls, start_services, stop_services
 from shared.testing.ports import free_ports_for
 
 ADMIN_EMAIL = "agent0@bench.test"  # inbox_list.load's user 0, the account's admin
@@ -93,9 +99,12 @@ def _view(kind: str) -> str:
 
 
 @contextlib.contextmanager
-def services_on(database_url: str, names: list[str]) -> Iterator[dict[str, ServiceProcess]]:
+def services_on(
+    database_url: str, names: list[str], web_before: str | None = None
+) -> Iterator[dict[str, ServiceProcess]]:
     """The services `names` as processes on `database_url` (kept or loaded here), the way
-    environment.bench_environment starts them; the run's Kafka topics are deleted afterwards."""
+    environment.bench_environment starts them; the run's Kafka topics are deleted afterwards.
+    `web_before`: a second web ("before") from that copy of web's package, beside the first."""
     prefix = f"b{secrets.token_hex(4)}."
     log_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
     env = {
@@ -109,8 +118,19 @@ def services_on(database_url: str, names: list[str]) -> Iterator[dict[str, Servi
         "SHUTDOWN_GRACE_SECONDS": "5",
     }
     print(f"[env] topic prefix {prefix!r}, logs {log_dir}", flush=True)
-    services = start_services(env, log_dir, free_ports_for(names), names=names)
+    ports = free_ports_for([*names, "before"])
+    services = start_services(env, log_dir, {n: ports[n] for n in names}, names=names)
     try:
+        if web_before:
+            before = ServiceProcess(
+                "web",
+                ports["before"],
+                {**env, **service_urls(ports), "PYTHONPATH": web_before},
+                log_dir / "web-before.log",
+            )
+            services["before"] = before
+            before.start()
+            before.wait_ready()
         yield services
     finally:
         stop_services(services)
@@ -241,6 +261,8 @@ def measure_one(
     result["cpu_ms"] = {
         name: used[name] * 1000 / max(1, result["requests"]) for name in ("web", "routing", "postgres")
     }
+    if label == "before":  # the page's own web is the earlier copy
+        result["cpu_ms"]["web"] = used["before"] * 1000 / max(1, result["requests"])
     result["cpu_ms"]["wrk"] = result["wrk_cpu_s"] * 1000 / max(1, result["requests"])
     result["machine_busy"] = used["machine busy"] / max(used["machine total"], 1e-9)
     return result
@@ -372,7 +394,7 @@ def run(args: argparse.Namespace) -> list[dict]:
             migrate_all(url)
             asyncio.run(inbox_list.load(url, args.conversations, args.messages_per_conversation))
         asyncio.run(set_admin_password(url))
-        with services_on(url, ["routing", "web"]) as services:
+        with services_on(url, ["routing", "web"], args.web_before) as services:
             routing, web = services["routing"].url, services["web"].url
             cookie = sign_in(web)
             resolved = [(_view(v), s) for v, s in cases]
@@ -380,6 +402,7 @@ def run(args: argparse.Namespace) -> list[dict]:
             cpu = CpuMeter(
                 {
                     "web": lambda: [services["web"].process.pid],
+                    "before": lambda: [services["before"].process.pid] if "before" in services else [],
                     "routing": lambda: [services["routing"].process.pid],
                     "postgres": lambda: pids_matching(f" {name} "),
                 }
@@ -396,6 +419,18 @@ def run(args: argparse.Namespace) -> list[dict]:
                 query = f"view={view}&status={status}"
                 targets = [
                     ("routing", f"{routing}{LIST}?{query}&limit={PAGE}", "Authorization", f"Bearer {cookie}"),
+                    *(
+                        [
+                            (
+                                "before",
+                                f"{services['before'].url}/conversations?{query}",
+                                "Cookie",
+                                f"sb_session={cookie}",
+                            )
+                        ]
+                        if "before" in services
+                        else []
+                    ),
                     ("web", f"{web}/conversations?{query}", "Cookie", f"sb_session={cookie}"),
                     # The page's numbers, which the page asks for once its rows are shown.
                     ("counts", f"{web}/conversations/counts?{query}", "Cookie", f"sb_session={cookie}"),
@@ -451,12 +486,17 @@ def report(results: list[dict]) -> None:
     last_routing: dict[str, dict] = {}
     for r in results:
         own = r["served"]["web" if r["label"] == "counts" else r["label"]]
-        route = {"routing": LIST, "web": "/conversations", "counts": "/conversations/counts"}[r["label"]]
+        route = {
+            "routing": LIST,
+            "web": "/conversations",
+            "before": "/conversations",
+            "counts": "/conversations/counts",
+        }[r["label"]]
         server = own.get(route, (0, float("nan")))[1]
         ratio = ""
         if r["label"] == "routing":
             last_routing[r["case"]] = r
-        elif r["label"] == "web":
+        elif r["label"] in ("web", "before"):
             base = r["baseline"] = last_routing[r["case"]]
             ratio = f"{r['p95'] / base['p95']:.2f}x (p50 {r['p50'] / base['p50']:.2f}x)"
         errors = sum(r["errors"].values())
@@ -465,15 +505,16 @@ def report(results: list[dict]) -> None:
             f"{r['p99']:>7.1f} {r['max']:>7.1f} {server:>7.1f} {ratio:>16}  {errors or '-'}"
         )
     print("\n== what one web page costs (from the web runs): calls to routing, CPU per page ==")
-    for r in (r for r in results if r["label"] in ("web", "counts")):
+    for r in (r for r in results if r["label"] in ("web", "before", "counts")):
         case, base = r["case"], last_routing_of(results, r)
-        page_route = "/conversations" if r["label"] == "web" else "/conversations/counts"
-        pages = max(1, r["served"]["web"].get(page_route, (1, 0))[0])
+        page_route = "/conversations/counts" if r["label"] == "counts" else "/conversations"
+        own = r["served"]["before" if r["label"] == "before" else "web"]
+        pages = max(1, own.get(page_route, (1, 0))[0])
         calls = sorted(r["served"]["routing"].items(), key=lambda kv: -kv[1][0] * kv[1][1])
         routing_ms = sum(n * ms for n, ms in r["served"]["routing"].values()) / pages
         call_count = sum(n for n, _ in r["served"]["routing"].values()) / pages
         print(
-            f"{case} {page_route}: mean {r['served']['web'].get(page_route, (0, 0))[1]:.1f} ms in web; "
+            f"{case} {r['label']} {page_route}: mean {own.get(page_route, (0, 0))[1]:.1f} ms in web; "
             f"routing busy {routing_ms:.1f} ms per page over {call_count:.1f} calls"
         )
         for route, (n, ms) in calls:
@@ -514,6 +555,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the loaded database afterwards")
     parser.add_argument("--database", help="measure a database kept by --keep (no load)")
     parser.add_argument("--save-html", help="a folder to keep each case's page in")
+    parser.add_argument("--web-before", help="an earlier copy of services/web to measure beside this one")
     args = parser.parse_args(argv)
     if not (0 < args.seconds <= 120 and 1 <= args.connections <= 64 and 1 <= args.rounds <= 5):
         raise SystemExit("need 0 < seconds <= 120, 1 <= connections <= 64, 1 <= rounds <= 5")
