@@ -3,9 +3,10 @@ notifications, first what was missed since `Last-Event-ID`, then what arrives; a
 signals, which are never stored nor replayed.
 
 A busy dealership makes hundreds of changes a second, so the stream sends in batches: what
-waits in the stream's queue goes out as one write, with one read of the unread count for all
-its notifications, and a catch-up sends a page of the table per write. Each event keeps its own
-id, so batching changes nothing for Last-Event-ID.
+waits in the stream's queue goes out as one write, and a catch-up sends a page of the table per
+write. The unread count each notification carries is kept by the stream (see `Unread`), not
+counted again per notification: counting reads every unread row, and a busy person has many.
+Each event keeps its own id, so batching changes nothing for Last-Event-ID.
 
 Changes and notifications have an id space each (both grow in commit order for one account,
 resp. one user), so an event's id is the pair `<change id>-<notification id>`: where the stream
@@ -14,6 +15,7 @@ stood in both when it sent the event. Resuming from it misses nothing and repeat
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
@@ -48,6 +50,36 @@ def parse_cursor(value: str | None) -> Cursor | None:
     return Cursor(int(change), int(notification))
 
 
+@dataclass
+class Unread:
+    """The caller's unread count, current without counting per notification: a notification
+    announced with an id past the newest one counted is new, so unread: one more (one user's
+    notifications commit in id order). Counted again after a read mark, for each page of a
+    catch-up, and when older than `fresh_seconds` (a read mark dropped by a full queue, or
+    anything else not announced, is wrong that long at most)."""
+
+    fresh_seconds: float
+    count: int = 0
+    through_id: int = 0
+    counted_at: float | None = None
+
+    def stale(self) -> bool:
+        return self.counted_at is None or time.monotonic() - self.counted_at > self.fresh_seconds
+
+    async def recount(self, session: AsyncSession, caller: "Caller") -> None:
+        self.count, self.through_id = await repository.unread_position(
+            session, caller.account_id, caller.user_id
+        )
+        self.counted_at = time.monotonic()
+
+    def with_new(self, notification_id: int) -> int:
+        """The count once the notification `notification_id` is sent."""
+        if notification_id > self.through_id:
+            self.count += 1
+            self.through_id = notification_id
+        return self.count
+
+
 @dataclass(frozen=True)
 class Caller:
     account_id: UUID
@@ -77,19 +109,20 @@ async def live_stream(
     # A fresh stream starts from now. Read before subscribing; the read of the tables after
     # subscribing then covers whatever commits in between, so that gap loses nothing.
     cursor = Cursor(now.change, now.notification) if resume is None or resync else resume
+    unread = Unread(fresh_seconds=check_seconds)
     with hub.stream(str(caller.user_id), str(caller.account_id)) as live:
         if resync:
             yield _write([_sse("resync", {"reason": "last_event_id_expired"}, cursor)])
-        async for write in _from_tables(sessions, caller, cursor):
+        async for write in _from_tables(sessions, caller, cursor, unread):
             yield write
         yield _write([_sse("ready", {}, cursor)])
         while not await is_disconnected():
             if live.behind:
                 live.behind = False
-                async for write in _from_tables(sessions, caller, cursor):
+                async for write in _from_tables(sessions, caller, cursor, unread):
                     yield write
             if not live.queue.empty():
-                if write := await _from_queue(sessions, caller, _waiting(live), cursor):
+                if write := await _from_queue(sessions, caller, _waiting(live), cursor, unread):
                     yield write
                 continue  # more may have arrived meanwhile (or the queue overflowed)
             live.wakeup.clear()
@@ -107,7 +140,7 @@ def _waiting(live: LiveStream) -> list[dict]:
 
 
 async def _from_tables(
-    sessions: async_sessionmaker[AsyncSession], caller: Caller, cursor: Cursor
+    sessions: async_sessionmaker[AsyncSession], caller: Caller, cursor: Cursor, unread: Unread
 ) -> AsyncIterator[bytes]:
     """What was stored after `cursor`, a page per write: the account's changes, then the
     caller's notifications."""
@@ -127,11 +160,12 @@ async def _from_tables(
             page = await repository.notifications_after(
                 session, caller.account_id, caller.user_id, cursor.notification, _PAGE
             )
-            unread = await repository.unread_count(session, caller.account_id, caller.user_id) if page else 0
+            if page:
+                await unread.recount(session, caller)
         events = []
         for notification in page:
             cursor.notification = notification["id"]
-            events.append(_notification(notification, unread, cursor))
+            events.append(_notification(notification, unread.with_new(notification["id"]), cursor))
         if events:
             yield _write(events)
         if len(page) < _PAGE:
@@ -139,14 +173,20 @@ async def _from_tables(
 
 
 async def _from_queue(
-    sessions: async_sessionmaker[AsyncSession], caller: Caller, messages: list[dict], cursor: Cursor
+    sessions: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    messages: list[dict],
+    cursor: Cursor,
+    unread: Unread,
 ) -> bytes:
     """The events of a batch of announcements, in their order, as one write (empty: nothing to
     send). Stored things already sent from a table (a replay or a catch-up) are skipped: never
-    twice. The unread count is read once for the batch, after all its notifications committed
-    (they are announced on commit), so every one of them is counted."""
-    counted = any("read" in m or (_is_notification(m) and m["id"] > cursor.notification) for m in messages)
-    unread = await _unread(sessions, caller) if counted else 0
+    twice. A count needed (after a read mark, or a stale one) is read before the batch's events
+    are made: everything in the batch committed before (announcements come on commit)."""
+    new = any(_is_notification(m) and m["id"] > cursor.notification for m in messages)
+    if any("read" in m for m in messages) or (new and unread.stale()):
+        async with sessions() as session:
+            await unread.recount(session, caller)
     events = []
     for message in messages:
         if "live" in message:
@@ -161,21 +201,18 @@ async def _from_queue(
         elif "read" in message:
             # Marked read in another tab: no id, a read mark does not move Last-Event-ID.
             events.append(
-                _sse("notification", {"change": "read", "read": message["read"], "unread": unread}, None)
+                _sse(
+                    "notification", {"change": "read", "read": message["read"], "unread": unread.count}, None
+                )
             )
         elif message["id"] > cursor.notification:
             cursor.notification = message["id"]
-            events.append(_notification(message, unread, cursor))
+            events.append(_notification(message, unread.with_new(message["id"]), cursor))
     return _write(events)
 
 
 def _is_notification(message: dict) -> bool:
     return not ("live" in message or "typing" in message or "read" in message)
-
-
-async def _unread(sessions: async_sessionmaker[AsyncSession], caller: Caller) -> int:
-    async with sessions() as session:
-        return await repository.unread_count(session, caller.account_id, caller.user_id)
 
 
 def _conversation(change: dict, cursor: Cursor) -> ServerSentEvent:

@@ -195,6 +195,24 @@ async def unread_count(session: AsyncSession, account_id: UUID, user_id: UUID) -
     ) or 0
 
 
+async def unread_position(session: AsyncSession, account_id: UUID, user_id: UUID) -> tuple[int, int]:
+    """(the user's unread count, their newest notification id) in one snapshot: a notification
+    with a higher id was not counted (one user's notifications commit in id order)."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT"
+                " (SELECT count(*) FROM notifier.notifications"
+                "  WHERE account_id = :account AND user_id = :user AND read_at IS NULL),"
+                " (SELECT coalesce(max(id), 0) FROM notifier.notifications"
+                "  WHERE account_id = :account AND user_id = :user)"
+            ),
+            {"account": account_id, "user": user_id},
+        )
+    ).one()
+    return row[0], row[1]
+
+
 async def mark_read(
     session: AsyncSession, account_id: UUID, user_id: UUID, notification_id: int
 ) -> dict | None:

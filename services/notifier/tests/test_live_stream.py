@@ -173,6 +173,53 @@ async def test_reconnecting_with_last_event_id_gets_what_was_missed_and_nothing_
         assert fresh.events == []
 
 
+async def test_a_burst_arrives_whole_in_order_with_each_notifications_own_unread_count(
+    notifier, kafka, http, dealer, nt
+):
+    """The stream sends what arrives together in one write and keeps the unread count itself
+    between counts: every event still arrives once, in id order, each notification with the
+    count when it was sent, and a read mark elsewhere brings the count down."""
+    kim = dealer.users["kim"]
+    headers = dealer.headers("kim")
+    before = await nt.unread(http, headers)
+    burst = [nt.message_event(dealer.account_id, [kim]) for _ in range(40)]
+    async with _live(nt, notifier, dealer, "kim").open() as page:
+        for event in burst:
+            await kafka.publish(MESSAGE_RECEIVED, event)
+        await page.wait_for(
+            lambda _: len([e for e in page.events if e.event == "notification"]) == len(burst)
+        )
+        await asyncio.sleep(0.3)
+        changes = [e for e in page.events if e.event == "conversation"]
+        bells = [e for e in page.events if e.event == "notification"]
+        assert sorted(c.data["message_id"] for c in changes) == sorted(str(e.message_id) for e in burst)
+        # Each count is the count when it was sent: at least that notification's place, never
+        # going down while nothing is read, and all of them at the end.
+        counts = [b.data["unread"] for b in bells]
+        assert counts == sorted(counts) and counts[-1] == before + len(burst)
+        assert all(count >= before + place for place, count in enumerate(counts, 1))
+        cursors = [_cursor(e) for e in page.events]
+        assert cursors == sorted(cursors, key=lambda c: (c.change, c.notification))
+        assert len({(c.change, c.notification) for c in cursors}) == len(cursors)
+
+        read = await http.post(
+            f"/api/v1/notifications/{bells[0].data['notification']['id']}/read", headers=headers
+        )
+        assert read.status_code == 200, read.text
+        mark = await page.wait_for(lambda e: e.event == "notification" and e.data["change"] == "read")
+        assert mark.data["unread"] == before + len(burst) - 1
+        after = nt.message_event(dealer.account_id, [kim])
+        await kafka.publish(MESSAGE_RECEIVED, after)
+        bell = await page.wait_for(
+            lambda e: (
+                e.event == "notification"
+                and e.data["change"] == "new"
+                and e.data["notification"]["data"]["conversation_id"] == str(after.conversation_id)
+            )
+        )
+        assert bell.data["unread"] == before + len(burst)
+
+
 async def test_an_id_older_than_the_retention_window_asks_the_page_to_reload(
     notifier, kafka, settings, dealer, db, nt
 ):
