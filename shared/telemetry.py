@@ -46,6 +46,32 @@ def _add_trace_context(_logger: object, _name: str, event: dict) -> dict:
     return event
 
 
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+}
+
+
+class LevelGatedLogger(structlog.stdlib.BoundLogger):
+    """structlog's stdlib logger, except that a line at a level its stdlib logger has off costs one
+    `isEnabledFor` (cached by logging) instead of the whole processor chain: structlog builds the
+    event dict, merges the context and only then drops it in `filter_by_level`, ~3 µs a call. Per
+    request or per message that added up (ingest's per-webhook info lines with INFO off, issue 17),
+    so every service's `log.info(...)` on a hot path is cheap when INFO is off, without a guard at
+    each call."""
+
+    def _proxy_to_logger(self, method_name: str, event: str | None = None, *event_args, **event_kw):
+        if not self._logger.isEnabledFor(_LEVELS.get(method_name, logging.NOTSET)):
+            return None
+        return super()._proxy_to_logger(method_name, event, *event_args, **event_kw)
+
+
 def setup_logging(settings: HttpProcessSettings) -> None:
     """Every log line, ours and the libraries', is one JSON object with service and trace id."""
     shared_processors = [
@@ -69,7 +95,7 @@ def setup_logging(settings: HttpProcessSettings) -> None:
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        wrapper_class=LevelGatedLogger,
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
