@@ -17,6 +17,11 @@ also PostgreSQL's backends of the run's database and the Kafka broker). Then ing
 median saturated rate (Lua `delay()`, exponential gaps), for the p99 target.
 
     .venv/bin/python bench/ingest_edge.py [--seconds 10] [--connections 32] [--rounds 3] [--profile]
+                                          [--before REV]
+
+`--before REV` runs a second ingest beside the first, from the tree at REV (a `git archive` copy
+on its own PYTHONPATH; the same database, topics of its own), and alternates it in every round:
+the before/after ratio of one run, both against the same stack.
 
 `--profile` records py-spy flame graphs of ingest and of the bare stack during one more saturated
 run each (build/profile-ingest-edge-*.svg; py-spy from `pip install --target /tmp/pyspy py-spy`).
@@ -43,6 +48,8 @@ from environment import ROOT, CpuMeter, bench_environment, dsn, pids_matching, s
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, sign
+from devtools.processes import ServiceProcess
+from shared.testing.ports import free_port
 
 PYSPY = Path(shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy")  # noqa: S108
 WRK_INSTALL = "wrk is missing: install the Debian package (as root: apt-get install -y wrk)"
@@ -51,7 +58,11 @@ LABELS = {
     "fastapi": "bare FastAPI app (no middleware)",
     "stack": "ingest's stack, no checks",
     "ingest": "ingest /webhooks/twilio/sms",
+    "before": "ingest at --before",
+    "ingest_half": "ingest at half the saturated rate",
+    "before_half": "ingest at --before, half rate",
 }
+INGESTS = ("ingest", "before")
 
 # Lines of "<signature>\t<form body>" become ready requests at wrk's start; `delay()` (only
 # when a rate is asked) spaces each connection's requests by exponential gaps.
@@ -173,19 +184,40 @@ def profile(pid: int, output: Path, seconds: float, drive, fmt: str = "flamegrap
     print(f"[profile] {output}", flush=True)
 
 
+def start_before(rev: str, environment, work: Path) -> ServiceProcess:
+    """ingest from the tree at `rev` beside the environment's: a `git archive` copy first on its
+    PYTHONPATH, the same database (migrated by today's tree), topics of its own."""
+    copy = work / f"ingest-{rev}"
+    copy.mkdir()
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(copy)], input=archive, check=True)
+    env = {
+        **environment.env,
+        "PYTHONPATH": f"{copy / 'services' / 'ingest'}{os.pathsep}{copy}",
+        "KAFKA_TOPIC_PREFIX": f"{environment.topic_prefix}before.",
+    }
+    before = ServiceProcess("ingest", free_port(), env, environment.log_dir / "ingest-before.log")
+    before.start()
+    before.wait_ready()
+    return before
+
+
 def run(
     seconds: float = 10,
     connections: int = 32,
     rounds: int = 3,
     with_profile: bool = False,
     profile_format: str = "flamegraph",
+    before_rev: str | None = None,
 ) -> dict:
     if not shutil.which("wrk"):
         raise SystemExit(WRK_INSTALL)
     work = Path(tempfile.mkdtemp(prefix="ingest-edge-"))
     # Enough distinct texts for a saturated round at several thousand per second.
     per_round = int(max(5000, seconds * 2500))
-    runs: dict[str, list[dict]] = {name: [] for name in (*SERVERS, "ingest_half")}
+    servers = (*SERVERS, "before") if before_rev else SERVERS
+    ingests = [name for name in INGESTS if name in servers]
+    runs: dict[str, list[dict]] = {name: [] for name in (*servers, *(f"{i}_half" for i in ingests))}
     load_before = os.getloadavg()
     with bench_environment(["ingest"]) as environment:
         ingest_process = environment.services["ingest"].process
@@ -195,28 +227,32 @@ def run(
         stack_process, stack_url = start_server(
             "ingest_bare_server.py", "ingest-bare", environment.env, environment.log_dir
         )
+        before = start_before(before_rev, environment, work) if before_rev else None
         database = environment.database_url.rsplit("/", 1)[1]
         targets = {
             "fastapi": (fastapi_url, "/bare/webhook", fastapi_process.pid),
             "stack": (stack_url, "/bare/webhook", stack_process.pid),
             "ingest": (environment.url("ingest"), "/webhooks/twilio/sms", ingest_process.pid),
         }
+        if before is not None:
+            targets["before"] = (before.url, "/webhooks/twilio/sms", before.process.pid)
         counter = iter(range(10_000))
 
-        def bodies_for(tag: str, count: int = per_round) -> Path:
+        def bodies_for(tag: str, count: int = per_round, server: str = "ingest") -> Path:
+            # Signed for the server's own URL (its port is part of what Twilio signs).
             path = work / f"bodies-{tag}-{next(counter)}.txt"
-            url, route, _pid = targets["ingest"]
+            url, route, _pid = targets[server]
             write_bodies(path, f"{url}{route}", count, tag)
             return path
 
         def measure(name: str, bodies: Path, secs: float, delay_ms: float = 0) -> dict:
             url, route, pid = targets[name]
             groups = {"server": lambda: [pid]}
-            if name == "ingest":
+            if name in INGESTS:
                 groups["postgres"] = lambda: pids_matching(f" {database} ")
                 groups["kafka"] = lambda: pids_matching("kafka.Kafka")
             cpu = CpuMeter(groups)
-            received = asyncio.run(_count_received(environment.database_url)) if name == "ingest" else 0
+            received = asyncio.run(_count_received(environment.database_url)) if name in INGESTS else 0
             cpu.start()
             result = run_wrk(url, route, bodies, secs, connections, delay_ms)
             used = cpu.stop()
@@ -225,35 +261,49 @@ def run(
                 k: v * 1000 / n for k, v in used.items() if k not in ("machine total",)
             }
             result["machine_busy"] = used["machine busy"] / max(1e-9, used["machine total"])
-            if name == "ingest":
+            if name in INGESTS:
                 result["accepted"] = asyncio.run(_count_received(environment.database_url)) - received
             return result
 
         try:
             print(
                 f"[run] {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, wrk -t1 -c{connections} "
-                f"-d{seconds:g}s, {rounds} rounds, load average {load_before[0]:.2f}",
+                f"-d{seconds:g}s, {rounds} rounds, load average {load_before[0]:.2f}"
+                + (f", before = {before_rev}" if before_rev else ""),
                 flush=True,
             )
             warm = bodies_for("warm", 2000)
-            for name in SERVERS:
-                measure(name, warm if name != "ingest" else bodies_for("warm-ingest", 3000), 2)
+            for name in servers:
+                bodies = bodies_for(f"warm-{name}", 3000, name) if name in INGESTS else warm
+                measure(name, bodies, 2)
             shared_bodies = bodies_for("bare")
             for round_no in range(rounds):
-                for name in SERVERS:
-                    bodies = bodies_for(f"r{round_no}") if name == "ingest" else shared_bodies
+                # The two ingests swap places every round, so neither always follows the stack.
+                order = list(servers)
+                if before is not None and round_no % 2:
+                    order[-2:] = order[-1:-3:-1]
+                for name in order:
+                    bodies = bodies_for(f"r{round_no}", server=name) if name in INGESTS else shared_bodies
                     result = measure(name, bodies, seconds)
                     runs[name].append(result)
                     print(f"[round {round_no + 1}/{rounds}] {name}: {_line(result)}", flush=True)
-            saturated = statistics.median(r["per_s"] for r in runs["ingest"])
-            half = saturated / 2
+            for name in ingests:
+                runs[f"{name}_half"] = []
+            half = statistics.median(r["per_s"] for r in runs["ingest"]) / 2
             for round_no in range(rounds):
-                # Each connection waits a mean of connections/half seconds between its requests.
-                result = measure(
-                    "ingest", bodies_for(f"h{round_no}"), seconds, delay_ms=connections / half * 1000
-                )
-                runs["ingest_half"].append(result)
-                print(f"[half {round_no + 1}/{rounds}] ingest at ~{half:.0f}/s: {_line(result)}", flush=True)
+                for name in ingests:
+                    # The same rate asked of both: each connection waits a mean of connections/half
+                    # seconds between its requests.
+                    result = measure(
+                        name,
+                        bodies_for(f"h{round_no}", server=name),
+                        seconds,
+                        delay_ms=connections / half * 1000,
+                    )
+                    runs[f"{name}_half"].append(result)
+                    print(
+                        f"[half {round_no + 1}/{rounds}] {name} at ~{half:.0f}/s: {_line(result)}", flush=True
+                    )
             if with_profile:
                 for name in ("ingest", "stack"):
                     bodies = bodies_for(f"p{name}") if name == "ingest" else shared_bodies
@@ -270,6 +320,8 @@ def run(
             for process in (fastapi_process, stack_process):
                 process.terminate()
                 process.wait(20)
+            if before is not None:
+                before.stop()
             shutil.rmtree(work, ignore_errors=True)
     result = summarize(runs, seconds, connections, rounds, load_before, os.getloadavg())
     report(result)
@@ -292,23 +344,25 @@ def summarize(runs: dict[str, list[dict]], seconds, connections, rounds, load_be
     def med_cpu(name: str, key: str) -> float:
         return statistics.median(r["cpu_ms_per_req"].get(key, 0.0) for r in runs[name])
 
-    # Ratios per round (the servers measured next to each other), then their median.
-    stack_to_fastapi = statistics.median(
-        s["per_s"] / f["per_s"] for s, f in zip(runs["stack"], runs["fastapi"], strict=True)
-    )
-    ingest_to_stack = statistics.median(
-        i["per_s"] / s["per_s"] for i, s in zip(runs["ingest"], runs["stack"], strict=True)
-    )
+    def per_round(name: str, base: str) -> list[float]:
+        # Ratios per round (the servers measured next to each other), then their median.
+        return [a["per_s"] / b["per_s"] for a, b in zip(runs[name], runs[base], strict=True)]
+
     summary = {
         "seconds": seconds,
         "connections": connections,
         "rounds": rounds,
         "load_average": (load_before[0], load_after[0]),
-        "stack_to_fastapi": stack_to_fastapi,
-        "ingest_to_stack": ingest_to_stack,
+        "stack_to_fastapi": statistics.median(per_round("stack", "fastapi")),
+        "ingest_to_stack": statistics.median(per_round("ingest", "stack")),
+        "ingest_to_stack_rounds": per_round("ingest", "stack"),
         "runs": runs,
     }
-    for name in (*SERVERS, "ingest_half"):
+    if "before" in runs:
+        summary["before_to_stack"] = statistics.median(per_round("before", "stack"))
+        summary["before_to_stack_rounds"] = per_round("before", "stack")
+        summary["ingest_to_before"] = statistics.median(per_round("ingest", "before"))
+    for name in runs:
         summary[name] = {
             "per_s": med(name, "per_s"),
             "p50_ms": med(name, "p50_ms"),
@@ -317,11 +371,11 @@ def summarize(runs: dict[str, list[dict]], seconds, connections, rounds, load_be
             "all_per_s": [r["per_s"] for r in runs[name]],
             "all_p99_ms": [r["p99_ms"] for r in runs[name]],
         }
-    for name in ("ingest", "ingest_half"):
-        summary[name]["postgres_cpu_ms"] = med_cpu(name, "postgres")
-        summary[name]["kafka_cpu_ms"] = med_cpu(name, "kafka")
-        summary[name]["accepted"] = sum(r["accepted"] for r in runs[name])
-        summary[name]["requests"] = sum(r["requests"] for r in runs[name])
+        if name.split("_")[0] in INGESTS:
+            summary[name]["postgres_cpu_ms"] = med_cpu(name, "postgres")
+            summary[name]["kafka_cpu_ms"] = med_cpu(name, "kafka")
+            summary[name]["accepted"] = sum(r["accepted"] for r in runs[name])
+            summary[name]["requests"] = sum(r["requests"] for r in runs[name])
     return summary
 
 
@@ -333,26 +387,35 @@ def report(s: dict) -> None:
         f"{os.cpu_count()} CPUs shared with PostgreSQL, Kafka, wrk and other work) =="
     )
     print(f"  {'server':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11}   all rounds req/s")
-    for name in (*SERVERS, "ingest_half"):
+    for name in s["runs"]:
         row = s[name]
-        label = LABELS.get(name, "ingest at half the saturated rate")
         rounds = ", ".join(f"{v:.0f}" for v in row["all_per_s"])
         print(
-            f"  {label:<34} {row['per_s']:8.0f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
+            f"  {LABELS[name]:<34} {row['per_s']:8.0f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
             f"{row['cpu_ms']:11.3f}   {rounds}"
         )
-    ingest = s["ingest"]
-    print(
-        f"  ingest accepted {ingest['accepted']} of {ingest['requests']} saturated requests; "
-        "per request also "
-        f"PostgreSQL {ingest['postgres_cpu_ms']:.2f} ms, Kafka broker {ingest['kafka_cpu_ms']:.2f} ms of CPU"
-    )
+    for name in INGESTS:
+        if name in s["runs"]:
+            row = s[name]
+            print(
+                f"  {LABELS[name]} accepted {row['accepted']} of {row['requests']} saturated requests; "
+                f"per request also PostgreSQL {row['postgres_cpu_ms']:.2f} ms, Kafka broker "
+                f"{row['kafka_cpu_ms']:.2f} ms of CPU"
+            )
+    rounds = ", ".join(f"{v:.2f}" for v in s["ingest_to_stack_rounds"])
     print(
         f"  ratio stack / bare FastAPI {s['stack_to_fastapi']:.2f} (target >= 0.60); ingest / stack "
-        f"{s['ingest_to_stack']:.2f} (target >= 0.50); ingest p99 at half rate "
+        f"{s['ingest_to_stack']:.2f} (target >= 0.50; rounds {rounds}); ingest p99 at half rate "
         f"{s['ingest_half']['p99_ms']:.1f} ms "
         f"(target < 50; rounds {', '.join(f'{v:.0f}' for v in s['ingest_half']['all_p99_ms'])})"
     )
+    if "before" in s["runs"]:
+        rounds = ", ".join(f"{v:.2f}" for v in s["before_to_stack_rounds"])
+        print(
+            f"  side by side: --before / stack {s['before_to_stack']:.2f} (rounds {rounds}); "
+            f"ingest / --before {s['ingest_to_before']:.2f}; "
+            f"--before p99 at half rate {s['before_half']['p99_ms']:.1f} ms"
+        )
 
 
 def main() -> None:
@@ -362,6 +425,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", metavar="REV", help="a second ingest from this git revision, alternated")
     parser.add_argument("--profile", action="store_true", help="py-spy flame graphs of ingest and the stack")
     parser.add_argument(
         "--profile-format",
@@ -370,7 +434,7 @@ def main() -> None:
         help="raw: folded stacks (.txt)",
     )
     args = parser.parse_args()
-    run(args.seconds, args.connections, args.rounds, args.profile, args.profile_format)
+    run(args.seconds, args.connections, args.rounds, args.profile, args.profile_format, args.before)
 
 
 if __name__ == "__main__":
