@@ -3,7 +3,8 @@ way a page or a partial is rendered: in the person's language, with the CSRF tok
 flags htmx needs."""
 
 import functools
-from collections.abc import Mapping
+import secrets
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ def build_environment() -> jinja2.Environment:
     from web.conversation_rows import RowWriter
     from web.list_menu import view_menu_items
 
-    environment.globals.update(row_writer=RowWriter, view_menu_items=view_menu_items)
+    environment.globals.update(row_writer=RowWriter, view_menu_items=view_menu_items, later=later)
     environment.filters.update(
         when=i18n.format_when,
         ago=i18n.format_ago,
@@ -81,6 +82,36 @@ class Record(dict):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.__dict__ = self
+
+
+@jinja2.pass_context
+def later(context: jinja2.runtime.Context, template: str) -> Markup:
+    """`{{ later("partials/x.html") }}`: a partial that needs what a backend call answers. Rendered
+    in place when the page's context has it; when the page is rendered while that call is on its
+    way (`Renderer.render_awaiting`), a marker that is replaced by the partial once it is known."""
+    parts: LaterParts | None = context.get("later_parts")
+    if parts is None:
+        return Markup(context.environment.get_template(template).render(context.get_all()))  # noqa: S704
+    return parts.mark(template)
+
+
+class LaterParts:
+    """The partials a page left for later, each where its marker is. A marker is an HTML comment
+    with a nonce of this render: nothing a person typed can write it (`<` is always escaped)."""
+
+    def __init__(self) -> None:
+        self.nonce = secrets.token_hex(8)
+        self.markers: list[tuple[str, str]] = []
+
+    def mark(self, template: str) -> Markup:
+        marker = f"<!--later {self.nonce} {len(self.markers)}-->"
+        self.markers.append((marker, template))
+        return Markup(marker)  # noqa: S704 (our own comment, no outside text in it)
+
+    def fill(self, html: str, environment: jinja2.Environment, context: Mapping[str, Any]) -> str:
+        for marker, template in self.markers:
+            html = html.replace(marker, environment.get_template(template).render(context), 1)
+        return html
 
 
 def is_htmx(request: Request) -> bool:
@@ -122,14 +153,50 @@ class Renderer:
         token = i18n.current.set(localization)
         try:
             html = self.environment.get_template(template).render(
-                request=request,
-                csrf_token=request.scope["csrftoken"](),
-                locale=localization.locale,
-                html_lang=i18n.html_lang(localization.locale),
-                languages=i18n.LANGUAGE_NAMES,
-                htmx=is_htmx(request),
-                **context,
+                self._page_context(request, localization, context)
             )
         finally:
             i18n.current.reset(token)
         return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
+
+    async def render_awaiting(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, Any],
+        rest: Awaitable[Mapping[str, Any]],
+        *,
+        time_zone: str | None = None,
+    ) -> HTMLResponse:
+        """`template` rendered while `rest` (the rest of its context: a backend call's answer)
+        is still on its way; the parts that need it (`later(...)`) are rendered once it comes.
+        The page's shell then costs nothing on the way: routing answers meanwhile. What `rest`
+        raises is raised here (nothing is sent before it is known)."""
+        localization = self.localization(request, time_zone)
+        parts = LaterParts()
+        page_context = self._page_context(request, localization, context)
+        token = i18n.current.set(localization)
+        try:
+            html = self.environment.get_template(template).render(page_context, later_parts=parts)
+        finally:
+            i18n.current.reset(token)
+        page_context.update(await rest)
+        token = i18n.current.set(localization)
+        try:
+            html = parts.fill(html, self.environment, page_context)
+        finally:
+            i18n.current.reset(token)
+        return HTMLResponse(html)
+
+    def _page_context(
+        self, request: Request, localization: i18n.Localization, context: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "request": request,
+            "csrf_token": request.scope["csrftoken"](),
+            "locale": localization.locale,
+            "html_lang": i18n.html_lang(localization.locale),
+            "languages": i18n.LANGUAGE_NAMES,
+            "htmx": is_htmx(request),
+            **context,
+        }

@@ -108,27 +108,65 @@ async def render_inbox(
     """`load_conversation` (pages/conversation.py) adds the open conversation's pane; it runs
     before the list is read because opening a conversation marks it read, which the list then
     shows. `template` replaces the page (the pane with the list out of band, after an action, with
-    its counts at once); a page or a list alone asks for its counts afterwards."""
+    its counts at once); a page or a list alone asks for its counts afterwards.
+
+    A page or a list alone is rendered while routing's list call is on its way (everything but
+    the rows needs only answers web keeps a few seconds: who is signed in, the staff directory),
+    and its rows once they come: the page then adds to that call little more than the rows."""
     state = InboxState.of(request)
     api = deps.backend.as_user(deps.sessions.token_of(request))
-    signed_in, pane = await asyncio.gather(
-        deps.sessions.signed_in(request), load_conversation(api) if load_conversation else _none()
-    )
-    context = await inbox_context(
-        signed_in.api,
-        signed_in.person,
-        state,
-        conversation_id,
-        with_counts=template is not None,
-        rows=rows_shown(request),
-    )
     # A live refresh of the same list keeps the numbers shown until its own counts arrive,
     # instead of blanking them a few times a second (`hx-preserve`, see list_counts.html).
-    context["keep_counts"] = request.headers.get("hx-trigger") == "list-refresh"
+    keep_counts = request.headers.get("hx-trigger") == "list-refresh"
+    if template is not None:
+        signed_in, pane = await asyncio.gather(
+            deps.sessions.signed_in(request), load_conversation(api) if load_conversation else _none()
+        )
+        context = await inbox_context(
+            signed_in.api,
+            signed_in.person,
+            state,
+            conversation_id,
+            with_counts=True,
+            rows=rows_shown(request),
+        )
+        context.update(pane, keep_counts=keep_counts)
+        return deps.renderer.render(request, template, context, time_zone=signed_in.person.time_zone)
+    pane: dict[str, Any] = {}
+    if load_conversation is not None:
+        signed_in, pane = await asyncio.gather(deps.sessions.signed_in(request), load_conversation(api))
+    # Routing's list call starts now; the rest of the page is made while it is on its way.
+    listing = asyncio.ensure_future(list_page(api, state, None, rows_shown(request)))
+    try:
+        if load_conversation is None:
+            signed_in = await deps.sessions.signed_in(request)
+        directory = await staff_directory(api)
+    except BaseException:
+        listing.cancel()
+        await asyncio.gather(listing, return_exceptions=True)
+        raise
+    person = signed_in.person
+    context = shell_context(person, state, directory, selected=conversation_id)
+    context.update(
+        counts_context(person, state, directory, None), view_refused=False, keep_counts=keep_counts
+    )
     context.update(pane)
-    if template is None:
-        template = "partials/conversation_list.html" if wants_list_only(request) else "conversations.html"
-    return deps.renderer.render(request, template, context, time_zone=signed_in.person.time_zone)
+    page = "partials/conversation_list.html" if wants_list_only(request) else "conversations.html"
+    try:
+        return await deps.renderer.render_awaiting(
+            request, page, context, rows_of(listing), time_zone=person.time_zone
+        )
+    except Refused as refused:
+        if not view_refused(refused, state):
+            raise
+    context.update(await refused_view_context(api, person, state, conversation_id, with_counts=False))
+    return deps.renderer.render(request, page, context, time_zone=person.time_zone)
+
+
+async def rows_of(listing: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """What the list's `later(...)` partials need from routing's answer."""
+    page = await listing
+    return {"rows": page["items"], "next_cursor": page.get("next_cursor")}
 
 
 async def _none() -> dict[str, Any]:
@@ -153,23 +191,34 @@ async def inbox_context(
             staff_directory(api),
         )
     except Refused as refused:
-        # A view routing does not offer (yet): say so in the list, keep the menus usable.
-        if refused.status != 422 or state.view == "all":
+        if not view_refused(refused, state):
             raise
-        fallback = InboxState(view="all", status=state.status, read=state.read)
-        context = await inbox_context(api, person, fallback, conversation_id, with_counts=with_counts)
-        counts = context["counts"]
-        return context | {
-            "state": state,
-            "view_refused": True,
-            "rows": [],
-            "next_cursor": None,
-            "counts": None if counts is None else {**counts, "current": 0},
-        }
+        return await refused_view_context(api, person, state, conversation_id, with_counts=with_counts)
     context = list_context(person, state, page, directory, selected=conversation_id)
     context.update(counts_context(person, state, directory, counts))
     context["view_refused"] = False
     return context
+
+
+def view_refused(refused: Refused, state: InboxState) -> bool:
+    """Routing refused the list's view as one it does not offer (yet)."""
+    return refused.status == 422 and state.view != "all"
+
+
+async def refused_view_context(
+    api: UserApi, person: Person, state: InboxState, conversation_id: str | None, *, with_counts: bool
+) -> dict[str, Any]:
+    """A view routing does not offer (yet): the list says so, its menus stay usable."""
+    fallback = InboxState(view="all", status=state.status, read=state.read)
+    context = await inbox_context(api, person, fallback, conversation_id, with_counts=with_counts)
+    counts = context["counts"]
+    return context | {
+        "state": state,
+        "view_refused": True,
+        "rows": [],
+        "next_cursor": None,
+        "counts": None if counts is None else {**counts, "current": 0},
+    }
 
 
 async def _no_counts() -> tuple[None, bool]:
@@ -240,14 +289,23 @@ async def staff_directory(api: UserApi) -> dict[str, Any]:
 def list_context(
     person: Person, state: InboxState, page: dict, directory: dict[str, Any], selected: str | None
 ) -> dict[str, Any]:
+    return {
+        **shell_context(person, state, directory, selected),
+        # Plain dicts: conversation_rows.py reads them by key, not Jinja by attribute.
+        "rows": page["items"],
+        "next_cursor": page.get("next_cursor"),
+    }
+
+
+def shell_context(
+    person: Person, state: InboxState, directory: dict[str, Any], selected: str | None
+) -> dict[str, Any]:
+    """The list's context but its rows: the person, the list's state and the staff directory."""
     users = {user["id"]: Record(user) for user in directory["users"]}
     teams = {team["id"]: Record(team) for team in directory["teams"]}
     return {
         "person": person,
         "state": state,
-        # Plain dicts: conversation_rows.py reads them by key, not Jinja by attribute.
-        "rows": page["items"],
-        "next_cursor": page.get("next_cursor"),
         "users": users,
         "teams": teams,
         "other_users": [u for u in users.values() if u["id"] != person.id and u["active"]],
