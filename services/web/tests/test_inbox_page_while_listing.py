@@ -178,3 +178,36 @@ async def test_the_shell_is_rendered_before_the_answer_is_awaited_and_the_same_a
     assert awaited.body.decode() == (
         "<h1>&lt;T&gt;</h1><ul><li>&lt;b&gt;one&lt;/b&gt;</li><li>two</li></ul><p>2 for &lt;T&gt;</p>"
     )
+
+
+async def test_a_session_refused_while_the_list_is_asked_ends_the_list_call_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Who is signed in is asked beside the list call: when routing refuses the token there, the
+    list call still on its way is cancelled (not left running, its answer never read)."""
+    ended: list[str] = []
+
+    async def slow_list(_request: httpx.Request) -> httpx.Response:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            ended.append("cancelled")
+            raise
+        return httpx.Response(200, json={"items": [], "next_cursor": None})
+
+    async def routing(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/conversations":
+            return await slow_list(request)
+        return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "x", "details": None}})
+
+    settings = WebSettings()
+    app = create_app(settings, Backend(settings, transport=httpx.MockTransport(routing)))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://web.test", cookies={"sb_session": "expired"}
+    ) as client:
+        page = await asyncio.wait_for(
+            client.get("/conversations?view=all&status=open", headers={"accept": "text/html"}), timeout=2
+        )
+    assert page.status_code == 303 and page.headers["location"].startswith("/signin")
+    assert ended == ["cancelled"]
+    assert "never retrieved" not in caplog.text
