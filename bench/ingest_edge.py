@@ -214,7 +214,7 @@ def run(
         raise SystemExit(WRK_INSTALL)
     work = Path(tempfile.mkdtemp(prefix="ingest-edge-"))
     # Enough distinct texts for a saturated round at several thousand per second.
-    per_round = int(max(5000, seconds * 2500))
+    per_round = int(max(5000, seconds * 4000))
     servers = (*SERVERS, "before") if before_rev else SERVERS
     ingests = [name for name in INGESTS if name in servers]
     runs: dict[str, list[dict]] = {name: [] for name in (*servers, *(f"{i}_half" for i in ingests))}

@@ -1,6 +1,6 @@
 """CPU per webhook inside ingest's process (issue 17, goal 1): signed Twilio inbound webhooks
 posted straight to ingest's ASGI app (its real `create_app`, lifespan and all: PostgreSQL claims,
-Kafka acknowledgements, the usage consumer reading them back) by 32 concurrent posters in the
+Kafka acknowledgements, usage counted with each claim) by 32 concurrent posters in the
 same process, against the same posts to ingest's bare stack (`ingest_bare_server.py`'s app).
 No sockets and no load generator: the process's CPU time over N webhooks is ingest's own cost,
 steadier on a shared machine than a wrk run's rate (other work stretches the wall time, not the
