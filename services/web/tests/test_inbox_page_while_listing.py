@@ -16,7 +16,7 @@ from starlette.requests import Request
 from web import i18n
 from web.app import create_app
 from web.backend import Backend
-from web.rendering import Renderer, later
+from web.rendering import Renderer, ShellKey, later
 from web.settings import WebSettings
 
 ME = "00000000-0000-4000-8000-000000000001"
@@ -211,3 +211,91 @@ async def test_a_session_refused_while_the_list_is_asked_ends_the_list_call_too(
     assert page.status_code == 303 and page.headers["location"].startswith("/signin")
     assert ended == ["cancelled"]
     assert "never retrieved" not in caplog.text
+
+
+def _shell_renderer(shells: list[str]) -> Renderer:
+    environment = jinja2.Environment(
+        loader=jinja2.DictLoader(
+            {
+                "page.html": '<b data-csrf="{{ csrf_token }}">{{ note(who) }}</b>'
+                '<ul>{{ later("rows.html") }}</ul>',
+                "rows.html": "{% for row in rows %}<li>{{ row }}</li>{% endfor %}",
+            }
+        ),
+        autoescape=True,
+    )
+    environment.globals.update(later=later, note=lambda who: shells.append(who) or who)
+    return Renderer(environment, i18n.load_catalogues())
+
+
+async def test_a_kept_shell_is_used_again_only_with_the_same_key_and_the_same_answers() -> None:
+    shells: list[str] = []
+    renderer = _shell_renderer(shells)
+    directory: list[dict] = [{"id": SAM}]
+    me: dict = {"id": ME}
+
+    async def page(who: str, key: str, answers: tuple, rows: list[str], csrf: str) -> str:
+        async def rest() -> dict[str, Any]:
+            return {"rows": rows}
+
+        request = _request()
+        request.scope["csrftoken"] = lambda: csrf
+        shell_key = ShellKey((key,), answers)
+        response = await renderer.render_awaiting(
+            request, "page.html", {"who": who}, rest(), shell_key=shell_key
+        )
+        return response.body.decode()
+
+    first = await page("Alex", "alex /conversations", (me, directory), ["one"], "token-1")
+    again = await page("Alex", "alex /conversations", (me, directory), ["<two>"], "token-2")
+    assert shells == ["Alex"]  # the second page is made from the kept shell ...
+    assert first == '<b data-csrf="token-1">Alex</b><ul><li>one</li></ul>'
+    # ... with its own rows and its own CSRF token.
+    assert again == '<b data-csrf="token-2">Alex</b><ul><li>&lt;two&gt;</li></ul>'
+    # Web asked routing again (a new answer, equal or not): the shell is made again.
+    await page("Alex", "alex /conversations", ({"id": ME}, directory), [], "t")
+    # Another key (another person, another address): a shell of its own.
+    other = await page("Sam", "sam /conversations", (me, directory), [], "t")
+    assert shells == ["Alex", "Alex", "Sam"]
+    assert ">Sam<" in other
+
+
+async def test_each_person_gets_their_own_shell_and_a_change_of_theirs_shows_at_once() -> None:
+    """Two people on the same address; one renames a team through web (which forgets what web
+    kept for them): their next page shows the new name, the other's is their own."""
+    teams = {"alex": [{"id": TEAM, "name": "Service"}], "sam": [{"id": TEAM, "name": "Service"}]}
+
+    async def routing(request: httpx.Request) -> httpx.Response:
+        who = request.headers["authorization"].removeprefix("Bearer ")
+        path = request.url.path
+        if path == "/api/v1/conversations":
+            return await rows_answer(A_ROW)(request)
+        if path == "/api/v1/me":
+            return httpx.Response(200, json={**DIRECTORY[path], "name": f"{who.title()} Person"})
+        if path == "/api/v1/teams":
+            return httpx.Response(200, json=teams[who])
+        if request.method == "PATCH":
+            teams[who] = [{"id": TEAM, "name": "Service & Parts"}]
+            return httpx.Response(200, json={})
+        return httpx.Response(200, json=DIRECTORY[path])
+
+    settings = WebSettings()
+    backend = Backend(settings, transport=httpx.MockTransport(routing))
+    app = create_app(settings, backend)
+    transport = httpx.ASGITransport(app=app)
+    address = "/conversations?view=all&status=open"
+    async with (
+        httpx.AsyncClient(
+            transport=transport, base_url="http://web.test", cookies={"sb_session": "alex"}
+        ) as alex,
+        httpx.AsyncClient(
+            transport=transport, base_url="http://web.test", cookies={"sb_session": "sam"}
+        ) as sam,
+    ):
+        assert "Alex Person" in (await alex.get(address)).text
+        assert "Alex Person" in (await alex.get(address)).text
+        assert "Sam Person" in (await sam.get(address)).text
+        await backend.as_user("alex").patch("routing", f"/api/v1/teams/{TEAM}", json={"name": "x"})
+        renamed = (await alex.get(address)).text
+        assert "Service &amp; Parts" in renamed and "Alex Person" in renamed
+        assert "Service &amp; Parts" not in (await sam.get(address)).text

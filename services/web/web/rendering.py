@@ -4,14 +4,16 @@ flags htmx needs."""
 
 import functools
 import secrets
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Hashable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from cachetools import TTLCache
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from web import i18n
 
@@ -102,6 +104,8 @@ class LaterParts:
     def __init__(self) -> None:
         self.nonce = secrets.token_hex(8)
         self.markers: list[tuple[str, str]] = []
+        # Where the request's CSRF token goes (a kept shell serves requests with other tokens).
+        self.csrf = Markup(f"<!--csrf {self.nonce}-->")  # noqa: S704 (our own comment)
 
     def mark(self, template: str) -> Markup:
         marker = f"<!--later {self.nonce} {len(self.markers)}-->"
@@ -114,14 +118,43 @@ class LaterParts:
         return html
 
 
+@dataclass(frozen=True)
+class ShellKey:
+    """What a page's shell (all of it but its `later(...)` parts) is made of, for
+    `Renderer.render_awaiting` to keep it a few seconds. `request`: what the request says (the
+    person's session, the page's address and the headers that change it); `answers`: the backend
+    answers it was made from, which web keeps a few seconds (the person, the staff directory). A
+    kept shell is used again only while those are the very same objects: when web asks again
+    (they expired, or the person changed something and `UserApi.forget_recent` dropped them),
+    the shell is made again from the new ones."""
+
+    request: Hashable
+    answers: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class KeptShell:
+    answers: tuple[object, ...]
+    html: str
+    parts: LaterParts
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
 
 class Renderer:
-    def __init__(self, environment: jinja2.Environment, catalogues: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        environment: jinja2.Environment,
+        catalogues: Mapping[str, Any],
+        shells_kept_seconds: float = 10.0,
+    ) -> None:
         self.environment = environment
         self.catalogues = catalogues
+        # Shells of pages shown again and again (a list's live refresh, a few times a second
+        # while texts arrive), by `ShellKey`; ~20 KB each.
+        self.shells: TTLCache[Hashable, KeptShell] = TTLCache(maxsize=500, ttl=shells_kept_seconds)
 
     def localization(self, request: Request, time_zone: str | None = None) -> i18n.Localization:
         # A signed-in person's own choice (set by `Sessions.signed_in`) over the cookie.
@@ -167,26 +200,60 @@ class Renderer:
         rest: Awaitable[Mapping[str, Any]],
         *,
         time_zone: str | None = None,
+        shell_key: ShellKey | None = None,
     ) -> HTMLResponse:
         """`template` rendered while `rest` (the rest of its context: a backend call's answer)
         is still on its way; the parts that need it (`later(...)`) are rendered once it comes.
         The page's shell then costs nothing on the way: routing answers meanwhile. What `rest`
-        raises is raised here (nothing is sent before it is known)."""
+        raises is raised here (nothing is sent before it is known).
+
+        With `shell_key`, the shell is kept a few seconds and used again for the same key while
+        its answers are the same objects (`ShellKey`): the caller's key must name everything
+        the shell shows that is not in those answers (the language, the time zone and whether
+        htmx asks are added here; the CSRF token is the request's own, put in every time)."""
         localization = self.localization(request, time_zone)
-        parts = LaterParts()
         page_context = self._page_context(request, localization, context)
-        token = i18n.current.set(localization)
-        try:
-            html = self.environment.get_template(template).render(page_context, later_parts=parts)
-        finally:
-            i18n.current.reset(token)
+        shell = self._shell(template, page_context, localization, shell_key)
+        html = shell.html.replace(shell.parts.csrf, str(escape(page_context["csrf_token"])))
         page_context.update(await rest)
         token = i18n.current.set(localization)
         try:
-            html = parts.fill(html, self.environment, page_context)
+            html = shell.parts.fill(html, self.environment, page_context)
         finally:
             i18n.current.reset(token)
         return HTMLResponse(html)
+
+    def _shell(
+        self,
+        template: str,
+        page_context: Mapping[str, Any],
+        localization: i18n.Localization,
+        shell_key: ShellKey | None,
+    ) -> KeptShell:
+        key = None
+        if shell_key is not None:
+            key = (
+                shell_key.request,
+                template,
+                localization.locale,
+                localization.time_zone.key,
+                page_context["htmx"],
+            )
+            kept = self.shells.get(key)
+            if kept is not None and _same_objects(kept.answers, shell_key.answers):
+                return kept
+        parts = LaterParts()
+        token = i18n.current.set(localization)
+        try:
+            html = self.environment.get_template(template).render(
+                page_context, later_parts=parts, csrf_token=parts.csrf
+            )
+        finally:
+            i18n.current.reset(token)
+        shell = KeptShell(shell_key.answers if shell_key else (), html, parts)
+        if key is not None:
+            self.shells[key] = shell
+        return shell
 
     def _page_context(
         self, request: Request, localization: i18n.Localization, context: Mapping[str, Any]
@@ -200,3 +267,7 @@ class Renderer:
             "htmx": is_htmx(request),
             **context,
         }
+
+
+def _same_objects(kept: tuple[object, ...], now: tuple[object, ...]) -> bool:
+    return len(kept) == len(now) and all(a is b for a, b in zip(kept, now, strict=True))

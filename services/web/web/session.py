@@ -57,6 +57,9 @@ class SignedIn:
 
     person: Person
     api: UserApi
+    # The answers `person` was made from (routing's /me and account settings, as web keeps them
+    # a few seconds): a page's kept shell is valid while they are the same objects.
+    answers: tuple[Any, ...] = ()
 
 
 class Sessions:
@@ -93,7 +96,7 @@ class Sessions:
         )
         # Every page rendered for this request speaks the person's chosen language.
         request.state.language = person.language
-        return SignedIn(person, api)
+        return SignedIn(person, api, (me, account))
 
     def start(self, response: Response, token: str) -> None:
         response.delete_cookie(ENDED_COOKIE, path="/")

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from web.backend import Refused, UserApi
 from web.deps import WebDeps
 from web.pages.inbox_state import InboxState
-from web.rendering import Record
+from web.rendering import Record, ShellKey
 from web.session import Person
 
 PAGE_SIZE = 50
@@ -152,9 +152,18 @@ async def render_inbox(
     )
     context.update(pane)
     page = "partials/conversation_list.html" if wants_list_only(request) else "conversations.html"
+    shell_key = None
+    if load_conversation is None:
+        # Without a conversation open, the shell is made of the answers web keeps and of what
+        # the address and headers say (the view and filters, the language switch's way back, a
+        # live refresh keeping its numbers): kept a few seconds for the same person and address.
+        shell_key = ShellKey(
+            (api.session_key, request.url.path, request.url.query, keep_counts),
+            (*signed_in.answers, directory["users"], directory["teams"]),
+        )
     try:
         return await deps.renderer.render_awaiting(
-            request, page, context, rows_of(listing), time_zone=person.time_zone
+            request, page, context, rows_of(listing), time_zone=person.time_zone, shell_key=shell_key
         )
     except Refused as refused:
         if not view_refused(refused, state):
