@@ -44,7 +44,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import asyncpg
+import httpx
 from environment import ROOT, CpuMeter, bench_environment, dsn, pids_matching, start_server
+from prometheus_client.parser import text_string_to_metric_families
 
 from devtools import demo
 from devtools.carrier_simulator.twilio import inbound_sms_form, sign
@@ -152,6 +154,22 @@ async def _count_received(database_url: str) -> int:
         await connection.close()
 
 
+def _publish_counters(url: str) -> tuple[float, float, float]:
+    """ingest's own count of records published in order, of their batches (one per claim group)
+    and the batches' seconds until Kafka's last ack, from its /metrics."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    records = batches = seconds = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "switchboard_kafka_published_records_total":
+                records += sample.value
+            elif sample.name == "switchboard_kafka_publish_batch_seconds_count":
+                batches += sample.value
+            elif sample.name == "switchboard_kafka_publish_batch_seconds_sum":
+                seconds += sample.value
+    return records, batches, seconds
+
+
 def profile(pid: int, output: Path, seconds: float, drive, fmt: str = "flamegraph") -> None:
     """py-spy records `pid` while `drive()` loads it; a flame graph lands in `output`."""
     if not PYSPY.exists():
@@ -253,6 +271,7 @@ def run(
                 groups["kafka"] = lambda: pids_matching("kafka.Kafka")
             cpu = CpuMeter(groups)
             received = asyncio.run(_count_received(environment.database_url)) if name in INGESTS else 0
+            published = _publish_counters(url) if name in INGESTS else None
             cpu.start()
             result = run_wrk(url, route, bodies, secs, connections, delay_ms)
             used = cpu.stop()
@@ -263,6 +282,11 @@ def run(
             result["machine_busy"] = used["machine busy"] / max(1e-9, used["machine total"])
             if name in INGESTS:
                 result["accepted"] = asyncio.run(_count_received(environment.database_url)) - received
+                records, batches, ack_seconds = (
+                    b - a for a, b in zip(published, _publish_counters(url), strict=True)
+                )
+                result["group"] = records / max(1.0, batches)
+                result["ack_ms"] = ack_seconds / max(1.0, batches) * 1000
             return result
 
         try:
@@ -330,7 +354,11 @@ def run(
 
 def _line(r: dict) -> str:
     cpu = ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_ms_per_req"].items() if k != "machine busy")
-    accepted = f", accepted {r['accepted']}" if "accepted" in r else ""
+    accepted = (
+        f", accepted {r['accepted']} (groups of {r['group']:.1f}, Kafka ack {r['ack_ms']:.1f} ms)"
+        if "accepted" in r
+        else ""
+    )
     return (
         f"{r['per_s']:.0f}/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, {r['requests']} requests"
         f"{accepted}, errors {r['errors'] or 'none'}, CPU ms/req: {cpu}, machine busy {r['machine_busy']:.0%}"
