@@ -96,6 +96,17 @@ async def _claimed_at(database_url: str) -> dict[str, float]:
     return {row["id"]: row["claimed"] for row in rows}
 
 
+async def _change_stored_at(database_url: str) -> dict[str, float]:
+    """routing's message id -> when notifier stored its `message_received` change (the start of
+    the consumer's transaction; the change is announced to the streams when it commits)."""
+    rows = await _sql(
+        database_url,
+        "SELECT data->>'message_id' AS id, extract(epoch FROM created_at)::float8 AS stored"
+        " FROM notifier.live_events WHERE data->>'change' = 'message_received'",
+    )
+    return {row["id"]: row["stored"] for row in rows}
+
+
 async def kafka_lag(bootstrap: str, prefix: str) -> dict[str, int]:
     """Per consumer group of this run: records in its topics not yet committed."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -163,6 +174,9 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
             f"s{replicas}",
         )
         meter.start()
+        # This process is mostly the stream's reader while wrk runs: its CPU tells whether the
+        # reader, not the stream, could be what falls behind.
+        reader_cpu = time.process_time()
         started, started_epoch = time.monotonic(), time.time()
         posted = await asyncio.to_thread(
             run_wrk,
@@ -174,9 +188,11 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
             args.connections / args.rate * 1000,
         )
         load_seconds = time.monotonic() - started
+        reader_cpu = time.process_time() - reader_cpu
         at_end = await pipeline_counts(environment.database_url)
         streamed_at_end = len(stream.arrivals) - streamed_before
         drain = await _wait_drained(environment.database_url, stream, at_end.accepted, args.grace)
+        streamed_in_drain = len(stream.arrivals) - streamed_before - streamed_at_end
         used = meter.stop()
         # Consumers commit offsets every few seconds: lag left is what stays after that.
         lag_deadline = time.monotonic() + 20
@@ -187,6 +203,7 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
                 break
             await asyncio.sleep(2)
         claimed = await _claimed_at(environment.database_url)
+        stored = await _change_stored_at(environment.database_url)
     finally:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -200,6 +217,12 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
         if claimed.get(m, 0.0) >= started_epoch - 0.5
     )
     latencies = [(arrived - claim) * 1000 for claim, arrived in ordered]
+    # The stream's own part: from notifier storing the change to its arrival on the page.
+    delivery = [
+        (arrived - stored[m]) * 1000
+        for m, arrived in sorted(stream.arrivals.items(), key=lambda item: claimed.get(item[0], 0.0))
+        if claimed.get(m, 0.0) >= started_epoch - 0.5 and m in stored
+    ]
     return {
         "replicas": replicas,
         "posted_per_s": posted["per_s"],
@@ -214,10 +237,14 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
             "stream": accepted - streamed_at_end,
         },
         "drain_s": drain,
+        "streamed_per_s_during": streamed_at_end / load_seconds,
+        "streamed_per_s_after": streamed_in_drain / max(1e-9, drain),
+        "reader_cpu_share": reader_cpu / load_seconds,
         "kafka_lag_after": sum(lag.values()),
         "kafka_lag_groups": {g: n for g, n in lag.items() if n},
         "streamed": len(latencies),
         **latency_summary(latencies),
+        "delivery": latency_summary(delivery),
         "cpu_ms": {k: v * 1000 / max(1, accepted) for k, v in used.items() if not k.startswith("machine")},
         "machine_busy": used["machine busy"] / max(1e-9, used["machine total"]),
     }
@@ -278,6 +305,17 @@ def report(r: dict, args) -> None:
     print(
         f"  claim -> stream     p50 {_ms(r['p50_ms'])}, p95 {_ms(r['p95_ms'])}, p99 {_ms(r['p99_ms'])},"
         f" max {_ms(r['max_ms'])} ({r['streamed']:,} of {r['accepted']:,} streamed)"
+    )
+    d = r["delivery"]
+    print(
+        f"  stored -> stream    p50 {_ms(d['p50_ms'])}, p99 {_ms(d['p99_ms'])}, max {_ms(d['max_ms'])};"
+        f" p50 first / last tenth {_ms(d['first_tenth_p50_ms'])} / {_ms(d['last_tenth_p50_ms'])}"
+        "  (the stream's own part)"
+    )
+    print(
+        f"  stream delivered    {r['streamed_per_s_during']:,.1f} changes/s during the load,"
+        f" {r['streamed_per_s_after']:,.1f}/s after it; the reader (this process) used"
+        f" {r['reader_cpu_share']:.0%} of a core during the load"
     )
     print(
         f"  p50 first / last tenth  {_ms(r['first_tenth_p50_ms'])} / {_ms(r['last_tenth_p50_ms'])}"
