@@ -34,7 +34,7 @@ missing.
 .venv/bin/python bench/web_inbox_list.py [--conversations 100000] [--messages-per-conversation 10]
     [--cases all:open,user:open,team:open,all:all] [--seconds 10] [--connections 4] [--rounds 1]
     [--profile] [--py-spy /tmp/pyspy/bin/py-spy] [--keep | --database NAME] [--save-html DIR]
-    [--web-before DIR]
+    [--web-before DIR] [--skip-counts]
 """
 
 import argparse
@@ -45,6 +45,7 @@ import re
 import resource
 import secrets
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -434,7 +435,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                     ("web", f"{web}/conversations?{query}", "Cookie", f"sb_session={cookie}"),
                     # The page's numbers, which the page asks for once its rows are shown.
                     ("counts", f"{web}/conversations/counts?{query}", "Cookie", f"sb_session={cookie}"),
-                ]
+                ][: -1 if args.skip_counts else None]
                 for _, target, header, value in targets:  # warm-up, not counted
                     run_wrk(target, header, value, 2, args.connections)
                 for _ in range(args.rounds):
@@ -526,6 +527,18 @@ def report(results: list[dict]) -> None:
             f"{cpu_base['routing']:.1f}, postgres {cpu_base['postgres']:.1f}; machine busy "
             f"{r['machine_busy'] * 100:.0f} % / {base['machine_busy'] * 100:.0f} %"
         )
+    print(
+        "\n== page / routing call, per case: median over the rounds (each against the routing run before it)"
+    )
+    for case in dict.fromkeys(r["case"] for r in results):
+        line = []
+        for label in ("before", "web"):
+            pages = [r for r in results if r["label"] == label and r["case"] == case]
+            if pages:
+                p95 = statistics.median(r["p95"] / r["baseline"]["p95"] for r in pages)
+                p50 = statistics.median(r["p50"] / r["baseline"]["p50"] for r in pages)
+                line.append(f"{label} p95 {p95:.2f}x p50 {p50:.2f}x ({len(pages)} runs)")
+        print(f"{case:<11} " + "  |  ".join(line))
     webs = [r for r in results if r["label"] == "web"]
     worst = max(webs, key=lambda r: r["p95"])
     print(
@@ -556,6 +569,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", help="measure a database kept by --keep (no load)")
     parser.add_argument("--save-html", help="a folder to keep each case's page in")
     parser.add_argument("--web-before", help="an earlier copy of services/web to measure beside this one")
+    parser.add_argument("--skip-counts", action="store_true", help="measure the page, not its counts request")
     args = parser.parse_args(argv)
     if not (0 < args.seconds <= 120 and 1 <= args.connections <= 64 and 1 <= args.rounds <= 5):
         raise SystemExit("need 0 < seconds <= 120, 1 <= connections <= 64, 1 <= rounds <= 5")
