@@ -315,7 +315,7 @@ def run(
                 runs[f"{name}_half"] = []
             half = statistics.median(r["per_s"] for r in runs["ingest"]) / 2
             for round_no in range(rounds):
-                for name in ingests:
+                for name in ingests if round_no % 2 == 0 else ingests[::-1]:
                     # The same rate asked of both: each connection waits a mean of connections/half
                     # seconds between its requests.
                     result = measure(
