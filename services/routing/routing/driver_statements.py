@@ -39,6 +39,28 @@ class DriverStatement:
         record = await driver.fetchrow(self.sql, *self._arguments(params))
         return None if record is None else SimpleNamespace(**dict(record.items()))
 
+    async def all(self, session: AsyncSession, params: dict[str, Any]) -> list[SimpleNamespace]:
+        """Every row (its columns as attributes)."""
+        driver = await _driver_in_transaction(session)
+        if driver is None:
+            return list((await session.execute(self.statement, params)).all())
+        return [
+            SimpleNamespace(**dict(record.items()))
+            for record in await driver.fetch(self.sql, *self._arguments(params))
+        ]
+
+    async def execute_each(self, session: AsyncSession, params: list[dict[str, Any]]) -> None:
+        """The statement once per parameter set, in order, results discarded: through the driver
+        in one pipelined round trip (asyncpg's executemany), not one round trip each."""
+        if not params:
+            return
+        driver = await _driver_in_transaction(session)
+        if driver is None:
+            for each in params:
+                await session.execute(self.statement, each)
+            return
+        await driver.executemany(self.sql, [self._arguments(each) for each in params])
+
     async def scalar(self, session: AsyncSession, params: dict[str, Any]) -> Any:
         """The first column of the first row, or None."""
         driver = await _driver_in_transaction(session)

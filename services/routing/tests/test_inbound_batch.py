@@ -192,3 +192,47 @@ async def test_a_text_alone_is_claimed_with_its_lookup_once_and_a_stray_one_is_r
             await session.scalars(select(messages.c.body).where(messages.c.account_id == dealer.account_id))
         )
     assert bodies_stored == ["alone"]
+
+
+async def test_a_batch_mixing_open_conversations_new_customers_keywords_and_repeats_keeps_text_order(dealer):
+    """Texts to open conversations are stored together up front; the others (a new customer, a
+    keyword) and every later text of their customer one by one after: the outcome is still that
+    of the texts in their order."""
+    at = datetime.now(UTC) - timedelta(minutes=10)
+    open_a, open_b, new_customer = a_number(), a_number(), a_number()
+    await store(dealer, [text_from(dealer, n, "hello", at) for n in (open_a, open_b)])
+    seen = text_from(dealer, open_b, "stored before", at + timedelta(seconds=1), carrier_id="SMseen")
+    await store(dealer, [seen])
+    before = len(await outbox_rows(dealer))
+
+    later = at + timedelta(minutes=1)
+    batch = [
+        text_from(dealer, open_a, "a1", later),
+        text_from(dealer, new_customer, "first ever", later + timedelta(seconds=1)),
+        seen.model_copy(update={"event_id": uuid4()}),  # the carrier's retry of a stored text
+        text_from(dealer, open_b, "STOP", later + timedelta(seconds=2)),
+        text_from(dealer, open_a, "a2", later + timedelta(seconds=3)),
+        text_from(dealer, open_b, "b after stop", later + timedelta(seconds=4)),
+        text_from(dealer, new_customer, "second", later + timedelta(seconds=5)),
+    ]
+    stored = await store(dealer, batch)
+
+    assert [s is not None for s in stored] == [True, True, False, True, True, True, True]
+    received = [
+        e for topic, e in (await outbox_rows(dealer))[before:] if topic == "conversation.message_received.v1"
+    ]
+    assert [e["body"] for e in received] == ["a1", "first ever", "STOP", "a2", "b after stop", "second"]
+    assert [e["message_id"] for e in received] == [str(s) for s in stored if s is not None]
+    a, b, new = [await conversation_of(dealer, n) for n in (open_a, open_b, new_customer)]
+    assert await bodies(dealer, a.id) == ["hello", "a1", "a2"]
+    assert await bodies(dealer, b.id) == ["hello", "stored before", "STOP", "b after stop"]
+    assert await bodies(dealer, new.id) == ["first ever", "second"]
+    assert (b.last_message_preview, b.last_inbound_at) == ("b after stop", later + timedelta(seconds=4))
+    assert (a.last_message_preview, a.last_inbound_at) == ("a2", later + timedelta(seconds=3))
+    async with dealer.sessions() as session:
+        kinds = list(
+            await session.scalars(
+                select(timeline_events.c.kind).where(timeline_events.c.conversation_id == b.id)
+            )
+        )
+    assert "opted_out" in kinds

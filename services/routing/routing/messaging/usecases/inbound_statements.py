@@ -44,6 +44,24 @@ _KNOWN = (
     " LIMIT 1"
 )
 KNOWN = DriverStatement(text(_KNOWN))
+# KNOWN for each text of a batch in one round trip: a row per text (`position` its 1-based index
+# in the arrays given), `found` null when the number is not the account's. Each conversation is
+# locked as KNOWN locks it, in the texts' order.
+KNOWN_EACH = DriverStatement(
+    text(
+        "SELECT given.position, known.* FROM unnest(CAST(:accounts AS uuid[]),"
+        " CAST(:dealerships AS text[]), CAST(:customers AS text[])) WITH ORDINALITY"
+        " AS given(account, dealership, customer, position)"
+        " LEFT JOIN LATERAL ("
+        + _KNOWN.replace(":account", "given.account")
+        .replace(":dealership", "given.dealership")
+        .replace(":customer", "given.customer")
+        + ") AS known ON true ORDER BY given.position"
+    )
+)
+# Which of these (just generated) message ids were stored: the others' carrier message id was
+# stored before.
+STORED_AMONG = DriverStatement(text("SELECT id FROM routing.messages WHERE id = ANY(CAST(:ids AS uuid[]))"))
 # The event's claim (routing.processed_events) and KNOWN in one round trip, for a text handled
 # alone: `claimed` false for an event seen before; `found` null when the number is not the
 # account's.
