@@ -32,6 +32,22 @@ SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "build/screenshots"))
 HERE = Path(__file__).resolve().parent
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failed test's report says where its page was and what it showed (CI keeps only the
+    log): a flake seen once can then be told from a timing in the test or a fault on the page."""
+    outcome = yield
+    report = outcome.get_result()
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when != "call" or not report.failed or page is None or page.is_closed():
+        return
+    try:
+        shown = page.locator("body").inner_text(timeout=2000)[:2000]
+    except Exception as exc:  # the report must not fail on a page that cannot be read
+        shown = f"(the page could not be read: {exc})"
+    report.sections.append(("the page when the test failed", f"{page.url}\n{shown}"))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(item.path).parents:
