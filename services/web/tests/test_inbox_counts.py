@@ -12,10 +12,19 @@ from web.app import create_app
 from web.backend import Backend
 from web.settings import WebSettings
 
-from .stand_in_routing import ROW, SAM, TEAM, directory
+ME = "00000000-0000-4000-8000-000000000001"
+SAM = "00000000-0000-4000-8000-000000000002"
+TEAM = "00000000-0000-4000-8000-0000000000aa"
+ROW = "00000000-0000-4000-8000-0000000000c1"
 
 ANSWERS: dict[str, Any] = {
-    **directory("Sam Agent"),
+    "/api/v1/me": {"id": ME, "name": "Alex Admin", "email": "a@x.test", "role": "admin", "account_id": "acc"},
+    "/api/v1/account/settings": {"name": "Demo", "time_zone": "America/Toronto", "unanswered_after_hours": 4},
+    "/api/v1/users": [
+        {"id": ME, "name": "Alex Admin", "active": True},
+        {"id": SAM, "name": "Sam Agent", "active": True},
+    ],
+    "/api/v1/teams": [{"id": TEAM, "name": "Service"}],
     "/api/v1/conversations": {
         "items": [
             {

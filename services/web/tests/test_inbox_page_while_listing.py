@@ -19,10 +19,19 @@ from web.backend import Backend
 from web.rendering import Renderer, ShellKey, later
 from web.settings import WebSettings
 
-from .stand_in_routing import ME, ROW, SAM, TEAM, directory
+ME = "00000000-0000-4000-8000-000000000001"
+SAM = "00000000-0000-4000-8000-000000000002"
+TEAM = "00000000-0000-4000-8000-0000000000aa"
+ROW = "00000000-0000-4000-8000-0000000000c1"
 
 DIRECTORY: dict[str, Any] = {
-    **directory("Sam <i>Agent</i>"),
+    "/api/v1/me": {"id": ME, "name": "Alex Admin", "email": "a@x.test", "role": "admin", "account_id": "acc"},
+    "/api/v1/account/settings": {"name": "Demo", "time_zone": "America/Toronto", "unanswered_after_hours": 4},
+    "/api/v1/users": [
+        {"id": ME, "name": "Alex Admin", "active": True},
+        {"id": SAM, "name": "Sam <i>Agent</i>", "active": True},
+    ],
+    "/api/v1/teams": [{"id": TEAM, "name": "Service"}],
 }
 A_ROW = {
     "id": ROW,
