@@ -26,6 +26,7 @@ from fastapi import FastAPI
 from notifier.app import wire_notifications
 from notifier.migrations import migrate as migrate_notifier
 from notifier.settings import NotifierSettings
+from routing.admin.usecases.errors import NumberTaken
 from routing.app import api_routers as routing_api_routers
 from routing.migrations import migrate as migrate_routing
 from routing.seed import seed_account
@@ -263,20 +264,27 @@ async def new_dealership(database_url: str, settings: NotifierSettings) -> Deale
     emails = {name: f"{name}.{tag}@dealer.test" for name in users}
     account_id, team_id = uuid4(), uuid4()
     engine = create_engine(RoutingSettings(database_url=database_url))
-    async with create_session_factory(engine).begin() as session:
-        await seed_account(
-            session,
-            account_id=account_id,
-            name=f"Dealer {tag}",
-            phone=(uuid4(), f"+1514{secrets.randbelow(10**7):07d}", "twilio"),
-            staff=[
-                (users["alex"], emails["alex"], "Alex Admin", "admin", "notifier-tests"),
-                (users["sam"], emails["sam"], "Sam Agent", "agent", "notifier-tests"),
-                (users["kim"], emails["kim"], "Kim Lee", "agent", "notifier-tests"),
-                (users["lou"], emails["lou"], "Lou Outsider", "agent", "notifier-tests"),
-            ],
-            team=(team_id, "Service", [users["sam"], users["kim"]]),
-        )
+    # Numbers are unique across accounts; a random one is sometimes taken already: draw again.
+    for attempt in range(5):
+        try:
+            async with create_session_factory(engine).begin() as session:
+                await seed_account(
+                    session,
+                    account_id=account_id,
+                    name=f"Dealer {tag}",
+                    phone=(uuid4(), f"+1514{secrets.randbelow(10**7):07d}", "twilio"),
+                    staff=[
+                        (users["alex"], emails["alex"], "Alex Admin", "admin", "notifier-tests"),
+                        (users["sam"], emails["sam"], "Sam Agent", "agent", "notifier-tests"),
+                        (users["kim"], emails["kim"], "Kim Lee", "agent", "notifier-tests"),
+                        (users["lou"], emails["lou"], "Lou Outsider", "agent", "notifier-tests"),
+                    ],
+                    team=(team_id, "Service", [users["sam"], users["kim"]]),
+                )
+            break
+        except NumberTaken:
+            if attempt == 4:
+                raise
     await engine.dispose()
     return Dealership(account_id, team_id, users, emails, settings)
 

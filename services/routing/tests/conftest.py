@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from routing.admin.usecases.errors import NumberTaken
 from routing.app import api_routers
 from routing.conversations.usecases.read_state import refresh_conversations
 from routing.messaging.usecases.inbound import record_inbound_message
@@ -128,21 +129,29 @@ class Dealership:
 async def new_dealership(sessions: async_sessionmaker[AsyncSession], settings: RoutingSettings) -> Dealership:
     tag = secrets.token_hex(3)
     ids = {key: uuid4() for key in ("account", "number", "admin", "sam", "kim", "lou", "team")}
-    number = f"+1514{secrets.randbelow(10**7):07d}"
-    async with sessions.begin() as session:
-        await seed_account(
-            session,
-            account_id=ids["account"],
-            name=f"Dealer {tag}",
-            phone=(ids["number"], number, "twilio"),
-            staff=[
-                (ids["admin"], f"alex.{tag}@dealer.test", "Alex Admin", "admin", PASSWORD),
-                (ids["sam"], f"sam.{tag}@dealer.test", "Sam Agent", "agent", PASSWORD),
-                (ids["kim"], f"kim.{tag}@dealer.test", "Kim Lee", "agent", PASSWORD),
-                (ids["lou"], f"lou.{tag}@dealer.test", "Lou Outsider", "agent", PASSWORD),
-            ],
-            team=(ids["team"], "Service", [ids["sam"], ids["kim"]]),
-        )
+    # Numbers are unique across accounts and the suite seeds a thousand dealerships or more in one
+    # database, so a random number is sometimes taken already (one in ~20 runs): draw again.
+    for attempt in range(5):
+        number = f"+1514{secrets.randbelow(10**7):07d}"
+        try:
+            async with sessions.begin() as session:
+                await seed_account(
+                    session,
+                    account_id=ids["account"],
+                    name=f"Dealer {tag}",
+                    phone=(ids["number"], number, "twilio"),
+                    staff=[
+                        (ids["admin"], f"alex.{tag}@dealer.test", "Alex Admin", "admin", PASSWORD),
+                        (ids["sam"], f"sam.{tag}@dealer.test", "Sam Agent", "agent", PASSWORD),
+                        (ids["kim"], f"kim.{tag}@dealer.test", "Kim Lee", "agent", PASSWORD),
+                        (ids["lou"], f"lou.{tag}@dealer.test", "Lou Outsider", "agent", PASSWORD),
+                    ],
+                    team=(ids["team"], "Service", [ids["sam"], ids["kim"]]),
+                )
+            break
+        except NumberTaken:
+            if attempt == 4:
+                raise
     return Dealership(
         account_id=ids["account"],
         number=number,
