@@ -83,7 +83,7 @@ def texts(count: int, senders: int, tag: str) -> list[CarrierInbound]:
 
 
 def routing_handlers(sessions, rev: str, url: str) -> dict[str, Callable[[list], Awaitable[None]]]:
-    from routing.messaging.usecases.inbound import record_inbound_batch
+    from routing.messaging.usecases.inbound_batch import record_inbound_batch
 
     statements = "services/routing/routing/messaging/usecases/inbound_statements.py"
     # The statements module as it was at `rev` too, when it existed: the old inbound.py binds to it.

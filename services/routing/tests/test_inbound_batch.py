@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import func, select, update
 
-from routing.messaging.usecases.inbound import record_inbound_batch
+from routing.messaging.usecases.inbound_batch import record_inbound_batch
 from routing.tables import conversations, customer_phones, messages, outbox, timeline_events
 from shared.contracts.carrier import CarrierInbound
 from shared.kafka.consumer import PermanentError

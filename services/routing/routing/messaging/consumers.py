@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from routing.messaging.usecases.inbound import record_inbound_batch
+from routing.messaging.usecases.inbound_batch import record_inbound_batch
 from routing.messaging.usecases.outbound_status import record_carrier_status, record_outbound_status
 from routing.messaging.usecases.outreach import send_requested
 from routing.outbox import OutboxRelay

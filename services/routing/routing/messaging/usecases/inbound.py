@@ -10,22 +10,19 @@ from sqlalchemy import Uuid, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from routing.domain.consent import consent_keyword
 from routing.domain.phones import InvalidPhoneNumber, to_e164
 from routing.messaging.usecases.consent import InboundText, apply_consent_keyword
 from routing.messaging.usecases.inbound_statements import (
     CLAIMED_AND_KNOWN,
     KNOWN,
-    KNOWN_EACH,
     STORE_IN_CONVERSATION,
     STORE_MESSAGE,
-    STORED_AMONG,
     conversation_after_inbound,
     message_values,
     store_params,
 )
 from routing.messaging.usecases.last_message import first_message_values
-from routing.outbox import add_event, events_written_together
+from routing.outbox import add_event
 from routing.tables import (
     conversations,
     customer_phones,
@@ -36,110 +33,13 @@ from shared.contracts.carrier import CarrierInbound
 from shared.contracts.conversation import ConversationStatusChanged, MessageReceived
 from shared.contracts.customer import CustomerChanged, CustomerPhone
 from shared.contracts.topics import CONVERSATION_STATUS_CHANGED, CUSTOMER_CHANGED, MESSAGE_RECEIVED
-from shared.db.idempotency import claim_events
-from shared.kafka.consumer import PermanentError, event_trace
+from shared.kafka.consumer import PermanentError
 
 log = structlog.get_logger(__name__)
 CONSUMER = "routing.carrier_inbound"
 
 
-async def record_inbound_batch(
-    session: AsyncSession, events: list[CarrierInbound], region: str
-) -> list[UUID | None]:
-    """`record_inbound_message` for each of a batch's texts in order, in the caller's transaction;
-    the stored message ids (None for a text stored before).
-
-    The round trips do not grow with the batch in the common case (a text to an open
-    conversation, not a consent keyword): one claims the batch, one reads and locks what is known
-    of every text, one stores those texts with their conversations' updates (pipelined, each
-    text its own statement as alone), one tells which were new, one writes the outbox. Under
-    load a round trip is two waits for a busy CPU (PostgreSQL's, then ours), and at two round
-    trips a text a batch of 200 took seconds. Any other text (a new customer, a closed
-    conversation, a keyword) is handled as alone, after those, and so is every later text of its
-    customer in the batch: what was read of them up front may no longer hold. A conversation's
-    texts stay in order: its quick texts all come before its first other one."""
-    if len(events) == 1:  # claimed with what is known of it, one statement fewer
-        with event_trace(events[0]):
-            return [await record_inbound_message(session, events[0], region)]
-    claimed = await claim_events(session, "routing", CONSUMER, [event.event_id for event in events])
-    todo: list[int] = []
-    for index, event in enumerate(events):
-        if event.event_id in claimed:  # else handled before, or earlier in this batch
-            claimed.discard(event.event_id)
-            todo.append(index)
-    quick = await _store_in_open_conversations(session, [(index, events[index]) for index in todo], region)
-    stored: list[UUID | None] = [None] * len(events)
-    async with events_written_together(session):
-        for index in todo:
-            event = events[index]
-            # Each text in its own trace: its log lines and its outbox events carry it on.
-            with event_trace(event):
-                if index not in quick:
-                    stored[index] = await record_inbound_message(session, event, region, claimed=True)
-                    continue
-                known, values = quick[index]
-                if values is None:
-                    log.info("inbound message already stored", carrier_message_id=event.carrier_message_id)
-                    continue
-                stored[index] = values["id"]
-                await _tell_received(session, event, values, known.conversation_id, known, known)
-    return stored
-
-
-async def _store_in_open_conversations(
-    session: AsyncSession, texts: list[tuple[int, CarrierInbound]], region: str
-) -> dict[int, tuple[SimpleNamespace, dict | None]]:
-    """Stores the texts (index, event) that go to an open conversation, in order, three round
-    trips for all; by index, what is known of each and its message's values (None: stored
-    before). The texts left out are the caller's to handle one by one."""
-    if not texts:
-        return {}
-    numbers = []
-    for _, event in texts:
-        with event_trace(event):
-            numbers.append(_numbers(event, region))
-    known_each = await KNOWN_EACH.all(
-        session,
-        {
-            "accounts": [event.account_id for _, event in texts],
-            "dealerships": [dealership for dealership, _ in numbers],
-            "customers": [customer for _, customer in numbers],
-        },
-    )
-    quick: dict[int, tuple[SimpleNamespace, dict]] = {}
-    handled_alone: set = set()  # customers (id, or number if new) with a text handled alone
-    for (index, event), (dealership, customer), known in zip(texts, numbers, known_each, strict=True):
-        if not known.found:
-            raise PermanentError(f"{dealership} is not a number of account {event.account_id}")
-        who = known.customer_id or (event.account_id, customer)
-        if (
-            who in handled_alone
-            or known.conversation_id is None
-            or known.status != "open"
-            or consent_keyword(event.body) is not None
-        ):
-            handled_alone.add(who)
-            continue
-        quick[index] = (known, message_values(uuid4(), event, customer, dealership))
-    await STORE_IN_CONVERSATION.execute_each(
-        session, [store_params(values, known.conversation_id) for known, values in quick.values()]
-    )
-    new = (
-        {
-            row.id
-            for row in await STORED_AMONG.all(
-                session, {"ids": [values["id"] for _, values in quick.values()]}
-            )
-        }
-        if quick
-        else set()
-    )
-    return {
-        index: (known, values if values["id"] in new else None) for index, (known, values) in quick.items()
-    }
-
-
-def _numbers(event: CarrierInbound, region: str) -> tuple[str, str]:
+def numbers_of(event: CarrierInbound, region: str) -> tuple[str, str]:
     """The dealership's and the customer's numbers, E.164."""
     try:
         return to_e164(event.to_number, region), to_e164(event.from_number, region)
@@ -158,7 +58,7 @@ async def record_inbound_message(
     audience are read together, and the message is stored with the conversation's update; a new
     customer's profile and conversation are written with what is already known instead of
     being read back."""
-    dealership_phone, customer_phone = _numbers(event, region)
+    dealership_phone, customer_phone = numbers_of(event, region)
 
     where = {"account": event.account_id, "dealership": dealership_phone, "customer": customer_phone}
     if claimed:
@@ -208,11 +108,11 @@ async def record_inbound_message(
         log.info("inbound message already stored", carrier_message_id=event.carrier_message_id)
         return None
 
-    await _tell_received(session, event, values, conversation_id, conversation, known, customer_id, name)
+    await tell_received(session, event, values, conversation_id, conversation, known, customer_id, name)
     return message_id
 
 
-async def _tell_received(
+async def tell_received(
     session: AsyncSession,
     event: CarrierInbound,
     values: dict,
@@ -289,6 +189,13 @@ async def _new_customer(session: AsyncSession, account_id: UUID, e164: str) -> U
     )
     if claimed is None:  # another message from the same number won the race
         raise RuntimeError("customer created concurrently; retry")
+    await tell_customer_created(session, account_id, customer_id, e164)
+    return customer_id
+
+
+async def tell_customer_created(
+    session: AsyncSession, account_id: UUID, customer_id: UUID, e164: str
+) -> None:
     # The whole profile is what was just written: no need to read it back.
     changed = CustomerChanged(
         account_id=account_id,
@@ -297,7 +204,6 @@ async def _new_customer(session: AsyncSession, account_id: UUID, e164: str) -> U
         reason="created",
     )
     await add_event(session, CUSTOMER_CHANGED, changed, key=changed.partition_key)
-    return customer_id
 
 
 async def _new_conversation(
@@ -362,6 +268,10 @@ async def _record_reopened_by_message(
             created_at=at - timedelta(microseconds=1),
         )
     )
+    await tell_reopened(session, account_id, conversation_id)
+
+
+async def tell_reopened(session: AsyncSession, account_id: UUID, conversation_id: UUID) -> None:
     event = ConversationStatusChanged(
         account_id=account_id,
         conversation_id=conversation_id,

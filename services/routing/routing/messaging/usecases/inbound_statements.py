@@ -3,11 +3,13 @@ is known of the text's number, customer and conversation (read and locked togeth
 message stored with its conversation's update. Both are built once: at this rate building and
 cache-keying a statement per text cost more than executing it."""
 
-from uuid import UUID
+import json
+from uuid import UUID, uuid4
 
 from sqlalchemy import DateTime, Text, Uuid, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from routing.domain.inbox import message_preview
 from routing.driver_statements import DriverStatement
 from routing.messaging.usecases.last_message import latest_message_params, latest_message_values
 from routing.tables import conversations, messages
@@ -164,3 +166,88 @@ def conversation_after_inbound(message: dict) -> dict:
         "dealership_e164": message["to_e164"],
         **latest_message_values(message["id"], at, "inbound", message["body"]),
     }
+
+
+# New customers' first texts, one row each in the arrays given (sorted by account and number, so
+# two batches claim the numbers they share in the same order): the phone (the account's number
+# is unique: a number another transaction holds is skipped, after waiting for it to commit or
+# roll back), and only for a phone claimed here the profile, the open conversation with its first
+# message as latest, and the message (once per carrier message id). Per row: `created` whether
+# the phone was claimed (if not, nothing of the row was written), `stored` whether the message
+# was new. One statement: the foreign keys are checked at its end.
+CREATE_CUSTOMERS = DriverStatement(
+    text(
+        "WITH given AS (SELECT * FROM unnest(CAST(:accounts AS uuid[]), CAST(:customers AS uuid[]),"
+        " CAST(:phones AS uuid[]), CAST(:numbers AS text[]), CAST(:conversations AS uuid[]),"
+        " CAST(:dealerships AS text[]), CAST(:messages AS uuid[]), CAST(:bodies AS text[]),"
+        " CAST(:previews AS text[]), CAST(:attachments AS text[]), CAST(:carriers AS text[]),"
+        " CAST(:carrier_ids AS text[]), CAST(:ats AS timestamptz[]))"
+        " AS g(account, customer, phone, number, conversation, dealership, message, body, preview,"
+        " attachments, carrier, carrier_id, at)),"
+        " claimed AS ("
+        "  INSERT INTO routing.customer_phones (id, account_id, customer_id, e164, kind)"
+        "  SELECT phone, account, customer, number, 'mobile' FROM given"
+        "  ON CONFLICT DO NOTHING RETURNING customer_id),"
+        " profile AS ("
+        "  INSERT INTO routing.customers (id, account_id)"
+        "  SELECT customer, account FROM given WHERE customer IN (SELECT customer_id FROM claimed)"
+        "  RETURNING id),"
+        " conversation AS ("
+        "  INSERT INTO routing.conversations (id, account_id, customer_id, status, dealership_e164,"
+        "   last_activity_at, last_inbound_at, last_message_at, last_message_id, last_message_preview,"
+        "   last_message_direction)"
+        "  SELECT conversation, account, customer, 'open', dealership, at, at, at, message, preview,"
+        "   'inbound'"
+        "  FROM given WHERE customer IN (SELECT id FROM profile)"
+        "  RETURNING id),"
+        " stored AS ("
+        "  INSERT INTO routing.messages (id, account_id, conversation_id, direction, body, attachments,"
+        "   carrier, carrier_message_id, from_e164, to_e164, status, source_kind, created_at)"
+        "  SELECT message, account, conversation, 'inbound', body, CAST(attachments AS jsonb), carrier,"
+        "   carrier_id, number, dealership, 'received', 'customer', at"
+        "  FROM given WHERE conversation IN (SELECT id FROM conversation)"
+        "  ON CONFLICT ON CONSTRAINT messages_carrier_id DO NOTHING RETURNING id)"
+        " SELECT given.customer,"
+        " given.customer IN (SELECT customer_id FROM claimed) AS created,"
+        " given.message IN (SELECT id FROM stored) AS stored"
+        " FROM given"
+    )
+)
+
+
+def create_customers_params(firsts: list[tuple[dict, UUID, UUID]]) -> dict:
+    """CREATE_CUSTOMERS' arrays for new customers' first messages (message_values), each with its
+    customer's and its conversation's new ids."""
+    firsts = sorted(firsts, key=lambda first: (str(first[0]["account_id"]), first[0]["from_e164"]))
+    return {
+        "accounts": [m["account_id"] for m, _, _ in firsts],
+        "customers": [customer for _, customer, _ in firsts],
+        "phones": [uuid4() for _ in firsts],
+        "numbers": [m["from_e164"] for m, _, _ in firsts],
+        "conversations": [conversation for _, _, conversation in firsts],
+        "dealerships": [m["to_e164"] for m, _, _ in firsts],
+        "messages": [m["id"] for m, _, _ in firsts],
+        "bodies": [m["body"] for m, _, _ in firsts],
+        "previews": [message_preview(m["body"]) for m, _, _ in firsts],
+        "attachments": [json.dumps(m["attachments"]) for m, _, _ in firsts],
+        "carriers": [m["carrier"] for m, _, _ in firsts],
+        "carrier_ids": [m["carrier_message_id"] for m, _, _ in firsts],
+        "ats": [m["created_at"] for m, _, _ in firsts],
+    }
+
+
+# Closed conversations a text reopens: open again, and a "reopened" timeline event each just
+# before its text (`ats`), as record_inbound_message does one at a time. The conversations were
+# locked by KNOWN_EACH.
+REOPEN = DriverStatement(
+    text(
+        "WITH given AS (SELECT * FROM unnest(CAST(:accounts AS uuid[]), CAST(:conversations AS uuid[]),"
+        " CAST(:events AS uuid[]), CAST(:ats AS timestamptz[])) AS g(account, conversation, event, at)),"
+        " reopened AS (UPDATE routing.conversations SET status = 'open'"
+        "  WHERE id IN (SELECT conversation FROM given) RETURNING id)"
+        " INSERT INTO routing.timeline_events (id, account_id, conversation_id, kind, data, created_at)"
+        " SELECT event, account, conversation, 'reopened',"
+        " jsonb_build_object('previous_status', 'closed', 'reason', 'message_received'), at"
+        " FROM given WHERE conversation IN (SELECT id FROM reopened)"
+    )
+)
