@@ -5,13 +5,15 @@ against a fresh migrated, seeded database, no Kafka, so the figure is the handle
 
 For each batch size, rounds alternate between the code at `--before` (its files read from git and
 loaded as modules beside the current ones) and the working tree's; each round handles `--texts`
-new texts from `--senders` customers (most in an open conversation, as in a dealership's day),
+new texts from `--senders` customers (most in an open conversation, as in a dealership's day;
+for routing also the case "new": every text a new customer's first, as at the start of a burst),
 and reports CPU ms per text of this process (time.process_time) and of its database backend
 (/proc), with statements per text (pg_stat_database's transaction counts are too coarse, so the
-driver's executions are counted).
+executions are counted: SQLAlchemy's, and those routing sends straight through asyncpg, a
+pipelined batch of them as one).
 
     .venv/bin/python bench/handler_cpu.py [--before REV] [--texts 400] [--batches 1,10,50]
-        [--rounds 3] [--senders 200] [--only routing|notifier]
+        [--rounds 3] [--senders 200] [--only routing|notifier] [--cases known,new]
 
 Baseline: the code at `--before` (default: the commit before issue 17's per-statement work on
 these handlers)."""
@@ -67,13 +69,24 @@ def module_at(rev: str, path: str, name: str) -> types.ModuleType:
     return module
 
 
-def texts(count: int, senders: int, tag: str) -> list[CarrierInbound]:
+_NEW_NUMBERS = [0]  # customer numbers handed out to the "new" case so far
+
+
+def texts(count: int, senders: int, tag: str, new: bool = False) -> list[CarrierInbound]:
+    """`count` texts from `senders` customers in turn; `new`: each from a customer never seen
+    (numbers apart from the others' range), the worst case of a burst of first texts."""
+    if new:
+        first = _NEW_NUMBERS[0]
+        _NEW_NUMBERS[0] += count
+        numbers = [f"+1438{first + index:07d}" for index in range(count)]
+    else:
+        numbers = [f"+1439{index % senders:07d}" for index in range(count)]
     return [
         CarrierInbound(
             account_id=demo.ACCOUNT_ID,
             carrier="twilio",
             carrier_message_id=f"SM{tag}{index:08d}",
-            from_number=f"+1439{index % senders:07d}",
+            from_number=numbers[index],
             to_number=demo.DEALERSHIP_NUMBER,
             body=f"handler cpu {tag} {index}",
             received_at=datetime.now(UTC),
@@ -190,6 +203,22 @@ def received(events: list[CarrierInbound]) -> list:
     ]
 
 
+def count_driver_statements(statements: list[int]) -> None:
+    """Counts routing's statements sent straight through asyncpg (routing/driver_statements.py),
+    which SQLAlchemy's events do not see: one each, a pipelined executemany one too (a round trip)."""
+    from routing import driver_statements
+
+    through_session = driver_statements._driver_in_transaction
+
+    async def counted(session):
+        driver = await through_session(session)
+        if driver is not None:  # else the statement goes through the session, counted there
+            statements[0] += 1
+        return driver
+
+    driver_statements._driver_in_transaction = counted
+
+
 HANDLERS = {"routing": (routing_handlers, lambda events: events), "notifier": (notifier_handlers, received)}
 
 
@@ -209,6 +238,7 @@ async def measure(args) -> None:
             "before_cursor_execute",
             lambda *a: statements.__setitem__(0, statements[0] + 1),
         )
+        count_driver_statements(statements)
         sessions = create_session_factory(engine)
         print(
             f"[run] {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, database {database}, before = {args.before}, "
@@ -229,12 +259,17 @@ async def measure(args) -> None:
             # Warm-up: every sender's conversation exists, statements are prepared.
             for name, handle in handlers.items():
                 await handle(as_events(texts(args.senders, args.senders, f"w{name}")))
-            for size in args.batches:
+            cases = args.cases if service == "routing" else ["known"]
+            for case, size in [(case, size) for case in cases for size in args.batches]:
+                label = service if case == "known" else f"{service}/{case}"
                 for round_no in range(args.rounds):
                     for name, handle in handlers.items():
                         batch = as_events(
                             texts(
-                                args.texts, args.senders, f"{name[0]}{size}r{round_no}{secrets.token_hex(2)}"
+                                args.texts,
+                                args.senders,
+                                f"{name[0]}{case[0]}{size}r{round_no}{secrets.token_hex(2)}",
+                                new=case == "new",
                             )
                         )
                         backends = lambda: pids_matching(f" {database} ")  # noqa: E731
@@ -250,9 +285,9 @@ async def measure(args) -> None:
                             pg * 1000 / len(batch),
                             (statements[0] - counted) / len(batch),
                         )
-                        results.setdefault((service, size, name), []).append(per)
+                        results.setdefault((label, size, name), []).append(per)
                         print(
-                            f"[{service} batch {size} round {round_no + 1} {name}] {per[0]:.3f} ms/text, "
+                            f"[{label} batch {size} round {round_no + 1} {name}] {per[0]:.3f} ms/text, "
                             f"PostgreSQL {per[1]:.3f} ms/text, {per[2]:.2f} statements/text",
                             flush=True,
                         )
@@ -264,14 +299,14 @@ async def measure(args) -> None:
         f"(load average {os.getloadavg()[0]:.2f}) =="
     )
     print(
-        f"  {'handler':<10} {'batch':>5} {'before':>8} {'now':>8} {'ratio':>6}"
+        f"  {'handler':<14} {'batch':>5} {'before':>8} {'now':>8} {'ratio':>6}"
         "   PostgreSQL before/now   statements before/now"
     )
     for service, size in sorted({(s, b) for s, b, _ in results}):
         old = [statistics.median(v) for v in zip(*results[(service, size, "before")], strict=True)]
         new = [statistics.median(v) for v in zip(*results[(service, size, "now")], strict=True)]
         print(
-            f"  {service:<10} {size:>5} {old[0]:8.3f} {new[0]:8.3f} {new[0] / old[0]:6.2f}   "
+            f"  {service:<14} {size:>5} {old[0]:8.3f} {new[0]:8.3f} {new[0] / old[0]:6.2f}   "
             f"{old[1]:8.3f} / {new[1]:.3f}        {old[2]:6.2f} / {new[2]:.2f}"
         )
 
@@ -286,6 +321,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--senders", type=int, default=200)
     parser.add_argument("--only")
+    parser.add_argument(
+        "--cases",
+        type=lambda v: v.split(","),
+        default=["known", "new"],
+        help="routing's texts: known (customers with an open conversation), new (first texts)",
+    )
     asyncio.run(measure(parser.parse_args()))
 
 

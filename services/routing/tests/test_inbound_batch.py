@@ -1,6 +1,7 @@
-"""A batch of carrier.inbound.v1 texts as routing's consumer stores it (record_inbound_batch: one
-claim statement, two statements per text in an open conversation, one outbox statement), on the
-real PostgreSQL: the same outcome as storing the texts one by one, in their order."""
+"""A batch of carrier.inbound.v1 texts as routing's consumer stores it (record_inbound_batch: a
+handful of statements whatever the batch's size, a keyword and its customer's later texts one by
+one), on the real PostgreSQL: the same outcome as storing the texts one by one, in their order.
+New customers and reopened conversations in many: test_inbound_batch_new_customers.py."""
 
 import json
 import secrets
@@ -195,9 +196,9 @@ async def test_a_text_alone_is_claimed_with_its_lookup_once_and_a_stray_one_is_r
 
 
 async def test_a_batch_mixing_open_conversations_new_customers_keywords_and_repeats_keeps_text_order(dealer):
-    """Texts to open conversations are stored together up front; the others (a new customer, a
-    keyword) and every later text of their customer one by one after: the outcome is still that
-    of the texts in their order."""
+    """Texts to open conversations and new customers' texts are stored together up front; a
+    keyword and every later text of its customer one by one after: the outcome is still that of
+    the texts in their order."""
     at = datetime.now(UTC) - timedelta(minutes=10)
     open_a, open_b, new_customer = a_number(), a_number(), a_number()
     await store(dealer, [text_from(dealer, n, "hello", at) for n in (open_a, open_b)])
