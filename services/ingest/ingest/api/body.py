@@ -1,6 +1,8 @@
 """Reading a webhook body safely: the expected content type, and never more than the limit
 in memory, whatever Content-Length claims."""
 
+from urllib.parse import unquote
+
 from fastapi import Request
 
 from shared.http.errors import ApiError
@@ -22,3 +24,25 @@ async def read_body(request: Request, expected_type: str, max_bytes: int) -> byt
         if len(body) > max_bytes:
             raise ApiError(413, "payload_too_large", f"body over {max_bytes} bytes")
     return bytes(body)
+
+
+def parse_form(text: str) -> dict[str, str]:
+    """`dict(parse_qsl(text, keep_blank_values=True))`, the same pairs (the last of a repeated
+    name wins), at about half the cost (~10 µs against ~20 for Twilio's twenty fields; issue 17):
+    a name or value is only unquoted when it has a `+` or `%`, and no list of pairs is built.
+    Percent escapes are decoded by urllib's own `unquote` (UTF-8, invalid bytes replaced), as
+    parse_qsl does; tests compare both on arbitrary input."""
+    form = {}
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            if "+" in name:
+                name = name.replace("+", " ")
+            if "%" in name:
+                name = unquote(name)
+            if "+" in value:
+                value = value.replace("+", " ")
+            if "%" in value:
+                value = unquote(value)
+            form[name] = value
+    return form

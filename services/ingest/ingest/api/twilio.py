@@ -2,12 +2,12 @@
 
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import URL
 
-from ingest.api.body import read_body
+from ingest.api.body import parse_form, read_body
+from ingest.api.request_only_route import RequestOnlyRoute
 from ingest.api.unavailable import unavailable
 from ingest.settings import IngestSettings
 from ingest.usecases.common import Outcome, SignatureRejected, WebhookDeps, WebhookUnusable
@@ -72,13 +72,13 @@ def signed_urls(request: Request, settings: IngestSettings) -> list[str]:
 async def read_form(request: Request, settings: IngestSettings) -> dict[str, str]:
     body = await read_body(request, FORM, settings.max_webhook_bytes)
     try:
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
-    except (UnicodeDecodeError, ValueError) as exc:
+        return parse_form(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise ApiError(400, "invalid_body", "body is not UTF-8 form data") from exc
 
 
 def twilio_router(settings: IngestSettings, deps: WebhookDeps) -> APIRouter:
-    router = APIRouter(prefix="/webhooks/twilio", tags=["carrier webhooks"])
+    router = APIRouter(prefix="/webhooks/twilio", tags=["carrier webhooks"], route_class=RequestOnlyRoute)
 
     async def handle(request: Request, accept: Accept) -> Response:
         form = await read_form(request, settings)

@@ -1,0 +1,111 @@
+"""The webhook's own request parts (issue 17): the form parser gives what `parse_qsl` gives on any
+input, and the request-only route serves and documents an endpoint as FastAPI would, refusing an
+endpoint it would serve wrongly."""
+
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ingest.api.body import parse_form
+from ingest.api.request_only_route import RequestOnlyRoute
+from shared.http.errors import ApiError, install_error_handlers
+
+# Characters that matter to form encoding, beside arbitrary text.
+_FORM_CHARACTERS = st.sampled_from([*"&=+%; 2fFAzé\x00\u2603", "%2", "%zz", "%C3", "%A9", "%E2%82"])
+_RAW_FORMS = st.lists(st.one_of(_FORM_CHARACTERS, st.text(max_size=4)), max_size=40).map("".join)
+
+
+def _expected(text: str) -> dict[str, str]:
+    return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
+
+
+@given(_RAW_FORMS)
+def test_any_text_parses_as_parse_qsl_does(text):
+    assert parse_form(text) == _expected(text)
+
+
+@given(st.lists(st.tuples(st.text(max_size=12), st.text(max_size=30)), max_size=25))
+def test_encoded_forms_come_back_whole(pairs):
+    text = urlencode(pairs)
+    assert parse_form(text) == dict(pairs) == _expected(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("", {}),
+        ("&&", {}),
+        ("=", {"": ""}),
+        ("a", {"a": ""}),
+        ("a=1&a=2", {"a": "2"}),
+        ("a=b=c", {"a": "b=c"}),
+        ("Body=caf%C3%A9+%26+more&From=%2B15145550100", {"Body": "café & more", "From": "+15145550100"}),
+        ("bad=%C3%28", {"bad": "\ufffd("}),
+    ],
+)
+def test_edge_cases(text, form):
+    assert parse_form(text) == form == _expected(text)
+
+
+def _app() -> FastAPI:
+    router = APIRouter(prefix="/hooks", route_class=RequestOnlyRoute)
+
+    @router.post("/echo", summary="Echo", responses={403: {"description": "Refused"}})
+    async def echo(request: Request) -> Response:
+        body = await request.body()
+        if body == b"refuse":
+            raise ApiError(403, "refused", "no")
+        return Response(body[::-1], media_type="text/plain", headers={"x-seen": request.url.path})
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router)
+    return app
+
+
+def test_the_request_reaches_the_endpoint_and_its_response_goes_back():
+    client = TestClient(_app())
+    answer = client.post("/hooks/echo", content=b"abc")
+    assert (answer.status_code, answer.content, answer.headers["x-seen"]) == (200, b"cba", "/hooks/echo")
+
+
+def test_errors_go_through_the_apps_handlers():
+    answer = TestClient(_app()).post("/hooks/echo", content=b"refuse")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "refused"
+
+
+def test_the_operation_is_documented_as_declared():
+    operation = _app().openapi()["paths"]["/hooks/echo"]["post"]
+    assert operation["summary"] == "Echo"
+    assert set(operation["responses"]) == {"200", "403"}
+
+
+def test_methods_other_than_the_routes_are_refused():
+    assert TestClient(_app()).get("/hooks/echo").status_code == 405
+
+
+def test_a_sync_endpoint_is_refused():
+    def not_async(request: Request) -> Response:
+        return Response()
+
+    with pytest.raises(TypeError, match="takes only the Request"):
+        APIRouter(route_class=RequestOnlyRoute).post("/x")(not_async)
+
+
+def test_an_endpoint_with_other_parameters_is_refused():
+    router = APIRouter(route_class=RequestOnlyRoute)
+
+    async def with_query(request: Request, limit: int) -> Response:
+        return Response()
+
+    async def without_request(limit: int) -> Response:
+        return Response()
+
+    for endpoint in (with_query, without_request):
+        with pytest.raises(TypeError, match="takes only the Request"):
+            router.post("/x")(endpoint)
