@@ -11,7 +11,7 @@ Texts come from a pool of senders (`--senders`, default 200): most land in an op
 as in a dealership's day; `--senders 0` makes every text a new customer's.
 
     .venv/bin/python bench/cpu_per_text.py [--rate 100] [--seconds 20] [--senders 200] [--rounds 1]
-        [--profile]
+        [--profile] [--env NAME=VALUE ...]
 
 `--profile` records py-spy flame graphs of the four services during one more load run
 (build/profile-cpu-per-text-<service>.svg; py-spy from `pip install --target /tmp/pyspy py-spy`);
@@ -110,11 +110,12 @@ def run(
     with_profile: bool = False,
     settle: float = 3.0,
     idle_seconds: float = 5.0,
+    extra_env: dict[str, str] | None = None,
 ) -> dict:
     work = Path(tempfile.mkdtemp(prefix="cpu-per-text-"))
     load_before = os.getloadavg()
     rows: list[dict] = []
-    with bench_environment(list(SERVICES)) as environment:
+    with bench_environment(list(SERVICES), extra_env) as environment:
         database = environment.database_url.rsplit("/", 1)[1]
         ingest = environment.url("ingest")
         route = "/webhooks/twilio/sms"
@@ -276,8 +277,18 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for every service (e.g. KAFKA_BATCH_GATHER_MAX_MS=0), to compare settings",
+    )
     args = parser.parse_args()
-    run(args.rate, args.seconds, args.senders, args.rounds, args.profile)
+    extra_env = dict(item.split("=", 1) for item in args.env)
+    if extra_env:
+        print(f"[env] settings: {extra_env}", flush=True)
+    run(args.rate, args.seconds, args.senders, args.rounds, args.profile, extra_env=extra_env)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,11 @@ class ServiceSettings(HttpProcessSettings):
     # records of a batch for the ones right behind them: fewer, larger transactions at the
     # inbound rate, each text that much later.
     kafka_batch_gather_ms: float = 15.0
+    # ... and while the last second's rate brings more records within this long, it waits for
+    # them until the batch holds KAFKA_BATCH_TARGET_RECORDS or this long has passed since its first
+    # (shared/kafka/consumer.py: BatchGathering). 0: only the wait above.
+    kafka_batch_gather_max_ms: float = 100.0
+    kafka_batch_target_records: int = 32
 
     jwt_secret: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0123456789")
     jwt_issuer: str = "switchboard"

@@ -127,53 +127,103 @@ def test_each_event_of_a_batch_is_handled_in_the_trace_its_record_carried():
             assert current() == batch_trace  # outside a batch: nothing changes
 
 
+class _FetchingConsumer:
+    """What `BatchGathering` asks of aiokafka's consumer: `getmany`, here answered from a list
+    of fetches (each what the fetcher holds by then), or failing."""
+
+    def __init__(self, *fetches, error=None):
+        self.fetches, self.error, self.asked = list(fetches), error, []
+
+    async def getmany(self, timeout_ms, max_records):
+        self.asked.append((timeout_ms, max_records))
+        if self.error:
+            raise self.error
+        return self.fetches.pop(0) if self.fetches else {}
+
+
+def _subscriber(records):
+    from types import SimpleNamespace
+
+    async def get_msg(_consumer):
+        return records
+
+    return SimpleNamespace(get_msg=get_msg)
+
+
 async def test_a_batch_gathers_the_records_that_arrive_right_behind_its_first():
     """KAFKA_BATCH_GATHER_MS: what the fetcher holds after the wait joins the batch, after the
     first records (so each partition's order holds); a full batch does not wait; a consumer that
     fails meanwhile (stopping, rebalancing) leaves the batch as it was."""
     from types import SimpleNamespace
 
-    from shared.kafka.consumer import _gather_batches
+    from shared.kafka.consumer import BatchGathering, _gather_batches
 
     first, second, third = (SimpleNamespace(offset=n) for n in range(3))
 
-    class Consumer:
-        def __init__(self, more=None, error=None):
-            self.more, self.error, self.asked = more, error, []
+    def gathering(max_records=10):
+        return BatchGathering(least=0.001, most=0, target=32, max_records=max_records)
 
-        async def getmany(self, timeout_ms, max_records):
-            self.asked.append((timeout_ms, max_records))
-            if self.error:
-                raise self.error
-            return self.more
-
-    def subscriber(records):
-        async def get_msg(_consumer):
-            return records
-
-        return SimpleNamespace(get_msg=get_msg)
-
-    gathering = subscriber((first,))
-    _gather_batches(gathering, 0.001, max_records=10)
-    consumer = Consumer(more={"p0": [second], "p1": [third]})
-    assert await gathering.get_msg(consumer) == (first, second, third)
+    quick = _subscriber((first,))
+    _gather_batches(quick, gathering())
+    consumer = _FetchingConsumer({"p0": [second], "p1": [third]})
+    assert await quick.get_msg(consumer) == (first, second, third)
     assert consumer.asked == [(0, 9)]
 
-    full = subscriber((first, second))
-    _gather_batches(full, 0.001, max_records=2)
-    consumer = Consumer(more={"p0": [third]})
+    full = _subscriber((first, second))
+    _gather_batches(full, gathering(max_records=2))
+    consumer = _FetchingConsumer({"p0": [third]})
     assert await full.get_msg(consumer) == (first, second)
     assert consumer.asked == []
 
-    stopping = subscriber((first,))
-    _gather_batches(stopping, 0.001, max_records=10)
-    assert await stopping.get_msg(Consumer(error=RuntimeError("consumer stopped"))) == (first,)
+    stopping = _subscriber((first,))
+    _gather_batches(stopping, gathering())
+    assert await stopping.get_msg(_FetchingConsumer(error=RuntimeError("consumer stopped"))) == (first,)
 
-    empty = subscriber(())
-    _gather_batches(empty, 0.001, max_records=10)
-    consumer = Consumer(more={"p0": [third]})
+    empty = _subscriber(())
+    _gather_batches(empty, gathering())
+    consumer = _FetchingConsumer({"p0": [third]})
     assert await empty.get_msg(consumer) == ()
     assert consumer.asked == []
+
+
+async def test_at_a_steady_rate_a_batch_waits_for_its_target_or_its_deadline():
+    """KAFKA_BATCH_GATHER_MAX_MS and KAFKA_BATCH_TARGET_RECORDS: once the last second brought
+    enough records, a batch takes what arrives until it holds the target (and then at once) or
+    its deadline passes; while records are few, it waits only KAFKA_BATCH_GATHER_MS."""
+    import asyncio
+    import time
+    from types import SimpleNamespace
+
+    from shared.kafka.consumer import BatchGathering, _gather_batches
+
+    records = [SimpleNamespace(offset=n) for n in range(10)]
+    gathering = BatchGathering(least=0.001, most=0.2, target=4, max_records=100)
+
+    # Quiet so far (nothing in the last second): the short wait, one look at the fetcher.
+    first = _subscriber((records[0],))
+    _gather_batches(first, gathering)
+    consumer = _FetchingConsumer({"p0": [records[1]]}, {"p0": [records[2]]})
+    assert await first.get_msg(consumer) == (records[0], records[1])
+    assert consumer.asked == [(0, 99)]
+
+    # Twenty records in the last second, 0.2 s of waiting brings four: fetches are taken until
+    # the batch holds its target, in order, without waiting for the deadline.
+    gathering.took(asyncio.get_running_loop().time(), 18)
+    busy = _subscriber((records[2],))
+    _gather_batches(busy, gathering)
+    consumer = _FetchingConsumer({"p0": [records[3]]}, {"p1": [records[4], records[5]]}, {"p0": [records[6]]})
+    started = time.monotonic()
+    assert await busy.get_msg(consumer) == tuple(records[2:6])
+    assert time.monotonic() - started < 0.1
+    assert [max_records for _, max_records in consumer.asked] == [99, 98]
+    assert all(0 < timeout_ms <= 200 for timeout_ms, _ in consumer.asked)
+
+    # Nothing more arrives: the batch leaves at its deadline with what it has.
+    lonely = _subscriber((records[7],))
+    _gather_batches(lonely, gathering)
+    started = time.monotonic()
+    assert await lonely.get_msg(_FetchingConsumer()) == (records[7],)
+    assert time.monotonic() - started >= 0.19
 
 
 async def test_handlers_get_their_message_without_a_hop_to_a_worker_thread(monkeypatch):
