@@ -13,7 +13,9 @@ Per replica count, one environment each, in one run:
   text, matched through routing's `carrier_message_id`; p50/p95/p99/max and the p50 of the first
   and last tenth (growing = not keeping up). wrk cannot stamp a signed body, so the part before
   the claim (the socket queue, reading the form) is wrk's own latency, printed beside it: the
-  webhook -> stream latency of a text is at most the sum of the two;
+  webhook -> stream latency of a text is at most the sum of the two; its parts (claim -> routing's
+  transaction began, -> its event relayed, -> notifier stored the change, -> the stream) at p50/p99,
+  and its p99 per tenth of the run (a tail from the start, or from the end);
 - the backlog when the load stops (texts accepted but not yet stored by routing, indexed by search,
   streamed to the page) and the consumer groups' lag in Kafka (end offsets minus committed) once drained and
   offsets committed (up to 20 s more); how long draining took;
@@ -44,7 +46,15 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from cpu_per_text import pipeline_counts, write_texts
-from environment import CpuMeter, bench_environment, dsn, latency_summary, pids_matching, sse_events
+from environment import (
+    CpuMeter,
+    bench_environment,
+    dsn,
+    latency_summary,
+    percentile,
+    pids_matching,
+    sse_events,
+)
 from ingest_edge import run_wrk
 
 from devtools import demo, processes
@@ -105,6 +115,36 @@ async def _change_stored_at(database_url: str) -> dict[str, float]:
         " FROM notifier.live_events WHERE data->>'change' = 'message_received'",
     )
     return {row["id"]: row["stored"] for row in rows}
+
+
+async def _routing_stamps(database_url: str) -> dict[str, tuple[float, float]]:
+    """routing's message id -> when routing's transaction that stored it began and when its
+    `message_received` event was relayed to Kafka (the outbox row's created_at / published_at,
+    each its transaction's start)."""
+    rows = await _sql(
+        database_url,
+        "SELECT convert_from(payload, 'UTF8')::jsonb->>'message_id' AS id,"
+        " extract(epoch FROM created_at)::float8 AS began,"
+        " extract(epoch FROM published_at)::float8 AS relayed"
+        " FROM routing.outbox WHERE topic LIKE '%message_received%' AND published_at IS NOT NULL",
+    )
+    return {row["id"]: (row["began"], row["relayed"]) for row in rows}
+
+
+def _stages(texts: list[tuple[float, float, float, float, float]]) -> dict[str, dict[str, float]]:
+    """p50/p99 (ms) of each part of claim -> stream, texts as (claim, routing began, relayed,
+    notifier stored, arrived), and the p99 of the whole per tenth of the run (claim order)."""
+    names = ("claim -> routing", "routing -> relayed", "relayed -> notifier", "notifier -> stream")
+    parts = {name: [(text[i + 1] - text[i]) * 1000 for text in texts] for i, name in enumerate(names)}
+    out = {name: {"p50": percentile(v, 50), "p99": percentile(v, 99)} for name, v in parts.items() if v}
+    tenth = max(1, len(texts) // 10)
+    whole = [(text[4] - text[0]) * 1000 for text in texts]
+    out["p99 by tenth"] = {
+        str(n + 1): percentile(whole[n * tenth : (n + 1) * tenth], 99)
+        for n in range(10)
+        if whole[n * tenth : (n + 1) * tenth]
+    }
+    return out
 
 
 async def kafka_lag(bootstrap: str, prefix: str) -> dict[str, int]:
@@ -204,6 +244,7 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
             await asyncio.sleep(2)
         claimed = await _claimed_at(environment.database_url)
         stored = await _change_stored_at(environment.database_url)
+        routed = await _routing_stamps(environment.database_url)
     finally:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -223,7 +264,13 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
         for m, arrived in sorted(stream.arrivals.items(), key=lambda item: claimed.get(item[0], 0.0))
         if claimed.get(m, 0.0) >= started_epoch - 0.5 and m in stored
     ]
+    staged = sorted(
+        (claimed[m], *routed[m], stored[m], arrived)
+        for m, arrived in stream.arrivals.items()
+        if claimed.get(m, 0.0) >= started_epoch - 0.5 and m in stored and m in routed
+    )
     return {
+        "stages": _stages(staged),
         "replicas": replicas,
         "posted_per_s": posted["per_s"],
         "accepted": accepted,
@@ -311,6 +358,20 @@ def report(r: dict, args) -> None:
         f"  stored -> stream    p50 {_ms(d['p50_ms'])}, p99 {_ms(d['p99_ms'])}, max {_ms(d['max_ms'])};"
         f" p50 first / last tenth {_ms(d['first_tenth_p50_ms'])} / {_ms(d['last_tenth_p50_ms'])}"
         "  (the stream's own part)"
+    )
+    stages = r.get("stages") or {}
+    print(
+        "  parts p50/p99       "
+        + "; ".join(
+            f"{name} {_ms(v['p50'])} / {_ms(v['p99'])}"
+            for name, v in stages.items()
+            if name != "p99 by tenth"
+        )
+    )
+    print(
+        "  p99 by tenth        "
+        + ", ".join(f"{_ms(v)}" for v in (stages.get("p99 by tenth") or {}).values())
+        + "  (of claim -> stream, in the order texts were claimed)"
     )
     print(
         f"  stream delivered    {r['streamed_per_s_during']:,.1f} changes/s during the load,"
