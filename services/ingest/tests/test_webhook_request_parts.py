@@ -1,6 +1,7 @@
 """The webhook's own request parts (issue 17): the form parser gives what `parse_qsl` gives on any
-input, and the request-only route serves and documents an endpoint as FastAPI would, refusing an
-endpoint it would serve wrongly."""
+input; the request-only route serves and documents an endpoint as FastAPI would, refusing an
+endpoint it would serve wrongly; the body is read whole in any chunks, never past its limit; the
+prebuilt answers are Starlette's, each with headers of its own."""
 
 from urllib.parse import parse_qsl, urlencode
 
@@ -9,9 +10,12 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
+from starlette.requests import ClientDisconnect
 
-from ingest.api.body import parse_form
+from ingest.api.body import parse_form, read_body
 from ingest.api.request_only_route import RequestOnlyRoute
+from ingest.api.twilio import EMPTY_TWIML, FORM, TwimlAnswer
+from ingest.usecases.common import Outcome
 from shared.http.errors import ApiError, install_error_handlers
 
 # Characters that matter to form encoding, beside arbitrary text.
@@ -109,3 +113,58 @@ def test_an_endpoint_with_other_parameters_is_refused():
     for endpoint in (with_query, without_request):
         with pytest.raises(TypeError, match="takes only the Request"):
             router.post("/x")(endpoint)
+
+
+def _request_receiving(messages: list[dict], headers: list[tuple[bytes, bytes]] | None = None) -> Request:
+    pending = iter(messages)
+
+    async def receive() -> dict:
+        return next(pending)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": headers or [(b"content-type", b"application/x-www-form-urlencoded")],
+    }
+    return Request(scope, receive)
+
+
+def _chunks(*bodies: bytes) -> list[dict]:
+    last = len(bodies) - 1
+    return [{"type": "http.request", "body": body, "more_body": i < last} for i, body in enumerate(bodies)]
+
+
+@pytest.mark.parametrize(
+    "bodies",
+    [(b"a=1",), (b"",), (b"a=", b"1", b"&b=2"), (b"a=1", b""), (b"", b"a=1"), (b"x" * 10, b"y" * 10)],
+)
+async def test_a_body_is_read_whole_whatever_its_chunks(bodies):
+    body = await read_body(_request_receiving(_chunks(*bodies)), FORM, 20)
+    assert body == b"".join(bodies)
+
+
+@pytest.mark.parametrize("bodies", [(b"x" * 21,), (b"x" * 10, b"y" * 11), (b"x" * 20, b"", b"y")])
+async def test_a_body_over_the_limit_is_refused_without_content_length(bodies):
+    with pytest.raises(ApiError) as refused:
+        await read_body(_request_receiving(_chunks(*bodies)), FORM, 20)
+    assert (refused.value.status, refused.value.code) == (413, "payload_too_large")
+
+
+async def test_a_client_that_goes_away_is_not_waited_for():
+    messages = [*_chunks(b"a=1", b"&b")[:1], {"type": "http.disconnect"}]
+    with pytest.raises(ClientDisconnect):
+        await read_body(_request_receiving(messages), FORM, 20)
+
+
+def test_the_answers_carry_their_outcome_and_each_its_own_headers():
+    accepted, again = TwimlAnswer(Outcome.ACCEPTED), TwimlAnswer(Outcome.ACCEPTED)
+    expected = Response(EMPTY_TWIML, media_type="text/xml", headers={"x-switchboard-outcome": "accepted"})
+    assert (accepted.status_code, accepted.body, accepted.raw_headers) == (
+        200,
+        expected.body,
+        expected.raw_headers,
+    )
+    accepted.raw_headers.append((b"x-added", b"by a middleware"))
+    assert again.raw_headers == expected.raw_headers == TwimlAnswer(Outcome.ACCEPTED).raw_headers
+    assert (b"x-switchboard-outcome", b"duplicate") in TwimlAnswer(Outcome.DUPLICATE).raw_headers

@@ -4,6 +4,7 @@ in memory, whatever Content-Length claims."""
 from urllib.parse import unquote
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from shared.http.errors import ApiError
 
@@ -18,12 +19,24 @@ async def read_body(request: Request, expected_type: str, max_bytes: int) -> byt
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
         raise ApiError(413, "payload_too_large", f"body over {max_bytes} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
+    # Straight from `receive` rather than through Request.stream's async generator (~3 µs a
+    # webhook, issue 17); a body in one message, as webhooks come, is returned as it is.
+    body = b""
+    chunks = bytearray()
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        body = message.get("body", b"")
+        if len(body) + len(chunks) > max_bytes:
             raise ApiError(413, "payload_too_large", f"body over {max_bytes} bytes")
-    return bytes(body)
+        if not message.get("more_body", False):
+            break
+        chunks += body
+    if chunks:
+        chunks += body
+        return bytes(chunks)
+    return body
 
 
 def parse_form(text: str) -> dict[str, str]:

@@ -18,6 +18,27 @@ from shared.kafka.broker import PublishFailed
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 FORM = "application/x-www-form-urlencoded"
 
+
+class TwimlAnswer(Response):
+    """The empty TwiML with the webhook's outcome, its headers built once per outcome instead of
+    per webhook (~2 µs of Response.init_headers, issue 17). Each answer gets its own copy of the
+    list: middlewares may add to the headers they are sent."""
+
+    _HEADERS = {
+        outcome: Response(
+            EMPTY_TWIML, media_type="text/xml", headers={"x-switchboard-outcome": outcome.value}
+        ).raw_headers
+        for outcome in Outcome
+    }
+    _BODY = EMPTY_TWIML.encode()
+
+    def __init__(self, outcome: Outcome) -> None:  # no super().__init__: nothing to render
+        self.status_code = 200
+        self.body = self._BODY
+        self.background = None
+        self.raw_headers = list(self._HEADERS[outcome])
+
+
 Accept = Callable[[WebhookDeps, Mapping[str, str], list[str], str], Awaitable[Outcome]]
 
 ERRORS = {
@@ -91,7 +112,7 @@ def twilio_router(settings: IngestSettings, deps: WebhookDeps) -> APIRouter:
             raise ApiError(400, "unusable_webhook", str(exc)) from exc
         except PublishFailed:
             return unavailable("could not store the webhook; retry later")
-        return Response(EMPTY_TWIML, media_type="text/xml", headers={"x-switchboard-outcome": outcome.value})
+        return TwimlAnswer(outcome)
 
     @router.post(
         "/sms",

@@ -34,7 +34,8 @@ def without_nul(event: Event) -> Event:
 def without_nul_from(event: Event, form: Mapping[str, str]) -> Event:
     """without_nul for an event whose every text comes from `form` (a carrier's form post: its
     names and values, or what our code made of them): with no NUL in the form there is none in
-    the event, and the form is checked in ~1 µs where the event's dump and walk took ~7."""
-    if any(NUL in name or NUL in value for name, value in form.items()):
+    the event, and the form is checked in well under 1 µs (two joins searched in C) where the
+    event's dump and walk took ~7."""
+    if NUL in "".join(form) or NUL in "".join(form.values()):
         return without_nul(event)
     return event
