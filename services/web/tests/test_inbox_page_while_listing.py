@@ -16,7 +16,7 @@ from starlette.requests import Request
 from web import i18n
 from web.app import create_app
 from web.backend import Backend
-from web.rendering import Renderer, ShellKey, later
+from web.rendering import LaterAnswer, Renderer, ShellKey, later
 from web.settings import WebSettings
 
 ME = "00000000-0000-4000-8000-000000000001"
@@ -258,6 +258,42 @@ async def test_a_kept_shell_is_used_again_only_with_the_same_key_and_the_same_an
     other = await page("Sam", "sam /conversations", (me, directory), [], "t")
     assert shells == ["Alex", "Alex", "Sam"]
     assert ">Sam<" in other
+
+
+async def test_a_kept_shell_filled_from_the_same_bytes_again_is_not_read_again() -> None:
+    """A list shown again while routing's answer is byte for byte the same (a reload, a live
+    refresh after a change in another list): the page is the one made before, with this
+    request's CSRF token; other bytes are read and rendered."""
+    shells: list[str] = []
+    reads: list[bytes] = []
+    renderer = _shell_renderer(shells)
+    answers = ({"id": ME}, [{"id": SAM}])
+
+    def read(content: bytes) -> dict[str, Any]:
+        reads.append(content)
+        return {"rows": content.decode().split(",")}
+
+    async def page(content: bytes, csrf: str, key: str = "alex /conversations") -> str:
+        async def rest() -> LaterAnswer:
+            return LaterAnswer(content, read)
+
+        request = _request()
+        request.scope["csrftoken"] = lambda: csrf
+        response = await renderer.render_awaiting(
+            request, "page.html", {"who": "Alex"}, rest(), shell_key=ShellKey((key,), answers)
+        )
+        return response.body.decode()
+
+    first = await page(b"one,<two>", "token-1")
+    again = await page(b"one,<two>", "token-2")
+    changed = await page(b"one,three", "token-3")
+    assert first == '<b data-csrf="token-1">Alex</b><ul><li>one</li><li>&lt;two&gt;</li></ul>'
+    assert again == first.replace("token-1", "token-2")
+    assert changed == '<b data-csrf="token-3">Alex</b><ul><li>one</li><li>three</li></ul>'
+    assert reads == [b"one,<two>", b"one,three"] and shells == ["Alex"]
+    # Another shell (another person or address) makes its own page from the same bytes.
+    await page(b"one,three", "token-4", key="sam /conversations")
+    assert reads == [b"one,<two>", b"one,three", b"one,three"]
 
 
 async def test_each_person_gets_their_own_shell_and_a_change_of_theirs_shows_at_once() -> None:

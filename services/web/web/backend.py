@@ -100,7 +100,10 @@ class Backend:
         params: Any = None,
         json: Any = None,
         headers: dict[str, str] | None = None,
+        decode: bool = True,
     ) -> Any:
+        """The answer decoded from JSON, or with `decode=False` its bytes as they came (refusals
+        raise the same either way)."""
         all_headers = {"accept": "application/json", **(headers or {})}
         if token:
             all_headers["authorization"] = f"Bearer {token}"
@@ -112,7 +115,7 @@ class Backend:
                 )
             except httpx.HTTPError as exc:
                 raise Unavailable(service) from exc
-            return answer_of(service, response.status_code, response.content)
+            return answer_of(service, response.status_code, response.content, decode)
         body = None
         if json is not None:
             body = orjson.dumps(json)
@@ -124,7 +127,7 @@ class Backend:
                 status, content = response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise Unavailable(service) from exc
-        return answer_of(service, status, content)
+        return answer_of(service, status, content, decode)
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None:
@@ -151,7 +154,9 @@ def with_query(address: str, params: Any) -> URL:
     return URL(f"{address}?{httpx.QueryParams(params)}", encoded=True)
 
 
-def answer_of(service: str, status: int, content: bytes) -> Any:
+def answer_of(service: str, status: int, content: bytes, decode: bool = True) -> Any:
+    if status < 400 and not decode:
+        return content
     if status == 204:
         return None
     if status < 400:
@@ -190,6 +195,11 @@ class UserApi:
 
     async def get(self, service: ServiceName, path: str, params: Any = None) -> Any:
         return await self.backend.call(service, "GET", path, token=self.token, params=params)
+
+    async def get_content(self, service: ServiceName, path: str, params: Any = None) -> bytes:
+        """A GET's answer as its bytes (`rendering.LaterAnswer`: a page filled from the same bytes
+        again is not decoded again)."""
+        return await self.backend.call(service, "GET", path, token=self.token, params=params, decode=False)
 
     async def get_recent(self, service: ServiceName, path: str) -> Any:
         """The answer of a GET without parameters, as this person had it a few seconds ago at

@@ -176,5 +176,7 @@ def format_date(value: str | datetime | None, form: str = "long") -> str:
     return dates.format_date(moment.astimezone(here.time_zone), form, locale=_babel_locale(here.locale))
 
 
+@functools.cache
 def html_lang(locale: str) -> str:
+    # Babel parses the locale again on every call (~30 µs; every page asks).
     return Locale.parse(locale).language + ("-CA" if locale == "fr_CA" else "")

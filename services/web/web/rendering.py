@@ -4,8 +4,9 @@ flags htmx needs."""
 
 import functools
 import secrets
-from collections.abc import Awaitable, Hashable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +134,31 @@ class ShellKey:
 
 
 @dataclass(frozen=True)
+class LaterAnswer:
+    """What a page's `later(...)` parts are made from, as the backend sent it: its bytes
+    (`content`) and how the parts read them (`read`, e.g. JSON into rows). A kept shell filled
+    from the same bytes on the same day is the same page, kept with the shell (`KeptShell.filled`):
+    a list shown again while nothing in it changed (a live refresh after a change elsewhere, a
+    reload) is not decoded nor written again."""
+
+    content: bytes
+    read: Callable[[bytes], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class FilledPage:
+    content: bytes
+    today: object
+    html: str
+
+
+@dataclass(frozen=True)
 class KeptShell:
     answers: tuple[object, ...]
     html: str
     parts: LaterParts
+    # The last page made from this shell (its CSRF token left out), by `LaterAnswer.content`.
+    filled: dict[str, FilledPage] = field(default_factory=dict, compare=False)
 
 
 def is_htmx(request: Request) -> bool:
@@ -197,7 +219,7 @@ class Renderer:
         request: Request,
         template: str,
         context: Mapping[str, Any],
-        rest: Awaitable[Mapping[str, Any]],
+        rest: Awaitable[Mapping[str, Any] | LaterAnswer],
         *,
         time_zone: str | None = None,
         shell_key: ShellKey | None = None,
@@ -210,18 +232,45 @@ class Renderer:
         With `shell_key`, the shell is kept a few seconds and used again for the same key while
         its answers are the same objects (`ShellKey`): the caller's key must name everything
         the shell shows that is not in those answers (the language, the time zone and whether
-        htmx asks are added here; the CSRF token is the request's own, put in every time)."""
+        htmx asks are added here; the CSRF token is the request's own, put in every time). When
+        `rest` gives a `LaterAnswer`, the page filled from a kept shell is kept with it, and
+        used again while the answer's bytes and the day (where the person is) are the same:
+        what the parts show must follow from those, the shell key and the context."""
         localization = self.localization(request, time_zone)
         page_context = self._page_context(request, localization, context)
         shell = self._shell(template, page_context, localization, shell_key)
-        html = shell.html.replace(shell.parts.csrf, str(escape(page_context["csrf_token"])))
-        page_context.update(await rest)
+        csrf_token = str(escape(page_context["csrf_token"]))
+        answer = await rest
         token = i18n.current.set(localization)
         try:
-            html = shell.parts.fill(html, self.environment, page_context)
+            html = self._filled(shell, answer, page_context, localization, kept=shell_key is not None)
         finally:
             i18n.current.reset(token)
-        return HTMLResponse(html)
+        return HTMLResponse(html.replace(shell.parts.csrf, csrf_token))
+
+    def _filled(
+        self,
+        shell: KeptShell,
+        answer: Mapping[str, Any] | LaterAnswer,
+        page_context: dict[str, Any],
+        localization: i18n.Localization,
+        *,
+        kept: bool,
+    ) -> str:
+        """The shell with its later parts, the CSRF token still a marker (the parts are rendered
+        with the marker too: a kept page never holds another request's token)."""
+        if not isinstance(answer, LaterAnswer):
+            page_context.update(answer, csrf_token=shell.parts.csrf)
+            return shell.parts.fill(shell.html, self.environment, page_context)
+        today = datetime.now(localization.time_zone).date()
+        last = shell.filled.get("page")
+        if kept and last is not None and last.today == today and last.content == answer.content:
+            return last.html
+        page_context.update(answer.read(answer.content), csrf_token=shell.parts.csrf)
+        html = shell.parts.fill(shell.html, self.environment, page_context)
+        if kept:
+            shell.filled["page"] = FilledPage(answer.content, today, html)
+        return html
 
     def _shell(
         self,

@@ -7,13 +7,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from web.backend import Refused, UserApi
 from web.deps import WebDeps
 from web.pages.inbox_state import InboxState
-from web.rendering import Record, ShellKey
+from web.rendering import LaterAnswer, Record, ShellKey
 from web.session import Person
 
 PAGE_SIZE = 50
@@ -136,7 +137,7 @@ async def render_inbox(
     if load_conversation is not None:
         signed_in, pane = await asyncio.gather(deps.sessions.signed_in(request), load_conversation(api))
     # Routing's list call starts now; the rest of the page is made while it is on its way.
-    listing = asyncio.ensure_future(list_page(api, state, None, rows_shown(request)))
+    listing = asyncio.ensure_future(list_answer(api, state, rows_shown(request)))
     try:
         if load_conversation is None:
             signed_in = await deps.sessions.signed_in(request)
@@ -172,9 +173,14 @@ async def render_inbox(
     return deps.renderer.render(request, page, context, time_zone=person.time_zone)
 
 
-async def rows_of(listing: Awaitable[dict[str, Any]]) -> dict[str, Any]:
-    """What the list's `later(...)` partials need from routing's answer."""
-    page = await listing
+async def rows_of(listing: Awaitable[bytes]) -> LaterAnswer:
+    """What the list's `later(...)` partials need from routing's answer (as it came: the same
+    bytes again make the same rows, `LaterAnswer`)."""
+    return LaterAnswer(await listing, read_rows)
+
+
+def read_rows(content: bytes) -> dict[str, Any]:
+    page = orjson.loads(content)
     return {"rows": page["items"], "next_cursor": page.get("next_cursor")}
 
 
@@ -286,6 +292,12 @@ async def list_page(api: UserApi, state: InboxState, cursor: str | None, rows: i
     if cursor:
         params.append(("cursor", cursor))
     return await api.get("routing", "/api/v1/conversations", params=params)
+
+
+async def list_answer(api: UserApi, state: InboxState, rows: int) -> bytes:
+    """The list's first page as routing's bytes (`list_page`, undecoded)."""
+    params = [*state.api_params(), ("limit", str(rows))]
+    return await api.get_content("routing", "/api/v1/conversations", params=params)
 
 
 async def staff_directory(api: UserApi) -> dict[str, Any]:
