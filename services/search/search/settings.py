@@ -6,8 +6,9 @@ from shared.settings import ServiceSettings
 class SearchSettings(ServiceSettings):
     service_name: str = "search"
     http_port: int = 8084
-    # Kafka consumers per topic in one process, each owning some partitions (order per partition
-    # is kept): indexing is mostly waiting on Postgres, so a few keep up with bursts.
+    # Kafka consumers of the DMS feed in one process, each owning some partitions (order per
+    # partition is kept): a DMS sync's burst is mostly waiting on Postgres, so a few keep up. The
+    # other feeds are taken a batch per transaction by one consumer each (consumers/feeds.py).
     consumer_workers: int = Field(3, ge=1, le=32)
     # Staff tokens are checked against routing's users (still active, current role): GET
     # {routing_url}/api/v1/users/{id} with a service token, the answer kept auth_cache_seconds.
