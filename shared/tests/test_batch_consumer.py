@@ -141,11 +141,11 @@ class _FetchingConsumer:
         return self.fetches.pop(0) if self.fetches else {}
 
 
-def _subscriber(records):
+def _subscriber():
     from types import SimpleNamespace
 
-    async def get_msg(_consumer):
-        return records
+    async def get_msg(_consumer):  # FastStream's own fetch, replaced
+        raise AssertionError("FastStream's fetch sleeps 200 ms when nothing came")
 
     return SimpleNamespace(get_msg=get_msg)
 
@@ -153,37 +153,44 @@ def _subscriber(records):
 async def test_a_batch_gathers_the_records_that_arrive_right_behind_its_first():
     """KAFKA_BATCH_GATHER_MS: what the fetcher holds after the wait joins the batch, after the
     first records (so each partition's order holds); a full batch does not wait; a consumer that
-    fails meanwhile (stopping, rebalancing) leaves the batch as it was."""
+    fails meanwhile (stopping, rebalancing) leaves the batch as it was; with nothing fetched the
+    batch is empty at once (FastStream's loop asks again)."""
     from types import SimpleNamespace
 
-    from shared.kafka.consumer import BatchGathering, _gather_batches
+    from shared.kafka.consumer import _IDLE_FETCH_MS, BatchGathering, _gather_batches
 
     first, second, third = (SimpleNamespace(offset=n) for n in range(3))
 
     def gathering(max_records=10):
         return BatchGathering(least=0.001, most=0, target=32, max_records=max_records)
 
-    quick = _subscriber((first,))
+    quick = _subscriber()
     _gather_batches(quick, gathering())
-    consumer = _FetchingConsumer({"p0": [second], "p1": [third]})
+    consumer = _FetchingConsumer({"p0": [first]}, {"p0": [second], "p1": [third]})
     assert await quick.get_msg(consumer) == (first, second, third)
-    assert consumer.asked == [(0, 9)]
+    assert consumer.asked == [(_IDLE_FETCH_MS, 10), (0, 9)]
 
-    full = _subscriber((first, second))
+    full = _subscriber()
     _gather_batches(full, gathering(max_records=2))
-    consumer = _FetchingConsumer({"p0": [third]})
+    consumer = _FetchingConsumer({"p0": [first], "p1": [second]}, {"p0": [third]})
     assert await full.get_msg(consumer) == (first, second)
-    assert consumer.asked == []
+    assert consumer.asked == [(_IDLE_FETCH_MS, 2)]
 
-    stopping = _subscriber((first,))
+    class Stopping(_FetchingConsumer):
+        async def getmany(self, timeout_ms, max_records):
+            if self.asked:
+                raise RuntimeError("consumer stopped")
+            return await super().getmany(timeout_ms, max_records)
+
+    stopping = _subscriber()
     _gather_batches(stopping, gathering())
-    assert await stopping.get_msg(_FetchingConsumer(error=RuntimeError("consumer stopped"))) == (first,)
+    assert await stopping.get_msg(Stopping({"p0": [first]})) == (first,)
 
-    empty = _subscriber(())
+    empty = _subscriber()
     _gather_batches(empty, gathering())
-    consumer = _FetchingConsumer({"p0": [third]})
+    consumer = _FetchingConsumer({}, {"p0": [third]})
     assert await empty.get_msg(consumer) == ()
-    assert consumer.asked == []
+    assert consumer.asked == [(_IDLE_FETCH_MS, 10)]
 
 
 async def test_at_a_steady_rate_a_batch_waits_for_its_target_or_its_deadline():
@@ -198,31 +205,29 @@ async def test_at_a_steady_rate_a_batch_waits_for_its_target_or_its_deadline():
 
     records = [SimpleNamespace(offset=n) for n in range(10)]
     gathering = BatchGathering(least=0.001, most=0.2, target=4, max_records=100)
+    subscriber = _subscriber()
+    _gather_batches(subscriber, gathering)
 
     # Quiet so far (nothing in the last second): the short wait, one look at the fetcher.
-    first = _subscriber((records[0],))
-    _gather_batches(first, gathering)
-    consumer = _FetchingConsumer({"p0": [records[1]]}, {"p0": [records[2]]})
-    assert await first.get_msg(consumer) == (records[0], records[1])
-    assert consumer.asked == [(0, 99)]
+    consumer = _FetchingConsumer({"p0": [records[0]]}, {"p0": [records[1]]}, {"p0": [records[2]]})
+    assert await subscriber.get_msg(consumer) == (records[0], records[1])
+    assert consumer.asked[1:] == [(0, 99)]
 
     # Twenty records in the last second, 0.2 s of waiting brings four: fetches are taken until
     # the batch holds its target, in order, without waiting for the deadline.
     gathering.took(asyncio.get_running_loop().time(), 18)
-    busy = _subscriber((records[2],))
-    _gather_batches(busy, gathering)
-    consumer = _FetchingConsumer({"p0": [records[3]]}, {"p1": [records[4], records[5]]}, {"p0": [records[6]]})
+    consumer = _FetchingConsumer(
+        {"p0": [records[2]]}, {"p0": [records[3]]}, {"p1": [records[4], records[5]]}, {"p0": [records[6]]}
+    )
     started = time.monotonic()
-    assert await busy.get_msg(consumer) == tuple(records[2:6])
+    assert await subscriber.get_msg(consumer) == tuple(records[2:6])
     assert time.monotonic() - started < 0.1
-    assert [max_records for _, max_records in consumer.asked] == [99, 98]
-    assert all(0 < timeout_ms <= 200 for timeout_ms, _ in consumer.asked)
+    assert [max_records for _, max_records in consumer.asked[1:]] == [99, 98]
+    assert all(0 < timeout_ms <= 200 for timeout_ms, _ in consumer.asked[1:])
 
     # Nothing more arrives: the batch leaves at its deadline with what it has.
-    lonely = _subscriber((records[7],))
-    _gather_batches(lonely, gathering)
     started = time.monotonic()
-    assert await lonely.get_msg(_FetchingConsumer()) == (records[7],)
+    assert await subscriber.get_msg(_FetchingConsumer({"p0": [records[7]]})) == (records[7],)
     assert time.monotonic() - started >= 0.19
 
 
