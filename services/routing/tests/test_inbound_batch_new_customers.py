@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from routing.messaging.usecases.inbound_batch import record_inbound_batch
 from routing.tables import conversations, customer_phones, customers, messages, opt_outs, timeline_events
+from shared.contracts.base import Attachment
 
 from .test_inbound_batch import a_number, bodies, conversation_of, outbox_rows, store, text_from
 
@@ -44,6 +45,9 @@ def the_texts(dealer, roles: dict[str, str], at: datetime) -> list:
         texts.append(text_from(dealer, roles["open"], f"open text {turn}", at + turn * 10 * second))
         texts.append(text_from(dealer, roles["kim"], f"kim text {turn}", at + turn * 10 * second))
         texts.append(text_from(dealer, roles["closed"], f"closed text {turn}", at + turn * 10 * second))
+    # A photo with a new customer's first text (stored by the statement that creates them).
+    photo = Attachment(url="https://media.example/car.jpg", content_type="image/jpeg")
+    texts[0] = texts[0].model_copy(update={"attachments": [photo]})
     retry = next(t for t in texts if t.body == "new2 text 2")
     texts.append(retry.model_copy(update={"event_id": uuid4()}))
     return texts
@@ -91,12 +95,22 @@ async def outcome(dealer, roles: dict[str, str]) -> dict:
                     .order_by(timeline_events.c.created_at)
                 )
             )
+            attachments = [
+                a
+                for a in await session.scalars(
+                    select(messages.c.attachments)
+                    .where(messages.c.conversation_id == conversation.id)
+                    .order_by(messages.c.created_at, messages.c.id)
+                )
+                if a
+            ]
         result[role] = (
             conversation.status,
             conversation.last_message_preview,
             conversation.last_inbound_at,
             await bodies(dealer, conversation.id),
             kinds,
+            attachments,
         )
     return result
 
@@ -135,6 +149,9 @@ async def test_new_customers_and_a_reopened_conversation_in_one_batch_do_what_on
         ["new0 text 0", "new0 text 1", "new0 text 2"],
     )
     assert state["new1"][3] == ["new1 text 0", "STOP", "new1 text 2"] and state["new1"][4] == ["opted_out"]
+    assert state["new0"][5] == [
+        [{"url": "https://media.example/car.jpg", "content_type": "image/jpeg", "file_name": None}]
+    ]
     assert state["closed"][0] == "open" and state["closed"][4] == ["reopened"]
     assert state["closed"][3] == ["hello", "closed text 0", "closed text 1", "closed text 2"]
     kim_told = [
