@@ -135,3 +135,20 @@ async def test_a_service_that_cannot_be_reached_is_unavailable() -> None:
         assert unavailable.value.service == "notifier"
     finally:
         await client.close()
+
+
+async def test_an_answer_as_bytes_is_the_one_sent_and_refusals_raise_alike(backend: Backend) -> None:
+    """`get_content` (the list's rows, kept by their bytes): the answer undecoded, the query the
+    same on every call (its address is kept), a refusal the same exception as a decoded call."""
+    api = backend.as_user("t")
+    params = [("view", "all"), ("status", "open")]
+    first = await api.get_content("routing", "/api/echo", params=params)
+    again = await api.get_content("routing", "/api/echo", params=params)
+    assert isinstance(first, bytes) and first == again
+    assert orjson.loads(first)["query"] == [["view", "all"], ["status", "open"]]
+    # A value that cannot be kept (a list among pairs) is written as before, not refused.
+    assert await api.get("routing", "/api/echo", params=[("q", ["a"])])
+    with pytest.raises(NotFound):
+        await api.get_content("routing", "/api/missing")
+    with pytest.raises(Refused):
+        await api.get_content("routing", "/api/refused")

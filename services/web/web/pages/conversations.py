@@ -147,11 +147,16 @@ async def render_inbox(
         await asyncio.gather(listing, return_exceptions=True)
         raise
     person = signed_in.person
-    context = shell_context(person, state, directory, selected=conversation_id)
-    context.update(
-        counts_context(person, state, directory, None), view_refused=False, keep_counts=keep_counts
-    )
-    context.update(pane)
+
+    def page_context() -> dict[str, Any]:
+        """Made only when something is rendered (not for a page kept as it was)."""
+        context = shell_context(person, state, directory, selected=conversation_id)
+        context.update(
+            counts_context(person, state, directory, None), view_refused=False, keep_counts=keep_counts
+        )
+        context.update(pane)
+        return context
+
     page = "partials/conversation_list.html" if wants_list_only(request) else "conversations.html"
     shell_key = None
     if load_conversation is None:
@@ -164,24 +169,23 @@ async def render_inbox(
         )
     try:
         return await deps.renderer.render_awaiting(
-            request, page, context, rows_of(listing), time_zone=person.time_zone, shell_key=shell_key
+            request, page, page_context, rows_of(listing), time_zone=person.time_zone, shell_key=shell_key
         )
     except Refused as refused:
         if not view_refused(refused, state):
             raise
+    context = page_context()
     context.update(await refused_view_context(api, person, state, conversation_id, with_counts=False))
     return deps.renderer.render(request, page, context, time_zone=person.time_zone)
 
 
 async def rows_of(listing: Awaitable[bytes]) -> LaterAnswer:
-    """What the list's `later(...)` partials need from routing's answer (as it came: the same
-    bytes again make the same rows, `LaterAnswer`)."""
+    """What the list's `later(...)` partials need: routing's answer as it came (`LaterAnswer`)."""
     return LaterAnswer(await listing, read_rows)
 
 
 def read_rows(content: bytes) -> dict[str, Any]:
-    page = orjson.loads(content)
-    return {"rows": page["items"], "next_cursor": page.get("next_cursor")}
+    return {"rows": (page := orjson.loads(content))["items"], "next_cursor": page.get("next_cursor")}
 
 
 async def _none() -> dict[str, Any]:
