@@ -231,6 +231,18 @@ async def test_at_a_steady_rate_a_batch_waits_for_its_target_or_its_deadline():
     assert time.monotonic() - started >= 0.19
 
 
+def test_a_consumer_nobody_waits_on_may_gather_longer_than_the_setting():
+    from shared.kafka.consumer import BatchGathering
+    from shared.settings import ServiceSettings
+
+    settings = ServiceSettings(kafka_batch_gather_ms=15, kafka_batch_gather_max_ms=50)
+    assert BatchGathering.from_settings(settings, 200).most == 0.05
+    assert BatchGathering.from_settings(settings, 200, 0.25).most == 0.25
+    # Never less than the short wait; the target never past the batch's room.
+    assert BatchGathering.from_settings(settings, 200, 0).most == 0.015
+    assert BatchGathering.from_settings(settings, 10).target == 10
+
+
 async def test_handlers_get_their_message_without_a_hop_to_a_worker_thread(monkeypatch):
     """FastStream's message is handed to `subscribe`'s and `subscribe_batch`'s handlers from the
     event loop: fast_depends runs a synchronous context lookup in a worker thread, which cost a

@@ -10,6 +10,10 @@ class SearchSettings(ServiceSettings):
     # partition is kept): a DMS sync's burst is mostly waiting on Postgres, so a few keep up. The
     # other feeds are taken a batch per transaction by one consumer each (consumers/feeds.py).
     consumer_workers: int = Field(3, ge=1, le=32)
+    # While events come steadily, a batch waits up to this long for more (shared/kafka/consumer.py:
+    # BatchGathering): nobody is waiting on the index the way they wait for a text to appear, so
+    # longer than the pipeline's other consumers, for fewer transactions.
+    gather_up_to_seconds: float = Field(0.25, ge=0)
     # Staff tokens are checked against routing's users (still active, current role): GET
     # {routing_url}/api/v1/users/{id} with a service token, the answer kept auth_cache_seconds.
     routing_url: str = "http://127.0.0.1:8082"

@@ -103,7 +103,16 @@ def register_consumers(infra: Infrastructure, settings: SearchSettings) -> None:
 
         if spec in BATCHED:
             # Many per transaction at the inbound rate (shared/kafka/consumer.py).
-            subscribe_batch(infra.broker, infra.publisher, settings, spec, GROUP_ID, on_events, on_event)
+            subscribe_batch(
+                infra.broker,
+                infra.publisher,
+                settings,
+                spec,
+                GROUP_ID,
+                on_events,
+                on_event,
+                gather_up_to_seconds=settings.gather_up_to_seconds,
+            )
             continue
         subscribe(
             infra.broker,
