@@ -34,7 +34,11 @@ missing.
 .venv/bin/python bench/web_inbox_list.py [--conversations 100000] [--messages-per-conversation 10]
     [--cases all:open,user:open,team:open,all:all] [--seconds 10] [--connections 4] [--rounds 1]
     [--profile] [--py-spy /tmp/pyspy/bin/py-spy] [--keep | --database NAME] [--save-html DIR]
-    [--web-before DIR] [--skip-counts]
+    [--web-before DIR] [--skip-counts] [--routing-pauses 0,3,8]
+
+`--routing-pauses` adds, after the cases, routing's CPU per list call under wrk -c1 for wrk's
+request, for web's request as web sends it, and for web's request with those pauses (ms) between
+calls (wrk's `delay()`), as a page's own work leaves routing idle between its calls.
 """
 
 import argparse
@@ -81,6 +85,7 @@ WRK_INSTALL = "wrk is missing: install the Debian package (as root: apt-get inst
 
 LUA = """
 wrk.headers["{header}"] = "{value}"
+{extra}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("WRKRESULT %d %d %d %d %d %d %d %d %d %d %d\\n",
@@ -203,9 +208,10 @@ def served(before: dict, after: dict) -> dict[str, tuple[int, float]]:
     return out
 
 
-def run_wrk(url: str, header: str, value: str, seconds: float, connections: int) -> dict:
+def run_wrk(url: str, header: str, value: str, seconds: float, connections: int, extra: str = "") -> dict:
+    """`extra`: more of wrk's Lua (other headers, a `delay()` between requests)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA.format(header=header, value=value))
+        script.write(LUA.format(header=header, value=value, extra=extra))
     try:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         completed = subprocess.run(
@@ -446,6 +452,8 @@ def run(args: argparse.Namespace) -> list[dict]:
                         result["case"] = f"{view.split(':')[0]} {status}"
                         results.append(result)
             report(results)
+            if args.routing_pauses is not None:
+                routing_pauses(services, cookie, resolved[0], args)
             if args.profile:
                 view, status = resolved[0]
                 out_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-profile-"))
@@ -475,6 +483,48 @@ def run(args: argparse.Namespace) -> list[dict]:
             asyncio.run(_admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             print(f"[env] dropped {name}")
     return results
+
+
+# What web's list call sends beyond wrk's (aiohttp's own headers; its query escapes the view's `:`).
+AIOHTTP_HEADERS = (
+    'wrk.headers["Accept"] = "application/json"\n'
+    'wrk.headers["Accept-Encoding"] = "gzip, deflate"\n'
+    'wrk.headers["User-Agent"] = "Python/3.11 aiohttp/3.14.5"\n'
+)
+
+
+def routing_pauses(
+    services: dict[str, ServiceProcess], cookie: str, case: tuple[str, str], args: argparse.Namespace
+) -> None:
+    """Why routing spends more CPU on the list call inside a page than under wrk alone: routing's
+    CPU per call (wrk -c1, first case) for wrk's request, for web's request as web sends it, and
+    for web's request with a pause between calls as long as a page's work around it (wrk's
+    `delay()`): the request itself, or the gap between calls."""
+    view, status = case
+    routing = services["routing"].url
+    plain = f"{routing}{LIST}?view={view}&status={status}&limit={PAGE}"
+    escaped = plain.replace(view, view.replace(":", "%3A"), 1)
+    runs = [("wrk's request, back to back", plain, "")]
+    for pause in args.routing_pauses:
+        delay = f"delay = function() return {pause:g} end" if pause else ""
+        label = f"web's request, {pause:g} ms between calls" if pause else "web's request, back to back"
+        runs.append((label, escaped, AIOHTTP_HEADERS + delay))
+    cpu = CpuMeter({"routing": lambda: [services["routing"].process.pid]})
+    measured: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in runs}
+    for _ in range(args.rounds):
+        for label, url, extra in runs:
+            cpu.start()
+            result = run_wrk(url, "Authorization", f"Bearer {cookie}", args.seconds, 1, extra)
+            used = cpu.stop()
+            measured[label].append((used["routing"] * 1000 / max(1, result["requests"]), result["p50"]))
+    case_name = f"{view.split(':')[0]} {status}"
+    print(f"\n== routing's CPU per list call ({case_name}, wrk -c1), load {os.getloadavg()[0]:.1f} ==")
+    for label, values in measured.items():
+        cpus = ", ".join(f"{c:.2f}" for c, _ in values)
+        print(
+            f"{label:<40} routing {statistics.median(c for c, _ in values):.2f} ms CPU a call ({cpus}); "
+            f"p50 {statistics.median(p for _, p in values):.1f} ms"
+        )
 
 
 def report(results: list[dict]) -> None:
@@ -570,6 +620,11 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--save-html", help="a folder to keep each case's page in")
     parser.add_argument("--web-before", help="an earlier copy of services/web to measure beside this one")
     parser.add_argument("--skip-counts", action="store_true", help="measure the page, not its counts request")
+    parser.add_argument(
+        "--routing-pauses",
+        type=lambda text: [float(p) for p in text.split(",")],
+        help="e.g. 0,3,8: routing's CPU per list call with these pauses (ms) between calls",
+    )
     args = parser.parse_args(argv)
     if not (0 < args.seconds <= 120 and 1 <= args.connections <= 64 and 1 <= args.rounds <= 5):
         raise SystemExit("need 0 < seconds <= 120, 1 <= connections <= 64, 1 <= rounds <= 5")
