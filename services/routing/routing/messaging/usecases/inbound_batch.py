@@ -142,6 +142,31 @@ async def _store_together(
             "customers": [customer for _, customer in numbers],
         },
     )
+    together = _plan(texts, numbers, known_each)
+    await _create_customers(session, together)
+    await _reopen(session, [text for text in together.values() if text.reopens])
+    into_conversations = [text for text in together.values() if not text.creates_customer]
+    await STORE_IN_CONVERSATION.execute_each(
+        session, [store_params(text.values, text.conversation_id) for text in into_conversations]
+    )
+    if into_conversations:
+        new = {
+            row.id
+            for row in await STORED_AMONG.all(
+                session, {"ids": [text.values["id"] for text in into_conversations]}
+            )
+        }
+        for text in into_conversations:
+            text.new = text.values["id"] in new
+    return together
+
+
+def _plan(
+    texts: list[tuple[int, CarrierInbound]], numbers: list[tuple[str, str]], known_each: list
+) -> dict[int, _Text]:
+    """By index, the texts that can be stored together and where each goes, in order: to its
+    open conversation, a new customer's first text (creating them), a closed conversation's first
+    (reopening it), or a later text to the conversation one of those made active."""
     together: dict[int, _Text] = {}
     firsts: dict[object, _Text] = {}  # customers created or reopened here: their first text
     alone: set = set()  # customers (id, or account and number if new) with a text handled alone
@@ -175,8 +200,10 @@ async def _store_together(
             if known.status == "closed":
                 text.reopens = True
                 firsts[who] = text
-    await _create_customers(session, together)
-    reopening = [text for text in together.values() if text.reopens]
+    return together
+
+
+async def _reopen(session: AsyncSession, reopening: list[_Text]) -> None:
     if reopening:
         await REOPEN.all(
             session,
@@ -188,20 +215,6 @@ async def _store_together(
                 "ats": [text.values["created_at"] - timedelta(microseconds=1) for text in reopening],
             },
         )
-    into_conversations = [text for text in together.values() if not text.creates_customer]
-    await STORE_IN_CONVERSATION.execute_each(
-        session, [store_params(text.values, text.conversation_id) for text in into_conversations]
-    )
-    if into_conversations:
-        new = {
-            row.id
-            for row in await STORED_AMONG.all(
-                session, {"ids": [text.values["id"] for text in into_conversations]}
-            )
-        }
-        for text in into_conversations:
-            text.new = text.values["id"] in new
-    return together
 
 
 async def _create_customers(session: AsyncSession, together: dict[int, _Text]) -> None:
