@@ -147,8 +147,10 @@ async def measure(
     claim = claims.WebhookClaims._claim_and_publish
 
     async def counted(self, group, *rest):
-        groups.append(len(group))
-        return await claim(self, group, *rest)
+        try:
+            return await claim(self, group, *rest)
+        finally:
+            groups.append(len(group))  # filled by the claim once its transaction has begun
 
     claims.WebhookClaims._claim_and_publish = counted
     ingest = create_app(IngestSettings())
