@@ -18,6 +18,12 @@ as in a dealership's day; `--senders 0` makes every text a new customer's.
 the CPU figures come from the runs without it. Baseline (issue 17, 2026-12-05): about 9 ms per
 text across ingest, routing, notifier and search (30-50 % of a core each during a wrk run).
 Target: <= 4.5 ms.
+
+Side by side at 16:30 UTC the same day (load average 4.6-5.5, 2 rounds each): batches gathered
+up to 100 ms (shared/kafka/consumer.py: BatchGathering) 3.44 ms a text (ingest 1.33, routing
+0.96, notifier 0.86, search 0.30; 1.21 PostgreSQL transactions a text) against 6.21 ms with
+`--env KAFKA_BATCH_GATHER_MAX_MS=0 --env GATHER_UP_TO_SECONDS=0`, the 15 ms gather alone (1.48,
+1.87, 1.88, 0.97; 2.51 transactions a text).
 """
 
 import argparse
