@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from web import i18n
-from web.conversation_rows import RowWriter, text
+from web.conversation_rows import KeptRows, RowWriter, text
 
 USER = "00000000-0000-0000-0000-0000000000a1"
 TEAM = "00000000-0000-0000-0000-0000000000b1"
@@ -146,3 +146,27 @@ def test_a_row_speaks_canadian_french() -> None:
         assert 'aria-label="Sélectionner Client inconnu"' in html
         assert '<span class="assignee muted">Non assignées</span>' in html
         assert "Unanswered" not in html and ">Closed<" not in html and "Not read yet" not in html
+
+
+def test_a_kept_row_is_used_only_for_the_same_row_settings_and_assignee_name() -> None:
+    """Rows are kept by what makes them (`KeptRows`): the same row again is the same HTML; a
+    changed value, another assignee name, another viewer's rights or open row, another
+    language, never gets a kept row written for something else."""
+    first = writer(is_admin=True)(row(assignee_has_not_read=True))
+    assert writer(is_admin=True)(row(assignee_has_not_read=True)) == first
+    assert 'class="eye"' not in writer(is_admin=False)(row(assignee_has_not_read=True))
+    assert "Is it ready now?" in writer(is_admin=True)(row(last_message_preview="Is it ready now?"))
+    renamed = writer(is_admin=True, users={USER: {"name": "Marie Roy"}})(row(assignee_has_not_read=True))
+    assert "Marie Roy" in renamed and "Marie Tremblay" not in renamed
+    assert 'aria-current="true"' in writer(is_admin=True, selected=ROW_ID)(row(assignee_has_not_read=True))
+    for _ in speaking("fr_CA"):
+        french = writer(is_admin=True)(row(assignee_has_not_read=True))
+    assert french != first and "Sélectionner" in french
+
+
+def test_kept_rows_are_dropped_at_once_past_their_bound() -> None:
+    kept = KeptRows(most=2)
+    kept.keep("a", Markup("1"))
+    kept.keep("b", Markup("2"))
+    kept.keep("c", Markup("3"))
+    assert dict(kept) == {"c": Markup("3")}

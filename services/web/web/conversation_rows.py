@@ -12,9 +12,10 @@ the last message's first words, the assignee, the red dot and highlight when unr
 to me, the orange highlight and badge when unanswered too long, the admin's eye when the
 assignee has not read it, a Closed / Archived badge."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
+import orjson
 from markupsafe import Markup
 
 from web import i18n
@@ -35,6 +36,25 @@ def text(value: Any) -> str:
         .replace("'", "&#39;")
         .replace('"', "&#34;")
     )
+
+
+class KeptRows(dict):
+    """Rows' HTML by what makes them: the writer's settings, the assignee's name and the row as
+    routing sent it (its JSON bytes). A live list asks routing for its rows again after every
+    change in the dealership, and most of them come back as they were: ~0.5 µs to look one up
+    against ~4 µs to write it. All are dropped at once past `most` (a few MB)."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__()
+        self.most = most
+
+    def keep(self, key: Hashable, html: Markup) -> None:
+        if len(self) >= self.most:
+            self.clear()
+        self[key] = html
+
+
+KEPT_ROWS = KeptRows(most=20_000)
 
 
 class RowWriter:
@@ -65,12 +85,24 @@ class RowWriter:
         # "Select %(name)s" split around the name once; the name is escaped per row.
         select = gettext("Select %(name)s", name=Markup("\0"))
         self.select_before, _, self.select_after = str(select).partition("\0")
+        here = i18n.current.get()
+        # Everything a row's HTML depends on but the row and its assignee's name (`KeptRows`).
+        self.settings = (is_admin, self.query, selected, self.today, here.locale, here.time_zone)
 
     def all(self, rows: Iterable[Mapping[str, Any]]) -> Markup:
         """Every row, one per line (one call from the template rather than one per row)."""
         return Markup("\n".join([self(row) for row in rows]))  # noqa: S704 (rows of escaped text)
 
     def __call__(self, row: Mapping[str, Any]) -> Markup:
+        assignee = self.assignee_of(row)
+        key = (self.settings, assignee, orjson.dumps(row))
+        html = KEPT_ROWS.get(key)
+        if html is None:
+            html = self.write(row, assignee)
+            KEPT_ROWS.keep(key, html)
+        return html
+
+    def write(self, row: Mapping[str, Any], assignee: str | None) -> Markup:
         ident = text(row["id"])
         name = row.get("customer_name") or row.get("customer_phone")
         who = text(name) if name else self.unknown_customer
@@ -100,7 +132,6 @@ class RowWriter:
             f' <span class="row-preview">{text(row.get("last_message_preview") or "")}</span>'
             ' <span class="row-meta">'
         )
-        assignee = self.assignee_of(row)
         if assignee:
             parts.append(f'<span class="assignee">{text(assignee)}</span>')
         else:
