@@ -42,7 +42,7 @@ class KeptRows(dict):
     """Rows' HTML by what makes them: the writer's settings, the assignee's name and the row as
     routing sent it (its JSON bytes). A live list asks routing for its rows again after every
     change in the dealership, and most of them come back as they were: ~0.5 µs to look one up
-    against ~4 µs to write it. All are dropped at once past `most` (a few MB)."""
+    against ~4 µs to write it. All are dropped at once past `most` (~1.7 KB a row with its key)."""
 
     def __init__(self, most: int) -> None:
         super().__init__()
@@ -54,7 +54,7 @@ class KeptRows(dict):
         self[key] = html
 
 
-KEPT_ROWS = KeptRows(most=20_000)
+KEPT_ROWS = KeptRows(most=5_000)  # ~8 MB: the rows of 100 lists
 
 
 class RowWriter:

@@ -159,7 +159,8 @@ class KeptShell:
     answers: tuple[object, ...]
     html: str
     parts: LaterParts
-    # The last page made from this shell (its CSRF token left out), by `LaterAnswer.content`.
+    # The last page made from this shell (its CSRF token left out), by `LaterAnswer.content`:
+    # with the shell, ~100 KB for a list page (500 shells kept at most).
     filled: dict[str, FilledPage] = field(default_factory=dict, compare=False)
 
 
