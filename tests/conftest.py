@@ -2,7 +2,6 @@
 PostgreSQL and Kafka that `make test` started (or that DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name)."""
 
 import asyncio
-import secrets
 import subprocess
 from collections.abc import Iterator
 
@@ -12,6 +11,7 @@ from devtools.migrate import migrate_all
 from devtools.seed import seed_demo
 from shared.testing.infrastructure import ROOT, fresh_database, postgres_url
 from shared.testing.infrastructure import kafka_bootstrap as started_kafka
+from shared.testing.topic_prefixes import new_topic_prefix
 
 
 @pytest.fixture(scope="session")
@@ -47,4 +47,4 @@ def kafka_is_ours() -> bool:
 
 @pytest.fixture(scope="session")
 def topic_prefix() -> str:
-    return f"t{secrets.token_hex(4)}."
+    return new_topic_prefix("t")

@@ -4,7 +4,6 @@ batch that fails is handled again one by one, so only the message that can never
 dead-lettered and the others are applied once."""
 
 import asyncio
-import secrets
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -16,6 +15,7 @@ from shared.kafka.broker import EventPublisher
 from shared.kafka.consumer import PermanentError, subscribe_batch
 from shared.settings import ServiceSettings
 from shared.testing.infrastructure import kafka_bootstrap
+from shared.testing.topic_prefixes import new_topic_prefix
 
 REFUSED = 13
 
@@ -27,7 +27,7 @@ class Ping(BaseModel):
 
 async def test_batches_in_order_once_each_with_bad_records_dead_lettered_alone():
     bootstrap = kafka_bootstrap()
-    prefix = f"tb{secrets.token_hex(4)}."
+    prefix = new_topic_prefix("tb")
     spec = TopicSpec(name="ping.v1", contract=Ping, description="test pings", key="n")
     settings = ServiceSettings(
         kafka_bootstrap_servers=bootstrap, kafka_topic_prefix=prefix, kafka_commit_interval_seconds=0.2
@@ -260,7 +260,7 @@ async def test_handlers_get_their_message_without_a_hop_to_a_worker_thread(monke
 
     monkeypatch.setattr(fast_depends.utils, "run_in_threadpool", counted)
     bootstrap = kafka_bootstrap()
-    prefix = f"th{secrets.token_hex(4)}."
+    prefix = new_topic_prefix("th")
     one_spec = TopicSpec(name="one.v1", contract=Ping, description="test pings", key="n")
     many_spec = TopicSpec(name="many.v1", contract=Ping, description="test pings", key="n")
     settings = ServiceSettings(kafka_bootstrap_servers=bootstrap, kafka_topic_prefix=prefix)

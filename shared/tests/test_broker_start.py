@@ -3,7 +3,6 @@ once rather than one after the other (aiokafka's start of a subscribed consumer 
 group's assignment), and every subscriber then consumes."""
 
 import asyncio
-import secrets
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -11,13 +10,14 @@ from faststream.kafka import KafkaBroker
 
 from shared.kafka.broker import start_broker
 from shared.testing.infrastructure import kafka_bootstrap
+from shared.testing.topic_prefixes import new_topic_prefix
 
 GROUPS = 6
 
 
 async def test_every_group_is_joined_at_once_and_every_subscriber_consumes():
     bootstrap = kafka_bootstrap()
-    prefix = f"ts{secrets.token_hex(4)}."
+    prefix = new_topic_prefix("ts")
     topics = [f"{prefix}topic{n}" for n in range(GROUPS)]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()

@@ -5,7 +5,6 @@ the service's registry, and a broker that is not connected is a PublishFailed, c
 error."""
 
 import asyncio
-import secrets
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -18,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from shared.kafka.broker import EventPublisher, PublishFailed
 from shared.settings import ServiceSettings
 from shared.testing.infrastructure import kafka_bootstrap
+from shared.testing.topic_prefixes import new_topic_prefix
 
 CAUSE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 CURRENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -39,7 +39,7 @@ async def _read_all(bootstrap: str, topic: str, count: int) -> list:
 
 async def test_records_keep_their_order_and_their_cause_trace_and_are_counted_per_batch():
     bootstrap = kafka_bootstrap()
-    prefix = f"tp{secrets.token_hex(4)}."
+    prefix = new_topic_prefix("tp")
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     await admin.create_topics([NewTopic(f"{prefix}orders", 3, 1)])

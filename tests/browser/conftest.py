@@ -24,6 +24,7 @@ from devtools.seed import seed_demo
 from shared.testing.chromium import CHROMIUM, CHROMIUM_ARGS
 from shared.testing.infrastructure import ROOT, fresh_database
 from shared.testing.ports import free_ports_for
+from shared.testing.topic_prefixes import new_topic_prefix
 
 AXE = ROOT / "services/web/node_modules/axe-core/axe.min.js"
 # Screenshots of each main screen, kept as artefacts (named in the README).
@@ -159,7 +160,7 @@ def system(
         env = {
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "KAFKA_TOPIC_PREFIX": f"w{secrets.token_hex(4)}.",
+            "KAFKA_TOPIC_PREFIX": new_topic_prefix("w"),
             "KAFKA_PARTITIONS": "2",
             "LOG_FORMAT": "json",
             "SHUTDOWN_GRACE_SECONDS": "3",

@@ -20,6 +20,7 @@ from devtools import demo
 from devtools.processes import start_services, stop_services
 from shared.contracts.messaging import OutboundRequested
 from shared.testing.ports import free_port
+from shared.testing.topic_prefixes import new_topic_prefix
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def outbound_prefix() -> str:
-    return f"o{secrets.token_hex(4)}."
+    return new_topic_prefix("o")
 
 
 @pytest.fixture(scope="module")

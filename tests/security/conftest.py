@@ -27,6 +27,7 @@ from shared.db.engine import create_engine
 from shared.settings import ServiceSettings
 from shared.testing.infrastructure import fresh_database
 from shared.testing.ports import free_ports_for
+from shared.testing.topic_prefixes import new_topic_prefix
 from shared.testing.waiting import eventually
 
 API_SERVICES = ["ingest", "routing", "notifier", "search", "exporter"]
@@ -59,7 +60,7 @@ def database_url(infrastructure: None) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def topic_prefix() -> str:
-    return f"s{secrets.token_hex(4)}."
+    return new_topic_prefix("s")
 
 
 def _migrated_and_seeded(url: str) -> None:

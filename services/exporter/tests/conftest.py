@@ -44,6 +44,7 @@ from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.kafka.broker import EventPublisher
 from shared.kafka.topics import ensure_topics
 from shared.testing.infrastructure import fresh_database, kafka_bootstrap
+from shared.testing.topic_prefixes import new_topic_prefix
 
 PUBLIC_URL = "https://exports.example.test"
 
@@ -59,7 +60,7 @@ def settings(exporter_database_url: str, tmp_path_factory: pytest.TempPathFactor
     return ExporterSettings(
         database_url=exporter_database_url,
         kafka_bootstrap_servers=kafka_bootstrap(),
-        kafka_topic_prefix=f"tx{secrets.token_hex(4)}.",
+        kafka_topic_prefix=new_topic_prefix("tx"),
         kafka_partitions=1,
         kafka_publish_timeout_seconds=3,
         storage_dir=str(tmp_path_factory.mktemp("exports")),

@@ -24,6 +24,7 @@ from shared.http.errors import install_error_handlers
 from shared.http.usage import usage_router
 from shared.kafka.topics import ensure_topics, topic_name
 from shared.service import build_infrastructure
+from shared.testing.topic_prefixes import new_topic_prefix
 
 OPERATOR_TOKEN = secrets.token_urlsafe(24)
 OPERATOR = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -32,7 +33,7 @@ OPERATOR = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
 @pytest.fixture
 async def consuming(settings, sessions, routing, storage, links, events, render_policy) -> AsyncIterator:
     """exporter's export.requested.v1 consumer on a topic prefix of its own, as app.py wires it."""
-    own = settings.model_copy(update={"kafka_topic_prefix": f"txu{secrets.token_hex(4)}."})
+    own = settings.model_copy(update={"kafka_topic_prefix": new_topic_prefix("txu")})
     infra = build_infrastructure(own)
     await ensure_topics(own)
     _fake, client = routing

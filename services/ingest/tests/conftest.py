@@ -27,6 +27,7 @@ from shared.db.engine import create_engine, create_session_factory
 from shared.http.auth import issue_token
 from shared.testing.infrastructure import fresh_database, kafka_bootstrap
 from shared.testing.staff_directory import StaffDirectory
+from shared.testing.topic_prefixes import new_topic_prefix
 
 BASE_URL = "https://ingest.example.test"
 CARRIER_TOPICS = (CARRIER_INBOUND, CARRIER_STATUS, CARRIER_REJECTED)
@@ -82,7 +83,7 @@ def ingest_settings(ingest_database_url: str, staff_directory: StaffDirectory) -
     return IngestSettings(
         database_url=ingest_database_url,
         kafka_bootstrap_servers=kafka_bootstrap(),
-        kafka_topic_prefix=f"ti{secrets.token_hex(4)}.",
+        kafka_topic_prefix=new_topic_prefix("ti"),
         kafka_partitions=1,
         log_level="WARNING",
         credentials_cache_seconds=0,

@@ -23,6 +23,7 @@ from ingest.settings import IngestSettings
 from ingest.usecases.phone_numbers import NumberOutcome, apply_number_change
 from shared.contracts.phone_numbers import PhoneNumberChanged
 from shared.http.auth import issue_token
+from shared.testing.topic_prefixes import new_topic_prefix
 
 BASE_URL = "https://ingest.example.test"
 SMS_URL = f"{BASE_URL}/webhooks/twilio/sms"
@@ -43,7 +44,7 @@ async def cached(ingest_settings: IngestSettings, staff_directory_server) -> Asy
     """The app as deployed: credentials cached for minutes (the shared fixture caches nothing),
     so a change that is seen at once proves the API dropped the cached entry."""
     settings = ingest_settings.model_copy(
-        update={"credentials_cache_seconds": 600.0, "kafka_topic_prefix": f"tic{secrets.token_hex(4)}."}
+        update={"credentials_cache_seconds": 600.0, "kafka_topic_prefix": new_topic_prefix("tic")}
     )
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)

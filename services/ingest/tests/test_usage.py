@@ -23,6 +23,7 @@ from ingest.domain import twilio
 from ingest.settings import IngestSettings
 from shared.contracts.topics import CARRIER_INBOUND
 from shared.http.usage import UsageMonth
+from shared.testing.topic_prefixes import new_topic_prefix
 
 BASE_URL = "https://ingest.example.test"
 SMS_URL = f"{BASE_URL}/webhooks/twilio/sms"
@@ -37,7 +38,7 @@ async def app_with_operator(
     settings = ingest_settings.model_copy(
         update={
             "operator_tokens": f"billing={OPERATOR_TOKEN}",
-            "kafka_topic_prefix": f"tiu{secrets.token_hex(4)}.",
+            "kafka_topic_prefix": new_topic_prefix("tiu"),
         }
     )
     app = create_app(settings)

@@ -43,6 +43,7 @@ from shared.testing.infrastructure import dsn, fresh_database
 from shared.testing.infrastructure import kafka_bootstrap as started_kafka
 from shared.testing.ports import free_port
 from shared.testing.sse import SseStream
+from shared.testing.topic_prefixes import new_topic_prefix
 from shared.testing.waiting import eventually
 
 
@@ -165,7 +166,7 @@ def settings(database_url: str, kafka_bootstrap: str, smtp: SmtpServer, routing:
     return NotifierSettings(
         database_url=database_url,
         kafka_bootstrap_servers=kafka_bootstrap,
-        kafka_topic_prefix=f"tn{secrets.token_hex(4)}.",
+        kafka_topic_prefix=new_topic_prefix("tn"),
         kafka_partitions=2,
         kafka_handler_retry_seconds=5,
         routing_url=routing.url,

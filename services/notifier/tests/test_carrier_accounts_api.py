@@ -37,6 +37,7 @@ from shared.http.staff import CurrentStaffAuthenticated, RoutingStaffDirectory
 from shared.kafka.topics import ensure_topics
 from shared.service import Infrastructure, build_infrastructure
 from shared.testing.http_server import serving
+from shared.testing.topic_prefixes import new_topic_prefix
 
 API = "/api/v1/carrier-accounts"
 
@@ -59,7 +60,7 @@ async def rig(settings: NotifierSettings, routing) -> AsyncIterator[Rig]:
     async with serving(create_simulator("http://127.0.0.1:9", carrier)) as simulator_url:
         ours = settings.model_copy(
             update={
-                "kafka_topic_prefix": f"tnc{secrets.token_hex(4)}.",
+                "kafka_topic_prefix": new_topic_prefix("tnc"),
                 "twilio_api_base_url": simulator_url,
                 "telnyx_api_base_url": simulator_url,
                 "carrier_callback_base_url": "http://ingest.test",

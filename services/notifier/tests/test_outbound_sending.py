@@ -30,6 +30,7 @@ from shared.kafka.topics import ensure_topics, topic_name
 from shared.service import build_infrastructure
 from shared.testing.http_server import serving
 from shared.testing.infrastructure import fresh_database
+from shared.testing.topic_prefixes import new_topic_prefix
 
 ROOT = Path(__file__).resolve().parents[3]
 _PG_PORT = os.environ.get("SWITCHBOARD_PG_PORT", "55432")
@@ -104,7 +105,7 @@ def outbound_settings(outbound_database_url: str, simulator_url: str) -> Notifie
     return NotifierSettings(
         database_url=outbound_database_url,
         kafka_bootstrap_servers=KAFKA,
-        kafka_topic_prefix=f"t{secrets.token_hex(4)}.",
+        kafka_topic_prefix=new_topic_prefix("t"),
         kafka_partitions=2,
         twilio_api_base_url=simulator_url,
         telnyx_api_base_url=simulator_url,

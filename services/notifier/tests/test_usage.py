@@ -27,6 +27,7 @@ from shared.db.engine import create_engine, create_session_factory
 from shared.kafka.topics import topic_name
 from shared.testing.http_server import serving
 from shared.testing.infrastructure import fresh_database, kafka_bootstrap
+from shared.testing.topic_prefixes import new_topic_prefix
 
 OPERATOR_TOKEN = secrets.token_urlsafe(24)
 OPERATOR = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
@@ -45,7 +46,7 @@ async def system(usage_database_url: str) -> AsyncIterator[tuple[httpx.AsyncClie
         settings = NotifierSettings(
             database_url=usage_database_url,
             kafka_bootstrap_servers=kafka_bootstrap(),
-            kafka_topic_prefix=f"tnu{secrets.token_hex(4)}.",
+            kafka_topic_prefix=new_topic_prefix("tnu"),
             kafka_partitions=1,
             twilio_api_base_url=simulator_url,
             telnyx_api_base_url=simulator_url,

@@ -24,6 +24,7 @@ from shared.db.engine import create_engine, create_session_factory
 from shared.testing.infrastructure import fresh_database, kafka_bootstrap
 from shared.testing.kafka_records import first_record
 from shared.testing.ports import free_port
+from shared.testing.topic_prefixes import new_topic_prefix
 from shared.testing.waiting import eventually
 
 from .dms_helpers import appointment_event, customer_event, dms_id, new_number
@@ -39,7 +40,7 @@ def kafka() -> str:
 @pytest.fixture(scope="module")
 def prefix(routing_database_url, kafka, tmp_path_factory) -> str:
     """routing as a real process on this session's database, with topics of its own prefix."""
-    topic_prefix = f"td{secrets.token_hex(4)}."
+    topic_prefix = new_topic_prefix("td")
     env = {
         "DATABASE_URL": routing_database_url,
         "KAFKA_BOOTSTRAP_SERVERS": kafka,

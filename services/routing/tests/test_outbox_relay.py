@@ -5,7 +5,6 @@ takes nothing."""
 
 import asyncio
 import contextlib
-import secrets
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -20,6 +19,7 @@ from routing.tables import outbox
 from shared.db.engine import create_engine, create_session_factory
 from shared.kafka.broker import EventPublisher, PublishFailed
 from shared.testing.infrastructure import fresh_database, kafka_bootstrap
+from shared.testing.topic_prefixes import new_topic_prefix
 from shared.testing.waiting import eventually
 
 TOPIC = "relay-test.v1"
@@ -48,7 +48,7 @@ async def _nothing_unpublished(sessions) -> bool:
 
 async def test_rows_leave_in_id_order_and_are_marked_only_after_kafka_acknowledged(relay_database_url):
     bootstrap = kafka_bootstrap()
-    prefix = f"tr{secrets.token_hex(4)}."
+    prefix = new_topic_prefix("tr")
     settings = RoutingSettings(
         database_url=relay_database_url,
         kafka_bootstrap_servers=bootstrap,

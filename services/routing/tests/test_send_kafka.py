@@ -20,6 +20,7 @@ from shared.contracts.messaging import MessageSource, OutboundRequested, Outboun
 from shared.testing.infrastructure import kafka_bootstrap
 from shared.testing.kafka_records import first_record
 from shared.testing.ports import free_port
+from shared.testing.topic_prefixes import new_topic_prefix
 from shared.testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +34,7 @@ def kafka() -> str:
 @pytest.fixture(scope="module")
 def routing_service(routing_database_url, kafka, tmp_path_factory):
     """routing as a real process; yields its topic prefix."""
-    prefix = f"t{secrets.token_hex(4)}."
+    prefix = new_topic_prefix("t")
     env = {
         "DATABASE_URL": routing_database_url,
         "KAFKA_BOOTSTRAP_SERVERS": kafka,

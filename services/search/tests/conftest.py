@@ -4,7 +4,6 @@ its lifespan running in this event loop, and a plain Kafka producer to publish e
 their owners (routing, an integrator) do."""
 
 import json
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from shared.http.auth import issue_token
 from shared.kafka.topics import topic_name
 from shared.testing.infrastructure import dsn, fresh_database, kafka_bootstrap
 from shared.testing.staff_directory import StaffDirectory
+from shared.testing.topic_prefixes import new_topic_prefix
 from shared.testing.waiting import eventually
 
 
@@ -52,7 +52,7 @@ def settings(database_url: str, staff_directory: StaffDirectory) -> SearchSettin
     return SearchSettings(
         database_url=database_url,
         kafka_bootstrap_servers=kafka_bootstrap(),
-        kafka_topic_prefix=f"ts{secrets.token_hex(4)}.",
+        kafka_topic_prefix=new_topic_prefix("ts"),
         kafka_partitions=2,
         kafka_handler_retry_seconds=3,
         log_format="console",
