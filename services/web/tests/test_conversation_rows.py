@@ -32,6 +32,10 @@ def speaking(locale: str) -> Iterator[None]:
         i18n.current.reset(token)
 
 
+# One for the module's writers, as one environment's pages share theirs.
+KEPT = KeptRows(most=5_000)
+
+
 def writer(*, is_admin: bool = False, selected: str | None = None, users=None, teams=None) -> RowWriter:
     return RowWriter(
         is_admin=is_admin,
@@ -39,6 +43,7 @@ def writer(*, is_admin: bool = False, selected: str | None = None, users=None, t
         teams={TEAM: {"name": "Service"}} if teams is None else teams,
         list_query="view=all&status=open",
         selected=selected,
+        kept=KEPT,
     )
 
 

@@ -54,9 +54,6 @@ class KeptRows(dict):
         self[key] = html
 
 
-KEPT_ROWS = KeptRows(most=5_000)  # ~8 MB: the rows of 100 lists
-
-
 class RowWriter:
     """Rows of one list, for one person, in the current language (made while the list renders)."""
 
@@ -68,8 +65,10 @@ class RowWriter:
         teams: Mapping[str, Any],
         list_query: str,
         selected: str | None,
+        kept: KeptRows,
     ) -> None:
         self.is_admin = is_admin
+        self.kept = kept
         self.users = users
         self.teams = teams
         self.selected = selected
@@ -96,10 +95,10 @@ class RowWriter:
     def __call__(self, row: Mapping[str, Any]) -> Markup:
         assignee = self.assignee_of(row)
         key = (self.settings, assignee, orjson.dumps(row))
-        html = KEPT_ROWS.get(key)
+        html = self.kept.get(key)
         if html is None:
             html = self.write(row, assignee)
-            KEPT_ROWS.keep(key, html)
+            self.kept.keep(key, html)
         return html
 
     def write(self, row: Mapping[str, Any], assignee: str | None) -> Markup:

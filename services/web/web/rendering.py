@@ -43,10 +43,13 @@ def build_environment() -> jinja2.Environment:
     environment.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
     # A list row's HTML and the view menu's items (the list's hot path): conversation_rows.py and
     # list_menu.py. Imported here because they use this module's gettext.
-    from web.conversation_rows import RowWriter
+    from web.conversation_rows import KeptRows, RowWriter
     from web.list_menu import view_menu_items
 
-    environment.globals.update(row_writer=RowWriter, view_menu_items=view_menu_items, later=later)
+    kept_rows = KeptRows(most=5_000)  # ~8 MB: the rows of 100 lists, for this environment's pages
+    environment.globals.update(
+        row_writer=functools.partial(RowWriter, kept=kept_rows), view_menu_items=view_menu_items, later=later
+    )
     environment.filters.update(
         when=i18n.format_when,
         ago=i18n.format_ago,
