@@ -84,10 +84,11 @@ async def per_request_us(app, n: int) -> float:
 def variants() -> dict[str, FastAPI]:
     quiet = TracerProvider(sampler=ParentBased(ALWAYS_OFF))
     off = {"tracing": False, "metrics": False, "logs": False}
+    settings = IngestSettings(service_name="ingest-layers", log_level="WARNING")
 
     def app(*layers: str) -> FastAPI:
         made = FastAPI(telemetry=off)
-        made.include_router(bare_router())
+        made.include_router(bare_router(settings))
         if "errors" in layers:
             install_error_handlers(made)
         if "metrics" in layers:
@@ -98,8 +99,9 @@ def variants() -> dict[str, FastAPI]:
             FastAPIInstrumentor.instrument_app(made, tracer_provider=quiet)
         return made
 
-    settings = IngestSettings(service_name="ingest-layers", log_level="WARNING")
-    stack = build_app(build_infrastructure(settings), title="layers", description="", routers=[bare_router()])
+    stack = build_app(
+        build_infrastructure(settings), title="layers", description="", routers=[bare_router(settings)]
+    )
     return {
         "bare FastAPI": app(),
         "+ error handlers": app("errors"),

@@ -154,11 +154,12 @@ async def measure(
 
     claims.WebhookClaims._claim_and_publish = counted
     ingest = create_app(IngestSettings())
+    bare_settings = IngestSettings(service_name="ingest-bare")
     stack = build_app(
-        build_infrastructure(IngestSettings(service_name="ingest-bare")),
+        build_infrastructure(bare_settings),
         title="bare",
         description="",
-        routers=[bare_router()],
+        routers=[bare_router(bare_settings)],
     )
     results: dict[str, list[dict]] = {"stack": [], "ingest": []}
     async with running(ingest), running(stack):
