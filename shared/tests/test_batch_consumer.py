@@ -157,7 +157,7 @@ async def test_a_batch_gathers_the_records_that_arrive_right_behind_its_first():
     batch is empty at once (FastStream's loop asks again)."""
     from types import SimpleNamespace
 
-    from shared.kafka.consumer import _IDLE_FETCH_MS, BatchGathering, _gather_batches
+    from shared.kafka.batch_gathering import IDLE_FETCH_MS, BatchGathering, gather_batches
 
     first, second, third = (SimpleNamespace(offset=n) for n in range(3))
 
@@ -165,16 +165,16 @@ async def test_a_batch_gathers_the_records_that_arrive_right_behind_its_first():
         return BatchGathering(least=0.001, most=0, target=32, max_records=max_records)
 
     quick = _subscriber()
-    _gather_batches(quick, gathering())
+    gather_batches(quick, gathering())
     consumer = _FetchingConsumer({"p0": [first]}, {"p0": [second], "p1": [third]})
     assert await quick.get_msg(consumer) == (first, second, third)
-    assert consumer.asked == [(_IDLE_FETCH_MS, 10), (0, 9)]
+    assert consumer.asked == [(IDLE_FETCH_MS, 10), (0, 9)]
 
     full = _subscriber()
-    _gather_batches(full, gathering(max_records=2))
+    gather_batches(full, gathering(max_records=2))
     consumer = _FetchingConsumer({"p0": [first], "p1": [second]}, {"p0": [third]})
     assert await full.get_msg(consumer) == (first, second)
-    assert consumer.asked == [(_IDLE_FETCH_MS, 2)]
+    assert consumer.asked == [(IDLE_FETCH_MS, 2)]
 
     class Stopping(_FetchingConsumer):
         async def getmany(self, timeout_ms, max_records):
@@ -183,14 +183,14 @@ async def test_a_batch_gathers_the_records_that_arrive_right_behind_its_first():
             return await super().getmany(timeout_ms, max_records)
 
     stopping = _subscriber()
-    _gather_batches(stopping, gathering())
+    gather_batches(stopping, gathering())
     assert await stopping.get_msg(Stopping({"p0": [first]})) == (first,)
 
     empty = _subscriber()
-    _gather_batches(empty, gathering())
+    gather_batches(empty, gathering())
     consumer = _FetchingConsumer({}, {"p0": [third]})
     assert await empty.get_msg(consumer) == ()
-    assert consumer.asked == [(_IDLE_FETCH_MS, 10)]
+    assert consumer.asked == [(IDLE_FETCH_MS, 10)]
 
 
 async def test_at_a_steady_rate_a_batch_waits_for_its_target_or_its_deadline():
@@ -201,12 +201,12 @@ async def test_at_a_steady_rate_a_batch_waits_for_its_target_or_its_deadline():
     import time
     from types import SimpleNamespace
 
-    from shared.kafka.consumer import BatchGathering, _gather_batches
+    from shared.kafka.batch_gathering import BatchGathering, gather_batches
 
     records = [SimpleNamespace(offset=n) for n in range(10)]
     gathering = BatchGathering(least=0.001, most=0.2, target=4, max_records=100)
     subscriber = _subscriber()
-    _gather_batches(subscriber, gathering)
+    gather_batches(subscriber, gathering)
 
     # Quiet so far (nothing in the last second): the short wait, one look at the fetcher.
     consumer = _FetchingConsumer({"p0": [records[0]]}, {"p0": [records[1]]}, {"p0": [records[2]]})
@@ -232,7 +232,7 @@ async def test_at_a_steady_rate_a_batch_waits_for_its_target_or_its_deadline():
 
 
 def test_a_consumer_nobody_waits_on_may_gather_longer_than_the_setting():
-    from shared.kafka.consumer import BatchGathering
+    from shared.kafka.batch_gathering import BatchGathering
     from shared.settings import ServiceSettings
 
     settings = ServiceSettings(kafka_batch_gather_ms=15, kafka_batch_gather_max_ms=50)
