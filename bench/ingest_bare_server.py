@@ -1,8 +1,8 @@
 """The baseline for bench/ingest_checks.py: ingest's own server stack — the same `build_app`
 (error handlers, request metrics, OpenTelemetry, lifespan with the Kafka broker), the same
 uvicorn configuration (`shared.runner.serve`, one process) and the same settings from the
-environment, the same route class, body reader and form parser as ingest's Twilio webhooks
-(`RequestOnlyRoute`, `read_body`, `parse_form`) — with one bare webhook endpoint that reads the
+environment, the same route class, form reading and answer as ingest's Twilio webhooks
+(`RequestOnlyRoute`, `read_form`, `TwimlAnswer`) — with one bare webhook endpoint that reads the
 form body and answers ingest's empty TwiML, doing none of ingest's checks (no signature, no
 database, no Kafka publish).
 
@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ingest.api.body import parse_form, read_body  # noqa: E402
 from ingest.api.request_only_route import RequestOnlyRoute  # noqa: E402
-from ingest.api.twilio import EMPTY_TWIML, FORM  # noqa: E402
+from ingest.api.twilio import TwimlAnswer, read_form  # noqa: E402
 from ingest.settings import IngestSettings  # noqa: E402
+from ingest.usecases.common import Outcome  # noqa: E402
 from shared.runner import serve  # noqa: E402
 from shared.service import build_app, build_infrastructure  # noqa: E402
 
@@ -31,8 +31,8 @@ def bare_router(settings: IngestSettings) -> APIRouter:
 
     @router.post("/bare/webhook", response_class=Response)
     async def bare(request: Request) -> Response:
-        parse_form((await read_body(request, FORM, settings.max_webhook_bytes)).decode("utf-8"))
-        return Response(EMPTY_TWIML, media_type="text/xml", headers={"x-switchboard-outcome": "accepted"})
+        await read_form(request, settings)
+        return TwimlAnswer(Outcome.ACCEPTED)
 
     return router
 
