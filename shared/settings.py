@@ -26,6 +26,11 @@ class HttpProcessSettings(BaseSettings):
     otel_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint")
 
     shutdown_grace_seconds: float = 15.0
+    # How long an idle keep-alive connection stays open. Longer than any of our clients keeps an
+    # idle connection (httpx 5 s, web's pool 30 s): a client must never send a request on a
+    # connection the server is closing at that moment — a POST is not retried, and the caller
+    # would see "could not be reached". Uvicorn's own default is 5 s.
+    http_keep_alive_seconds: int = 75
     # Clients reach this process over HTTPS only (a TLS proxy in front): answers carry
     # Strict-Transport-Security. Off for plain-HTTP local runs.
     strict_transport_security: bool = False

@@ -18,10 +18,18 @@ from typing import Any, Literal
 import aiohttp
 import httpx
 import orjson
+import structlog
 from cachetools import TTLCache
 from yarl import URL
 
 from web.settings import WebSettings
+
+log = structlog.get_logger(__name__)
+
+# Idle pooled connections are dropped after this, well before the services close them
+# (`HttpProcessSettings.http_keep_alive_seconds`, 75 s): a POST sent on a connection the server
+# is closing is not retried by aiohttp, and the page would say "could not be reached".
+IDLE_CONNECTION_SECONDS = 30.0
 
 ServiceName = Literal["routing", "notifier", "search", "exporter", "ingest"]
 
@@ -127,13 +135,16 @@ class Backend:
             ) as response:
                 status, content = response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("backend call failed", service=service, method=method, path=path, error=repr(exc))
             raise Unavailable(service) from exc
         return answer_of(service, status, content, decode)
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None:
             self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=200, limit_per_host=0),
+                connector=aiohttp.TCPConnector(
+                    limit=200, limit_per_host=0, keepalive_timeout=IDLE_CONNECTION_SECONDS
+                ),
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
                 # Never carry a cookie from one person's answer to another's call.
                 cookie_jar=aiohttp.DummyCookieJar(),
