@@ -1,6 +1,7 @@
 """The whole inbound pipeline under a sustained rate (issue 17, goal 3): wrk posts signed Twilio
-texts to ingest at `--rate` for `--seconds` (Lua `delay()`, exponential gaps per connection) while
-ingest, routing, notifier and search run as real processes, `--replicas` of each consumer service
+texts to ingest at `--rate` for `--seconds` (one Poisson schedule for the run, open loop:
+`ingest_edge.DELAY_ON_SCHEDULE`) while ingest, routing, notifier and search run as real
+processes, `--replicas` of each consumer service
 (routing, notifier, search; ingest stays one process: it is the edge wrk loads). A staff page's
 stream is open the whole time: the demo admin's account-wide live stream at notifier
 (`GET /api/v1/live`, the one the web inbox keeps open), where every stored inbound text arrives
@@ -233,7 +234,7 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
             bodies,
             args.seconds,
             args.connections,
-            args.connections / args.rate * 1000,
+            rate=args.rate,
         )
         load_seconds = time.monotonic() - started
         reader_cpu = time.process_time() - reader_cpu
