@@ -23,10 +23,15 @@ Per replica count, one environment each, in one run:
 - CPU per text of every process, PostgreSQL's backends and the broker; how busy the machine was.
 
 With `--replicas 1,2` the two runs are compared: the rate each kept up with, CPU per text, and the
-ratio (issue 17: >= 1.6x where cores allow, or shown by CPU per message where they do not).
+ratio (issue 17: >= 1.6x where cores allow, or shown by CPU per message where they do not). Where
+cores do not allow, the comparison that says whether replicas scale is `--rates 300,600`: each
+replica then gets the load one process had (one at 300/s, two at 600/s), as on a machine with
+twice the cores; the consumers' CPU per text staying level says two replicas would carry twice
+the texts on twice the cores. At one rate for both, each of two replicas sees half the texts, so
+batches gathered for 100 ms are half as big and cost more per text: that is not what scaling adds.
 
     .venv/bin/python bench/sustained_load.py [--rate 600] [--seconds 300] [--replicas 1,2]
-        [--senders 2000] [--connections 64] [--grace 60]
+        [--rates 300,600] [--senders 2000] [--connections 64] [--grace 60]
 
 Target (issue 17): 600 texts/s for 5 minutes, webhook -> staff stream p99 < 500 ms, no lag at the end.
 """
@@ -281,6 +286,7 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
     return {
         "stages": _stages(staged),
         "replicas": replicas,
+        "rate": args.rate,
         "posted_per_s": posted["per_s"],
         "accepted": accepted,
         "accepted_per_s": accepted / load_seconds,
@@ -350,7 +356,7 @@ def _ms(value: float | None) -> str:
 
 def report(r: dict, args) -> None:
     print(
-        f"\n== sustained load: {args.rate:g} texts/s asked for {args.seconds:g} s, "
+        f"\n== sustained load: {r['rate']:g} texts/s asked for {args.seconds:g} s, "
         f"{r['replicas']} replica(s) =="
     )
     print(
@@ -409,32 +415,52 @@ def run(
     senders: int = 2000,
     connections: int = 64,
     grace: float = 60,
+    rates: tuple[float, ...] | None = None,
 ) -> list[dict]:
-    """One run per replica count; the comparison printed when there are several."""
-    args = argparse.Namespace(
-        rate=rate, seconds=seconds, senders=senders, connections=connections, grace=grace
-    )
+    """One run per replica count (at `rates[i]` when given, else `rate`); the comparison printed
+    when there are several."""
+    rates = rates or tuple(rate for _ in replicas)
+    if len(rates) != len(replicas):
+        raise ValueError("one rate per replica count")
     work = Path(tempfile.mkdtemp(prefix="sustained-load-"))
     print(
         f"[run] {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, load average "
         f"{os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs",
         flush=True,
     )
-    results = [run_once(args, n, work) for n in replicas]
+    results = [
+        run_once(
+            argparse.Namespace(
+                rate=each_rate, seconds=seconds, senders=senders, connections=connections, grace=grace
+            ),
+            n,
+            work,
+        )
+        for n, each_rate in zip(replicas, rates, strict=True)
+    ]
     one, *more = results
     for r in more:
         r["speedup"] = r["accepted_per_s"] / max(1e-9, one["accepted_per_s"])
         r["cpu_ratio"] = services_cpu_ms(r) / max(1e-9, services_cpu_ms(one))
+        r["consumers_cpu_ratio"] = consumers_cpu_ms(r) / max(1e-9, consumers_cpu_ms(one))
         print(
-            f"\n== {r['replicas']} replicas vs 1: accepted/s {r['accepted_per_s']:,.1f} vs "
-            f"{one['accepted_per_s']:,.1f} ({r['speedup']:.2f}x); services' CPU per text "
-            f"{services_cpu_ms(r):.2f} vs {services_cpu_ms(one):.2f} ms ({r['cpu_ratio']:.2f}x) =="
+            f"\n== {r['replicas']} replicas at {r['rate']:g}/s vs 1 at {one['rate']:g}/s: accepted/s"
+            f" {r['accepted_per_s']:,.1f} vs {one['accepted_per_s']:,.1f} ({r['speedup']:.2f}x);"
+            f" services' CPU per text {services_cpu_ms(r):.2f} vs {services_cpu_ms(one):.2f} ms"
+            f" ({r['cpu_ratio']:.2f}x); the replicated consumers' (routing, notifier, search)"
+            f" {consumers_cpu_ms(r):.2f} vs {consumers_cpu_ms(one):.2f} ms"
+            f" ({r['consumers_cpu_ratio']:.2f}x) =="
         )
     return results
 
 
 def services_cpu_ms(result: dict) -> float:
     return sum(v for k, v in result["cpu_ms"].items() if k in ("ingest", *CONSUMERS))
+
+
+def consumers_cpu_ms(result: dict) -> float:
+    """The services that run as replicas (ingest stays one process)."""
+    return sum(v for k, v in result["cpu_ms"].items() if k in CONSUMERS)
 
 
 def main() -> None:
@@ -444,6 +470,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=600)
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--replicas", default="1,2", help="comma-separated replica counts, one run each")
+    parser.add_argument(
+        "--rates", default=None, help="comma-separated rate per replica count (else --rate for each)"
+    )
     parser.add_argument("--senders", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--grace", type=float, default=60, help="seconds allowed to drain after the load")
@@ -455,6 +484,7 @@ def main() -> None:
         args.senders,
         args.connections,
         args.grace,
+        tuple(float(r) for r in args.rates.split(",")) if args.rates else None,
     )
 
 
