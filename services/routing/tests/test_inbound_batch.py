@@ -159,6 +159,42 @@ async def test_an_older_text_in_a_batch_does_not_take_over_the_preview(dealer):
     assert conversation.last_activity_at == at
 
 
+async def test_texts_to_an_open_conversation_in_one_batch_leave_it_as_one_by_one_does(dealer):
+    """Stored together in one statement, several texts to one open conversation (one delivered
+    late, one the carrier's retry of another) leave the conversation and its messages as the same
+    texts stored one by one leave another customer's."""
+    at = datetime.now(UTC) - timedelta(minutes=20)
+    together, one_by_one = a_number(), a_number()
+
+    def texts(number: str, tag: str) -> list[CarrierInbound]:
+        newest = text_from(dealer, number, "newest", at + timedelta(minutes=3), carrier_id=f"SM{tag}n")
+        return [
+            text_from(dealer, number, "next", at + timedelta(minutes=1), carrier_id=f"SM{tag}x"),
+            newest,
+            newest.model_copy(update={"event_id": uuid4()}),  # the carrier's retry: same text
+            text_from(dealer, number, "older, late", at + timedelta(minutes=2), carrier_id=f"SM{tag}o"),
+        ]
+
+    for number in (together, one_by_one):
+        await store(dealer, [text_from(dealer, number, "hello", at)])
+    stored_together = await store(dealer, texts(together, "t"))
+    stored_one_by_one = [(await store(dealer, [text]))[0] for text in texts(one_by_one, "s")]
+
+    assert [s is not None for s in stored_together] == [True, True, False, True]
+    assert [s is not None for s in stored_one_by_one] == [True, True, False, True]
+    a, b = await conversation_of(dealer, together), await conversation_of(dealer, one_by_one)
+    columns = ("status", "dealership_e164", "last_activity_at", "last_inbound_at", "last_message_at")
+    assert [getattr(a, c) for c in columns] == [getattr(b, c) for c in columns]
+    assert (a.last_message_preview, a.last_message_direction) == ("newest", "inbound")
+    assert (b.last_message_preview, b.last_message_direction) == ("newest", "inbound")
+    assert a.last_message_id == stored_together[1] and b.last_message_id == stored_one_by_one[1]
+    assert a.last_inbound_at == at + timedelta(minutes=2)  # the last text in order, though older
+    assert a.last_activity_at == at + timedelta(minutes=3)
+    assert (
+        await bodies(dealer, a.id) == await bodies(dealer, b.id) == ["hello", "next", "older, late", "newest"]
+    )
+
+
 async def test_a_text_to_a_number_not_the_accounts_fails_the_batch_and_keeps_nothing(dealer):
     good = text_from(dealer, a_number(), "hello", datetime.now(UTC))
     before = await outbox_rows(dealer)

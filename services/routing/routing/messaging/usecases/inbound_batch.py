@@ -21,11 +21,10 @@ from routing.messaging.usecases.inbound_statements import (
     CREATE_CUSTOMERS,
     KNOWN_EACH,
     REOPEN,
-    STORE_IN_CONVERSATION,
-    STORED_AMONG,
+    STORE_ALL_IN_CONVERSATIONS,
     create_customers_params,
     message_values,
-    store_params,
+    store_all_params,
 )
 from routing.outbox import events_written_together
 from shared.contracts.carrier import CarrierInbound
@@ -67,10 +66,10 @@ async def record_inbound_batch(
 
     The round trips do not grow with the batch: one claims the batch, one reads and locks what is
     known of every text, one creates the new customers with their conversations and first
-    messages, one reopens the closed conversations, one stores the other texts with their
-    conversations' updates (pipelined, each text its own statement as alone, in order), one tells
-    which were new, one writes the outbox. Under load a round trip is two waits for a busy CPU
-    (PostgreSQL's, then ours): at four round trips each, a burst of new customers took seconds.
+    messages, one reopens the closed conversations, one stores the other texts in order with
+    their conversations' updates and tells which were new, one writes the outbox. Under load a
+    round trip is two waits for a busy CPU (PostgreSQL's, then ours): at four round trips each, a
+    burst of new customers took seconds.
 
     A consent keyword, a customer whose conversations are all archived, and a new number another
     transaction claimed first are handled as alone, after those, and so is every later text of
@@ -146,16 +145,9 @@ async def _store_together(
     await _create_customers(session, together)
     await _reopen(session, [text for text in together.values() if text.reopens])
     into_conversations = [text for text in together.values() if not text.creates_customer]
-    await STORE_IN_CONVERSATION.execute_each(
-        session, [store_params(text.values, text.conversation_id) for text in into_conversations]
-    )
     if into_conversations:
-        new = {
-            row.id
-            for row in await STORED_AMONG.all(
-                session, {"ids": [text.values["id"] for text in into_conversations]}
-            )
-        }
+        params = store_all_params([(text.values, text.conversation_id) for text in into_conversations])
+        new = {row.id for row in await STORE_ALL_IN_CONVERSATIONS.all(session, params)}
         for text in into_conversations:
             text.new = text.values["id"] in new
     return together

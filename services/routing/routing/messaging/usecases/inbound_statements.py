@@ -61,9 +61,6 @@ KNOWN_EACH = DriverStatement(
         + ") AS known ON true ORDER BY given.position"
     )
 )
-# Which of these (just generated) message ids were stored: the others' carrier message id was
-# stored before.
-STORED_AMONG = DriverStatement(text("SELECT id FROM routing.messages WHERE id = ANY(CAST(:ids AS uuid[]))"))
 # The event's claim (routing.processed_events) and KNOWN in one round trip, for a text handled
 # alone: `claimed` false for an event seen before; `found` null when the number is not the
 # account's.
@@ -143,6 +140,71 @@ def _store_in_conversation():
 # written to from that number, and the text its latest message unless a later one is stored;
 # one statement (a data-modifying CTE runs whether or not the query reads it).
 STORE_IN_CONVERSATION = DriverStatement(_store_in_conversation())
+
+
+# latest_message_values' test, against a batch's latest new text in its conversation.
+_NEWER = "(c.last_message_at IS NULL OR (c.last_message_at, c.last_message_id) < (latest.at, latest.id))"
+# STORE_IN_CONVERSATION for each text of a batch (one row each in the arrays given, in the texts'
+# order), in one statement: a statement per text cost PostgreSQL its executor, locks and the
+# counters' trigger once per text. The messages are inserted in order (a carrier message id
+# given twice is stored once, the first time); each conversation with a new message is updated
+# once, to what its texts' updates one after the other leave: last written to (and from which
+# number) by its last new text in order, active until the latest of them, and its latest message
+# the latest in the timeline's order (created_at, id) of the one it had and its new texts. The
+# rows: the ids of the new messages.
+STORE_ALL_IN_CONVERSATIONS = DriverStatement(
+    text(
+        "WITH given AS (SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:accounts AS uuid[]),"
+        " CAST(:conversations AS uuid[]), CAST(:bodies AS text[]), CAST(:previews AS text[]),"
+        " CAST(:attachments AS text[]), CAST(:carriers AS text[]), CAST(:carrier_ids AS text[]),"
+        " CAST(:froms AS text[]), CAST(:tos AS text[]), CAST(:ats AS timestamptz[]))"
+        " WITH ORDINALITY AS g(id, account, conversation, body, preview, attachments, carrier,"
+        " carrier_id, from_e164, to_e164, at, position)),"
+        " stored AS ("
+        "  INSERT INTO routing.messages (id, account_id, conversation_id, direction, body, attachments,"
+        "   source_kind, carrier, carrier_message_id, status, from_e164, to_e164, created_at)"
+        "  SELECT id, account, conversation, 'inbound', body, CAST(attachments AS jsonb), 'customer',"
+        "   carrier, carrier_id, 'received', from_e164, to_e164, at FROM given ORDER BY position"
+        "  ON CONFLICT ON CONSTRAINT messages_carrier_id DO NOTHING RETURNING id),"
+        " new AS (SELECT * FROM given WHERE id IN (SELECT id FROM stored)),"
+        " last_written AS (SELECT DISTINCT ON (conversation) conversation, at, to_e164 FROM new"
+        "  ORDER BY conversation, position DESC),"
+        " latest AS (SELECT DISTINCT ON (conversation) conversation, at, id, preview FROM new"
+        "  ORDER BY conversation, at DESC, id DESC),"
+        " touched AS ("
+        "  UPDATE routing.conversations AS c SET"
+        "   last_activity_at = greatest(c.last_activity_at, latest.at),"
+        "   last_inbound_at = last_written.at,"
+        "   dealership_e164 = last_written.to_e164,"
+        "   last_message_at = CASE WHEN " + _NEWER + " THEN latest.at ELSE c.last_message_at END,"
+        "   last_message_id = CASE WHEN " + _NEWER + " THEN latest.id ELSE c.last_message_id END,"
+        "   last_message_preview = CASE WHEN " + _NEWER + " THEN latest.preview"
+        "    ELSE c.last_message_preview END,"
+        "   last_message_direction = CASE WHEN " + _NEWER + " THEN 'inbound'"
+        "    ELSE c.last_message_direction END"
+        "  FROM last_written JOIN latest USING (conversation)"
+        "  WHERE c.id = last_written.conversation)"
+        " SELECT id FROM stored"
+    )
+)
+
+
+def store_all_params(texts: list[tuple[dict, UUID]]) -> dict:
+    """STORE_ALL_IN_CONVERSATIONS' arrays for inbound messages (message_values), each with the
+    conversation it goes to, in order."""
+    return {
+        "ids": [m["id"] for m, _ in texts],
+        "accounts": [m["account_id"] for m, _ in texts],
+        "conversations": [conversation for _, conversation in texts],
+        "bodies": [m["body"] for m, _ in texts],
+        "previews": [message_preview(m["body"]) for m, _ in texts],
+        "attachments": [json.dumps(m["attachments"]) for m, _ in texts],
+        "carriers": [m["carrier"] for m, _ in texts],
+        "carrier_ids": [m["carrier_message_id"] for m, _ in texts],
+        "froms": [m["from_e164"] for m, _ in texts],
+        "tos": [m["to_e164"] for m, _ in texts],
+        "ats": [m["created_at"] for m, _ in texts],
+    }
 
 
 def store_params(message: dict, conversation_id: UUID) -> dict:
