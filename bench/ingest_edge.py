@@ -65,6 +65,8 @@ LABELS = {
     "before_half": "ingest at --before, half rate",
 }
 INGESTS = ("ingest", "before")
+# Signed bodies written per second of an ingest run at saturation (see run()).
+MAX_RATE = 12_000
 
 # Lines of "<signature>\t<form body>" become ready requests at wrk's start; `delay()` (only
 # when a rate is asked) spaces each connection's requests by exponential gaps.
@@ -276,8 +278,10 @@ def run(
     if not shutil.which("wrk"):
         raise SystemExit(WRK_INSTALL)
     work = Path(tempfile.mkdtemp(prefix="ingest-edge-"))
-    # Enough distinct texts for a saturated round at several thousand per second.
-    per_round = int(max(5000, seconds * 4000))
+    # Distinct texts for a saturated round above any rate met here (the stack ~9,000/s on an
+    # idle 2-core machine): an ingest round that came back to a body it already sent would get
+    # duplicates, cheaper requests (4,000/s a round was used up at 18:01, ~3 % duplicates).
+    per_round = int(max(5000, seconds * MAX_RATE))
     servers = (*SERVERS, "before") if before_rev else SERVERS
     ingests = [name for name in INGESTS if name in servers]
     runs: dict[str, list[dict]] = {name: [] for name in (*servers, *(f"{i}_half" for i in ingests))}
@@ -300,12 +304,14 @@ def run(
         if before is not None:
             targets["before"] = (before.url, "/webhooks/twilio/sms", before.process.pid)
         counter = iter(range(10_000))
+        written: dict[Path, int] = {}
 
         def bodies_for(tag: str, count: int = per_round, server: str = "ingest") -> Path:
             # Signed for the server's own URL (its port is part of what Twilio signs).
             path = work / f"bodies-{tag}-{next(counter)}.txt"
             url, route, _pid = targets[server]
             write_bodies(path, f"{url}{route}", count, tag)
+            written[path] = count
             return path
 
         def measure(name: str, bodies: Path, secs: float, delay_ms: float = 0) -> dict:
@@ -326,6 +332,8 @@ def run(
             }
             result["machine_busy"] = used["machine busy"] / max(1e-9, used["machine total"])
             if name in INGESTS:
+                # Requests past the bodies written went to bodies already sent: duplicates.
+                result["reused"] = max(0, result["requests"] - written[bodies])
                 result["accepted"] = asyncio.run(_count_received(environment.database_url)) - received
                 records, batches, ack_seconds = (
                     b - a for a, b in zip(published, _publish_counters(url), strict=True)
@@ -343,7 +351,7 @@ def run(
             )
             warm = bodies_for("warm", 2000)
             for name in servers:
-                bodies = bodies_for(f"warm-{name}", 3000, name) if name in INGESTS else warm
+                bodies = bodies_for(f"warm-{name}", 2 * MAX_RATE, name) if name in INGESTS else warm
                 measure(name, bodies, 2)
             shared_bodies = bodies_for("bare")
             for round_no in range(rounds):
@@ -365,7 +373,7 @@ def run(
                     # seconds between its requests.
                     result = measure(
                         name,
-                        bodies_for(f"h{round_no}", server=name),
+                        bodies_for(f"h{round_no}", int(max(5000, seconds * half * 1.5)), name),
                         seconds,
                         delay_ms=connections / half * 1000,
                     )
@@ -399,8 +407,9 @@ def run(
 
 def _line(r: dict) -> str:
     cpu = ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_ms_per_req"].items() if k != "machine busy")
+    reused = f", {r['reused']} bodies sent twice" if r.get("reused") else ""
     accepted = (
-        f", accepted {r['accepted']} (groups of {r['group']:.1f}, Kafka ack {r['ack_ms']:.1f} ms)"
+        f", accepted {r['accepted']} (groups of {r['group']:.1f}, Kafka ack {r['ack_ms']:.1f} ms{reused})"
         if "accepted" in r
         else ""
     )
