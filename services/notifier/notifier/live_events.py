@@ -5,25 +5,40 @@ import json
 from datetime import timedelta
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.domain.live_changes import LiveChange
-from notifier.repository import LOCKED_FIRST, NOTIFY_ALL
+from notifier.repository import LOCKED_FIRST
 
 # Only one replica prunes at a time; the others skip that round.
 _PRUNE_LOCK = "notifier.live_prune"
 
 
-_STORE = text(
-    "INSERT INTO notifier.live_events (account_id, source_event_id, conversation_id, data)"
+# Lock the accounts, insert, and announce each change stored now, in id order, on commit: one
+# statement. The announcement is `{"account_id": ..., "live": {"id": ..., **data}}` with the data's
+# keys as jsonb gives them back (what `_serialize` makes of the row); pg_notify runs above the sort
+# (a volatile output is computed after ORDER BY), so in id order.
+_STORE_AND_ANNOUNCE = (
+    "WITH stored AS ("
+    " INSERT INTO notifier.live_events (account_id, source_event_id, conversation_id, data)"
     " SELECT account, event, conversation, CAST(data AS jsonb) FROM unnest("
     "  CAST(:accounts AS uuid[]), CAST(:events AS uuid[]), CAST(:conversations AS uuid[]),"
     "  CAST(:data AS text[])"
     " ) WITH ORDINALITY AS change(account, event, conversation, data, position)"
     f"{LOCKED_FIRST} ORDER BY position"
-    " ON CONFLICT DO NOTHING RETURNING id, account_id, source_event_id, conversation_id, data"
+    " ON CONFLICT DO NOTHING RETURNING id, account_id, source_event_id, conversation_id, data)"
+    " SELECT id, source_event_id, conversation_id, pg_notify(CAST(:channel AS text),"
+    '  \'{"account_id": "\' || account_id || \'", "live": {"id": \' || id'
+    "  || CASE WHEN data = '{}' THEN '}' ELSE ', ' || substr(CAST(data AS text), 2) END || '}') AS announced"
+    " FROM stored ORDER BY id"
 )
+_PARAMETERS = ("keys", "accounts", "events", "conversations", "data", "channel")
+# The same for a bare asyncpg connection (the consumer's: no SQLAlchemy round on the way).
+_STORE_AND_ANNOUNCE_ASYNCPG = _STORE_AND_ANNOUNCE
+for _number, _name in enumerate(_PARAMETERS, 1):
+    _STORE_AND_ANNOUNCE_ASYNCPG = _STORE_AND_ANNOUNCE_ASYNCPG.replace(f":{_name} ", f"${_number} ")
 
 
 async def store_changes(
@@ -37,46 +52,70 @@ async def store_changes(
 async def store_changes_of_events(
     session: AsyncSession, events: list[tuple[UUID, UUID, list[LiveChange]]], channel: str
 ) -> list[list[dict]]:
-    """`store_changes` for several events' (account, event id, changes) at once, in two
-    statements whatever their number (lock the accounts and insert, announce): per event, the
-    rows stored now."""
-    stored: list[list[dict]] = [[] for _ in events]
-    changes = [
+    """`store_changes` for several events' (account, event id, changes) at once, in one statement
+    whatever their number (lock the accounts, insert, announce): per event, the rows stored now."""
+    changes = _changes(events)
+    if not changes:
+        return [[] for _ in events]
+    rows = await session.execute(text(_STORE_AND_ANNOUNCE), {**_parameters(changes), "channel": channel})
+    return _stored(events, changes, rows)
+
+
+async def store_changes_on(
+    connection: asyncpg.Connection, events: list[tuple[UUID, UUID, list[LiveChange]]], channel: str
+) -> list[list[dict]]:
+    """`store_changes_of_events` on an asyncpg connection, in the caller's transaction."""
+    changes = _changes(events)
+    if not changes:
+        return [[] for _ in events]
+    parameters = {**_parameters(changes), "channel": channel}
+    rows = await connection.fetch(_STORE_AND_ANNOUNCE_ASYNCPG, *(parameters[name] for name in _PARAMETERS))
+    return _stored(events, changes, rows)
+
+
+def _changes(events: list[tuple[UUID, UUID, list[LiveChange]]]) -> list[tuple[int, UUID, UUID, LiveChange]]:
+    return [
         (index, account_id, event_id, change)
         for index, (account_id, event_id, event_changes) in enumerate(events)
         for change in event_changes
     ]
-    if not changes:
-        return stored
+
+
+def _parameters(changes: list[tuple[int, UUID, UUID, LiveChange]]) -> dict:
     # Ids come from one sequence but transactions commit in any order; a stream that sent id 12
     # would skip an id 11 committed after it. Locking the accounts (sorted: no deadlock) from
     # before the ids are drawn until commit makes one account's changes commit in id order.
     accounts = sorted({account_id for _, account_id, _, _ in changes})
-    rows = await session.execute(
-        _STORE,
-        {
-            "keys": [f"notifier.live:{account_id}" for account_id in accounts],
-            "accounts": [account_id for _, account_id, _, _ in changes],
-            "events": [event_id for _, _, event_id, _ in changes],
-            "conversations": [change.conversation_id for _, _, _, change in changes],
-            "data": [json.dumps(change.data) for _, _, _, change in changes],
-        },
-    )
-    new = {(row.source_event_id, row.conversation_id): row for row in rows}
-    announced: list[tuple[int, str]] = []
-    for index, account_id, event_id, change in changes:
-        row = new.pop((event_id, change.conversation_id), None)
-        if row is None:  # stored before (a redelivery)
-            continue
-        stored_change = _serialize(row._mapping)
-        stored[index].append(stored_change)
-        payload = json.dumps({"account_id": str(account_id), "live": stored_change})
-        announced.append((stored_change["id"], payload))
-    if announced:
-        await session.execute(
-            NOTIFY_ALL, {"channel": channel, "payloads": [payload for _, payload in sorted(announced)]}
-        )
+    return {
+        "keys": [f"notifier.live:{account_id}" for account_id in accounts],
+        "accounts": [account_id for _, account_id, _, _ in changes],
+        "events": [event_id for _, _, event_id, _ in changes],
+        "conversations": [change.conversation_id for _, _, _, change in changes],
+        "data": [json.dumps(change.data) for _, _, _, change in changes],
+    }
+
+
+def _stored(events: list, changes: list[tuple[int, UUID, UUID, LiveChange]], rows) -> list[list[dict]]:
+    """Per event, the changes stored now as they read back (id first, then the data's keys as
+    jsonb orders them); one stored before (a redelivery) is left out."""
+    # asyncpg's UUIDs equal and hash as uuid.UUID.
+    new = {(row[1], row[2]): row[0] for row in rows}
+    stored: list[list[dict]] = [[] for _ in events]
+    for index, _, event_id, change in changes:
+        change_id = new.pop((event_id, change.conversation_id), None)
+        if change_id is not None:
+            stored[index].append({"id": change_id, **jsonb_ordered(change.data)})
     return stored
+
+
+def jsonb_ordered(value):
+    """`value` as jsonb gives it back: an object's keys shortest first, then by their bytes."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda key: (len(key.encode()), key.encode()))
+        return {key: jsonb_ordered(value[key]) for key in keys}
+    if isinstance(value, list | tuple):
+        return [jsonb_ordered(item) for item in value]
+    return value
 
 
 async def announce(session: AsyncSession, channel: str, account_id: UUID, message: dict) -> None:

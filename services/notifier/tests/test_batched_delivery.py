@@ -80,7 +80,10 @@ async def test_live_changes_of_a_batch_are_stored_once_per_conversation_and_anno
         (
             dealer.account_id,
             event,
-            [LiveChange(one, {"change": "message_received"}), LiveChange(two, {"change": "x"})],
+            [
+                LiveChange(one, {"change": "message_received", "conversation_id": str(one), "a": "1"}),
+                LiveChange(two, {"change": "x"}),
+            ],
         ),
         (other_dealer.account_id, other_event, [LiveChange(uuid4(), {"change": "message_received"})]),
         (dealer.account_id, event, [LiveChange(one, {"change": "message_received"})]),  # redelivered
@@ -107,5 +110,8 @@ async def test_live_changes_of_a_batch_are_stored_once_per_conversation_and_anno
         async with sessions() as session:
             changes = await live_events.changes_after(session, dealer.account_id, 0, 10)
         assert [c["change"] for c in changes] == ["message_received", "x"]
+        # What was returned and announced is the change as it reads back, keys in the same order.
+        assert [list(c.items()) for c in stored[0]] == [list(c.items()) for c in changes]
+        assert [list(m["live"].items()) for m in ours[:2]] == [list(c.items()) for c in changes]
     finally:
         await engine.dispose()
