@@ -115,3 +115,60 @@ async def test_live_changes_of_a_batch_are_stored_once_per_conversation_and_anno
         assert [list(m["live"].items()) for m in ours[:2]] == [list(c.items()) for c in changes]
     finally:
         await engine.dispose()
+
+
+async def test_what_is_announced_is_byte_for_byte_the_stored_notification_serialized(
+    database_url, settings, dealer
+):
+    """The announcement is built in SQL around what Python made of the draft: it must read as
+    `announcement(serialize(row))` of the row as stored, whatever the text or the data holds, and
+    one too big for pg_notify is announced by id only."""
+    sam = dealer.users["sam"]
+    drafts = [
+        NotificationDraft(
+            sam,
+            "mentioned",
+            "Élodie a écrit « ça » 🚗",
+            'line\nbreak "quoted" \\',
+            {
+                "zeta": ["a", {"b": None, "aa": True}],
+                "n": 3,
+                "id_like": "x",
+                "é": "ü",
+            },
+        ),
+        NotificationDraft(dealer.users["kim"], "mentioned", "big", "é" * 1200, {"note": "ü" * 300}),
+    ]
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    raw: list[str] = []
+    stored: list[list[dict]] = []
+
+    async def store() -> None:
+        async with sessions.begin() as session:
+            stored.extend(
+                await repository.store_notifications_of_events(
+                    session, [(dealer.account_id, uuid4(), drafts)], settings.live_channel
+                )
+            )
+
+    listener = await asyncpg.connect(dsn(database_url))
+    try:
+        await listener.add_listener(settings.live_channel, lambda *args: raw.append(args[-1]))
+        await store()
+        await asyncio.sleep(0.5)
+        ids = [n["id"] for n in stored[0]]
+        async with sessions() as session:
+            rows = [
+                (await repository.notifications_after(session, dealer.account_id, user, 0))[-1]
+                for user in (sam, dealer.users["kim"])
+            ]
+        assert [row["id"] for row in rows] == ids
+        # Returned as read back, key order included.
+        assert [list(n.items()) for n in stored[0]] == [list(row.items()) for row in rows]
+        ours = [payload for payload in raw if any(f'"id": {i},' in payload for i in ids)]
+        assert ours == [repository.announcement(row) for row in rows]
+        assert json.loads(ours[1]) == {"id": ids[1], "user_id": str(dealer.users["kim"]), "fetch": True}
+    finally:
+        await listener.close()
+        await engine.dispose()
