@@ -6,6 +6,15 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Asked for every batch of texts: built once, so SQLAlchemy computes their cache keys once.
+_EMAIL_CHOICES = text(
+    "SELECT user_id, kind, by_email FROM notifier.email_preferences"
+    " WHERE account_id = :account AND user_id = ANY(:users)"
+)
+_UNASSIGNED_RECIPIENTS = text(
+    "SELECT user_ids FROM notifier.unassigned_recipients WHERE account_id = :account"
+)
+
 
 async def stored_email_choices(
     session: AsyncSession, account_id: UUID, user_ids: list[UUID]
@@ -13,13 +22,7 @@ async def stored_email_choices(
     """{user: {kind: by_email}} for what each user chose; users who chose nothing are absent."""
     if not user_ids:
         return {}
-    rows = await session.execute(
-        text(
-            "SELECT user_id, kind, by_email FROM notifier.email_preferences"
-            " WHERE account_id = :account AND user_id = ANY(:users)"
-        ),
-        {"account": account_id, "users": list(user_ids)},
-    )
+    rows = await session.execute(_EMAIL_CHOICES, {"account": account_id, "users": list(user_ids)})
     choices: dict[UUID, dict] = {}
     for row in rows:
         choices.setdefault(row.user_id, {})[row.kind] = row.by_email
@@ -43,10 +46,7 @@ async def save_email_choices(
 
 async def unassigned_recipients(session: AsyncSession, account_id: UUID) -> list[UUID] | None:
     """The account's own choice, or None when it keeps the default (its admins)."""
-    return await session.scalar(
-        text("SELECT user_ids FROM notifier.unassigned_recipients WHERE account_id = :account"),
-        {"account": account_id},
-    )
+    return await session.scalar(_UNASSIGNED_RECIPIENTS, {"account": account_id})
 
 
 async def save_unassigned_recipients(
