@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.domain.live_changes import LiveChange
-from notifier.repository import LOCKED_FIRST, jsonb_ordered
+from notifier.repository import LOCKED_FIRST
 
 # Only one replica prunes at a time; the others skip that round.
 _PRUNE_LOCK = "notifier.live_prune"
@@ -106,6 +106,16 @@ def _stored(events: list, changes: list[tuple[int, UUID, UUID, LiveChange]], row
         if change_id is not None:
             stored[index].append({"id": change_id, **jsonb_ordered(change.data)})
     return stored
+
+
+def jsonb_ordered(value):
+    """`value` as jsonb gives it back: an object's keys shortest first, then by their bytes."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda key: (len(key.encode()), key.encode()))
+        return {key: jsonb_ordered(value[key]) for key in keys}
+    if isinstance(value, list | tuple):
+        return [jsonb_ordered(item) for item in value]
+    return value
 
 
 async def announce(session: AsyncSession, channel: str, account_id: UUID, message: dict) -> None:

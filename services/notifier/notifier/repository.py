@@ -23,35 +23,19 @@ LOCKED_FIRST = (
     " FROM unnest(CAST(:keys AS text[])) AS key) >= 0"
 )
 # One row per in-app draft, ids drawn in the drafts' order; a (event, user) stored before is not.
-# Each row stored now is announced on commit, in id order (pg_notify runs above the sort: a
-# volatile output is computed after ORDER BY), in one statement with the insert. The caller
-# passes each announcement made in Python but for the id and the time the row was stored
-# (`_announced_parts`), so what is announced is, byte for byte, `announcement(serialize(row))`.
-_STORE_AND_ANNOUNCE = text(
-    "WITH stored AS ("
-    " INSERT INTO notifier.notifications (account_id, user_id, kind, title, body, data, source_event_id)"
+_STORE = text(
+    "INSERT INTO notifier.notifications (account_id, user_id, kind, title, body, data, source_event_id)"
     " SELECT account, recipient, kind, title, body, CAST(data AS jsonb), event FROM unnest("
     "  CAST(:accounts AS uuid[]), CAST(:users AS uuid[]), CAST(:kinds AS text[]), CAST(:titles AS text[]),"
     "  CAST(:bodies AS text[]), CAST(:data AS text[]), CAST(:events AS uuid[])"
     " ) WITH ORDINALITY AS draft(account, recipient, kind, title, body, data, event, position)"
     f"{LOCKED_FIRST} ORDER BY position"
-    " ON CONFLICT DO NOTHING RETURNING id, source_event_id, user_id, created_at),"
-    " announced AS ("
-    "  SELECT stored.*, parts.middle || CASE WHEN extract(microseconds FROM"
-    "   created_at) % 1000000 = 0 THEN to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-    "   ELSE to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') END AS middle"
-    "  FROM stored JOIN unnest("
-    "   CAST(:parts_events AS uuid[]), CAST(:parts_users AS uuid[]), CAST(:middles AS text[])"
-    "  ) AS parts(event, recipient, middle)"
-    "   ON parts.event = stored.source_event_id AND parts.recipient = stored.user_id)"
-    " SELECT id, source_event_id, user_id, created_at, pg_notify(CAST(:channel AS text), CASE"
-    "  WHEN octet_length(middle) + length(CAST(id AS text)) + :fixed < :max_payload"
-    '  THEN \'{"id": \' || id || middle || \'+00:00", "read_at": null}\''
-    '  ELSE \'{"id": \' || id || \', "user_id": "\' || user_id || \'", "fetch": true}\' END) AS announced'
-    " FROM announced ORDER BY id"
+    f" ON CONFLICT DO NOTHING RETURNING source_event_id, {_COLUMNS}"
 )
-# What the announcement adds around the id and the middle part: '{"id": ', '+00:00", "read_at": null}'.
-_FIXED = len('{"id": ') + len('+00:00", "read_at": null}')
+# Each payload to `channel`'s listeners on commit, in the array's order.
+NOTIFY_ALL = text(
+    "SELECT count(pg_notify(:channel, payload)) FROM unnest(CAST(:payloads AS text[])) AS payload"
+)
 
 
 async def store_notifications(
@@ -69,9 +53,9 @@ async def store_notifications(
 async def store_notifications_of_events(
     session: AsyncSession, events: list[tuple[UUID, UUID, list[NotificationDraft]]], channel: str
 ) -> list[list[dict]]:
-    """`store_notifications` for several events' (account, event id, drafts) at once, in one
-    statement whatever their number (lock the feeds, insert, announce): per event, the rows
-    stored now, as `serialize` reads them back."""
+    """`store_notifications` for several events' (account, event id, drafts) at once, in two
+    statements whatever their number (lock the feeds and insert, announce): per event, the rows
+    stored now."""
     stored: list[list[dict]] = [[] for _ in events]
     in_app = [
         (index, account_id, event_id, draft)
@@ -81,17 +65,12 @@ async def store_notifications_of_events(
     ]
     if not in_app:
         return stored
-    # A (event, user) drafted twice is stored once, from its first draft (ON CONFLICT keeps it).
-    firsts: dict[tuple[UUID, UUID], tuple[int, NotificationDraft, dict]] = {}
-    for index, _, event_id, draft in in_app:
-        if (event_id, draft.user_id) not in firsts:
-            firsts[(event_id, draft.user_id)] = (index, draft, jsonb_ordered(draft.data))
     # Ids come from one sequence but transactions commit in any order; a stream that sent id
     # 12 would skip an id 11 committed after it. Holding a per-user lock from before the ids are
     # drawn until commit makes one user's notifications commit in id order.
     users = sorted({draft.user_id for _, _, _, draft in in_app})
     rows = await session.execute(
-        _STORE_AND_ANNOUNCE,
+        _STORE,
         {
             "keys": [f"notifier.feed:{user_id}" for user_id in users],
             "accounts": [account_id for _, account_id, _, _ in in_app],
@@ -101,58 +80,24 @@ async def store_notifications_of_events(
             "bodies": [draft.body for _, _, _, draft in in_app],
             "data": [json.dumps(draft.data) for _, _, _, draft in in_app],
             "events": [event_id for _, _, event_id, _ in in_app],
-            "parts_events": [event_id for event_id, _ in firsts],
-            "parts_users": [user_id for _, user_id in firsts],
-            "middles": [_announced_middle(draft, data) for _, draft, data in firsts.values()],
-            "channel": channel,
-            "fixed": _FIXED,
-            "max_payload": _MAX_NOTIFY_PAYLOAD,
         },
     )
     new = {(row.source_event_id, row.user_id): row for row in rows}
-    for (event_id, user_id), (index, draft, data) in firsts.items():
-        row = new.get((event_id, user_id))
-        if row is None:  # stored before (a replay)
+    announced: list[tuple[int, str]] = []
+    for index, _, event_id, draft in in_app:
+        row = new.pop((event_id, draft.user_id), None)
+        if row is None:  # stored before (a replay), or this user's draft came twice
             continue
-        stored[index].append(
-            {
-                "id": row.id,
-                "user_id": str(user_id),
-                "kind": draft.kind,
-                "title": draft.title,
-                "body": draft.body,
-                "data": data,
-                "created_at": row.created_at.isoformat(),
-                "read_at": None,
-            }
+        notification = serialize(row._mapping)
+        stored[index].append(notification)
+        announced.append((notification["id"], announcement(notification)))
+    if announced:
+        # Delivered by Postgres to every replica's listener when (and only if) this commits, in
+        # id order (a stream skips an id below one it has sent).
+        await session.execute(
+            NOTIFY_ALL, {"channel": channel, "payloads": [payload for _, payload in sorted(announced)]}
         )
     return stored
-
-
-def _announced_middle(draft: NotificationDraft, data: dict) -> str:
-    """`announcement(serialize(row))` between the id and the time the row was stored."""
-    whole = json.dumps(
-        {
-            "id": 0,
-            "user_id": str(draft.user_id),
-            "kind": draft.kind,
-            "title": draft.title,
-            "body": draft.body,
-            "data": data,
-            "created_at": "",
-        }
-    )
-    return whole[len('{"id": 0') : -len('"}')]
-
-
-def jsonb_ordered(value):
-    """`value` as jsonb gives it back: an object's keys shortest first, then by their bytes."""
-    if isinstance(value, dict):
-        keys = sorted(value, key=lambda key: (len(key.encode()), key.encode()))
-        return {key: jsonb_ordered(value[key]) for key in keys}
-    if isinstance(value, list | tuple):
-        return [jsonb_ordered(item) for item in value]
-    return value
 
 
 async def announce_read(session: AsyncSession, channel: str, user_id: UUID, read: dict) -> None:
