@@ -1,8 +1,11 @@
 """Async SQLAlchemy engine and sessions for one service."""
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -10,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from shared.settings import ServiceSettings
 
@@ -61,3 +65,19 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+@contextlib.asynccontextmanager
+async def pooled_asyncpg_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """An asyncpg connection from the engine's pool, returned to it afterwards, for a hot path
+    that talks to asyncpg itself. Checked out as the pool's raw connection, not through
+    engine.connect(): an AsyncConnection takes three greenlet switches to open, unwrap and close
+    (~56 µs against ~26 here, issue 17). SQLAlchemy starts no transaction on it (nothing runs
+    through SQLAlchemy), so its reset on return does not talk to PostgreSQL; the return runs in a
+    greenlet like AsyncConnection's close, in case the pool's reset or a check-in event ever
+    needs to await."""
+    pooled = await engine.raw_connection()
+    try:
+        yield pooled.driver_connection
+    finally:
+        await greenlet_spawn(pooled.close)

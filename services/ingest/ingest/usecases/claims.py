@@ -25,21 +25,18 @@ claims nothing and so counts nothing more; a group that fails counts nothing, an
 retry (or catch-up) counts the text when it is accepted."""
 
 import asyncio
-import contextlib
 import contextvars
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
 from opentelemetry import propagate
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.util import greenlet_spawn
 
 from shared.contracts.base import Event
 from shared.contracts.carrier import CarrierInbound
 from shared.contracts.topics import TopicSpec
+from shared.db.engine import pooled_asyncpg_connection
 from shared.kafka.broker import EventPublisher
 
 # Straight through asyncpg (its statement cache prepares it once per connection): through a
@@ -118,21 +115,6 @@ class WebhookClaims:
             task.add_done_callback(self._groups.discard)
             await handed
 
-    @contextlib.asynccontextmanager
-    async def _pooled_connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """An asyncpg connection from the engine's pool, returned to it afterwards. Checked out
-        as the pool's raw connection, not through engine.connect(): an AsyncConnection takes
-        three greenlet switches to open, unwrap and close (~56 µs a group against ~26 here,
-        issue 17; at moderate rates a group holds one or two webhooks). SQLAlchemy starts no
-        transaction on it (nothing runs through SQLAlchemy), so its reset on return does not
-        talk to PostgreSQL; the return runs in a greenlet like AsyncConnection's close, in
-        case the pool's reset or a check-in event ever needs to await."""
-        pooled = await self._engine.raw_connection()
-        try:
-            yield pooled.driver_connection
-        finally:
-            await greenlet_spawn(pooled.close)
-
     def _take_group(self) -> list[_Waiting]:
         group = self._waiting[: self._max_group]
         del self._waiting[: self._max_group]
@@ -168,7 +150,7 @@ class WebhookClaims:
         wait for its claim is one round trip shorter (issue 17: at saturation ingest is bound by
         that latency, 32 connections each waiting for their group). Only one group takes at a
         time (the runner starts the next once this one handed), so arrival order holds."""
-        async with self._pooled_connection() as connection, connection.transaction():
+        async with pooled_asyncpg_connection(self._engine) as connection, connection.transaction():
             group.extend(self._take_group())
             if not group:  # nothing waiting (the runner starts a group only when something is)
                 return set()

@@ -7,13 +7,11 @@ nor replays their history, and it may start at the topics' end (see
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-import asyncpg
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.util import greenlet_spawn
 
 from notifier import live_events
 from notifier.domain.live_changes import live_changes
@@ -30,6 +28,7 @@ from shared.contracts.topics import (
     MESSAGE_SENT,
     MESSAGE_STATUS_CHANGED,
 )
+from shared.db.engine import pooled_asyncpg_connection
 from shared.kafka.consumer import subscribe, subscribe_batch
 from shared.service import BackgroundJob, Infrastructure
 
@@ -98,7 +97,7 @@ def live_handler(
         # Every change of the batch in one statement (lock, insert, announce), on the pool's
         # asyncpg connection: a session's begin, execute and commit cost more CPU than the
         # statement itself at the inbound rate (issue 17).
-        async with _pooled_connection(engine) as connection, connection.transaction():
+        async with pooled_asyncpg_connection(engine) as connection, connection.transaction():
             stored = await live_events.store_changes_on(
                 connection,
                 [(event.account_id, event.event_id, live_changes(event)) for event in recent],
@@ -107,19 +106,6 @@ def live_handler(
         log.debug("live changes stored", events=len(recent), count=sum(len(rows) for rows in stored))
 
     return on_conversation_changes
-
-
-@contextlib.asynccontextmanager
-async def _pooled_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """An asyncpg connection from the engine's pool, returned to it afterwards (as ingest's
-    claims take theirs). SQLAlchemy starts no transaction on it (nothing runs through
-    SQLAlchemy), so its reset on return does not talk to PostgreSQL; the return runs in a
-    greenlet like AsyncConnection's close, in case the pool's reset ever needs to await."""
-    pooled = await engine.raw_connection()
-    try:
-        yield pooled.driver_connection
-    finally:
-        await greenlet_spawn(pooled.close)
 
 
 def pruning_job(sessions: async_sessionmaker[AsyncSession], settings: NotifierSettings) -> BackgroundJob:
