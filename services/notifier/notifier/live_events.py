@@ -20,7 +20,7 @@ _PRUNE_LOCK = "notifier.live_prune"
 # statement. The announcement is `{"account_id": ..., "live": {"id": ..., **data}}` with the data's
 # keys as jsonb gives them back (what `_serialize` makes of the row); pg_notify runs above the sort
 # (a volatile output is computed after ORDER BY), so in id order.
-_STORE_AND_ANNOUNCE = (
+_STORE_AND_ANNOUNCE_NAMED = (
     "WITH stored AS ("
     " INSERT INTO notifier.live_events (account_id, source_event_id, conversation_id, data)"
     " SELECT account, event, conversation, CAST(data AS jsonb) FROM unnest("
@@ -35,41 +35,32 @@ _STORE_AND_ANNOUNCE = (
     " FROM stored ORDER BY id"
 )
 _PARAMETERS = ("keys", "accounts", "events", "conversations", "data", "channel")
-# The same for a bare asyncpg connection (the consumer's: no SQLAlchemy round on the way).
-_STORE_AND_ANNOUNCE_ASYNCPG = _STORE_AND_ANNOUNCE
-for _number, _name in enumerate(_PARAMETERS, 1):
-    _STORE_AND_ANNOUNCE_ASYNCPG = _STORE_AND_ANNOUNCE_ASYNCPG.replace(f":{_name} ", f"${_number} ")
 
 
-async def store_changes(
-    session: AsyncSession, account_id: UUID, source_event_id: UUID, changes: list[LiveChange], channel: str
-) -> list[dict]:
-    """Stores each change once per (event, conversation), announces it to every replica's
-    streams on commit, and returns the rows stored now (a redelivered event stores nothing)."""
-    return (await store_changes_of_events(session, [(account_id, source_event_id, changes)], channel))[0]
+def _numbered(statement: str, names: tuple[str, ...]) -> str:
+    """`statement` with asyncpg's `$1, $2...` for its `:name` parameters (LOCKED_FIRST is written
+    for SQLAlchemy's `text()`, shared with the notifications' statements)."""
+    for number, name in enumerate(names, 1):
+        statement = statement.replace(f":{name} ", f"${number} ")
+    return statement
 
 
-async def store_changes_of_events(
-    session: AsyncSession, events: list[tuple[UUID, UUID, list[LiveChange]]], channel: str
-) -> list[list[dict]]:
-    """`store_changes` for several events' (account, event id, changes) at once, in one statement
-    whatever their number (lock the accounts, insert, announce): per event, the rows stored now."""
-    changes = _changes(events)
-    if not changes:
-        return [[] for _ in events]
-    rows = await session.execute(text(_STORE_AND_ANNOUNCE), {**_parameters(changes), "channel": channel})
-    return _stored(events, changes, rows)
+# On the consumer's pooled asyncpg connection: no SQLAlchemy round on the way (issue 17).
+_STORE_AND_ANNOUNCE = _numbered(_STORE_AND_ANNOUNCE_NAMED, _PARAMETERS)
 
 
 async def store_changes_on(
     connection: asyncpg.Connection, events: list[tuple[UUID, UUID, list[LiveChange]]], channel: str
 ) -> list[list[dict]]:
-    """`store_changes_of_events` on an asyncpg connection, in the caller's transaction."""
+    """Stores each of several events' (account, event id, changes) once per (event,
+    conversation), in the caller's transaction, and announces each stored now to every replica's
+    streams on commit, in one statement whatever their number (lock the accounts, insert,
+    announce): per event, the rows stored now (a redelivered event stores nothing)."""
     changes = _changes(events)
     if not changes:
         return [[] for _ in events]
     parameters = {**_parameters(changes), "channel": channel}
-    rows = await connection.fetch(_STORE_AND_ANNOUNCE_ASYNCPG, *(parameters[name] for name in _PARAMETERS))
+    rows = await connection.fetch(_STORE_AND_ANNOUNCE, *(parameters[name] for name in _PARAMETERS))
     return _stored(events, changes, rows)
 
 

@@ -11,7 +11,7 @@ import asyncpg
 from notifier import live_events, repository
 from notifier.domain.drafts import NotificationDraft
 from notifier.domain.live_changes import LiveChange
-from shared.db.engine import create_engine, create_session_factory
+from shared.db.engine import create_engine, create_session_factory, pooled_asyncpg_connection
 from shared.testing.infrastructure import dsn
 
 
@@ -93,8 +93,9 @@ async def test_live_changes_of_a_batch_are_stored_once_per_conversation_and_anno
     stored: list[list[dict]] = []
 
     async def store() -> None:
-        async with sessions.begin() as session:
-            stored.extend(await live_events.store_changes_of_events(session, events, settings.live_channel))
+        # As the consumer does: the pool's asyncpg connection, in a transaction of its own.
+        async with pooled_asyncpg_connection(engine) as connection, connection.transaction():
+            stored.extend(await live_events.store_changes_on(connection, events, settings.live_channel))
 
     try:
         heard = await _announced_during(database_url, settings.live_channel, store)
