@@ -15,7 +15,7 @@ own, enough for 12,000 a second (more than any server here answers), so no satur
 a body twice (a duplicate, a cheaper request; a round that did would say how many); what ingest
 accepted is counted in its `received_webhooks` table. Per server: requests/s, p50/p99 (wrk), CPU
 ms per request from /proc (for ingest also PostgreSQL's backends of the run's database and the
-Kafka broker). Then ingest at half the median saturated rate (Lua `delay()`, exponential gaps),
+Kafka broker). Then ingest at half the median saturated rate (Lua `delay()` on one Poisson schedule),
 for the p99 target.
 
     .venv/bin/python bench/ingest_edge.py [--seconds 10] [--connections 32] [--rounds 3] [--profile]
@@ -71,7 +71,7 @@ INGESTS = ("ingest", "before")
 MAX_RATE = 12_000
 
 # Lines of "<signature>\t<form body>" become ready requests at wrk's start; `delay()` (only
-# when a rate is asked) spaces each connection's requests by exponential gaps.
+# when a rate is asked) places them on one schedule at that rate (DELAY_ON_SCHEDULE).
 LUA = """
 local path = "{path}"
 local file = "{file}"
@@ -101,12 +101,6 @@ end
 """
 
 
-# A random pause before each request on a connection, from its previous answer (wrk's `delay()`).
-DELAY_PER_CONNECTION = """local mean_delay = {delay_ms}
-delay = function()
-  return math.floor(-math.log(1 - math.random()) * mean_delay)
-end"""
-
 # One schedule for the whole run, open loop: wrk's `delay()` counts from the previous answer on
 # the connection, so gaps drawn per connection fall behind by the server's latency (600/s asked
 # over 64 connections with answers of ~8 ms posted 553/s). Here each free connection takes the
@@ -135,12 +129,8 @@ delay = function()
 end"""
 
 
-def _delay(delay_ms: float, rate: float) -> str:
-    if rate > 0:
-        return DELAY_ON_SCHEDULE.format(gap_ms=f"{1000 / rate:.6f}")
-    if delay_ms > 0:
-        return DELAY_PER_CONNECTION.format(delay_ms=delay_ms)
-    return ""
+def _delay(rate: float) -> str:
+    return DELAY_ON_SCHEDULE.format(gap_ms=f"{1000 / rate:.6f}") if rate > 0 else ""
 
 
 def write_bodies(path: Path, url: str, count: int, tag: str) -> None:
@@ -162,13 +152,11 @@ def run_wrk(
     bodies: Path,
     seconds: float,
     connections: int,
-    delay_ms: float = 0,
     rate: float = 0,
 ) -> dict:
-    """`delay_ms`: a mean pause per connection after each answer; `rate`: requests a second on
-    one schedule instead (open loop)."""
+    """As fast as the connections go, or `rate` requests a second on one schedule (open loop)."""
     script = bodies.with_suffix(".lua")
-    script.write_text(LUA.format(path=path, file=bodies, delay=_delay(delay_ms, rate)))
+    script.write_text(LUA.format(path=path, file=bodies, delay=_delay(rate)))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     completed = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script), base],
@@ -316,7 +304,7 @@ def run(
             written[path] = count
             return path
 
-        def measure(name: str, bodies: Path, secs: float, delay_ms: float = 0) -> dict:
+        def measure(name: str, bodies: Path, secs: float, rate: float = 0) -> dict:
             url, route, pid = targets[name]
             groups = {"server": lambda: [pid]}
             if name in INGESTS:
@@ -326,7 +314,7 @@ def run(
             received = asyncio.run(_count_received(environment.database_url)) if name in INGESTS else 0
             published = _publish_counters(url) if name in INGESTS else None
             cpu.start()
-            result = run_wrk(url, route, bodies, secs, connections, delay_ms)
+            result = run_wrk(url, route, bodies, secs, connections, rate=rate)
             used = cpu.stop()
             n = max(1, result["requests"])
             result["cpu_ms_per_req"] = {
@@ -371,13 +359,12 @@ def run(
             half = statistics.median(r["per_s"] for r in runs["ingest"]) / 2
             for round_no in range(rounds):
                 for name in ingests if round_no % 2 == 0 else ingests[::-1]:
-                    # The same rate asked of both: each connection waits a mean of connections/half
-                    # seconds between its requests.
+                    # The same rate asked of both, on one schedule.
                     result = measure(
                         name,
                         bodies_for(f"h{round_no}", int(max(5000, seconds * half * 1.5)), name),
                         seconds,
-                        delay_ms=connections / half * 1000,
+                        rate=half,
                     )
                     runs[f"{name}_half"].append(result)
                     print(

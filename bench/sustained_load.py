@@ -212,7 +212,7 @@ async def _measure(environment, meter: CpuMeter, args, work: Path, replicas: int
         # Warm-up: consumer groups joined, first conversations created, not measured.
         warm = work / f"warm-{replicas}.txt"
         write_texts(warm, f"{ingest}{ROUTE}", 200, 50, f"w{replicas}")
-        await asyncio.to_thread(run_wrk, ingest, ROUTE, warm, 2, 8, 40)
+        await asyncio.to_thread(functools.partial(run_wrk, ingest, ROUTE, warm, 2, 8, rate=200))
         await _wait_drained(
             environment.database_url, stream, (await pipeline_counts(environment.database_url)).accepted, 120
         )
